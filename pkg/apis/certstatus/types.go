@@ -1,0 +1,255 @@
+package certstatus
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// State is the health of a Secret's certificates at one instant.
+type State string
+
+const (
+	// StateValid: every certificate of the primary chain is valid and none expires soon.
+	StateValid State = "Valid"
+	// StateExpiringSoon: valid, but some certificate of the primary chain expires within the threshold.
+	StateExpiringSoon State = "ExpiringSoon"
+	// StateExpired: some certificate of the primary chain has passed its notAfter.
+	StateExpired State = "Expired"
+	// StateNotYetValid: some certificate of the primary chain has not reached its notBefore.
+	StateNotYetValid State = "NotYetValid"
+	// StateInvalid: no parseable certificate, a key that does not match, or a broken chain.
+	StateInvalid State = "Invalid"
+)
+
+// Condition types and reasons.
+const (
+	// ConditionReady is True while the certificate can be served: state Valid or ExpiringSoon.
+	ConditionReady = "Ready"
+	// ConditionExpiringSoon is True while the state is ExpiringSoon.
+	ConditionExpiringSoon = "ExpiringSoon"
+
+	ReasonValid           = "Valid"
+	ReasonExpiringSoon    = "ExpiringSoon"
+	ReasonExpired         = "Expired"
+	ReasonNotYetValid     = "NotYetValid"
+	ReasonInvalidData     = "InvalidData"
+	ReasonNoCertificate   = "NoCertificate"
+	ReasonKeyPairMismatch = "KeyPairMismatch"
+	ReasonChainInvalid    = "ChainInvalid"
+)
+
+// ExpiringSoonThresholdAnnotation on a Secret overrides --expiring-soon-threshold
+// for that Secret (a Go duration such as "168h"). It is the only annotation read.
+const ExpiringSoonThresholdAnnotation = "certstatus.dev/expiring-soon-threshold"
+
+// +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
+
+// CertificateStatus is the health of the X.509 certificates held in one Secret,
+// computed from the Secret and the clock on every read. It has the Secret's
+// name, namespace, uid, labels and creationTimestamp. It is read-only: it is
+// never stored, and it never holds Secret data or private keys.
+type CertificateStatus struct {
+	metav1.TypeMeta `json:",inline"`
+	// Standard object metadata, taken from the Secret (no annotations).
+	// +optional
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	// Status is the analysis of the Secret's certificates at the time of the read.
+	// +optional
+	Status CertificateStatusStatus `json:"status,omitempty"`
+}
+
+// CertificateStatusStatus is the computed health of a Secret's certificates.
+type CertificateStatusStatus struct {
+	// SecretType is the type of the Secret, e.g. kubernetes.io/tls.
+	// +optional
+	SecretType string `json:"secretType,omitempty"`
+
+	// State is the overall health: Valid, ExpiringSoon, Expired, NotYetValid or Invalid.
+	// +optional
+	State State `json:"state,omitempty"`
+
+	// NotBefore is the latest notBefore of the primary chain.
+	// +optional
+	NotBefore *metav1.Time `json:"notBefore,omitempty"`
+
+	// NotAfter is the earliest notAfter of the primary chain.
+	// +optional
+	NotAfter *metav1.Time `json:"notAfter,omitempty"`
+
+	// ExpiringSoonAt is the instant the state becomes ExpiringSoon:
+	// notAfter minus min(threshold, fraction × lifetime).
+	// +optional
+	ExpiringSoonAt *metav1.Time `json:"expiringSoonAt,omitempty"`
+
+	// Summary counts the certificates found, by state.
+	// +optional
+	Summary CertificateSummary `json:"summary"`
+
+	// Conditions are Ready and ExpiringSoon, usable with `kubectl wait --for=condition=Ready`.
+	// +optional
+	// +listType=map
+	// +listMapKey=type
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+
+	// PrivateKey describes the private key found in the Secret, if any. Key bytes are never returned.
+	// +optional
+	PrivateKey *PrivateKeyStatus `json:"privateKey,omitempty"`
+
+	// Chain is the result of verifying the primary chain.
+	// +optional
+	Chain ChainStatus `json:"chain"`
+
+	// Certificates lists every certificate found, in data-key order, then position in the key.
+	// +optional
+	// +listType=atomic
+	Certificates []CertificateInfo `json:"certificates,omitempty"`
+
+	// Errors has one entry per data key that could not be read; the rest of the Secret still shows.
+	// +optional
+	// +listType=atomic
+	Errors []DataError `json:"errors,omitempty"`
+}
+
+// CertificateSummary counts certificates by their own state.
+type CertificateSummary struct {
+	// Certificates is the number of certificates found.
+	Certificates int32 `json:"certificates"`
+	// Valid is the number of certificates valid now and not expiring soon.
+	Valid int32 `json:"valid"`
+	// ExpiringSoon is the number of certificates valid now but expiring soon.
+	ExpiringSoon int32 `json:"expiringSoon"`
+	// Expired is the number of certificates past their notAfter.
+	Expired int32 `json:"expired"`
+	// NotYetValid is the number of certificates before their notBefore.
+	NotYetValid int32 `json:"notYetValid"`
+}
+
+// PrivateKeyStatus describes a private key without revealing it.
+type PrivateKeyStatus struct {
+	// Present is true when the Secret holds a parseable private key.
+	Present bool `json:"present"`
+	// Type is the key algorithm: RSA, ECDSA or Ed25519.
+	// +optional
+	Type string `json:"type,omitempty"`
+	// MatchesCertificate is true when the key's public half equals the leaf certificate's public key.
+	MatchesCertificate bool `json:"matchesCertificate"`
+}
+
+// ChainVerification is the outcome of verifying a chain: "True", "False" or "Unknown".
+type ChainVerification string
+
+const (
+	ChainVerified   ChainVerification = "True"
+	ChainBroken     ChainVerification = "False"
+	ChainUnverified ChainVerification = "Unknown"
+)
+
+// ChainStatus is the outcome of verifying the primary chain's signatures,
+// issuer links, order and CA constraints (not its validity periods).
+type ChainStatus struct {
+	// Verified is "True" when the leaf chains to a trusted or self-signed root,
+	// "False" when a link is wrong or missing, "Unknown" when there is nothing to verify against.
+	// +optional
+	Verified ChainVerification `json:"verified,omitempty"`
+	// Message says which certificate and why.
+	// +optional
+	Message string `json:"message,omitempty"`
+}
+
+// CertificateRole is where a certificate stands in the Secret.
+type CertificateRole string
+
+const (
+	RoleLeaf         CertificateRole = "Leaf"
+	RoleIntermediate CertificateRole = "Intermediate"
+	RoleRoot         CertificateRole = "Root"
+	RoleCA           CertificateRole = "CA"
+)
+
+// CertificateInfo describes one certificate. Text fields use the forms
+// `openssl x509` prints, so they can be compared with it.
+type CertificateInfo struct {
+	// Key is the Secret data key that holds the certificate.
+	Key string `json:"key"`
+	// Index is the certificate's position among the PEM CERTIFICATE blocks of that key, from 0.
+	Index int32 `json:"index"`
+	// Role is Leaf, Intermediate, Root (self-signed CA in the chain) or CA (from ca.crt or a bundle).
+	Role CertificateRole `json:"role"`
+	// Subject is the subject name in RFC 2253 form, as `openssl x509 -subject -nameopt RFC2253,-esc_msb` prints it.
+	Subject string `json:"subject"`
+	// CommonName is the subject's common name.
+	// +optional
+	CommonName string `json:"commonName,omitempty"`
+	// Issuer is the issuer name in RFC 2253 form.
+	Issuer string `json:"issuer"`
+	// SerialNumber is the serial in uppercase hex, as `openssl x509 -serial` prints it.
+	SerialNumber string `json:"serialNumber"`
+	// NotBefore is the start of the validity period.
+	NotBefore metav1.Time `json:"notBefore"`
+	// NotAfter is the end of the validity period.
+	NotAfter metav1.Time `json:"notAfter"`
+	// DNSNames are the DNS subject alternative names.
+	// +optional
+	// +listType=atomic
+	DNSNames []string `json:"dnsNames,omitempty"`
+	// IPAddresses are the IP address subject alternative names.
+	// +optional
+	// +listType=atomic
+	IPAddresses []string `json:"ipAddresses,omitempty"`
+	// URIs are the URI subject alternative names.
+	// +optional
+	// +listType=atomic
+	URIs []string `json:"uris,omitempty"`
+	// EmailAddresses are the email subject alternative names.
+	// +optional
+	// +listType=atomic
+	EmailAddresses []string `json:"emailAddresses,omitempty"`
+	// IsCA is true when basic constraints mark the certificate as a CA.
+	IsCA bool `json:"isCA"`
+	// State is this certificate's own state: Valid, ExpiringSoon, Expired or NotYetValid.
+	State State `json:"state"`
+	// PublicKeyAlgorithm is RSA, ECDSA or Ed25519.
+	PublicKeyAlgorithm string `json:"publicKeyAlgorithm"`
+	// PublicKeySize is the key size in bits: modulus size for RSA, curve size for ECDSA, 256 for Ed25519.
+	// +optional
+	PublicKeySize int32 `json:"publicKeySize,omitempty"`
+	// SignatureAlgorithm is the signature algorithm, e.g. SHA256-RSA.
+	SignatureAlgorithm string `json:"signatureAlgorithm"`
+	// KeyUsages are the key usages, e.g. DigitalSignature, KeyEncipherment.
+	// +optional
+	// +listType=atomic
+	KeyUsages []string `json:"keyUsages,omitempty"`
+	// ExtKeyUsages are the extended key usages, e.g. ServerAuth, ClientAuth.
+	// +optional
+	// +listType=atomic
+	ExtKeyUsages []string `json:"extKeyUsages,omitempty"`
+	// SHA256Fingerprint is the SHA-256 digest of the DER certificate, uppercase colon-separated hex.
+	SHA256Fingerprint string `json:"sha256Fingerprint"`
+	// SubjectKeyID is the subject key identifier, uppercase colon-separated hex.
+	// +optional
+	SubjectKeyID string `json:"subjectKeyId,omitempty"`
+	// AuthorityKeyID is the authority key identifier, uppercase colon-separated hex.
+	// +optional
+	AuthorityKeyID string `json:"authorityKeyId,omitempty"`
+}
+
+// DataError says why one data key of the Secret could not be read.
+type DataError struct {
+	// Key is the Secret data key (or the annotation) the error is about.
+	Key string `json:"key"`
+	// Message says what is wrong, in a sentence. It never contains Secret data.
+	Message string `json:"message"`
+}
+
+// +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
+
+// CertificateStatusList is a list of CertificateStatus objects.
+type CertificateStatusList struct {
+	metav1.TypeMeta `json:",inline"`
+	// Standard list metadata.
+	// +optional
+	metav1.ListMeta `json:"metadata,omitempty"`
+
+	// Items is the list of CertificateStatus objects.
+	Items []CertificateStatus `json:"items"`
+}
