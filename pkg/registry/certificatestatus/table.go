@@ -1,0 +1,234 @@
+package certificatestatus
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/util/duration"
+
+	"github.com/certstatus/certstatus/pkg/apis/certstatus"
+)
+
+// columns are every column of `kubectl get cst`; Priority 1 ones show with -o wide.
+var columns = []metav1.TableColumnDefinition{
+	{Name: "Name", Type: "string", Format: "name", Description: "Name of the Secret."},
+	{Name: "State", Type: "string", Description: "Valid, ExpiringSoon, Expired, NotYetValid or Invalid."},
+	{Name: "Common Name", Type: "string", Description: "The leaf certificate's common name, or its first DNS name."},
+	{Name: "Issuer", Type: "string", Description: "The leaf certificate's issuer common name."},
+	{Name: "Expires", Type: "string", Description: "Time until (or since) the primary chain's earliest notAfter."},
+	{Name: "Age", Type: "string", Description: "Age of the Secret."},
+	{Name: "DNS Names", Type: "string", Priority: 1, Description: "The leaf's DNS names: the first three, then +N."},
+	{Name: "Not After", Type: "string", Priority: 1, Description: "The primary chain's earliest notAfter (RFC 3339)."},
+	{Name: "Key", Type: "string", Priority: 1, Description: "The leaf's public key: algorithm and size."},
+	{Name: "Key Pair", Type: "string", Priority: 1, Description: "Whether the private key matches the leaf: Match, Mismatch or Absent."},
+	{Name: "Chain", Type: "string", Priority: 1, Description: "Chain verification: Verified, Broken or Unknown."},
+	{Name: "CA", Type: "boolean", Priority: 1, Description: "Whether the leaf is a CA certificate."},
+	{Name: "Certs", Type: "string", Priority: 1, Description: "Number of certificates, with how many are expired or expiring."},
+	{Name: "Type", Type: "string", Priority: 1, Description: "The Secret's type."},
+}
+
+type tableConvertor struct {
+	now func() time.Time
+}
+
+func (t tableConvertor) ConvertToTable(_ context.Context, object, tableOptions runtime.Object) (*metav1.Table, error) {
+	table := &metav1.Table{}
+	if options, ok := tableOptions.(*metav1.TableOptions); !ok || !options.NoHeaders {
+		table.ColumnDefinitions = columns
+	}
+	now := t.now()
+	switch o := object.(type) {
+	case *certstatus.CertificateStatus:
+		table.ResourceVersion = o.ResourceVersion
+		table.Rows = []metav1.TableRow{row(o, now)}
+	case *certstatus.CertificateStatusList:
+		table.ResourceVersion = o.ResourceVersion
+		table.Continue = o.Continue
+		table.RemainingItemCount = o.RemainingItemCount
+		table.Rows = make([]metav1.TableRow, len(o.Items))
+		for i := range o.Items {
+			table.Rows[i] = row(&o.Items[i], now)
+		}
+	default:
+		// Anything else (never expected) still gets a name row rather than a 500.
+		m, err := meta.Accessor(object)
+		if err != nil {
+			return nil, fmt.Errorf("cannot show %T as a table: %w", object, err)
+		}
+		table.Rows = []metav1.TableRow{{Cells: []interface{}{m.GetName()}, Object: runtime.RawExtension{Object: object}}}
+	}
+	return table, nil
+}
+
+// row fills one table row. Cells are strings and bools only: other types
+// are not JSON-safe in a Table.
+func row(object *certstatus.CertificateStatus, now time.Time) metav1.TableRow {
+	status := &object.Status
+	leaf := primaryCertificate(status)
+	cells := []interface{}{
+		object.Name,
+		string(status.State),
+		"", "", expires(status.NotAfter, now), age(object.CreationTimestamp, now),
+		dnsNames(leaf), notAfter(status.NotAfter), "", keyPair(status.PrivateKey), chain(status.Chain.Verified),
+		false, certificateCounts(status.Summary), status.SecretType,
+	}
+	if leaf != nil {
+		cells[2] = leaf.CommonName
+		if cells[2] == "" && len(leaf.DNSNames) > 0 {
+			cells[2] = leaf.DNSNames[0]
+		}
+		cells[3] = commonName(leaf.Issuer)
+		cells[8] = keyDescription(leaf)
+		cells[11] = leaf.IsCA
+	}
+	return metav1.TableRow{Cells: cells, Object: runtime.RawExtension{Object: object}}
+}
+
+// primaryCertificate is the leaf, or for a CA bundle its first certificate.
+func primaryCertificate(status *certstatus.CertificateStatusStatus) *certstatus.CertificateInfo {
+	for i := range status.Certificates {
+		if status.Certificates[i].Role == certstatus.RoleLeaf {
+			return &status.Certificates[i]
+		}
+	}
+	if len(status.Certificates) > 0 {
+		return &status.Certificates[0]
+	}
+	return nil
+}
+
+// expires is kubectl's duration style: "88d", "5h12m", or "3d ago".
+func expires(notAfter *metav1.Time, now time.Time) string {
+	if notAfter == nil {
+		return "<none>"
+	}
+	if remaining := notAfter.Sub(now); remaining > 0 {
+		return duration.HumanDuration(remaining)
+	}
+	return duration.HumanDuration(now.Sub(notAfter.Time)) + " ago"
+}
+
+func age(created metav1.Time, now time.Time) string {
+	if created.IsZero() {
+		return "<unknown>"
+	}
+	return duration.HumanDuration(now.Sub(created.Time))
+}
+
+func notAfter(t *metav1.Time) string {
+	if t == nil {
+		return "<none>"
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+func dnsNames(leaf *certstatus.CertificateInfo) string {
+	if leaf == nil || len(leaf.DNSNames) == 0 {
+		return "<none>"
+	}
+	if len(leaf.DNSNames) <= 3 {
+		return strings.Join(leaf.DNSNames, ",")
+	}
+	return fmt.Sprintf("%s +%d", strings.Join(leaf.DNSNames[:3], ","), len(leaf.DNSNames)-3)
+}
+
+// keyDescription is "RSA-2048", "ECDSA-P256" or "Ed25519".
+func keyDescription(leaf *certstatus.CertificateInfo) string {
+	switch leaf.PublicKeyAlgorithm {
+	case "ECDSA":
+		return fmt.Sprintf("ECDSA-P%d", leaf.PublicKeySize)
+	case "RSA":
+		return fmt.Sprintf("RSA-%d", leaf.PublicKeySize)
+	case "":
+		return "<unknown>"
+	default:
+		return leaf.PublicKeyAlgorithm
+	}
+}
+
+func keyPair(key *certstatus.PrivateKeyStatus) string {
+	switch {
+	case key == nil || !key.Present:
+		return "Absent"
+	case key.MatchesCertificate:
+		return "Match"
+	default:
+		return "Mismatch"
+	}
+}
+
+func chain(verified certstatus.ChainVerification) string {
+	switch verified {
+	case certstatus.ChainVerified:
+		return "Verified"
+	case certstatus.ChainBroken:
+		return "Broken"
+	default:
+		return "Unknown"
+	}
+}
+
+// certificateCounts is "3", or "144 (1 expired, 2 expiring)".
+func certificateCounts(s certstatus.CertificateSummary) string {
+	var notes []string
+	if s.Expired > 0 {
+		notes = append(notes, fmt.Sprintf("%d expired", s.Expired))
+	}
+	if s.ExpiringSoon > 0 {
+		notes = append(notes, fmt.Sprintf("%d expiring", s.ExpiringSoon))
+	}
+	if s.NotYetValid > 0 {
+		notes = append(notes, fmt.Sprintf("%d not yet valid", s.NotYetValid))
+	}
+	if len(notes) == 0 {
+		return fmt.Sprint(s.Certificates)
+	}
+	return fmt.Sprintf("%d (%s)", s.Certificates, strings.Join(notes, ", "))
+}
+
+// commonName picks the CN out of an RFC 2253 name, undoing its escapes.
+func commonName(rfc2253 string) string {
+	for _, attribute := range splitUnescaped(rfc2253, ',') {
+		for _, part := range splitUnescaped(attribute, '+') {
+			if value, ok := strings.CutPrefix(part, "CN="); ok {
+				return unescape(value)
+			}
+		}
+	}
+	return ""
+}
+
+// splitUnescaped splits s at separators not preceded by a backslash.
+func splitUnescaped(s string, separator byte) []string {
+	var parts []string
+	start := 0
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '\\':
+			i++
+		case separator:
+			parts = append(parts, s[start:i])
+			start = i + 1
+		}
+	}
+	return append(parts, s[start:])
+}
+
+func unescape(s string) string {
+	if !strings.Contains(s, `\`) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' && i+1 < len(s) {
+			i++
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}

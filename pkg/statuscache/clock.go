@@ -1,0 +1,110 @@
+package statuscache
+
+import (
+	"container/heap"
+	"context"
+	"time"
+
+	"k8s.io/apimachinery/pkg/watch"
+	"k8s.io/utils/clock"
+)
+
+// transition is an instant at which the clock alone changes one object.
+type transition struct {
+	at  time.Time
+	key string
+}
+
+// transitionQueue is a min-heap of transitions. Entries are never removed
+// when a Secret changes; a popped transition that no longer matches its
+// entry's nextTransition is simply skipped.
+type transitionQueue []transition
+
+func (q transitionQueue) Len() int           { return len(q) }
+func (q transitionQueue) Less(i, j int) bool { return q[i].at.Before(q[j].at) }
+func (q transitionQueue) Swap(i, j int)      { q[i], q[j] = q[j], q[i] }
+func (q *transitionQueue) Push(x any)        { *q = append(*q, x.(transition)) }
+func (q *transitionQueue) Pop() any {
+	old := *q
+	last := old[len(old)-1]
+	*q = old[:len(old)-1]
+	return last
+}
+
+// setNextTransition schedules the entry's next clock-driven change.
+// Called with c.mu held.
+func (c *Cache) setNextTransition(key string, e *entry, now time.Time) {
+	next, ok := e.item.Analysis.NextTransition(now)
+	if !ok {
+		e.nextTransition = time.Time{}
+		return
+	}
+	if next.Equal(e.nextTransition) {
+		return
+	}
+	e.nextTransition = next
+	wasEarliest := len(c.clockQ) == 0 || next.Before(c.clockQ[0].at)
+	heap.Push(&c.clockQ, transition{at: next, key: key})
+	if wasEarliest {
+		select {
+		case c.wake <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// Run fires clock-driven changes until ctx ends: when a certificate crosses
+// notBefore, expiringSoonAt or notAfter, the object is recomputed and
+// watchers get MODIFIED with no Secret change. It sleeps until the earliest
+// transition; there is no polling over all Secrets.
+func (c *Cache) Run(ctx context.Context) {
+	for {
+		wait := c.fireDue()
+		var timer clock.Timer
+		var timerC <-chan time.Time
+		if wait >= 0 {
+			timer = c.clock.NewTimer(wait)
+			timerC = timer.C()
+		}
+		select {
+		case <-ctx.Done():
+		case <-c.wake:
+		case <-timerC:
+		}
+		if timer != nil {
+			timer.Stop()
+		}
+		if ctx.Err() != nil {
+			return
+		}
+	}
+}
+
+// fireDue recomputes every object whose transition is due and returns how
+// long until the next one (-1 when none is scheduled).
+func (c *Cache) fireDue() time.Duration {
+	now := c.clock.Now()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for len(c.clockQ) > 0 && !c.clockQ[0].at.After(now) {
+		due := heap.Pop(&c.clockQ).(transition)
+		e, ok := c.entries[due.key]
+		if !ok || !e.nextTransition.Equal(due.at) {
+			continue // stale: the Secret changed or went away since
+		}
+		e.nextTransition = time.Time{}
+		object := buildObject(e.item, now)
+		if !sameObject(e.object, object) {
+			rv := c.rv.next()
+			object.ResourceVersion = rv.String()
+			previous := e.object
+			e.object = object
+			c.publish(&event{Type: watch.Modified, Object: object, Previous: previous, RV: rv})
+		}
+		c.setNextTransition(due.key, e, now)
+	}
+	if len(c.clockQ) == 0 {
+		return -1
+	}
+	return c.clockQ[0].at.Sub(now)
+}

@@ -1,0 +1,10 @@
+// Package statuscache holds the current CertificateStatus of every listed
+// Secret and tells watchers when one changes.
+//
+// It is the only state the server has, and all of it can be recomputed from
+// the Secrets: the objects, a resourceVersion counter, a bounded history of
+// recent events (so a watch can resume from a list's resourceVersion), and a
+// queue of the instants at which the clock alone changes an object (notBefore,
+// expiringSoonAt, notAfter). One upstream Secret informer feeds Upsert and
+// Delete; every watcher is served from here.
+package statuscache

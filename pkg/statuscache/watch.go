@@ -1,0 +1,216 @@
+package statuscache
+
+import (
+	"sync"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/watch"
+	"k8s.io/utils/clock"
+
+	"github.com/certstatus/certstatus/pkg/apis/certstatus"
+)
+
+// WatchOptions say where a watch starts and what it sees.
+type WatchOptions struct {
+	Namespace string // empty: all namespaces
+	Matches   func(*certstatus.CertificateStatus) bool
+	// ResourceVersion: 0 starts at the current state; otherwise events after it are replayed.
+	ResourceVersion ResourceVersion
+	// SendInitialEvents sends an ADDED event for every current object first
+	// (the streaming list; also what a watch from resourceVersion 0 does).
+	SendInitialEvents bool
+	// AllowBookmarks sends periodic BOOKMARK events, and the
+	// initial-events-end bookmark after the initial events.
+	AllowBookmarks bool
+}
+
+// Watch starts a watch. A resourceVersion this process did not give out, or
+// one older than the history it keeps, answers 410 Gone so the client relists.
+func (c *Cache) Watch(options WatchOptions) (watch.Interface, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+
+	var backlog []*event
+	switch {
+	case options.SendInitialEvents || options.ResourceVersion == 0:
+		backlog = c.snapshot(options.Namespace)
+	case !c.servable(options.ResourceVersion):
+		return nil, apierrors.NewResourceExpired("resourceVersion " + options.ResourceVersion.String() +
+			" is too old or comes from another certstatus server; list again")
+	default:
+		backlog = c.history.since(options.ResourceVersion)
+	}
+
+	w := &watcher{
+		options:  options,
+		clock:    c.clock,
+		interval: c.options.BookmarkInterval,
+		input:    make(chan *event, c.options.WatcherBuffer),
+		result:   make(chan watch.Event),
+		done:     make(chan struct{}),
+		lastRV:   c.rv.current(),
+	}
+	if !options.SendInitialEvents && options.ResourceVersion != 0 {
+		w.lastRV = options.ResourceVersion
+	}
+	id := c.nextWatcher
+	c.nextWatcher++
+	c.watchers[id] = w
+	w.unregister = func() {
+		c.mu.Lock()
+		delete(c.watchers, id)
+		c.mu.Unlock()
+	}
+	go w.run(backlog, options.SendInitialEvents, c.rv.current())
+	return w, nil
+}
+
+// snapshot is an ADDED event for every current object. Called with c.mu held.
+func (c *Cache) snapshot(namespace string) []*event {
+	events := make([]*event, 0, len(c.keys))
+	for _, key := range c.keys {
+		e := c.entries[key]
+		if namespace != "" && e.object.Namespace != namespace {
+			continue
+		}
+		rv, _ := ParseResourceVersion(e.object.ResourceVersion)
+		events = append(events, &event{Type: watch.Added, Object: e.object, RV: rv})
+	}
+	return events
+}
+
+// WatcherCount is the number of open watches, for metrics and tests.
+func (c *Cache) WatcherCount() int {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return len(c.watchers)
+}
+
+// watcher is one client's watch: its own goroutine filters events and
+// delivers them, so a slow client only ever slows itself.
+type watcher struct {
+	options    WatchOptions
+	clock      clock.WithTicker
+	interval   time.Duration
+	input      chan *event
+	result     chan watch.Event
+	done       chan struct{}
+	stopOnce   sync.Once
+	unregister func()
+	lastRV     ResourceVersion // the newest event this watcher has seen, matched or not
+}
+
+// offer hands an event to the watcher without blocking. False means the
+// watcher's buffer is full. Called with the cache's lock held.
+func (w *watcher) offer(ev *event) bool {
+	select {
+	case w.input <- ev:
+		return true
+	default:
+		return false
+	}
+}
+
+func (w *watcher) ResultChan() <-chan watch.Event { return w.result }
+
+// Stop ends the watch. It is idempotent.
+func (w *watcher) Stop() {
+	w.terminate()
+	w.unregister()
+}
+
+func (w *watcher) terminate() { w.stopOnce.Do(func() { close(w.done) }) }
+
+func (w *watcher) run(backlog []*event, initialEvents bool, snapshotRV ResourceVersion) {
+	defer close(w.result)
+	for _, ev := range backlog {
+		if !w.deliver(ev) {
+			return
+		}
+	}
+	if initialEvents && w.options.AllowBookmarks {
+		if !w.bookmark(snapshotRV, true) {
+			return
+		}
+	}
+	var tick <-chan time.Time
+	if w.options.AllowBookmarks && w.interval > 0 {
+		ticker := w.clock.NewTicker(w.interval)
+		defer ticker.Stop()
+		tick = ticker.C()
+	}
+	for {
+		select {
+		case <-w.done:
+			return
+		case ev := <-w.input:
+			if ev.RV <= w.lastRV {
+				continue // already covered by the snapshot or the replayed history
+			}
+			if !w.deliver(ev) {
+				return
+			}
+		case <-tick:
+			if len(w.input) == 0 && !w.bookmark(w.lastRV, false) {
+				return
+			}
+		}
+	}
+}
+
+// deliver sends ev as this watcher sees it through its selectors: an object
+// entering the selection is ADDED, staying MODIFIED, leaving DELETED.
+func (w *watcher) deliver(ev *event) bool {
+	if ev.RV > w.lastRV {
+		w.lastRV = ev.RV
+	}
+	now := w.visible(ev.Object)
+	before := ev.Previous != nil && w.visible(ev.Previous)
+	var out watch.Event
+	switch {
+	case ev.Type == watch.Deleted:
+		if !before && !now {
+			return true
+		}
+		out = watch.Event{Type: watch.Deleted, Object: ev.Object}
+	case now && before:
+		out = watch.Event{Type: watch.Modified, Object: ev.Object}
+	case now:
+		out = watch.Event{Type: watch.Added, Object: ev.Object}
+	case before:
+		gone := ev.Previous.DeepCopy()
+		gone.ResourceVersion = ev.RV.String()
+		out = watch.Event{Type: watch.Deleted, Object: gone}
+	default:
+		return true
+	}
+	return w.send(out)
+}
+
+func (w *watcher) visible(object *certstatus.CertificateStatus) bool {
+	if w.options.Namespace != "" && object.Namespace != w.options.Namespace {
+		return false
+	}
+	return w.options.Matches == nil || w.options.Matches(object)
+}
+
+// bookmark tells the client how far it has seen; the initial-events-end
+// bookmark is what client-go's streaming list waits for before it is synced.
+func (w *watcher) bookmark(rv ResourceVersion, initialEventsEnd bool) bool {
+	object := &certstatus.CertificateStatus{ObjectMeta: metav1.ObjectMeta{ResourceVersion: rv.String()}}
+	if initialEventsEnd {
+		object.Annotations = map[string]string{metav1.InitialEventsAnnotationKey: "true"}
+	}
+	return w.send(watch.Event{Type: watch.Bookmark, Object: object})
+}
+
+func (w *watcher) send(ev watch.Event) bool {
+	select {
+	case w.result <- ev:
+		return true
+	case <-w.done:
+		return false
+	}
+}
