@@ -1,0 +1,352 @@
+package statuscache
+
+import (
+	"testing"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/watch"
+	clocktesting "k8s.io/utils/clock/testing"
+
+	"github.com/certstatus/certstatus/pkg/apis/certstatus"
+)
+
+var start = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// fakeAnalysis is Valid until expiringSoonAt, ExpiringSoon until notAfter, then Expired.
+type fakeAnalysis struct {
+	expiringSoonAt, notAfter time.Time
+	tag                      string // distinguishes renewed certificates
+}
+
+func (f fakeAnalysis) StatusAt(now time.Time) certstatus.CertificateStatusStatus {
+	status := certstatus.CertificateStatusStatus{SecretType: "kubernetes.io/tls", State: certstatus.StateValid}
+	switch {
+	case !now.Before(f.notAfter):
+		status.State = certstatus.StateExpired
+	case !now.Before(f.expiringSoonAt):
+		status.State = certstatus.StateExpiringSoon
+	}
+	status.Chain.Message = f.tag
+	return status
+}
+
+func (f fakeAnalysis) NextTransition(now time.Time) (time.Time, bool) {
+	for _, t := range []time.Time{f.expiringSoonAt, f.notAfter} {
+		if t.After(now) {
+			return t, true
+		}
+	}
+	return time.Time{}, false
+}
+
+func item(namespace, name string, labels map[string]string, analysis fakeAnalysis) Item {
+	return Item{Meta: metav1.ObjectMeta{Namespace: namespace, Name: name, Labels: labels, UID: types.UID("uid-" + name)}, Analysis: analysis}
+}
+
+func longLived(tag string) fakeAnalysis {
+	return fakeAnalysis{expiringSoonAt: start.Add(1000 * time.Hour), notAfter: start.Add(2000 * time.Hour), tag: tag}
+}
+
+func newTestCache(t *testing.T, options Options) (*Cache, *clocktesting.FakeClock) {
+	t.Helper()
+	clk := clocktesting.NewFakeClock(start)
+	return New(clk, options), clk
+}
+
+func next(t *testing.T, w watch.Interface) watch.Event {
+	t.Helper()
+	select {
+	case ev, ok := <-w.ResultChan():
+		if !ok {
+			t.Fatal("watch closed, want an event")
+		}
+		return ev
+	case <-time.After(5 * time.Second):
+		t.Fatal("no event within 5s")
+	}
+	return watch.Event{}
+}
+
+func expectNothing(t *testing.T, w watch.Interface) {
+	t.Helper()
+	select {
+	case ev := <-w.ResultChan():
+		t.Fatalf("unexpected event %s %v", ev.Type, ev.Object)
+	case <-time.After(50 * time.Millisecond):
+	}
+}
+
+func objectOf(t *testing.T, ev watch.Event) *certstatus.CertificateStatus {
+	t.Helper()
+	object, ok := ev.Object.(*certstatus.CertificateStatus)
+	if !ok {
+		t.Fatalf("event object is %T", ev.Object)
+	}
+	return object
+}
+
+func TestUpsertChangesResourceVersionOnlyWhenTheObjectChanges(t *testing.T) {
+	c, _ := newTestCache(t, DefaultOptions())
+	c.Upsert(item("a", "web", nil, longLived("v1")))
+	first, _ := c.Get("a", "web")
+
+	c.Upsert(item("a", "web", nil, longLived("v1"))) // same content: a resync
+	same, _ := c.Get("a", "web")
+	if same.ResourceVersion != first.ResourceVersion {
+		t.Errorf("unchanged object got a new resourceVersion: %s -> %s", first.ResourceVersion, same.ResourceVersion)
+	}
+
+	c.Upsert(item("a", "web", nil, longLived("v2"))) // renewed
+	renewed, _ := c.Get("a", "web")
+	if renewed.ResourceVersion == first.ResourceVersion {
+		t.Errorf("changed object kept resourceVersion %s", first.ResourceVersion)
+	}
+	c.Upsert(item("a", "web", map[string]string{"tier": "x"}, longLived("v2"))) // label change
+	relabelled, _ := c.Get("a", "web")
+	if relabelled.ResourceVersion == renewed.ResourceVersion {
+		t.Errorf("label change kept resourceVersion %s", renewed.ResourceVersion)
+	}
+}
+
+func TestWatchFromListResourceVersionSeesEveryLaterChange(t *testing.T) {
+	c, _ := newTestCache(t, DefaultOptions())
+	c.Upsert(item("a", "one", nil, longLived("v1")))
+	listed := c.List(ListOptions{})
+	w, err := c.Watch(WatchOptions{ResourceVersion: listed.ResourceVersion})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Stop()
+	expectNothing(t, w)
+
+	c.Upsert(item("a", "two", nil, longLived("v1")))
+	c.Upsert(item("a", "one", nil, longLived("v2")))
+	c.Delete("a", "two")
+	var got []string
+	for i := 0; i < 3; i++ {
+		ev := next(t, w)
+		got = append(got, string(ev.Type)+" "+objectOf(t, ev).Name)
+	}
+	want := []string{"ADDED two", "MODIFIED one", "DELETED two"}
+	if !equal(got, want) {
+		t.Errorf("events %v, want %v", got, want)
+	}
+}
+
+func TestWatchResumesFromAnOlderResourceVersionByReplayingHistory(t *testing.T) {
+	c, _ := newTestCache(t, DefaultOptions())
+	c.Upsert(item("a", "one", nil, longLived("v1")))
+	resumeFrom := c.ResourceVersion()
+	c.Upsert(item("a", "one", nil, longLived("v2")))
+	c.Upsert(item("a", "two", nil, longLived("v1")))
+
+	w, err := c.Watch(WatchOptions{ResourceVersion: resumeFrom})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Stop()
+	if ev := next(t, w); ev.Type != watch.Modified || objectOf(t, ev).Status.Chain.Message != "v2" {
+		t.Errorf("first replayed event %s %+v, want MODIFIED one v2", ev.Type, objectOf(t, ev))
+	}
+	if ev := next(t, w); ev.Type != watch.Added || objectOf(t, ev).Name != "two" {
+		t.Errorf("second replayed event %s %s, want ADDED two", ev.Type, objectOf(t, ev).Name)
+	}
+	expectNothing(t, w)
+}
+
+func TestWatchFromAnUnservableResourceVersionIsGone(t *testing.T) {
+	options := DefaultOptions()
+	options.HistorySize = 2
+	c, _ := newTestCache(t, options)
+	c.Upsert(item("a", "one", nil, longLived("v1")))
+	tooOld := c.ResourceVersion()
+	for _, tag := range []string{"v2", "v3", "v4"} {
+		c.Upsert(item("a", "one", nil, longLived(tag)))
+	}
+	for name, rv := range map[string]ResourceVersion{
+		"older than the history":          tooOld,
+		"from an earlier process":         c.rv.first - 5,
+		"from a later process or replica": c.ResourceVersion() + 1000,
+	} {
+		if _, err := c.Watch(WatchOptions{ResourceVersion: rv}); !apierrors.IsResourceExpired(err) {
+			t.Errorf("%s: err = %v, want 410 Gone", name, err)
+		}
+	}
+}
+
+func TestResourceVersionsOfALaterProcessAreAboveAnEarlierOnes(t *testing.T) {
+	earlier := newResourceVersions(start)
+	for i := 0; i < 100000; i++ {
+		earlier.next()
+	}
+	later := newResourceVersions(start.Add(time.Second))
+	if later.first <= earlier.current() {
+		t.Errorf("later process starts at %d, not above the earlier one's %d", later.first, earlier.current())
+	}
+}
+
+func TestStreamingListSendsInitialEventsThenTheEndBookmark(t *testing.T) {
+	c, _ := newTestCache(t, DefaultOptions())
+	c.Upsert(item("a", "one", nil, longLived("v1")))
+	c.Upsert(item("b", "two", nil, longLived("v1")))
+	w, err := c.Watch(WatchOptions{SendInitialEvents: true, AllowBookmarks: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Stop()
+	for _, name := range []string{"one", "two"} {
+		if ev := next(t, w); ev.Type != watch.Added || objectOf(t, ev).Name != name {
+			t.Errorf("got %s %s, want ADDED %s", ev.Type, objectOf(t, ev).Name, name)
+		}
+	}
+	ev := next(t, w)
+	bookmark := objectOf(t, ev)
+	if ev.Type != watch.Bookmark || bookmark.Annotations[metav1.InitialEventsAnnotationKey] != "true" {
+		t.Fatalf("got %s %v, want the initial-events-end BOOKMARK", ev.Type, bookmark.Annotations)
+	}
+	if bookmark.ResourceVersion != c.ResourceVersion().String() {
+		t.Errorf("bookmark at %s, want the snapshot's %s", bookmark.ResourceVersion, c.ResourceVersion())
+	}
+	c.Upsert(item("a", "three", nil, longLived("v1")))
+	if ev := next(t, w); ev.Type != watch.Added || objectOf(t, ev).Name != "three" {
+		t.Errorf("got %s %s after the bookmark, want ADDED three", ev.Type, objectOf(t, ev).Name)
+	}
+}
+
+func TestSelectorsTurnEnteringAndLeavingIntoAddedAndDeleted(t *testing.T) {
+	c, _ := newTestCache(t, DefaultOptions())
+	frontend := map[string]string{"tier": "frontend"}
+	c.Upsert(item("a", "web", nil, longLived("v1")))
+	w, err := c.Watch(WatchOptions{
+		ResourceVersion: c.ResourceVersion(),
+		Matches:         func(o *certstatus.CertificateStatus) bool { return o.Labels["tier"] == "frontend" },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Stop()
+	c.Upsert(item("a", "web", frontend, longLived("v1"))) // enters
+	c.Upsert(item("a", "web", frontend, longLived("v2"))) // stays
+	c.Upsert(item("a", "web", nil, longLived("v2")))      // leaves
+	c.Upsert(item("a", "other", nil, longLived("v1")))    // never in
+	var got []watch.EventType
+	for i := 0; i < 3; i++ {
+		got = append(got, next(t, w).Type)
+	}
+	want := []watch.EventType{watch.Added, watch.Modified, watch.Deleted}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("events %v, want %v", got, want)
+		}
+	}
+	expectNothing(t, w)
+}
+
+func TestTheClockAloneProducesModifiedEvents(t *testing.T) {
+	c, clk := newTestCache(t, DefaultOptions())
+	analysis := fakeAnalysis{expiringSoonAt: start.Add(time.Hour), notAfter: start.Add(2 * time.Hour)}
+	c.Upsert(item("a", "web", nil, analysis))
+	ctx, cancel := contextWithCancel()
+	defer cancel()
+	go c.Run(ctx)
+	w, err := c.Watch(WatchOptions{ResourceVersion: c.ResourceVersion()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Stop()
+
+	for _, want := range []certstatus.State{certstatus.StateExpiringSoon, certstatus.StateExpired} {
+		waitForTimers(t, clk)
+		clk.Step(time.Hour)
+		ev := next(t, w)
+		if ev.Type != watch.Modified || objectOf(t, ev).Status.State != want {
+			t.Errorf("got %s %s, want MODIFIED %s", ev.Type, objectOf(t, ev).Status.State, want)
+		}
+	}
+}
+
+func TestASlowWatcherIsDroppedWithoutBlockingOthers(t *testing.T) {
+	options := DefaultOptions()
+	options.WatcherBuffer = 2
+	c, _ := newTestCache(t, options)
+	slow, _ := c.Watch(WatchOptions{ResourceVersion: c.ResourceVersion()})
+	fast, _ := c.Watch(WatchOptions{ResourceVersion: c.ResourceVersion()})
+	defer fast.Stop()
+
+	received := make(chan int)
+	go func() {
+		n := 0
+		for range fast.ResultChan() {
+			n++
+			if n == 20 {
+				received <- n
+				return
+			}
+		}
+	}()
+	for i := 0; i < 20; i++ {
+		c.Upsert(item("a", "web", nil, longLived(string(rune('a'+i)))))
+		time.Sleep(time.Millisecond) // let the reading watcher keep up
+	}
+	select {
+	case <-received:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the reading watcher did not get all 20 events")
+	}
+	// The slow watcher's stream ends once its buffer is drained.
+	deadline := time.After(5 * time.Second)
+	for {
+		select {
+		case _, ok := <-slow.ResultChan():
+			if !ok {
+				if c.WatcherCount() != 1 {
+					t.Errorf("%d watchers registered, want 1", c.WatcherCount())
+				}
+				return
+			}
+		case <-deadline:
+			t.Fatal("the slow watcher was not dropped")
+		}
+	}
+}
+
+func TestListPagesCoverEveryObjectOnce(t *testing.T) {
+	c, _ := newTestCache(t, DefaultOptions())
+	for _, key := range [][2]string{{"b", "x"}, {"a", "z"}, {"a", "y"}, {"c", "w"}, {"a-b", "v"}} {
+		c.Upsert(item(key[0], key[1], nil, longLived("v1")))
+	}
+	var got []string
+	page := ListResult{}
+	for {
+		page = c.List(ListOptions{Limit: 2, StartKey: page.NextKey})
+		for _, object := range page.Items {
+			got = append(got, Key(object.Namespace, object.Name))
+		}
+		if page.NextKey == "" {
+			break
+		}
+	}
+	want := []string{"a-b/v", "a/y", "a/z", "b/x", "c/w"}
+	if !equal(got, want) {
+		t.Errorf("pages %v, want %v", got, want)
+	}
+	inA := c.List(ListOptions{Namespace: "a"})
+	if len(inA.Items) != 2 || inA.Items[0].Name != "y" || inA.Items[1].Name != "z" {
+		t.Errorf("namespace a lists %v", inA.Items)
+	}
+}
+
+func equal(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
