@@ -1,0 +1,49 @@
+package stack
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+)
+
+// Logger is what DumpLogs needs of a *testing.T.
+type Logger interface {
+	Logf(format string, args ...any)
+}
+
+// logTailLines is how much of each log DumpLogs shows: enough for the
+// failure, short enough to keep a test report readable.
+const logTailLines = 60
+
+// DumpLogs logs the tail of every process log; call it when a test fails.
+func (s *Stack) DumpLogs(t Logger) {
+	for _, path := range s.LogPaths() {
+		t.Logf("==> %s (last %d lines) <==\n%s", path, logTailLines, tail(path, logTailLines))
+	}
+}
+
+// WriteLogTails writes the tail of every process log to w.
+func (s *Stack) WriteLogTails(w io.Writer, lines int) {
+	for _, path := range s.LogPaths() {
+		fmt.Fprintf(w, "==> %s (last %d lines) <==\n%s\n", path, lines, tail(path, lines))
+	}
+}
+
+// tail returns the last n lines of a file, or why it could not be read.
+func tail(path string, n int) string {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Sprintf("(cannot read log: %v)", err)
+	}
+	data = bytes.TrimRight(data, "\n")
+	for i := len(data) - 1; i >= 0; i-- {
+		if data[i] == '\n' {
+			n--
+			if n == 0 {
+				return string(data[i+1:])
+			}
+		}
+	}
+	return string(data)
+}
