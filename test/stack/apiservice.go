@@ -111,8 +111,8 @@ func (s *Stack) waitAPIServiceAvailable(ctx context.Context) error {
 // applyServerRBAC applies the namespace, the server's ServiceAccount and the
 // RBAC manifests from ManifestsDir, once per stack.
 func (s *Stack) applyServerRBAC(ctx context.Context) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.rbacMu.Lock()
+	defer s.rbacMu.Unlock()
 	if s.rbacApplied {
 		return nil
 	}

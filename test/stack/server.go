@@ -99,17 +99,12 @@ func (s *Stack) addServer(srv *Server) error {
 // Start starts the server's process again with the same arguments and port
 // (after Stop or Kill) and waits for /readyz.
 func (srv *Server) Start(ctx context.Context) error {
-	srv.mu.Lock()
-	defer srv.mu.Unlock()
-	if srv.proc != nil && !srv.proc.exited() {
-		return fmt.Errorf("certstatus on port %d is already running (pid %d)", srv.port, srv.proc.PID())
-	}
-	p, err := startProcess("certstatus-apiserver", srv.logPath, srv.binary, srv.args...)
+	p, err := srv.startProcess()
 	if err != nil {
 		return err
 	}
-	srv.proc = p
-	srv.history = append(srv.history, p)
+	// Not under srv.mu: Stack.Stop (say from a signal handler) must be able
+	// to stop the process while this waits.
 	ctx, cancel := context.WithTimeout(ctx, serverReadyTimeout)
 	defer cancel()
 	tlsConfig, err := clientTLS(srv.stack.certs.ServingCAPEM, srv.stack.certs.admin)
@@ -121,6 +116,21 @@ func (srv *Server) Start(ctx context.Context) error {
 		return err
 	}
 	return nil
+}
+
+func (srv *Server) startProcess() (*process, error) {
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	if srv.proc != nil && !srv.proc.exited() {
+		return nil, fmt.Errorf("certstatus on port %d is already running (pid %d)", srv.port, srv.proc.PID())
+	}
+	p, err := startProcess("certstatus-apiserver", srv.logPath, srv.binary, srv.args...)
+	if err != nil {
+		return nil, err
+	}
+	srv.proc = p
+	srv.history = append(srv.history, p)
+	return p, nil
 }
 
 // Stop stops the process (SIGTERM, then SIGKILL after 10 s). The server can

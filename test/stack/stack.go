@@ -38,6 +38,8 @@ type Options struct {
 	APIServerArgs []string
 	// StartTimeout bounds Start; default 2 minutes.
 	StartTimeout time.Duration
+	// Logf, if set, receives progress lines (what started, how long it took).
+	Logf func(format string, args ...any)
 }
 
 // Stack is a running control plane. Stop it with Stop.
@@ -59,11 +61,13 @@ type Stack struct {
 	client                      kubernetes.Interface
 	dynamic                     dynamic.Interface
 
-	mu          sync.Mutex
-	servers     []*Server
-	userCount   int
+	mu        sync.Mutex // guards servers, userCount, stopped
+	servers   []*Server
+	userCount int
+	stopped   bool
+
+	rbacMu      sync.Mutex // held while applying RBAC, not to block Stop
 	rbacApplied bool
-	stopped     bool
 
 	stopOnce sync.Once
 	stopErr  error
@@ -109,13 +113,16 @@ func Start(ctx context.Context, opts Options) (*Stack, error) {
 
 func (s *Stack) start(ctx context.Context) error {
 	var err error
-	if s.certs, err = newCerts(filepath.Join(s.dir, "pki")); err != nil {
+	if err := s.timed("PKI", func() error {
+		s.certs, err = newCerts(filepath.Join(s.dir, "pki"))
+		return err
+	}); err != nil {
 		return err
 	}
-	if err := s.startEtcd(ctx); err != nil {
+	if err := s.timed("etcd", func() error { return s.startEtcd(ctx) }); err != nil {
 		return err
 	}
-	if err := s.startAPIServer(ctx); err != nil {
+	if err := s.timed("kube-apiserver", func() error { return s.startAPIServer(ctx) }); err != nil {
 		return err
 	}
 	if err := s.writeKubeconfigs(); err != nil {
@@ -130,7 +137,23 @@ func (s *Stack) start(ctx context.Context) error {
 	if s.dynamic, err = dynamic.NewForConfig(s.restConfig); err != nil {
 		return fmt.Errorf("admin dynamic client: %w", err)
 	}
-	return s.startControllerManager(ctx)
+	return s.timed("kube-controller-manager", func() error { return s.startControllerManager(ctx) })
+}
+
+// timed runs step and reports its duration through Options.Logf.
+func (s *Stack) timed(what string, step func() error) error {
+	begin := time.Now()
+	err := step()
+	if err == nil {
+		s.logf("%s ready in %v", what, time.Since(begin).Round(time.Millisecond))
+	}
+	return err
+}
+
+func (s *Stack) logf(format string, args ...any) {
+	if s.opts.Logf != nil {
+		s.opts.Logf(format, args...)
+	}
 }
 
 func (s *Stack) writeKubeconfigs() error {

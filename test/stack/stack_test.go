@@ -19,7 +19,7 @@ func TestStack(t *testing.T) {
 	}
 	ctx := t.Context()
 	begin := time.Now()
-	s, err := Start(ctx, Options{})
+	s, err := Start(ctx, Options{Logf: t.Logf})
 	if err != nil {
 		t.Fatal(err)
 	}
