@@ -26,8 +26,8 @@ func TestTableRowHasEveryColumnInOrder(t *testing.T) {
 			Chain:      certstatus.ChainStatus{Verified: certstatus.ChainVerified},
 			Certificates: []certstatus.CertificateInfo{{
 				Role: certstatus.RoleLeaf, CommonName: "web.example.com",
-				Issuer:   `CN=Example\, Intermediate+O=Ex,O=Example`,
-				DNSNames: []string{"a.example.com", "b.example.com", "c.example.com", "d.example.com", "e.example.com"},
+				Issuer:             `CN=Example\, Intermediate+O=Ex,O=Example`,
+				DNSNames:           []string{"a.example.com", "b.example.com", "c.example.com", "d.example.com", "e.example.com"},
 				PublicKeyAlgorithm: "ECDSA", PublicKeySize: 256,
 			}},
 		},
