@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -11,6 +13,9 @@ import (
 
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/serializer"
+	"k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
 )
 
 func TestStack(t *testing.T) {
@@ -88,6 +93,55 @@ func TestStack(t *testing.T) {
 		}
 	})
 
+	t.Run("servers start, register, restart and serve directly", func(t *testing.T) {
+		fake := buildFakeServer(t)
+		first, err := s.StartServer(ctx, fake)
+		if err != nil {
+			t.Fatal(err)
+		}
+		second, err := s.LaunchServer(ctx, fake, "--ignored-flag=1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if first.Port() == second.Port() {
+			t.Fatalf("both servers on port %d", first.Port())
+		}
+		if err := s.RegisterAPIService(ctx, second.Port()); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := s.Kubectl(ctx, "get", "--raw", "/apis/certstatus.dev/v1alpha1"); err != nil {
+			t.Error(err)
+		}
+		if err := first.Kill(); err != nil {
+			t.Fatal(err)
+		}
+		if first.Running() {
+			t.Error("first server still running after Kill")
+		}
+		if err := first.Start(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if err := second.Restart(ctx); err != nil {
+			t.Fatal(err)
+		}
+		user, err := s.UserRESTConfig("bob")
+		if err != nil {
+			t.Fatal(err)
+		}
+		direct, err := rest.UnversionedRESTClientFor(setDefaults(second.DirectRESTConfig(user)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := direct.Get().AbsPath("/apis/certstatus.dev/v1alpha1").Do(ctx).Error(); err != nil {
+			t.Errorf("direct discovery request: %v", err)
+		}
+		for _, srv := range []*Server{first, second} {
+			if err := srv.Stop(); err != nil {
+				t.Error(err)
+			}
+		}
+	})
+
 	if binary := os.Getenv("CERTSTATUS_SERVER"); binary != "" {
 		t.Run("certstatus APIService becomes Available", func(t *testing.T) {
 			if _, err := os.Stat(binary); err != nil {
@@ -132,4 +186,22 @@ func TestStack(t *testing.T) {
 			t.Errorf("stack dir %s still exists after Stop (%v)", s.Dir(), err)
 		}
 	})
+}
+
+// buildFakeServer builds internal/fakeserver, a stand-in for
+// certstatus-apiserver, into a temporary directory.
+func buildFakeServer(t *testing.T) string {
+	t.Helper()
+	binary := filepath.Join(t.TempDir(), "fakeserver")
+	out, err := exec.Command("go", "build", "-o", binary, "./internal/fakeserver").CombinedOutput()
+	if err != nil {
+		t.Fatalf("build fake server: %v\n%s", err, out)
+	}
+	return binary
+}
+
+// setDefaults makes cfg usable for an unversioned REST client.
+func setDefaults(cfg *rest.Config) *rest.Config {
+	cfg.NegotiatedSerializer = serializer.WithoutConversionCodecFactory{CodecFactory: scheme.Codecs}
+	return cfg
 }
