@@ -1,0 +1,31 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/certstatus/certstatus/pkg/certificate/certtest"
+	"github.com/certstatus/certstatus/test/stack"
+)
+
+// loadExamples creates namespace and the example Secrets in it, so that
+// `kubectl get cst` has something of every kind to show.
+func loadExamples(ctx context.Context, st *stack.Stack, namespace string) (int, error) {
+	client := st.Client()
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: namespace}}
+	if _, err := client.CoreV1().Namespaces().Create(ctx, ns, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+		return 0, fmt.Errorf("create namespace %s: %w", namespace, err)
+	}
+	secrets := certtest.ExampleSecrets(namespace, time.Now())
+	for _, secret := range secrets {
+		if _, err := client.CoreV1().Secrets(namespace).Create(ctx, secret, metav1.CreateOptions{}); err != nil {
+			return 0, fmt.Errorf("create example Secret %s/%s: %w", namespace, secret.Name, err)
+		}
+	}
+	return len(secrets), nil
+}
