@@ -1,0 +1,106 @@
+package certtest
+
+import (
+	"crypto"
+	"crypto/x509/pkix"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+const day = 24 * time.Hour
+
+// ExampleLabel marks every example Secret, for `kubectl get cst -l`.
+const ExampleLabel = "app.kubernetes.io/part-of"
+
+// ExampleSecrets returns the demo Secrets: one per state and failure, with
+// dates relative to now so they show the same states whenever they are
+// loaded. All carry app.kubernetes.io/part-of=certstatus-examples and a
+// tier=frontend|backend label. "no-certificate" is there to show that a
+// Secret without certificates is not listed. It panics only if the
+// system's random source fails.
+func ExampleSecrets(namespace string, now time.Time) []*corev1.Secret {
+	now = now.UTC().Truncate(time.Second)
+	org := []string{"certstatus examples"}
+	root := Must(NewCA(Spec{
+		Subject:   pkix.Name{CommonName: "Example Root CA", Organization: org},
+		NotBefore: now.Add(-365 * day), NotAfter: now.Add(9 * 365 * day),
+	}))
+	intermediate := Must(root.NewIntermediate(Spec{
+		Subject:   pkix.Name{CommonName: "Example Intermediate CA", Organization: org},
+		NotBefore: now.Add(-180 * day), NotAfter: now.Add(4 * 365 * day),
+	}))
+	leaf := func(name string, notBefore, notAfter time.Time, algorithm KeyAlgorithm) *Certificate {
+		return Must(intermediate.NewLeaf(Spec{
+			Subject:      pkix.Name{CommonName: name, Organization: org},
+			DNSNames:     []string{name, "www." + name},
+			NotBefore:    notBefore,
+			NotAfter:     notAfter,
+			KeyAlgorithm: algorithm,
+		}))
+	}
+	served := func(c *Certificate) []byte { return ChainPEM(c, intermediate) }
+
+	valid := leaf("web.example.com", now.Add(-10*day), now.Add(80*day), RSA)
+	expiring := leaf("expiring.example.com", now.Add(-85*day), now.Add(5*day), ECDSA)
+	expired := leaf("expired.example.com", now.Add(-93*day), now.Add(-3*day), ECDSA)
+	future := leaf("future.example.com", now.Add(2*day), now.Add(92*day), Ed25519)
+	mismatched := leaf("mismatch.example.com", now.Add(-10*day), now.Add(80*day), ECDSA)
+	otherKey := Must(NewKey(ECDSA, 0))
+	orphan := leaf("orphan.example.com", now.Add(-10*day), now.Add(80*day), ECDSA)
+
+	bundleRoots := []*Certificate{root}
+	for _, r := range []struct {
+		name                string
+		notBefore, notAfter time.Time
+	}{
+		{"Example Second Root CA", now.Add(-2 * 365 * day), now.Add(8 * 365 * day)},
+		{"Example Old Root CA", now.Add(-11 * 365 * day), now.Add(-365 * day)},
+		{"Example Third Root CA", now.Add(-30 * day), now.Add(20 * 365 * day)},
+	} {
+		bundleRoots = append(bundleRoots, Must(NewCA(Spec{
+			Subject:   pkix.Name{CommonName: r.name, Organization: org},
+			NotBefore: r.notBefore, NotAfter: r.notAfter,
+		})))
+	}
+
+	return []*corev1.Secret{
+		tlsSecret(namespace, "valid-chain", "frontend", served(valid), keyPEM(valid.Key), root.PEM()),
+		tlsSecret(namespace, "expiring-soon", "frontend", served(expiring), keyPEM(expiring.Key), root.PEM()),
+		tlsSecret(namespace, "expired", "backend", served(expired), keyPEM(expired.Key), root.PEM()),
+		tlsSecret(namespace, "not-yet-valid", "backend", served(future), keyPEM(future.Key), root.PEM()),
+		tlsSecret(namespace, "key-mismatch", "frontend", served(mismatched), keyPEM(otherKey), root.PEM()),
+		// The intermediate is missing from tls.crt while ca.crt holds only the root.
+		tlsSecret(namespace, "broken-chain", "backend", orphan.PEM(), keyPEM(orphan.Key), root.PEM()),
+		tlsSecret(namespace, "garbage", "backend", []byte("this is not a certificate\n"), []byte("nor is this a key\n"), nil),
+		secret(namespace, "ca-bundle", "backend", corev1.SecretTypeOpaque, map[string][]byte{"ca-bundle.crt": ChainPEM(bundleRoots...)}),
+		secret(namespace, "no-certificate", "backend", corev1.SecretTypeOpaque, map[string][]byte{"username": []byte("demo"), "password": []byte("not-a-real-password")}),
+	}
+}
+
+func tlsSecret(namespace, name, tier string, certPEM, keyPEMBytes, caPEM []byte) *corev1.Secret {
+	data := map[string][]byte{corev1.TLSCertKey: certPEM, corev1.TLSPrivateKeyKey: keyPEMBytes}
+	if caPEM != nil {
+		data["ca.crt"] = caPEM
+	}
+	return secret(namespace, name, tier, corev1.SecretTypeTLS, data)
+}
+
+func secret(namespace, name, tier string, secretType corev1.SecretType, data map[string][]byte) *corev1.Secret {
+	return &corev1.Secret{
+		TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Secret"},
+		ObjectMeta: metav1.ObjectMeta{
+			Name:      name,
+			Namespace: namespace,
+			Labels:    map[string]string{ExampleLabel: "certstatus-examples", "tier": tier},
+		},
+		Type: secretType,
+		Data: data,
+	}
+}
+
+// keyPEM uses PKCS#8, as cert-manager and kubectl create secret tls do.
+func keyPEM(key crypto.Signer) []byte {
+	return Must(KeyPEM(key, PKCS8))
+}

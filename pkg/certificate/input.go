@@ -1,0 +1,41 @@
+package certificate
+
+import (
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/certstatus/certstatus/pkg/apis/certstatus"
+)
+
+// Input is everything the analysis reads of a Secret.
+type Input struct {
+	// Type is the Secret type, e.g. "kubernetes.io/tls".
+	Type string
+	// Data is the Secret's data; it is read, never kept.
+	Data map[string][]byte
+	// Annotations: only certstatus.dev/expiring-soon-threshold is read.
+	Annotations map[string]string
+	// ChangedAt is the later of creationTimestamp and the latest managedFields[].time:
+	// the instant non-clock transitions are dated with.
+	ChangedAt time.Time
+}
+
+// InputFromSecret builds an Input from a Secret. It copies only the one
+// annotation the analysis reads, so nothing else of the metadata leaks in.
+func InputFromSecret(s *corev1.Secret) Input {
+	in := Input{
+		Type:      string(s.Type),
+		Data:      s.Data,
+		ChangedAt: s.CreationTimestamp.Time,
+	}
+	if value, ok := s.Annotations[certstatus.ExpiringSoonThresholdAnnotation]; ok {
+		in.Annotations = map[string]string{certstatus.ExpiringSoonThresholdAnnotation: value}
+	}
+	for _, entry := range s.ManagedFields {
+		if entry.Time != nil && entry.Time.After(in.ChangedAt) {
+			in.ChangedAt = entry.Time.Time
+		}
+	}
+	return in
+}

@@ -1,0 +1,78 @@
+package certificate
+
+import (
+	"bytes"
+	"encoding/pem"
+	"iter"
+)
+
+var (
+	pemBegin = []byte("-----BEGIN ")
+	pemEnd   = []byte("-----END ")
+)
+
+// pemBlock is one PEM block of a data value, or the reason it could not be decoded.
+type pemBlock struct {
+	block *pem.Block
+	// problem is set when the block is truncated or malformed; block is then nil.
+	problem string
+	// end is the offset just after the block in the scanned data.
+	end int
+}
+
+const truncatedBlock = "A PEM block is truncated: it has no END line."
+
+// scanPEM yields the PEM blocks of data in order, including broken ones,
+// which encoding/pem would skip silently. Text around blocks and CRLF line
+// ends are tolerated. The scan is linear in len(data) whatever the input.
+func scanPEM(data []byte) iter.Seq[pemBlock] {
+	return func(yield func(pemBlock) bool) {
+		position := 0
+		nextEnd := -1 // cached: the first END marker after the current BEGIN
+		for position < len(data) {
+			begin := indexFrom(data, pemBegin, position)
+			if begin < 0 {
+				return
+			}
+			if nextEnd < begin+len(pemBegin) {
+				nextEnd = indexFrom(data, pemEnd, begin+len(pemBegin))
+			}
+			if nextEnd < 0 {
+				yield(pemBlock{problem: truncatedBlock, end: len(data)})
+				return
+			}
+			// Another BEGIN before this block's END means this block was cut short.
+			if nextBegin := indexFrom(data[:nextEnd], pemBegin, begin+len(pemBegin)); nextBegin >= 0 {
+				if !yield(pemBlock{problem: truncatedBlock, end: nextBegin}) {
+					return
+				}
+				position = nextBegin
+				continue
+			}
+			lineEnd := len(data)
+			if newline := bytes.IndexByte(data[nextEnd:], '\n'); newline >= 0 {
+				lineEnd = nextEnd + newline + 1
+			}
+			found := pemBlock{end: lineEnd}
+			if found.block, _ = pem.Decode(data[begin:lineEnd]); found.block == nil {
+				found.problem = "A PEM block is malformed: its END line, headers or base64 body cannot be decoded."
+			}
+			if !yield(found) {
+				return
+			}
+			position = lineEnd
+		}
+	}
+}
+
+// indexFrom is bytes.Index starting at from, returning an absolute position or -1.
+func indexFrom(data, marker []byte, from int) int {
+	if from > len(data) {
+		return -1
+	}
+	i := bytes.Index(data[from:], marker)
+	if i < 0 {
+		return -1
+	}
+	return i + from
+}

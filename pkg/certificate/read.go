@@ -1,0 +1,228 @@
+package certificate
+
+import (
+	"bytes"
+	"crypto"
+	"crypto/x509"
+	"encoding/pem"
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// Data keys of a kubernetes.io/tls Secret.
+const (
+	secretTypeTLS = "kubernetes.io/tls"
+	keyTLSCert    = "tls.crt"
+	keyTLSKey     = "tls.key"
+	keyCACert     = "ca.crt"
+)
+
+// maxCertificates bounds the work one Secret can cause.
+const maxCertificates = 1000
+
+var (
+	certificateMarker = []byte("-----BEGIN CERTIFICATE-----")
+	privateKeyMarker  = []byte("PRIVATE KEY-----")
+)
+
+// parsedCertificate is a certificate while the Secret is analysed; only its
+// description outlives Analyze.
+type parsedCertificate struct {
+	cert  *x509.Certificate
+	key   string
+	index int
+}
+
+// foundKey is the public half of the first private key in the Secret.
+type foundKey struct {
+	dataKey   string
+	public    crypto.PublicKey
+	algorithm string
+}
+
+// secretContents is what reading the data keys produced.
+type secretContents struct {
+	certificates []parsedCertificate
+	// certificatesByKey maps a data key to indexes into certificates.
+	certificatesByKey map[string][]int
+	// certificateKeys are the data keys read for certificates, in key order.
+	certificateKeys []string
+	privateKey      *foundKey
+	// privateKeyRead is true when a key was looked for in a place it belongs (tls.key).
+	privateKeyRead bool
+	problems       problemLog
+	// seen counts CERTIFICATE blocks, parsed or not, against maxCertificates.
+	seen int
+}
+
+// readTLSSecret reads tls.crt, ca.crt and tls.key and nothing else.
+func readTLSSecret(data map[string][]byte) *secretContents {
+	contents := &secretContents{certificatesByKey: map[string][]int{}, privateKeyRead: true}
+	for _, key := range []string{keyCACert, keyTLSCert} { // key order
+		value, present := data[key]
+		switch {
+		case !present && key == keyTLSCert:
+			contents.problems.add(key, "The key is missing: a kubernetes.io/tls Secret needs its certificate in tls.crt.")
+		case len(bytes.TrimSpace(value)) == 0 && key == keyTLSCert && present:
+			contents.problems.add(key, "The value is empty: no certificate has been stored yet.")
+		case len(bytes.TrimSpace(value)) > 0:
+			contents.readCertificates(key, value, true)
+		}
+	}
+	value, present := data[keyTLSKey]
+	switch {
+	case !present:
+		contents.problems.add(keyTLSKey, "The key is missing: a kubernetes.io/tls Secret needs its private key in tls.key.")
+	case len(bytes.TrimSpace(value)) == 0:
+		contents.problems.add(keyTLSKey, "The value is empty: no private key has been stored yet.")
+	default:
+		if !contents.readPrivateKey(keyTLSKey, value) {
+			contents.problems.add(keyTLSKey, describeUnreadable(value, "private key"))
+		}
+	}
+	return contents
+}
+
+// readOtherSecret reads every key that holds a PEM certificate, and the
+// first private key found; keys without PEM certificates are not ours to judge.
+func readOtherSecret(data map[string][]byte) *secretContents {
+	contents := &secretContents{certificatesByKey: map[string][]int{}}
+	for _, key := range sortedKeys(data) {
+		value := data[key]
+		if bytes.Contains(value, certificateMarker) {
+			contents.readCertificates(key, value, false)
+		}
+		if contents.privateKey == nil && bytes.Contains(value, privateKeyMarker) {
+			contents.readPrivateKey(key, value)
+		}
+	}
+	return contents
+}
+
+// readCertificates parses the CERTIFICATE blocks of one value. strict means
+// the key may hold nothing but certificates (tls.crt, ca.crt of a TLS Secret).
+func (c *secretContents) readCertificates(key string, value []byte, strict bool) {
+	c.certificateKeys = append(c.certificateKeys, key)
+	index, sawPEM := 0, false
+	for found := range scanPEM(value) {
+		sawPEM = true
+		if found.problem != "" {
+			c.problems.add(key, found.problem)
+			continue
+		}
+		if found.block.Type != "CERTIFICATE" {
+			if strict {
+				c.problems.add(key, fmt.Sprintf("It holds %s, where only CERTIFICATE blocks belong; the block was ignored.", blockKind(found.block)))
+			}
+			continue
+		}
+		if c.seen >= maxCertificates {
+			skipped := 1 + bytes.Count(value[found.end:], certificateMarker)
+			c.problems.add(key, fmt.Sprintf("%d certificates were not analysed: at most %d certificates per Secret are.", skipped, maxCertificates))
+			return
+		}
+		c.seen++
+		cert, err := x509.ParseCertificate(found.block.Bytes)
+		if err != nil {
+			c.problems.add(key, fmt.Sprintf("Certificate %d is not a valid X.509 certificate%s.", index, safeReason(err)))
+		} else {
+			c.certificatesByKey[key] = append(c.certificatesByKey[key], len(c.certificates))
+			c.certificates = append(c.certificates, parsedCertificate{cert: cert, key: key, index: index})
+		}
+		index++
+	}
+	if !sawPEM {
+		c.problems.add(key, describeUnreadable(value, "certificate"))
+	}
+}
+
+// readPrivateKey keeps the public half of the first private key block in value.
+// It reports whether a private key block was found at all.
+func (c *secretContents) readPrivateKey(key string, value []byte) bool {
+	sawKey := false
+	for found := range scanPEM(value) {
+		if found.problem != "" {
+			if c.privateKeyRead {
+				c.problems.add(key, found.problem)
+			}
+			continue
+		}
+		if !isPrivateKeyBlock(found.block) {
+			continue
+		}
+		sawKey = true
+		public, algorithm, err := parsePrivateKey(found.block)
+		if err != nil {
+			c.problems.add(key, err.Error()+".")
+			continue
+		}
+		c.privateKey = &foundKey{dataKey: key, public: public, algorithm: algorithm}
+		return true
+	}
+	return sawKey
+}
+
+// describeUnreadable explains a value with no PEM block of the wanted kind,
+// recognising the usual mistakes, without quoting the value.
+func describeUnreadable(value []byte, wanted string) string {
+	trimmed := bytes.TrimSpace(value)
+	switch {
+	case bytes.Contains(value, pemBegin):
+		return fmt.Sprintf("No PEM %s block was found.", wanted)
+	case len(trimmed) > 0 && trimmed[0] == 0x30:
+		return fmt.Sprintf("The value looks like binary DER, but a PEM %s block (-----BEGIN ...-----) is expected.", wanted)
+	case looksBase64(trimmed):
+		return fmt.Sprintf("The value looks base64-encoded twice: it is not PEM, but a PEM %s block is expected.", wanted)
+	default:
+		return fmt.Sprintf("The value is not PEM: a PEM %s block (-----BEGIN ...-----) is expected.", wanted)
+	}
+}
+
+// looksBase64 recognises "LS0tLS1CRUdJTi" ("-----BEGIN" base64-encoded), a
+// common mistake when data is pasted into stringData already encoded.
+func looksBase64(value []byte) bool {
+	return bytes.HasPrefix(value, []byte("LS0tLS1CRUdJTi"))
+}
+
+// knownBlockKinds are PEM labels worth naming; other labels are Secret data
+// and are not repeated.
+var knownBlockKinds = map[string]string{
+	"PRIVATE KEY":             "a private key",
+	"RSA PRIVATE KEY":         "a private key",
+	"EC PRIVATE KEY":          "a private key",
+	"ENCRYPTED PRIVATE KEY":   "an encrypted private key",
+	"PUBLIC KEY":              "a public key",
+	"RSA PUBLIC KEY":          "a public key",
+	"CERTIFICATE REQUEST":     "a certificate request",
+	"NEW CERTIFICATE REQUEST": "a certificate request",
+	"X509 CRL":                "a certificate revocation list",
+	"TRUSTED CERTIFICATE":     "an OpenSSL TRUSTED CERTIFICATE block",
+	"EC PARAMETERS":           "EC parameters",
+}
+
+func blockKind(block *pem.Block) string {
+	if kind, ok := knownBlockKinds[block.Type]; ok {
+		return kind
+	}
+	return "a PEM block of another type"
+}
+
+// safeReason adds Go's parse error when it cannot quote the data: errors
+// that quote (%q) certificate contents are dropped.
+func safeReason(err error) string {
+	message := err.Error()
+	if strings.ContainsAny(message, "\"'`") || len(message) > 160 {
+		return ""
+	}
+	return " (" + message + ")"
+}
+
+func sortedKeys(data map[string][]byte) []string {
+	keys := make([]string, 0, len(data))
+	for key := range data {
+		keys = append(keys, key)
+	}
+	sort.Strings(keys)
+	return keys
+}
