@@ -8,6 +8,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 
 	"github.com/certstatus/certstatus/pkg/certificate/certtest"
 	"github.com/certstatus/certstatus/test/stack"
@@ -16,7 +18,14 @@ import (
 // loadExamples creates namespace and the example Secrets in it, so that
 // `kubectl get cst` has something of every kind to show.
 func loadExamples(ctx context.Context, st *stack.Stack, namespace string) (int, error) {
-	client := st.Client()
+	cfg := st.RESTConfig()
+	// Some examples are broken on purpose; kube-apiserver's warnings about
+	// their keys are expected noise here.
+	cfg.WarningHandler = rest.NoWarnings{}
+	client, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return 0, fmt.Errorf("client: %w", err)
+	}
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: namespace}}
 	if _, err := client.CoreV1().Namespaces().Create(ctx, ns, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
 		return 0, fmt.Errorf("create namespace %s: %w", namespace, err)
