@@ -9,6 +9,9 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
+// controllerManagerTimeout bounds the wait for the first aggregation.
+const controllerManagerTimeout = 60 * time.Second
+
 // startControllerManager runs kube-controller-manager with only the
 // clusterrole-aggregation-controller, which folds ClusterRoles labelled
 // aggregate-to-view/edit/admin into view/edit/admin. It serves nothing
@@ -45,6 +48,3 @@ func (s *Stack) startControllerManager(ctx context.Context) error {
 	}
 	return nil
 }
-
-// controllerManagerTimeout bounds the wait for the first aggregation.
-const controllerManagerTimeout = 60 * time.Second

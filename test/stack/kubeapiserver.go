@@ -58,7 +58,6 @@ func (s *Stack) startAPIServer(ctx context.Context) error {
 			return err
 		}
 		s.apiserver = p
-		s.apiserverPort = port
 		s.apiserverURL = fmt.Sprintf("https://127.0.0.1:%d", port)
 		tlsConfig, err := clientTLS(c.clusterCA.CertPEM, c.admin)
 		if err != nil {

@@ -52,7 +52,6 @@ type Stack struct {
 	etcd, apiserver, controllerManager *process
 	etcdURL                            string
 	apiserverURL                       string
-	apiserverPort                      int
 
 	adminKubeconfig             string
 	controllerManagerKubeconfig string
@@ -234,6 +233,11 @@ func (s *Stack) KubectlPath() string { return filepath.Join(s.toolsDir, "kubectl
 
 // AdminKubeconfig is a self-contained kubeconfig for a system:masters user.
 func (s *Stack) AdminKubeconfig() string { return s.adminKubeconfig }
+
+// ServerKubeconfig is the kubeconfig certstatus servers run with: the
+// identity of ServiceAccount certstatus/certstatus-apiserver, so tests can
+// check what that identity may and may not do.
+func (s *Stack) ServerKubeconfig() string { return s.serverKubeconfig }
 
 // RESTConfig returns a copy of the admin client configuration.
 func (s *Stack) RESTConfig() *rest.Config { return rest.CopyConfig(s.restConfig) }
