@@ -1,0 +1,66 @@
+package certificate
+
+import (
+	"crypto/x509"
+	"strings"
+	"testing"
+
+	"github.com/certstatus/certstatus/pkg/apis/certstatus"
+	"github.com/certstatus/certstatus/pkg/certificate/certtest"
+)
+
+func TestChainVerification(t *testing.T) {
+	p := newPKI(t)
+	otherRoot := certtest.Must(certtest.NewCA(certtest.Spec{CommonName: "Other Root", NotBefore: epoch.Add(-day), NotAfter: epoch.Add(900 * day)}))
+	// Same subject as the real intermediate, different key: names link, signatures do not.
+	impostor := certtest.Must(p.root.NewIntermediate(certtest.Spec{Subject: p.intermediate.Certificate.Subject, NotBefore: epoch.Add(-day), NotAfter: epoch.Add(900 * day)}))
+	notACA := certtest.Must(p.intermediate.NewLeaf(certtest.Spec{CommonName: "Not A CA", NotBefore: epoch.Add(-day), NotAfter: epoch.Add(90 * day)}))
+	issuedByLeaf := certtest.Must(notACA.NewLeaf(certtest.Spec{CommonName: "child", NotBefore: epoch.Add(-day), NotAfter: epoch.Add(90 * day)}))
+	selfSigned := certtest.Must(certtest.NewSelfSigned(certtest.Spec{CommonName: "self", NotBefore: epoch.Add(-day), NotAfter: epoch.Add(90 * day)}))
+	noIntermediates := certtest.Must(p.root.NewIntermediate(certtest.Spec{CommonName: "Path Zero", MaxPathLenZero: true, NotBefore: epoch.Add(-day), NotAfter: epoch.Add(900 * day)}))
+	below := certtest.Must(noIntermediates.NewIntermediate(certtest.Spec{CommonName: "Below", NotBefore: epoch.Add(-day), NotAfter: epoch.Add(900 * day)}))
+	leafBelow := certtest.Must(below.NewLeaf(certtest.Spec{CommonName: "deep", NotBefore: epoch.Add(-day), NotAfter: epoch.Add(90 * day)}))
+	noCertSign := certtest.Must(p.root.NewIntermediate(certtest.Spec{CommonName: "No CertSign", KeyUsage: x509.KeyUsageDigitalSignature, NotBefore: epoch.Add(-day), NotAfter: epoch.Add(900 * day)}))
+	leafOfNoCertSign := certtest.Must(noCertSign.NewLeaf(certtest.Spec{CommonName: "n", NotBefore: epoch.Add(-day), NotAfter: epoch.Add(90 * day)}))
+
+	tests := []struct {
+		name        string
+		crt, ca     []byte
+		want        certstatus.ChainVerification
+		wantMessage string // a fragment of the message
+	}{
+		{"leaf and intermediate to ca.crt", certtest.ChainPEM(p.leaf, p.intermediate), p.root.PEM(), certstatus.ChainVerified, "verifies up to ca.crt[0] (Test Root)"},
+		{"full chain, root in tls.crt only", certtest.ChainPEM(p.leaf, p.intermediate, p.root), nil, certstatus.ChainVerified, "tls.crt[2] (Test Root), which is self-signed"},
+		{"full chain, root also in ca.crt", certtest.ChainPEM(p.leaf, p.intermediate, p.root), p.root.PEM(), certstatus.ChainVerified, "also in ca.crt"},
+		{"self-signed leaf", selfSigned.PEM(), nil, certstatus.ChainVerified, "self-signed"},
+		{"self-signed leaf also in ca.crt", selfSigned.PEM(), selfSigned.PEM(), certstatus.ChainVerified, "also in ca.crt"},
+		{"ca.crt is a bundle holding the root", certtest.ChainPEM(p.leaf, p.intermediate), certtest.ChainPEM(otherRoot, p.root), certstatus.ChainVerified, "ca.crt[1] (Test Root)"},
+		{"ca.crt holds the intermediate", p.leaf.PEM(), p.intermediate.PEM(), certstatus.ChainVerified, "ca.crt[0] (Test Intermediate)"},
+		{"no root anywhere", certtest.ChainPEM(p.leaf, p.intermediate), nil, certstatus.ChainUnverified, "tls.crt[1] (Test Intermediate) is issued by a certificate that is not in the Secret"},
+		{"leaf alone, no ca.crt", p.leaf.PEM(), nil, certstatus.ChainUnverified, "nothing to verify"},
+		{"missing intermediate with ca.crt", p.leaf.PEM(), p.root.PEM(), certstatus.ChainBroken, "intermediate certificate is missing"},
+		{"wrong CA in ca.crt", certtest.ChainPEM(p.leaf, p.intermediate), otherRoot.PEM(), certstatus.ChainBroken, "intermediate certificate is missing"},
+		{"self-signed root not in ca.crt", certtest.ChainPEM(p.leaf, p.intermediate, p.root), otherRoot.PEM(), certstatus.ChainBroken, "not in ca.crt"},
+		{"wrong order: intermediate first", certtest.ChainPEM(p.intermediate, p.leaf), p.root.PEM(), certstatus.ChainBroken, "wrong order: tls.crt[0] (Test Intermediate) issued tls.crt[1] (web.example.com)"},
+		{"wrong order: root before intermediate", certtest.ChainPEM(p.leaf, p.root, p.intermediate), nil, certstatus.ChainBroken, "wrong order: tls.crt[0] (web.example.com) is issued by tls.crt[2] (Test Intermediate)"},
+		{"bad signature", certtest.ChainPEM(p.leaf, impostor), p.root.PEM(), certstatus.ChainBroken, "signature does not verify"},
+		{"bad signature against ca.crt", p.leaf.PEM(), impostor.PEM(), certstatus.ChainBroken, "is not issued by ca.crt[0]"},
+		{"issuer is not a CA", certtest.ChainPEM(issuedByLeaf, notACA, p.intermediate), p.root.PEM(), certstatus.ChainBroken, "not a CA"},
+		{"issuer lacks CertSign", certtest.ChainPEM(leafOfNoCertSign, noCertSign), p.root.PEM(), certstatus.ChainBroken, "CertSign"},
+		{"path length exceeded", certtest.ChainPEM(leafBelow, below, noIntermediates), p.root.PEM(), certstatus.ChainBroken, "allows 0 intermediate"},
+		{"unrelated second certificate", certtest.ChainPEM(p.leaf, otherRoot), nil, certstatus.ChainBroken, "issuer name differs"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			in := tlsInput(tt.crt, nil, tt.ca)
+			status := statusAt(t, in, epoch)
+			if status.Chain.Verified != tt.want || !strings.Contains(status.Chain.Message, tt.wantMessage) {
+				t.Errorf("chain %q: %q\nwant %q containing %q", status.Chain.Verified, status.Chain.Message, tt.want, tt.wantMessage)
+			}
+			wantInvalid := tt.want == certstatus.ChainBroken
+			if ready := condition(t, status, certstatus.ConditionReady); (ready.Reason == certstatus.ReasonChainInvalid) != wantInvalid {
+				t.Errorf("Ready reason %s; a broken chain, and only that, is ChainInvalid", ready.Reason)
+			}
+		})
+	}
+}

@@ -1,0 +1,61 @@
+package certificate
+
+import (
+	"testing"
+
+	"github.com/certstatus/certstatus/pkg/apis/certstatus"
+	"github.com/certstatus/certstatus/pkg/certificate/certtest"
+)
+
+// TestExampleSecrets: each demo Secret shows the state it is named after,
+// whenever it is generated.
+func TestExampleSecrets(t *testing.T) {
+	want := map[string]string{ // name → state/Ready reason; "" = not listed
+		"valid-chain":    "Valid/Valid",
+		"expiring-soon":  "ExpiringSoon/ExpiringSoon",
+		"expired":        "Expired/Expired",
+		"not-yet-valid":  "NotYetValid/NotYetValid",
+		"key-mismatch":   "Invalid/KeyPairMismatch",
+		"broken-chain":   "Invalid/ChainInvalid",
+		"garbage":        "Invalid/InvalidData",
+		"ca-bundle":      "Valid/Valid",
+		"no-certificate": "",
+	}
+	secrets := certtest.ExampleSecrets("demo", epoch)
+	if len(secrets) != len(want) {
+		t.Errorf("%d example Secrets, want %d", len(secrets), len(want))
+	}
+	tiers := map[string]int{}
+	for _, secret := range secrets {
+		t.Run(secret.Name, func(t *testing.T) {
+			wantState, known := want[secret.Name]
+			if !known {
+				t.Fatalf("unexpected example %q", secret.Name)
+			}
+			if secret.Namespace != "demo" || secret.Labels["app.kubernetes.io/part-of"] != "certstatus-examples" || secret.Labels["tier"] == "" {
+				t.Errorf("namespace %q labels %v", secret.Namespace, secret.Labels)
+			}
+			tiers[secret.Labels["tier"]]++
+			a, listed := Analyze(InputFromSecret(secret), DefaultOptions())
+			if !listed {
+				if wantState != "" {
+					t.Errorf("not listed, want %s", wantState)
+				}
+				return
+			}
+			status := a.StatusAt(epoch)
+			if got := string(status.State) + "/" + condition(t, status, certstatus.ConditionReady).Reason; got != wantState {
+				t.Errorf("got %s, want %s", got, wantState)
+			}
+			if secret.Name == "valid-chain" && (len(status.Certificates) != 3 || status.Chain.Verified != certstatus.ChainVerified) {
+				t.Errorf("valid-chain: %d certificates, chain %s; want 3 and verified", len(status.Certificates), status.Chain.Verified)
+			}
+			if secret.Name == "ca-bundle" && status.Summary.Expired != 1 {
+				t.Errorf("ca-bundle summary %+v, want one expired root", status.Summary)
+			}
+		})
+	}
+	if tiers["frontend"] == 0 || tiers["backend"] == 0 {
+		t.Errorf("tiers %v, want both frontend and backend", tiers)
+	}
+}

@@ -1,0 +1,91 @@
+package certificate
+
+import (
+	"crypto/x509/pkix"
+	"testing"
+	"time"
+
+	"github.com/certstatus/certstatus/pkg/apis/certstatus"
+	"github.com/certstatus/certstatus/pkg/certificate/certtest"
+)
+
+const day = 24 * time.Hour
+
+// epoch is the fixed "now" of the tests; certificates are dated around it.
+var epoch = time.Date(2030, time.June, 1, 12, 0, 0, 0, time.UTC)
+
+// changedAt is when the test Secrets were last written.
+var changedAt = epoch.Add(-400 * day)
+
+// testPKI is a root, an intermediate and a leaf, valid around epoch.
+type testPKI struct {
+	root, intermediate, leaf *certtest.Certificate
+}
+
+func newPKI(t testing.TB) testPKI {
+	t.Helper()
+	root := certtest.Must(certtest.NewCA(certtest.Spec{
+		Subject:   pkix.Name{CommonName: "Test Root", Organization: []string{"Test"}},
+		NotBefore: epoch.Add(-5 * 365 * day), NotAfter: epoch.Add(5 * 365 * day),
+	}))
+	intermediate := certtest.Must(root.NewIntermediate(certtest.Spec{
+		Subject:   pkix.Name{CommonName: "Test Intermediate", Organization: []string{"Test"}},
+		NotBefore: epoch.Add(-2 * 365 * day), NotAfter: epoch.Add(2 * 365 * day),
+	}))
+	leaf := certtest.Must(intermediate.NewLeaf(certtest.Spec{
+		CommonName: "web.example.com", DNSNames: []string{"web.example.com"},
+		NotBefore: epoch.Add(-10 * day), NotAfter: epoch.Add(80 * day),
+	}))
+	return testPKI{root: root, intermediate: intermediate, leaf: leaf}
+}
+
+func keyPEM(t testing.TB, c *certtest.Certificate, format certtest.KeyFormat) []byte {
+	t.Helper()
+	return certtest.Must(c.KeyPEM(format))
+}
+
+// tlsInput is a kubernetes.io/tls Secret; a nil value leaves the key out.
+func tlsInput(crt, key, ca []byte) Input {
+	data := map[string][]byte{}
+	for name, value := range map[string][]byte{"tls.crt": crt, "tls.key": key, "ca.crt": ca} {
+		if value != nil {
+			data[name] = value
+		}
+	}
+	return Input{Type: "kubernetes.io/tls", Data: data, ChangedAt: changedAt}
+}
+
+// validTLS is the PKI's leaf served with its intermediate, its key and ca.crt.
+func (p testPKI) validTLS(t testing.TB) Input {
+	return tlsInput(certtest.ChainPEM(p.leaf, p.intermediate), keyPEM(t, p.leaf, certtest.PKCS8), p.root.PEM())
+}
+
+func analyze(t testing.TB, in Input) *Analysis {
+	t.Helper()
+	a, listed := Analyze(in, DefaultOptions())
+	if !listed {
+		t.Fatal("Secret not listed")
+	}
+	return a
+}
+
+func statusAt(t testing.TB, in Input, now time.Time) certstatus.CertificateStatusStatus {
+	t.Helper()
+	return analyze(t, in).StatusAt(now)
+}
+
+func condition(t testing.TB, status certstatus.CertificateStatusStatus, conditionType string) (found struct {
+	Status, Reason, Message string
+	LastTransitionTime time.Time
+}) {
+	t.Helper()
+	for _, c := range status.Conditions {
+		if c.Type == conditionType {
+			found.Status, found.Reason, found.Message = string(c.Status), c.Reason, c.Message
+			found.LastTransitionTime = c.LastTransitionTime.Time
+			return found
+		}
+	}
+	t.Fatalf("no %s condition in %+v", conditionType, status.Conditions)
+	return found
+}
