@@ -5,7 +5,7 @@ SHELL := /bin/bash
 BIN := $(CURDIR)/_output/bin
 SERVER := $(BIN)/certstatus-apiserver
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
-GO_LDFLAGS := -X github.com/certstatus/certstatus/pkg/version.Version=$(VERSION)
+GO_LDFLAGS := -s -w -X github.com/certstatus/certstatus/pkg/version.Version=$(VERSION)
 E2E_TIMEOUT ?= 45m
 
 .PHONY: build tools run test unit e2e verify codegen bench image clean

@@ -1,0 +1,157 @@
+// Package secrets watches Secrets through one shared informer and feeds the
+// status cache. Each Secret is analysed once per change, in the informer's
+// transform, and only the analysis is kept: no Secret data, annotations or
+// managedFields stay in memory.
+package secrets
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/informers"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	toolscache "k8s.io/client-go/tools/cache"
+	"k8s.io/klog/v2"
+
+	"github.com/certstatus/certstatus/pkg/certificate"
+	"github.com/certstatus/certstatus/pkg/statuscache"
+)
+
+// Source runs the Secret informers (one per watched namespace, or a single
+// cluster-wide one) and keeps the cache up to date.
+type Source struct {
+	factories []informers.SharedInformerFactory
+	synced    []toolscache.InformerSynced
+	cache     *statuscache.Cache
+}
+
+// NewSource prepares informers for the given namespaces (none: all namespaces).
+// Secrets are received as protobuf, which is cheaper to decode than JSON.
+func NewSource(config *rest.Config, namespaces []string, options certificate.Options, cache *statuscache.Cache) (*Source, error) {
+	config = rest.CopyConfig(config)
+	config.ContentType = runtime.ContentTypeProtobuf
+	config.AcceptContentTypes = runtime.ContentTypeProtobuf + "," + runtime.ContentTypeJSON
+	client, err := kubernetes.NewForConfig(config)
+	if err != nil {
+		return nil, fmt.Errorf("create Secret client: %w", err)
+	}
+	if len(namespaces) == 0 {
+		namespaces = []string{metav1.NamespaceAll}
+	}
+	s := &Source{cache: cache}
+	for _, namespace := range namespaces {
+		factory := informers.NewSharedInformerFactoryWithOptions(client, 0,
+			informers.WithNamespace(namespace),
+			informers.WithTransform(transform(options)))
+		informer := factory.Core().V1().Secrets().Informer()
+		registration, err := informer.AddEventHandler(toolscache.ResourceEventHandlerFuncs{
+			AddFunc:    s.apply,
+			UpdateFunc: func(_, newObj interface{}) { s.apply(newObj) },
+			DeleteFunc: s.remove,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("watch Secrets in %q: %w", namespace, err)
+		}
+		s.factories = append(s.factories, factory)
+		s.synced = append(s.synced, registration.HasSynced)
+	}
+	return s, nil
+}
+
+// Run starts the informers and marks the cache synced once every Secret of
+// the initial lists has been analysed.
+func (s *Source) Run(ctx context.Context) {
+	for _, factory := range s.factories {
+		factory.Start(ctx.Done())
+	}
+	if toolscache.WaitForCacheSync(ctx.Done(), s.synced...) {
+		s.cache.MarkSynced()
+		klog.InfoS("Secret cache synced")
+	}
+}
+
+func (s *Source) apply(obj interface{}) {
+	secret, ok := obj.(*analysedSecret)
+	if !ok {
+		klog.ErrorS(nil, "Unexpected object from the Secret informer", "type", fmt.Sprintf("%T", obj))
+		return
+	}
+	if secret.analysis == nil {
+		// Not (or no longer) holding certificates: it does not appear.
+		s.cache.Delete(secret.Namespace, secret.Name)
+		return
+	}
+	s.cache.Upsert(statuscache.Item{Meta: secret.ObjectMeta, SecretType: secret.secretType, Analysis: secret.analysis})
+}
+
+func (s *Source) remove(obj interface{}) {
+	if tombstone, ok := obj.(toolscache.DeletedFinalStateUnknown); ok {
+		obj = tombstone.Obj
+	}
+	m, err := metaOf(obj)
+	if err != nil {
+		klog.ErrorS(err, "Cannot read a deleted Secret")
+		return
+	}
+	s.cache.Delete(m.GetNamespace(), m.GetName())
+}
+
+func metaOf(obj interface{}) (metav1.Object, error) {
+	switch o := obj.(type) {
+	case *analysedSecret:
+		return o, nil
+	case *corev1.Secret:
+		return o, nil
+	}
+	return nil, fmt.Errorf("unexpected %T", obj)
+}
+
+// analysedSecret is what the informer keeps of a Secret.
+type analysedSecret struct {
+	metav1.ObjectMeta
+	secretType string
+	// analysis is nil when the Secret is not listed.
+	analysis *certificate.Analysis
+}
+
+// The informer's store wants a runtime.Object; analysedSecret is immutable,
+// so a deep copy is the object itself.
+func (a *analysedSecret) GetObjectKind() schema.ObjectKind { return schema.EmptyObjectKind }
+func (a *analysedSecret) DeepCopyObject() runtime.Object   { return a }
+
+// transform analyses a Secret as it arrives and keeps only what is needed.
+// It is idempotent: an already analysed Secret passes through.
+func transform(options certificate.Options) toolscache.TransformFunc {
+	return func(obj interface{}) (interface{}, error) {
+		secret, ok := obj.(*corev1.Secret)
+		if !ok {
+			return obj, nil
+		}
+		started := time.Now()
+		analysis, listed := certificate.Analyze(certificate.InputFromSecret(secret), options)
+		if elapsed := time.Since(started); elapsed > 100*time.Millisecond {
+			klog.InfoS("Slow Secret analysis", "secret", klog.KObj(secret), "duration", elapsed)
+		}
+		kept := &analysedSecret{
+			ObjectMeta: metav1.ObjectMeta{
+				Name:              secret.Name,
+				Namespace:         secret.Namespace,
+				UID:               secret.UID,
+				ResourceVersion:   secret.ResourceVersion,
+				Labels:            secret.Labels,
+				CreationTimestamp: secret.CreationTimestamp,
+			},
+			secretType: string(secret.Type),
+		}
+		if listed {
+			kept.analysis = analysis
+		}
+		return kept, nil
+	}
+}
