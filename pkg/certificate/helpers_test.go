@@ -74,18 +74,19 @@ func statusAt(t testing.TB, in Input, now time.Time) certstatus.CertificateStatu
 	return analyze(t, in).StatusAt(now)
 }
 
-func condition(t testing.TB, status certstatus.CertificateStatusStatus, conditionType string) (found struct {
+// conditionView is the part of a condition the tests compare.
+type conditionView struct {
 	Status, Reason, Message string
-	LastTransitionTime time.Time
-}) {
+	LastTransitionTime      time.Time
+}
+
+func condition(t testing.TB, status certstatus.CertificateStatusStatus, conditionType string) conditionView {
 	t.Helper()
 	for _, c := range status.Conditions {
 		if c.Type == conditionType {
-			found.Status, found.Reason, found.Message = string(c.Status), c.Reason, c.Message
-			found.LastTransitionTime = c.LastTransitionTime.Time
-			return found
+			return conditionView{string(c.Status), c.Reason, c.Message, c.LastTransitionTime.Time}
 		}
 	}
 	t.Fatalf("no %s condition in %+v", conditionType, status.Conditions)
-	return found
+	return conditionView{}
 }

@@ -154,7 +154,7 @@ func (c *secretContents) readPrivateKey(key string, value []byte) bool {
 		sawKey = true
 		public, algorithm, err := parsePrivateKey(found.block)
 		if err != nil {
-			c.problems.add(key, err.Error()+".")
+			c.problems.add(key, sentence(err))
 			continue
 		}
 		c.privateKey = &foundKey{dataKey: key, public: public, algorithm: algorithm}
@@ -216,6 +216,15 @@ func safeReason(err error) string {
 		return ""
 	}
 	return " (" + message + ")"
+}
+
+// sentence turns an error into a capitalised sentence for errors[].
+func sentence(err error) string {
+	message := err.Error()
+	if message == "" {
+		return ""
+	}
+	return strings.ToUpper(message[:1]) + message[1:] + "."
 }
 
 func sortedKeys(data map[string][]byte) []string {

@@ -1,0 +1,90 @@
+package certificate
+
+import (
+	"testing"
+	"time"
+
+	"github.com/certstatus/certstatus/pkg/certificate/certtest"
+)
+
+// BenchmarkAnalyzeTLS is a typical Secret: an RSA leaf with its
+// intermediate in tls.crt, the root in ca.crt and a PKCS#8 key.
+func BenchmarkAnalyzeTLS(b *testing.B) {
+	p := newPKI(b)
+	leaf := certtest.Must(p.intermediate.NewLeaf(certtest.Spec{CommonName: "web.example.com", KeyAlgorithm: certtest.RSA, DNSNames: []string{"web.example.com"}, NotBefore: epoch.Add(-day), NotAfter: epoch.Add(90 * day)}))
+	in := tlsInput(certtest.ChainPEM(leaf, p.intermediate), keyPEM(b, leaf, certtest.PKCS8), p.root.PEM())
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, listed := Analyze(in, DefaultOptions()); !listed {
+			b.Fatal("not listed")
+		}
+	}
+}
+
+// BenchmarkAnalyzeBundle150 is a distribution-sized CA bundle.
+func BenchmarkAnalyzeBundle150(b *testing.B) {
+	in := bundle150(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, listed := Analyze(in, DefaultOptions()); !listed {
+			b.Fatal("not listed")
+		}
+	}
+}
+
+func BenchmarkStatusAtTLS(b *testing.B) {
+	a := analyze(b, newPKI(b).validTLS(b))
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = a.StatusAt(epoch)
+	}
+}
+
+func BenchmarkStatusAtBundle150(b *testing.B) {
+	a := analyze(b, bundle150(b))
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = a.StatusAt(epoch)
+	}
+}
+
+func bundle150(b *testing.B) Input {
+	dates := make([][2]time.Time, 150)
+	for i := range dates {
+		// Spread over the past and future, some expired, as real bundles are.
+		notBefore := epoch.Add(time.Duration(i-120) * 30 * day)
+		dates[i] = [2]time.Time{notBefore, notBefore.Add(20 * 365 * day)}
+		if i%25 == 0 {
+			dates[i][1] = epoch.Add(-day)
+		}
+	}
+	in, _ := bundleInput(b, dates...)
+	return in
+}
+
+// BenchmarkAnalyze1MiB are the worst cases of size: a Secret of 1 MiB of
+// certificates (the 1000-certificate bound applies) and one of 1 MiB of
+// unterminated PEM headers.
+func BenchmarkAnalyze1MiB(b *testing.B) {
+	root := certtest.Must(certtest.NewCA(certtest.Spec{CommonName: "Many", NotBefore: epoch.Add(-day), NotAfter: epoch.Add(900 * day)}))
+	inputs := map[string]Input{
+		"certificates": {Type: "Opaque", Data: map[string][]byte{"ca.crt": repeatTo(root.PEM(), 1<<20)}},
+		"headers":      tlsInput(repeatTo([]byte("-----BEGIN CERTIFICATE-----\n"), 1<<20), nil, nil),
+	}
+	for name, in := range inputs {
+		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				Analyze(in, DefaultOptions())
+			}
+		})
+	}
+}
+
+func repeatTo(unit []byte, size int) []byte {
+	out := make([]byte, 0, size+len(unit))
+	for len(out) < size {
+		out = append(out, unit...)
+	}
+	return out
+}
