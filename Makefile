@@ -38,6 +38,7 @@ e2e: build
 verify:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed: $$out"; exit 1; fi
 	go vet ./...
+	cd examples/typed-client && go vet ./...
 	hack/verify-codegen.sh
 
 ## codegen: regenerate clientset, listers, informers, openapi, deepcopy, conversions
@@ -50,7 +51,7 @@ bench:
 
 ## image: container image (needs a container engine)
 image:
-	docker build -t certstatus-apiserver:$(VERSION) .
+	docker build --build-arg VERSION=$(VERSION) -t certstatus-apiserver:$(VERSION) .
 
 clean:
 	rm -rf _output
