@@ -3,6 +3,8 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,6 +16,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/rest"
 
 	"github.com/certstatus/certstatus/pkg/apis/certstatus/v1alpha1"
 	"github.com/certstatus/certstatus/pkg/certificate/certtest"
@@ -436,5 +439,37 @@ func TestTypedClientExampleListsAndWatches(t *testing.T) {
 		if !strings.Contains(text, want) {
 			t.Errorf("typed-client output lacks %q:\n%s", want, text)
 		}
+	}
+}
+
+func TestHealthEndpointsAndOpenAPI(t *testing.T) {
+	t.Parallel()
+	client, err := rest.HTTPClientFor(env.server.DirectRESTConfig(env.stack.RESTConfig()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	get := func(path string) string {
+		t.Helper()
+		resp, err := client.Get(env.server.URL() + path)
+		if err != nil {
+			t.Fatalf("GET %s: %v", path, err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("GET %s: %d %s", path, resp.StatusCode, body)
+		}
+		return string(body)
+	}
+	if ready := get("/readyz?verbose"); !strings.Contains(ready, "[+]certstatus-secrets-synced ok") {
+		t.Errorf("/readyz does not report the Secret cache:\n%s", ready)
+	}
+	get("/livez")
+	get("/healthz")
+	if v2 := get("/openapi/v2"); !strings.Contains(v2, "dev.certstatus.v1alpha1.CertificateStatus") {
+		t.Error("/openapi/v2 lacks the CertificateStatus definition")
+	}
+	if v3 := get("/openapi/v3/apis/certstatus.dev/v1alpha1"); !strings.Contains(v3, `"x-kubernetes-group-version-kind"`) {
+		t.Error("/openapi/v3 lacks x-kubernetes-group-version-kind")
 	}
 }
