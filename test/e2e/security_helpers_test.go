@@ -67,29 +67,39 @@ func directKubeconfig(t *testing.T, srv *stack.Server, kubeconfig string) string
 	return path
 }
 
-// rawGet does a GET with cfg and returns the status code and body.
+// rawGet does a GET with cfg and returns the status code and body; it fails
+// the test if no HTTP answer comes.
 func rawGet(t *testing.T, cfg *rest.Config, path string) (int, []byte) {
 	t.Helper()
+	code, body, err := tryGet(cfg, path, "")
+	if err != nil {
+		t.Fatalf("GET %s%s: %v", cfg.Host, path, err)
+	}
+	return code, body
+}
+
+// tryGet does a GET with cfg and an optional Accept header.
+func tryGet(cfg *rest.Config, path, accept string) (int, []byte, error) {
 	client, err := rest.HTTPClientFor(cfg)
 	if err != nil {
-		t.Fatalf("HTTP client: %v", err)
+		return 0, nil, err
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimSuffix(cfg.Host, "/")+path, nil)
 	if err != nil {
-		t.Fatal(err)
+		return 0, nil, err
+	}
+	if accept != "" {
+		req.Header.Set("Accept", accept)
 	}
 	resp, err := client.Do(req)
 	if err != nil {
-		t.Fatalf("GET %s%s: %v", cfg.Host, path, err)
+		return 0, nil, err
 	}
 	defer func() { _ = resp.Body.Close() }()
 	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatalf("read GET %s: %v", path, err)
-	}
-	return resp.StatusCode, body
+	return resp.StatusCode, body, err
 }
 
 // rssKiB is the resident set size of a process, from /proc/<pid>/status.
@@ -198,4 +208,14 @@ func (s *leakScanner) scan(what string, data []byte) {
 			}
 		}
 	}
+}
+
+// restConfigOf loads a kubeconfig as a client configuration.
+func restConfigOf(t *testing.T, kubeconfig string) *rest.Config {
+	t.Helper()
+	cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
+	if err != nil {
+		t.Fatalf("load %s: %v", kubeconfig, err)
+	}
+	return cfg
 }
