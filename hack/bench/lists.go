@@ -1,0 +1,254 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/certstatus/certstatus/pkg/certificate"
+)
+
+// pair times ours and peer alternately (the order swapping every run, so a
+// noisy neighbour hurts both alike), after one warm-up of each.
+func pair(ctx context.Context, runs int, ours, peer func() error) (stats, stats, error) {
+	if err := ours(); err != nil {
+		return stats{}, stats{}, fmt.Errorf("warm-up: %w", err)
+	}
+	if err := peer(); err != nil {
+		return stats{}, stats{}, fmt.Errorf("warm-up: %w", err)
+	}
+	var a, b []time.Duration
+	timed := func(f func() error, into *[]time.Duration) error {
+		begin := time.Now()
+		if err := f(); err != nil {
+			return err
+		}
+		*into = append(*into, time.Since(begin))
+		return nil
+	}
+	for i := range runs {
+		if err := ctx.Err(); err != nil {
+			return stats{}, stats{}, err
+		}
+		first, second := func() error { return timed(ours, &a) }, func() error { return timed(peer, &b) }
+		if i%2 == 1 {
+			first, second = second, first
+		}
+		if err := first(); err != nil {
+			return stats{}, stats{}, err
+		}
+		if err := second(); err != nil {
+			return stats{}, stats{}, err
+		}
+	}
+	return summarize(a), summarize(b), nil
+}
+
+// kubectlList times a kubectl command and checks it printed at least n lines.
+func (b *bench) kubectlList(ctx context.Context, runs, n int, args ...string) (stats, kubectlRun, error) {
+	var last kubectlRun
+	s, err := repeat(ctx, runs, func() error {
+		r, err := kubectl(ctx, b.st, args...)
+		last = r
+		if err == nil && r.Lines < n {
+			err = fmt.Errorf("kubectl %v printed %d lines, want at least %d", args, r.Lines, n)
+		}
+		return err
+	})
+	return s, last, err
+}
+
+// kubectlPair compares two kubectl commands.
+func (b *bench) kubectlPair(ctx context.Context, name string, ours, peer []string) (comparison, error) {
+	c := comparison{Name: name, OursLabel: "kubectl " + join(ours), PeerLabel: "kubectl " + join(peer), Target: 1.0}
+	var oursRun, peerRun kubectlRun
+	var maxOurs, maxPeer int64
+	run := func(args []string, into *kubectlRun, peak *int64) func() error {
+		return func() error {
+			r, err := kubectl(ctx, b.st, args...)
+			if err != nil {
+				return err
+			}
+			if r.Lines < b.o.secrets {
+				return fmt.Errorf("kubectl %s printed %d lines, want at least %d", join(args), r.Lines, b.o.secrets)
+			}
+			*into = r
+			*peak = max(*peak, r.MaxRSS)
+			return nil
+		}
+	}
+	var err error
+	c.Ours, c.Peer, err = pair(ctx, b.o.runs, run(ours, &oursRun, &maxOurs), run(peer, &peerRun, &maxPeer))
+	c.OursBytes, c.PeerBytes = oursRun.Bytes, peerRun.Bytes
+	c.OursMaxRSS, c.PeerMaxRSS = maxOurs, maxPeer
+	return c, err
+}
+
+func join(args []string) string {
+	out := ""
+	for i, a := range args {
+		if i > 0 {
+			out += " "
+		}
+		out += a
+	}
+	return out
+}
+
+// listFigures is figure 1 at N: kubectl tables and JSON, the typed clients,
+// and the raw HTTPS lists (response sizes).
+func (b *bench) listFigures(ctx context.Context) error {
+	n := b.o.secrets
+	table, err := b.kubectlPair(ctx, "kubectl table, all namespaces", []string{"get", "cst", "-A"}, []string{"get", "secrets", "-A"})
+	if err != nil {
+		return err
+	}
+	b.logComparison(table)
+	jsonOut, err := b.kubectlPair(ctx, "kubectl -o json, all namespaces", []string{"get", "cst", "-A", "-o", "json"}, []string{"get", "secrets", "-A", "-o", "json"})
+	if err != nil {
+		return err
+	}
+	b.logComparison(jsonOut)
+
+	typed := comparison{Name: "Go client list (JSON), all namespaces", OursLabel: "generated typed client, CertificateStatuses(\"\").List",
+		PeerLabel: "client-go CoreV1().Secrets(\"\").List", Target: 1.0}
+	typed.Ours, typed.Peer, err = pair(ctx, b.o.runs, func() error {
+		list, err := b.certs.CertstatusV1alpha1().CertificateStatuses("").List(ctx, metav1.ListOptions{})
+		if err == nil {
+			typed.OursItems = len(list.Items)
+		}
+		return err
+	}, func() error {
+		list, err := b.user.CoreV1().Secrets("").List(ctx, metav1.ListOptions{})
+		if err == nil {
+			typed.PeerItems = len(list.Items)
+		}
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if typed.OursItems < n {
+		return fmt.Errorf("typed list returned %d CertificateStatuses, want %d", typed.OursItems, n)
+	}
+	b.logComparison(typed)
+
+	direct := comparison{Name: "Go client list, certstatus directly (no aggregator)", OursLabel: "generated typed client → certstatus",
+		PeerLabel: "client-go CoreV1().Secrets(\"\").List", Target: 1.0}
+	directClient, err := b.directTypedClient()
+	if err != nil {
+		return err
+	}
+	direct.Ours, direct.Peer, err = pair(ctx, b.o.runs, func() error {
+		_, err := directClient.CertstatusV1alpha1().CertificateStatuses("").List(ctx, metav1.ListOptions{})
+		return err
+	}, func() error {
+		_, err := b.user.CoreV1().Secrets("").List(ctx, metav1.ListOptions{})
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	b.logComparison(direct)
+
+	raw := comparison{Name: "raw HTTPS GET, JSON bytes read", OursLabel: "GET /apis/certstatus.dev/v1alpha1/certificatestatuses",
+		PeerLabel: "GET /api/v1/secrets", Target: 1.0}
+	raw.Ours, raw.Peer, err = pair(ctx, b.o.runs, func() error {
+		data, err := b.kubeRaw.Get().AbsPath("/apis/certstatus.dev/v1alpha1/certificatestatuses").DoRaw(ctx)
+		raw.OursBytes = int64(len(data))
+		return err
+	}, func() error {
+		data, err := b.kubeRaw.Get().AbsPath("/api/v1/secrets").DoRaw(ctx)
+		raw.PeerBytes = int64(len(data))
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	b.logComparison(raw)
+
+	b.res.Lists = []comparison{table, jsonOut, typed, direct, raw}
+	for _, c := range b.res.Lists {
+		if c.Target > 0 && c.Ratio() > c.Target {
+			// Missed: keep a CPU profile of certstatus serving lists.
+			if err := b.profileWhile(ctx, "cpu-list.pprof", func() error {
+				_, err := b.certs.CertstatusV1alpha1().CertificateStatuses("").List(ctx, metav1.ListOptions{})
+				return err
+			}); err != nil {
+				logf("CPU profile of lists: %v", err)
+			}
+			break
+		}
+	}
+	return nil
+}
+
+// profileWhile takes a 10 s CPU profile of certstatus while f runs in a loop.
+func (b *bench) profileWhile(ctx context.Context, name string, f func() error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- b.saveProfile(ctx, "/debug/pprof/profile", name, "seconds", "10") }()
+	for {
+		select {
+		case err := <-done:
+			return err
+		default:
+		}
+		if err := f(); err != nil {
+			cancel()
+			<-done
+			return err
+		}
+	}
+}
+
+func (b *bench) logComparison(c comparison) {
+	logf("%s: certstatus %v (p90 %v) vs %v (p90 %v): ratio %.2f", c.Name,
+		c.Ours.Median.Round(time.Millisecond), c.Ours.P90.Round(time.Millisecond),
+		c.Peer.Median.Round(time.Millisecond), c.Peer.P90.Round(time.Millisecond), c.Ratio())
+}
+
+// clientSide is figure 6: what users script today, list every Secret and
+// parse every certificate in the client, against one certstatus list.
+func (b *bench) clientSide(ctx context.Context) error {
+	c := comparison{Name: "the same answer, computed client-side", OursLabel: "typed client list of CertificateStatuses",
+		PeerLabel: "client-go Secrets list + certificate.Analyze of each, sequential"}
+	options := certificate.DefaultOptions()
+	var err error
+	c.Ours, c.Peer, err = pair(ctx, b.o.runs, func() error {
+		list, err := b.certs.CertstatusV1alpha1().CertificateStatuses("").List(ctx, metav1.ListOptions{})
+		if err == nil {
+			c.OursItems = len(list.Items)
+		}
+		return err
+	}, func() error {
+		list, err := b.user.CoreV1().Secrets("").List(ctx, metav1.ListOptions{})
+		if err != nil {
+			return err
+		}
+		now := time.Now()
+		listed := 0
+		for i := range list.Items {
+			a, ok := certificate.Analyze(certificate.InputFromSecret(&list.Items[i]), options)
+			if !ok {
+				continue
+			}
+			_ = a.StatusAt(now)
+			listed++
+		}
+		c.PeerItems = listed
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if c.OursItems != c.PeerItems {
+		return fmt.Errorf("certstatus lists %d objects, the client-side analysis %d", c.OursItems, c.PeerItems)
+	}
+	b.logComparison(c)
+	b.res.ClientSide = c
+	return nil
+}

@@ -1,0 +1,366 @@
+// Command bench measures certstatus against the real local stack (`make
+// bench`, issue 7): list latency against kube-apiserver's own Secret list,
+// memory per Secret, start-up, watch fan-out, clock-driven events and the
+// client-side alternative. It writes docs/benchmarks.md (between its markers)
+// and a PNG plot. Nothing here is a test: targets are reported, not asserted.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+
+	"github.com/certstatus/certstatus/generated/clientset/versioned"
+	"github.com/certstatus/certstatus/test/stack"
+)
+
+// benchLabel selects the generated Secrets (and so their CertificateStatuses).
+const benchLabel = "app.kubernetes.io/part-of=certstatus-bench"
+
+type options struct {
+	server     string
+	secrets    int
+	sizes      []int
+	runs       int
+	sweepRuns  int
+	watchers   int
+	writes     int
+	clockCerts int
+	clockLead  time.Duration
+	startups   int
+	timeout    time.Duration
+	doc        string
+	plot       string
+	outDir     string
+	skip       map[string]bool
+	generate   bool
+}
+
+func main() {
+	var o options
+	var sizes, skip string
+	flag.StringVar(&o.server, "server", "_output/bin/certstatus-apiserver", "the certstatus-apiserver binary (make build)")
+	flag.IntVar(&o.secrets, "secrets", 10000, "N: TLS Secrets loaded for the full set of figures")
+	flag.StringVar(&sizes, "sizes", "1000,5000", "smaller N measured on the way up (table lists and memory, for the plot); sizes >= --secrets are ignored")
+	flag.IntVar(&o.runs, "runs", 7, "timed runs of each list after one warm-up")
+	flag.IntVar(&o.sweepRuns, "sweep-runs", 3, "timed runs of each list at the smaller sizes")
+	flag.IntVar(&o.watchers, "watchers", 1000, "concurrent watchers for the fan-out figure")
+	flag.IntVar(&o.writes, "writes", 300, "Secret writes for the fan-out latency")
+	flag.IntVar(&o.clockCerts, "clock-certs", 1000, "certificates crossing notAfter at the same instant")
+	flag.DurationVar(&o.clockLead, "clock-lead", 30*time.Second, "how far ahead of now their notAfter is set")
+	flag.IntVar(&o.startups, "startups", 3, "restarts timed for the start-up figure")
+	flag.DurationVar(&o.timeout, "timeout", 15*time.Minute, "bound on the whole run")
+	flag.StringVar(&o.doc, "doc", "docs/benchmarks.md", "report to write (the part between its bench markers)")
+	flag.StringVar(&o.plot, "plot", "docs/benchmarks.png", "PNG plot to write")
+	flag.StringVar(&o.outDir, "out", "_output/bench", "raw results and pprof profiles")
+	flag.StringVar(&skip, "skip", "", "comma-separated figures to skip: list,memory,startup,watch,clock,clientside")
+	flag.BoolVar(&o.generate, "generate-only", false, "only generate (or find cached) Secrets, then exit")
+	flag.Parse()
+	log.SetFlags(log.Ltime | log.Lmicroseconds)
+	for _, s := range strings.Split(sizes, ",") {
+		if n, err := strconv.Atoi(strings.TrimSpace(s)); err == nil && n > 0 && n < o.secrets {
+			o.sizes = append(o.sizes, n)
+		}
+	}
+	slices.Sort(o.sizes)
+	o.sizes = append(slices.Compact(o.sizes), o.secrets)
+	o.skip = map[string]bool{}
+	for _, s := range strings.Split(skip, ",") {
+		o.skip[strings.TrimSpace(s)] = true
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, cancel := context.WithTimeout(ctx, o.timeout)
+	err := run(ctx, o)
+	cancel()
+	stop()
+	if err != nil {
+		log.Print(err)
+		os.Exit(1)
+	}
+}
+
+// bench is one run: the stack, the certstatus server under test and clients.
+type bench struct {
+	o               options
+	st              *stack.Stack
+	srv             *stack.Server
+	kube            kubernetes.Interface // admin, protobuf, no client-side rate limit: for writes
+	user            kubernetes.Interface // admin, client-go defaults (JSON), no rate limit: the peer
+	certs           versioned.Interface  // admin, generated typed client, through the aggregator
+	kubeRaw, direct rest.Interface
+	res             *results
+}
+
+func logf(format string, args ...any) { log.Printf(format, args...) }
+
+func run(ctx context.Context, o options) (err error) {
+	begin := time.Now()
+	res := &results{
+		Command: "go run ./hack/bench " + strings.Join(os.Args[1:], " "),
+		Machine: machine(), LoadBefore: loadAverage(), Started: begin, Secrets: o.secrets,
+	}
+	if o.server, err = filepath.Abs(o.server); err != nil {
+		return err
+	}
+	if _, err := os.Stat(o.server); err != nil {
+		return fmt.Errorf("server binary: %w (run make build)", err)
+	}
+	if err := os.MkdirAll(o.outDir, 0o755); err != nil {
+		return err
+	}
+	secrets, err := loadOrGenerate(ctx, o.secrets, logf)
+	if err != nil {
+		return fmt.Errorf("generate Secrets: %w", err)
+	}
+	if o.generate {
+		return nil
+	}
+
+	st, err := stack.Start(ctx, stack.Options{Logf: logf})
+	if err != nil {
+		return err
+	}
+	b := &bench{o: o, st: st, res: res}
+	defer func() {
+		if err != nil && ctx.Err() == nil {
+			st.WriteLogTails(os.Stderr, 30)
+		}
+		err = errors.Join(err, st.Stop())
+	}()
+	if err := b.clients(); err != nil {
+		return err
+	}
+	// Watches on Secrets before certstatus exists: what the control plane
+	// itself holds, subtracted from the count later.
+	if res.Watch.BaselineSecretWatches, err = b.secretWatches(ctx); err != nil {
+		return err
+	}
+	if res.Memory.KubeAPIServerRSS0, err = b.kubeAPIServerRSS(); err != nil {
+		return err
+	}
+	if b.srv, err = st.StartServer(ctx, o.server); err != nil {
+		return err
+	}
+	logf("certstatus ready and registered (pid %d)", b.srv.PID())
+	if b.direct, err = rawClient(b.srv.DirectRESTConfig(st.RESTConfig())); err != nil {
+		return err
+	}
+	if res.Memory.Empty, err = b.serverMemory(ctx); err != nil {
+		return err
+	}
+	logf("certstatus with 0 Secrets: heap in use %s, RSS %s", mib(res.Memory.Empty.HeapInuse), mib(res.Memory.Empty.RSS))
+
+	// Load Secrets in steps; at each size measure table lists and memory.
+	loaded := 0
+	for _, size := range o.sizes {
+		loadBegin := time.Now()
+		if err := createSecrets(ctx, b.kube, secrets[loaded:size]); err != nil {
+			return err
+		}
+		if err := b.waitListed(ctx, size); err != nil {
+			return err
+		}
+		logf("loaded Secrets %d..%d and certstatus lists them, in %v", loaded, size, time.Since(loadBegin).Round(time.Millisecond))
+		loaded = size
+		point, err := b.sweepPoint(ctx, size, size == o.secrets)
+		if err != nil {
+			return err
+		}
+		res.Sweep = append(res.Sweep, point)
+	}
+	res.Memory.Loaded = res.Sweep[len(res.Sweep)-1].Memory
+	res.Memory.KubeAPIServerRSSN = res.Sweep[len(res.Sweep)-1].KubeAPIServerRSS
+	if err := b.saveProfile(ctx, "/debug/pprof/heap", "heap-loaded.pprof"); err != nil {
+		logf("heap profile: %v", err)
+	}
+
+	steps := []struct {
+		name string
+		f    func(context.Context) error
+	}{
+		{"list", b.listFigures},
+		{"clientside", b.clientSide},
+		{"startup", b.startup},
+		{"watch", b.watchFanOut},
+		{"clock", b.clock},
+	}
+	for _, step := range steps {
+		if o.skip[step.name] {
+			continue
+		}
+		stepBegin := time.Now()
+		if err := step.f(ctx); err != nil {
+			return fmt.Errorf("%s: %w", step.name, err)
+		}
+		logf("%s figures done in %v", step.name, time.Since(stepBegin).Round(time.Millisecond))
+	}
+
+	res.LoadAfter = loadAverage()
+	res.Duration = time.Since(begin)
+	if err := res.writeJSON(filepath.Join(o.outDir, "results.json")); err != nil {
+		return err
+	}
+	if err := writePlot(o.plot, res); err != nil {
+		return fmt.Errorf("plot: %w", err)
+	}
+	if err := writeReport(o.doc, o.plot, res); err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	logf("wrote %s and %s in %v", o.doc, o.plot, res.Duration.Round(time.Second))
+	return nil
+}
+
+func (b *bench) clients() error {
+	cfg := b.st.RESTConfig()
+	cfg.QPS, cfg.Burst = -1, 0
+	cfg.WarningHandler = rest.NoWarnings{}
+	cfg.Timeout = 2 * time.Minute
+	var err error
+	if b.user, err = kubernetes.NewForConfig(cfg); err != nil {
+		return err
+	}
+	if b.certs, err = versioned.NewForConfig(cfg); err != nil {
+		return err
+	}
+	proto := rest.CopyConfig(cfg)
+	proto.ContentType = runtime.ContentTypeProtobuf
+	proto.AcceptContentTypes = runtime.ContentTypeProtobuf + "," + runtime.ContentTypeJSON
+	if b.kube, err = kubernetes.NewForConfig(proto); err != nil {
+		return err
+	}
+	b.kubeRaw, err = rawClient(cfg)
+	return err
+}
+
+// waitListed waits until certstatus (through the aggregator) lists n bench objects.
+func (b *bench) waitListed(ctx context.Context, n int) error {
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Minute)
+	defer cancel()
+	last := -1
+	for {
+		list, err := b.certs.CertstatusV1alpha1().CertificateStatuses("").List(ctx, metav1.ListOptions{LabelSelector: benchLabel})
+		if err == nil {
+			if last = len(list.Items); last == n {
+				return nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("wait for certstatus to list %d Secrets (last count %d, last error %v): %w", n, last, err, ctx.Err())
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+}
+
+// sweepPoint measures memory and both table lists at one size.
+func (b *bench) sweepPoint(ctx context.Context, n int, final bool) (sweepPoint, error) {
+	p := sweepPoint{N: n}
+	var err error
+	if p.Memory, err = b.serverMemory(ctx); err != nil {
+		return p, err
+	}
+	if p.KubeAPIServerRSS, err = b.kubeAPIServerRSS(); err != nil {
+		return p, err
+	}
+	logf("N=%d: certstatus heap in use %s (%.0f B/Secret), RSS %s; kube-apiserver RSS %s", n,
+		mib(p.Memory.HeapInuse), perSecret(p.Memory.HeapInuse, b.res.Memory.Empty.HeapInuse, n),
+		mib(p.Memory.RSS), mib(p.KubeAPIServerRSS))
+	if final {
+		return p, nil // the final size gets the full list figures
+	}
+	if b.o.skip["list"] {
+		return p, nil
+	}
+	if p.CSTTable, _, err = b.kubectlList(ctx, b.o.sweepRuns, n, "get", "cst", "-A"); err != nil {
+		return p, err
+	}
+	if p.SecretsTable, _, err = b.kubectlList(ctx, b.o.sweepRuns, n, "get", "secrets", "-A"); err != nil {
+		return p, err
+	}
+	logf("N=%d: kubectl get cst -A %v, get secrets -A %v (medians)", n, p.CSTTable.Median.Round(time.Millisecond), p.SecretsTable.Median.Round(time.Millisecond))
+	return p, nil
+}
+
+// kubeAPIServerRSS finds kube-apiserver among the stack's processes.
+func (b *bench) kubeAPIServerRSS() (int64, error) {
+	for _, pid := range b.st.PIDs() {
+		if procName(pid) == "kube-apiserver" {
+			return procRSS(pid)
+		}
+	}
+	return 0, errors.New("kube-apiserver's PID not found")
+}
+
+// serverMemory forces a GC in certstatus (the pprof heap handler's gc=1),
+// then reads its heap and RSS from /metrics.
+func (b *bench) serverMemory(ctx context.Context) (memory, error) {
+	var m memory
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	// Twice: sync.Pools (gzip writers, buffers) survive one GC in the victim cache.
+	for range 2 {
+		if _, err := b.direct.Get().AbsPath("/debug/pprof/heap").Param("gc", "1").DoRaw(ctx); err != nil {
+			return m, fmt.Errorf("force GC through pprof: %w", err)
+		}
+	}
+	metrics, err := scrape(ctx, b.direct, "/metrics")
+	if err != nil {
+		return m, err
+	}
+	m.HeapInuse = int64(sum(metrics["go_memstats_heap_inuse_bytes"]))
+	m.HeapAlloc = int64(sum(metrics["go_memstats_heap_alloc_bytes"]))
+	m.RSS = int64(sum(metrics["process_resident_memory_bytes"]))
+	if m.HeapInuse == 0 || m.RSS == 0 {
+		return m, errors.New("certstatus /metrics has no go_memstats_heap_inuse_bytes or process_resident_memory_bytes")
+	}
+	return m, nil
+}
+
+// secretWatches counts the Secret watches kube-apiserver is serving.
+func (b *bench) secretWatches(ctx context.Context) (int, error) {
+	metrics, err := scrape(ctx, b.kubeRaw, "/metrics")
+	if err != nil {
+		return 0, err
+	}
+	return int(sum(metrics["apiserver_longrunning_requests"], `resource="secrets"`, `verb="WATCH"`)), nil
+}
+
+// saveProfile writes one of certstatus's pprof endpoints to outDir.
+func (b *bench) saveProfile(ctx context.Context, path, name string, params ...string) error {
+	req := b.direct.Get().AbsPath(path)
+	for i := 0; i+1 < len(params); i += 2 {
+		req = req.Param(params[i], params[i+1])
+	}
+	data, err := req.DoRaw(ctx)
+	if err != nil {
+		return err
+	}
+	file := filepath.Join(b.o.outDir, name)
+	b.res.Profiles = append(b.res.Profiles, file)
+	return os.WriteFile(file, data, 0o644)
+}
+
+func mib(bytes int64) string { return fmt.Sprintf("%.1f MiB", float64(bytes)/(1<<20)) }
+
+func perSecret(value, base int64, n int) float64 {
+	if n == 0 {
+		return 0
+	}
+	return float64(value-base) / float64(n)
+}

@@ -1,0 +1,117 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"time"
+)
+
+// results is everything one run measured; results.json holds it verbatim.
+type results struct {
+	Command    string        `json:"command"`
+	Machine    string        `json:"machine"`
+	LoadBefore string        `json:"loadBefore"`
+	LoadAfter  string        `json:"loadAfter"`
+	Started    time.Time     `json:"started"`
+	Duration   time.Duration `json:"duration"`
+	Secrets    int           `json:"secrets"`
+
+	Sweep      []sweepPoint  `json:"sweep"`
+	Lists      []comparison  `json:"lists"`
+	ClientSide comparison    `json:"clientSide"`
+	Memory     memoryFigure  `json:"memory"`
+	Startup    startupFigure `json:"startup"`
+	Watch      watchFigure   `json:"watch"`
+	Clock      clockFigure   `json:"clock"`
+	Profiles   []string      `json:"profiles"`
+}
+
+type memory struct {
+	HeapInuse int64 `json:"heapInuse"`
+	HeapAlloc int64 `json:"heapAlloc"`
+	RSS       int64 `json:"rss"`
+}
+
+// sweepPoint is one size on the way up to N.
+type sweepPoint struct {
+	N                int    `json:"n"`
+	Memory           memory `json:"memory"`
+	KubeAPIServerRSS int64  `json:"kubeAPIServerRSS"`
+	CSTTable         stats  `json:"cstTable"`
+	SecretsTable     stats  `json:"secretsTable"`
+}
+
+// comparison is a certstatus figure next to its kube-apiserver peer.
+type comparison struct {
+	Name      string `json:"name"`
+	Ours      stats  `json:"ours"`
+	Peer      stats  `json:"peer"`
+	OursLabel string `json:"oursLabel"`
+	PeerLabel string `json:"peerLabel"`
+	// Bytes is the response or output size; MaxRSS kubectl's peak memory.
+	OursBytes  int64 `json:"oursBytes,omitempty"`
+	PeerBytes  int64 `json:"peerBytes,omitempty"`
+	OursMaxRSS int64 `json:"oursMaxRSS,omitempty"`
+	PeerMaxRSS int64 `json:"peerMaxRSS,omitempty"`
+	OursItems  int   `json:"oursItems,omitempty"`
+	PeerItems  int   `json:"peerItems,omitempty"`
+	// Target is the ratio goal, 0 for none.
+	Target float64 `json:"target,omitempty"`
+}
+
+func (c comparison) Ratio() float64 {
+	if c.Peer.Median == 0 {
+		return 0
+	}
+	return float64(c.Ours.Median) / float64(c.Peer.Median)
+}
+
+type memoryFigure struct {
+	Empty  memory `json:"empty"`
+	Loaded memory `json:"loaded"`
+	// Restarted is a server started with N Secrets present (after the start-up figure).
+	Restarted         memory `json:"restarted"`
+	KubeAPIServerRSS0 int64  `json:"kubeAPIServerRSS0"`
+	KubeAPIServerRSSN int64  `json:"kubeAPIServerRSSN"`
+}
+
+type startupFigure struct {
+	Ready     stats `json:"ready"`
+	Available stats `json:"available"`
+	// Unavailable is how many times the APIService was seen not Available
+	// while the server was down (the aggregator only marks it after a probe).
+	SeenUnavailable int `json:"seenUnavailable"`
+}
+
+type watchFigure struct {
+	Watchers              int           `json:"watchers"`
+	Writes                int           `json:"writes"`
+	Establish             time.Duration `json:"establish"`
+	BaselineSecretWatches int           `json:"baselineSecretWatches"`
+	SecretWatches         int           `json:"secretWatches"`
+	// Latency is over every (write, watcher) delivery; Slowest over the
+	// latest watcher of each write (the write reached everyone).
+	Latency    stats `json:"latency"`
+	Slowest    stats `json:"slowest"`
+	Deliveries int   `json:"deliveries"`
+	Missing    int   `json:"missing"`
+	Closed     int   `json:"closed"`
+	RSSDuring  int64 `json:"rssDuring"`
+	HeapDuring int64 `json:"heapDuring"`
+}
+
+type clockFigure struct {
+	Certificates int           `json:"certificates"`
+	Received     int           `json:"received"`
+	First        time.Duration `json:"first"`
+	Last         time.Duration `json:"last"`
+	Rewatches    int           `json:"rewatches"`
+}
+
+func (r *results) writeJSON(path string) error {
+	data, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, data, 0o644)
+}

@@ -1,0 +1,327 @@
+package main
+
+import (
+	"bufio"
+	"compress/gzip"
+	"context"
+	"crypto"
+	"crypto/x509/pkix"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/certstatus/certstatus/pkg/certificate/certtest"
+)
+
+const (
+	day = 24 * time.Hour
+	// cacheVersion changes whenever the generated mix changes.
+	cacheVersion = "v1"
+	// cacheMaxAge bounds how long generated Secrets are reused: their dates
+	// are relative to the generation time, and after a week an "expiring"
+	// certificate could have expired. The margins below hold for 7 days.
+	cacheMaxAge = 7 * day
+	// benchNamespaces is how many namespaces the Secrets are spread over.
+	benchNamespaces = 50
+	// rsaKeyPool is how many RSA-2048 keys are generated and then reused:
+	// generating one costs ~100 ms of CPU, signing with one ~1.5 ms.
+	rsaKeyPool = 8
+	// issuers is how many root → intermediate pairs sign the leaves.
+	issuers = 4
+)
+
+// benchSecret is one generated Secret as cached on disk.
+type benchSecret struct {
+	Namespace string            `json:"ns"`
+	Name      string            `json:"name"`
+	Kind      string            `json:"kind"` // rsa-chain or ecdsa-leaf
+	State     string            `json:"state"`
+	Data      map[string][]byte `json:"data"`
+}
+
+func (b *benchSecret) secret() *corev1.Secret {
+	return &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{
+			Name:      b.Name,
+			Namespace: b.Namespace,
+			Labels:    map[string]string{"app.kubernetes.io/part-of": "certstatus-bench", "bench/kind": b.Kind, "bench/state": b.State},
+		},
+		Type: corev1.SecretTypeTLS,
+		Data: b.Data,
+	}
+}
+
+func benchNamespace(i int) string { return fmt.Sprintf("bench-%02d", i%benchNamespaces) }
+
+// cacheDir is ${XDG_CACHE_HOME:-$HOME/.cache}/certstatus/bench.
+func cacheDir() (string, error) {
+	base := os.Getenv("XDG_CACHE_HOME")
+	if base == "" {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return "", err
+		}
+		base = filepath.Join(home, ".cache")
+	}
+	return filepath.Join(base, "certstatus", "bench"), nil
+}
+
+var cacheFileName = regexp.MustCompile(`^secrets-` + cacheVersion + `-(\d+)\.json\.gz$`)
+
+// loadOrGenerate returns n Secrets: the first n of a cached set at least that
+// large and younger than cacheMaxAge, or a freshly generated (and cached) set.
+func loadOrGenerate(ctx context.Context, n int, logf func(string, ...any)) ([]*benchSecret, error) {
+	dir, err := cacheDir()
+	if err != nil {
+		return nil, err
+	}
+	if entries, err := os.ReadDir(dir); err == nil {
+		for _, e := range entries {
+			m := cacheFileName.FindStringSubmatch(e.Name())
+			if m == nil {
+				continue
+			}
+			count, _ := strconv.Atoi(m[1])
+			info, err := e.Info()
+			if err != nil || count < n || time.Since(info.ModTime()) > cacheMaxAge {
+				continue
+			}
+			path := filepath.Join(dir, e.Name())
+			secrets, err := readCache(path, n)
+			if err != nil {
+				logf("ignoring unreadable cache %s: %v", path, err)
+				continue
+			}
+			logf("using %d cached Secrets from %s (generated %s ago)", n, path, time.Since(info.ModTime()).Round(time.Minute))
+			return secrets, nil
+		}
+	}
+	begin := time.Now()
+	secrets, err := generate(ctx, n, time.Now())
+	if err != nil {
+		return nil, err
+	}
+	logf("generated %d Secrets in %v", n, time.Since(begin).Round(time.Millisecond))
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	path := filepath.Join(dir, fmt.Sprintf("secrets-%s-%d.json.gz", cacheVersion, n))
+	if err := writeCache(path, secrets); err != nil {
+		return nil, err
+	}
+	logf("cached them in %s", path)
+	return secrets, nil
+}
+
+func readCache(path string, n int) ([]*benchSecret, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(bufio.NewReader(f))
+	if err != nil {
+		return nil, err
+	}
+	dec := json.NewDecoder(zr)
+	secrets := make([]*benchSecret, 0, n)
+	for len(secrets) < n {
+		s := &benchSecret{}
+		if err := dec.Decode(s); err != nil {
+			return nil, err
+		}
+		secrets = append(secrets, s)
+	}
+	return secrets, nil
+}
+
+func writeCache(path string, secrets []*benchSecret) error {
+	tmp := path + ".tmp"
+	f, err := os.Create(tmp)
+	if err != nil {
+		return err
+	}
+	zw := gzip.NewWriter(f)
+	enc := json.NewEncoder(zw)
+	for _, s := range secrets {
+		if err := enc.Encode(s); err != nil {
+			f.Close()
+			return err
+		}
+	}
+	if err := errors.Join(zw.Close(), f.Close()); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
+// issuer is a root CA and the intermediate it signed.
+type issuer struct{ root, intermediate *certtest.Certificate }
+
+// generate builds n kubernetes.io/tls Secrets, each with 3 certificates
+// (tls.crt = leaf + intermediate, ca.crt = root; RSA-2048 CAs). Per 20
+// Secrets: 1 expired, 2 expiring within the 30-day window, 17 valid; 60 %
+// have an RSA-2048 leaf, 40 % an ECDSA P-256 leaf. Dates are relative to now
+// and keep their state for cacheMaxAge.
+func generate(ctx context.Context, n int, now time.Time) ([]*benchSecret, error) {
+	now = now.UTC().Truncate(time.Second)
+	keys := make([]crypto.Signer, rsaKeyPool)
+	if err := parallel(ctx, len(keys), func(i int) (err error) {
+		keys[i], err = certtest.NewKey(certtest.RSA, 2048)
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	ca := make([]issuer, issuers)
+	if err := parallel(ctx, len(ca), func(i int) error {
+		org := []string{"certstatus bench"}
+		root, err := certtest.NewCA(certtest.Spec{
+			Subject: pkix.Name{CommonName: fmt.Sprintf("Bench Root CA %d", i), Organization: org},
+			Key:     keys[i%len(keys)], NotBefore: now.Add(-2 * 365 * day), NotAfter: now.Add(10 * 365 * day),
+		})
+		if err != nil {
+			return err
+		}
+		intermediate, err := root.NewIntermediate(certtest.Spec{
+			Subject: pkix.Name{CommonName: fmt.Sprintf("Bench Intermediate CA %d", i), Organization: org},
+			Key:     keys[(i+1)%len(keys)], NotBefore: now.Add(-365 * day), NotAfter: now.Add(5 * 365 * day),
+		})
+		ca[i] = issuer{root: root, intermediate: intermediate}
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	secrets := make([]*benchSecret, n)
+	err := parallel(ctx, n, func(i int) error {
+		rng := rand.New(rand.NewPCG(uint64(i), 42))
+		s := &benchSecret{Namespace: benchNamespace(i), Name: fmt.Sprintf("tls-%05d", i)}
+		var notBefore, notAfter time.Time
+		switch i % 20 {
+		case 0:
+			s.State = "expired"
+			notAfter = now.Add(-time.Duration(1+rng.IntN(300)) * day)
+			notBefore = notAfter.Add(-90 * day)
+		case 1, 2:
+			// Window: min(30 d, a third of the ≥ 88 d lifetime) ≥ 29 d.
+			s.State = "expiring"
+			notBefore = now.Add(-80 * day)
+			notAfter = now.Add(time.Duration(8*24+rng.IntN(17*24)) * time.Hour)
+		default:
+			s.State = "valid"
+			notBefore = now.Add(-time.Duration(rng.IntN(60*24)) * time.Hour)
+			notAfter = now.Add(time.Duration(60+rng.IntN(640)) * day)
+		}
+		spec := certtest.Spec{
+			CommonName: fmt.Sprintf("svc-%05d.%s.example.com", i, s.Namespace),
+			NotBefore:  notBefore,
+			NotAfter:   notAfter,
+		}
+		spec.DNSNames = []string{spec.CommonName, fmt.Sprintf("svc-%05d.%s.svc", i, s.Namespace)}
+		if i%5 < 3 {
+			s.Kind = "rsa-chain"
+			spec.Key = keys[rng.IntN(len(keys))]
+		} else {
+			s.Kind = "ecdsa-leaf"
+			spec.KeyAlgorithm = certtest.ECDSA
+		}
+		is := ca[i%len(ca)]
+		leaf, err := is.intermediate.NewLeaf(spec)
+		if err != nil {
+			return err
+		}
+		key, err := leaf.KeyPEM(certtest.PKCS8)
+		if err != nil {
+			return err
+		}
+		s.Data = map[string][]byte{
+			corev1.TLSCertKey:       certtest.ChainPEM(leaf, is.intermediate),
+			corev1.TLSPrivateKeyKey: key,
+			"ca.crt":                is.root.PEM(),
+		}
+		secrets[i] = s
+		return nil
+	})
+	return secrets, err
+}
+
+// parallel runs do(0..n-1) on every core and returns the first error.
+func parallel(ctx context.Context, n int, do func(i int) error) error {
+	return parallelN(ctx, runtime.NumCPU(), n, do)
+}
+
+func parallelN(ctx context.Context, workers, n int, do func(i int) error) error {
+	var next atomic.Int64
+	var mu sync.Mutex
+	var first error
+	var wg sync.WaitGroup
+	for range min(workers, n) {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= n || ctx.Err() != nil {
+					return
+				}
+				if err := do(i); err != nil {
+					mu.Lock()
+					if first == nil {
+						first = err
+					}
+					mu.Unlock()
+					next.Store(int64(n)) // stop the others
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if first != nil {
+		return first
+	}
+	return ctx.Err()
+}
+
+// createSecrets creates secrets[from:to] (and their namespaces) with a few
+// concurrent writers.
+func createSecrets(ctx context.Context, client kubernetes.Interface, secrets []*benchSecret) error {
+	var namespaces []string
+	for _, s := range secrets {
+		if !slices.Contains(namespaces, s.Namespace) {
+			namespaces = append(namespaces, s.Namespace)
+		}
+	}
+	for _, ns := range namespaces {
+		if err := ensureNamespace(ctx, client, ns); err != nil {
+			return err
+		}
+	}
+	return parallelN(ctx, 16, len(secrets), func(i int) error {
+		_, err := client.CoreV1().Secrets(secrets[i].Namespace).Create(ctx, secrets[i].secret(), metav1.CreateOptions{})
+		if err != nil && !apierrors.IsAlreadyExists(err) {
+			return fmt.Errorf("create Secret %s/%s: %w", secrets[i].Namespace, secrets[i].Name, err)
+		}
+		return nil
+	})
+}
+
+func ensureNamespace(ctx context.Context, client kubernetes.Interface, name string) error {
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}
+	if _, err := client.CoreV1().Namespaces().Create(ctx, ns, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+		return fmt.Errorf("create namespace %s: %w", name, err)
+	}
+	return nil
+}

@@ -1,0 +1,161 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+
+	"k8s.io/client-go/rest"
+
+	"github.com/certstatus/certstatus/generated/clientset/versioned"
+	"github.com/certstatus/certstatus/test/stack"
+)
+
+func (b *bench) directTypedClient() (versioned.Interface, error) {
+	cfg := b.srv.DirectRESTConfig(b.st.RESTConfig())
+	cfg.QPS, cfg.Burst = -1, 0
+	cfg.Timeout = 2 * time.Minute
+	return versioned.NewForConfig(cfg)
+}
+
+// startupPoll is how often readiness is probed while timing start-up.
+const startupPoll = 10 * time.Millisecond
+
+// startup is figure 3: the server is stopped and started again on the same
+// port with N Secrets present; from just before the process starts, time
+// until its own /readyz answers 200, and until the APIService is Available
+// and a list through kube-apiserver answers 200.
+func (b *bench) startup(ctx context.Context) error {
+	direct, err := httpClient(b.srv.DirectRESTConfig(b.st.RESTConfig()))
+	if err != nil {
+		return err
+	}
+	viaKube, err := httpClient(b.st.RESTConfig())
+	if err != nil {
+		return err
+	}
+	readyURL := b.srv.URL() + "/readyz"
+	listURL := b.st.APIServerURL() + "/apis/" + stack.Group + "/" + stack.Version + "/certificatestatuses?limit=1"
+	apiServiceURL := b.st.APIServerURL() + "/apis/apiregistration.k8s.io/v1/apiservices/" + stack.APIServiceName
+
+	var ready, available []time.Duration
+	for i := range b.o.startups {
+		if err := b.srv.Stop(); err != nil {
+			return err
+		}
+		// Give the aggregator a moment to notice, as after a real crash.
+		time.Sleep(2 * time.Second)
+		if ok, _ := apiServiceAvailable(ctx, viaKube, apiServiceURL); !ok {
+			b.res.Startup.SeenUnavailable++
+		}
+		runCtx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+		begin := time.Now()
+		started := make(chan error, 1)
+		go func() { started <- b.srv.Start(runCtx) }()
+		// Two probes of their own: a list through the aggregator waits for
+		// the Secret cache, and must not delay the /readyz probe.
+		probe := func(ok func() bool) <-chan time.Duration {
+			at := make(chan time.Duration, 1)
+			go func() {
+				defer close(at)
+				for runCtx.Err() == nil {
+					if ok() {
+						at <- time.Since(begin)
+						return
+					}
+					select {
+					case <-runCtx.Done():
+					case <-time.After(startupPoll):
+					}
+				}
+			}()
+			return at
+		}
+		readyC := probe(func() bool { return get(runCtx, direct, readyURL) == nil })
+		availableC := probe(func() bool {
+			if get(runCtx, viaKube, listURL) != nil {
+				return false
+			}
+			ok, _ := apiServiceAvailable(runCtx, viaKube, apiServiceURL)
+			return ok
+		})
+		readyAt, availableAt := <-readyC, <-availableC
+		if readyAt == 0 || availableAt == 0 {
+			cancel()
+			<-started
+			return fmt.Errorf("start-up %d: not ready in time: %w", i, runCtx.Err())
+		}
+		err := <-started
+		cancel()
+		if err != nil {
+			return err
+		}
+		logf("start-up %d with %d Secrets: /readyz after %v, Available and serving through the aggregator after %v",
+			i, b.o.secrets, readyAt.Round(time.Millisecond), availableAt.Round(time.Millisecond))
+		ready, available = append(ready, readyAt), append(available, availableAt)
+	}
+	b.res.Startup.Ready, b.res.Startup.Available = summarize(ready), summarize(available)
+	var err2 error
+	if b.res.Memory.Restarted, err2 = b.serverMemory(ctx); err2 != nil {
+		return err2
+	}
+	logf("certstatus started with N Secrets: heap in use %s, RSS %s", mib(b.res.Memory.Restarted.HeapInuse), mib(b.res.Memory.Restarted.RSS))
+	return nil
+}
+
+// httpClient is a plain HTTP client with cfg's TLS and credentials and no
+// retries, so a probe reports exactly what one request saw.
+func httpClient(cfg *rest.Config) (*http.Client, error) {
+	rt, err := rest.TransportFor(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &http.Client{Transport: rt, Timeout: 2 * time.Second}, nil
+}
+
+// get succeeds on a 200 answer.
+func get(ctx context.Context, client *http.Client, url string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("%s: %s", url, resp.Status)
+	}
+	return nil
+}
+
+func apiServiceAvailable(ctx context.Context, client *http.Client, url string) (bool, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return false, err
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return false, err
+	}
+	defer resp.Body.Close()
+	var apiService struct {
+		Status struct {
+			Conditions []struct{ Type, Status string } `json:"conditions"`
+		} `json:"status"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&apiService); err != nil {
+		return false, err
+	}
+	for _, c := range apiService.Status.Conditions {
+		if c.Type == "Available" {
+			return c.Status == "True", nil
+		}
+	}
+	return false, nil
+}

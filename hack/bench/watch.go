@@ -1,0 +1,305 @@
+package main
+
+import (
+	"context"
+	"crypto/x509/pkix"
+	"fmt"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/watch"
+	"k8s.io/client-go/rest"
+
+	"github.com/certstatus/certstatus/generated/clientset/versioned"
+	"github.com/certstatus/certstatus/pkg/apis/certstatus/v1alpha1"
+	"github.com/certstatus/certstatus/pkg/certificate/certtest"
+)
+
+const (
+	watchNamespace = "certstatus-bench-watch"
+	clockNamespace = "certstatus-bench-clock"
+	seqLabel       = "bench/seq"
+	// writeWait bounds the wait for one write to reach every watcher.
+	writeWait = 10 * time.Second
+)
+
+// watchClient is the typed client through the aggregator, without the
+// request timeout the list clients have (it would end watches).
+func (b *bench) watchClient() (versioned.Interface, error) {
+	cfg := b.st.RESTConfig()
+	cfg.QPS, cfg.Burst = -1, 0
+	cfg.WarningHandler = rest.NoWarnings{}
+	return versioned.NewForConfig(cfg)
+}
+
+// ecdsaSecret is a small kubernetes.io/tls Secret: an ECDSA leaf and its CA.
+func ecdsaSecret(ca *certtest.Certificate, namespace, name string, notBefore, notAfter time.Time, labels map[string]string) (*corev1.Secret, error) {
+	leaf, err := ca.NewLeaf(certtest.Spec{CommonName: name + "." + namespace + ".example.com", NotBefore: notBefore, NotAfter: notAfter})
+	if err != nil {
+		return nil, err
+	}
+	key, err := leaf.KeyPEM(certtest.PKCS8)
+	if err != nil {
+		return nil, err
+	}
+	return &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: namespace, Labels: labels},
+		Type:       corev1.SecretTypeTLS,
+		Data:       map[string][]byte{corev1.TLSCertKey: leaf.PEM(), corev1.TLSPrivateKeyKey: key, "ca.crt": ca.PEM()},
+	}, nil
+}
+
+// watchFanOut is figure 4: W watchers through the aggregator, every write to
+// one Secret timed until each of them has the event; and how many Secret
+// watches certstatus holds on kube-apiserver meanwhile.
+func (b *bench) watchFanOut(ctx context.Context) error {
+	W, writes := b.o.watchers, b.o.writes
+	f := &b.res.Watch
+	f.Watchers, f.Writes = W, writes
+	if err := ensureNamespace(ctx, b.kube, watchNamespace); err != nil {
+		return err
+	}
+	ca, err := certtest.NewCA(certtest.Spec{Subject: pkix.Name{CommonName: "Bench Watch CA"}})
+	if err != nil {
+		return err
+	}
+	target, err := ecdsaSecret(ca, watchNamespace, "target", time.Time{}, time.Time{}, map[string]string{seqLabel: "none"})
+	if err != nil {
+		return err
+	}
+	if _, err := b.kube.CoreV1().Secrets(watchNamespace).Create(ctx, target, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+		return err
+	}
+	// The watches start at the list's resourceVersion, after the target exists.
+	var rv string
+	for deadline := time.Now().Add(time.Minute); ; {
+		list, err := b.certs.CertstatusV1alpha1().CertificateStatuses(watchNamespace).List(ctx, metav1.ListOptions{})
+		if err == nil && len(list.Items) == 1 {
+			rv = list.ResourceVersion
+			break
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("certstatus does not list %s/target (last error %v)", watchNamespace, err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+
+	client, err := b.watchClient()
+	if err != nil {
+		return err
+	}
+	watchCtx, cancel := context.WithTimeout(ctx, 8*time.Minute)
+	defer cancel()
+	base := time.Now()
+	received := make([][]int64, W) // received[w][i]: ns after base, 0 = not yet
+	counts := make([]atomic.Int32, writes)
+	reached := make([]chan struct{}, writes)
+	for i := range reached {
+		reached[i] = make(chan struct{})
+	}
+	var closed atomic.Int32
+	var wg sync.WaitGroup
+	watches := make([]watch.Interface, W)
+	timeout := int64(600)
+	establish := time.Now()
+	err = parallelN(watchCtx, 50, W, func(w int) error {
+		wi, err := client.CertstatusV1alpha1().CertificateStatuses("").Watch(watchCtx, metav1.ListOptions{ResourceVersion: rv, TimeoutSeconds: &timeout})
+		if err != nil {
+			return fmt.Errorf("watch %d: %w", w, err)
+		}
+		watches[w] = wi
+		received[w] = make([]int64, writes)
+		wg.Go(func() {
+			for ev := range wi.ResultChan() {
+				at := time.Since(base)
+				obj, ok := ev.Object.(*v1alpha1.CertificateStatus)
+				if ev.Type != watch.Modified || !ok || obj.Namespace != watchNamespace {
+					continue
+				}
+				i, err := strconv.Atoi(obj.Labels[seqLabel])
+				if err != nil || i < 0 || i >= writes || received[w][i] != 0 {
+					continue
+				}
+				atomic.StoreInt64(&received[w][i], int64(at))
+				if counts[i].Add(1) == int32(W) {
+					close(reached[i])
+				}
+			}
+			if watchCtx.Err() == nil {
+				closed.Add(1)
+			}
+		})
+		return nil
+	})
+	defer func() {
+		cancel()
+		for _, wi := range watches {
+			if wi != nil {
+				wi.Stop()
+			}
+		}
+		wg.Wait()
+	}()
+	if err != nil {
+		return err
+	}
+	f.Establish = time.Since(establish)
+	logf("%d watches open through the aggregator in %v", W, f.Establish.Round(time.Millisecond))
+	if f.SecretWatches, err = b.secretWatches(ctx); err != nil {
+		return err
+	}
+	f.SecretWatches -= f.BaselineSecretWatches
+	logf("Secret watches on kube-apiserver held by certstatus: %d", f.SecretWatches)
+
+	sent := make([]int64, writes)
+	for i := range writes {
+		patch := fmt.Sprintf(`{"metadata":{"labels":{%q:"%d"}}}`, seqLabel, i)
+		sent[i] = int64(time.Since(base))
+		if _, err := b.kube.CoreV1().Secrets(watchNamespace).Patch(watchCtx, "target", types.MergePatchType, []byte(patch), metav1.PatchOptions{}); err != nil {
+			return fmt.Errorf("write %d: %w", i, err)
+		}
+		select {
+		case <-reached[i]:
+		case <-time.After(writeWait):
+			f.Missing += W - int(counts[i].Load())
+			logf("write %d reached %d of %d watchers within %v", i, counts[i].Load(), W, writeWait)
+			if f.Missing > W*5 {
+				return fmt.Errorf("watchers stopped receiving events (%d closed)", closed.Load())
+			}
+		case <-watchCtx.Done():
+			return watchCtx.Err()
+		}
+		if i == writes/2 {
+			mem, err := b.serverMemory(ctx)
+			if err != nil {
+				return err
+			}
+			f.RSSDuring, f.HeapDuring = mem.RSS, mem.HeapInuse
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	// Let stragglers of the last write (if any were late) arrive.
+	time.Sleep(100 * time.Millisecond)
+	var all, slowest []time.Duration
+	for i := range writes {
+		var last time.Duration
+		complete := true
+		for w := range W {
+			at := atomic.LoadInt64(&received[w][i])
+			if at == 0 {
+				complete = false
+				continue
+			}
+			latency := time.Duration(at - sent[i])
+			all = append(all, latency)
+			last = max(last, latency)
+		}
+		if complete {
+			slowest = append(slowest, last)
+		}
+	}
+	f.Deliveries, f.Closed = len(all), int(closed.Load())
+	f.Latency, f.Slowest = summarize(all), summarize(slowest)
+	logf("fan-out to %d watchers over %d writes: latency median %v, p99 %v; every watcher reached: median %v, p99 %v; missing %d, closed %d",
+		W, writes, f.Latency.Median.Round(time.Microsecond), f.Latency.P99.Round(time.Microsecond),
+		f.Slowest.Median.Round(time.Microsecond), f.Slowest.P99.Round(time.Microsecond), f.Missing, f.Closed)
+	return nil
+}
+
+// clock is figure 5: C certificates whose notAfter is the same second;
+// one watcher through the aggregator times every MODIFIED to Expired.
+func (b *bench) clock(ctx context.Context) error {
+	C := b.o.clockCerts
+	f := &b.res.Clock
+	f.Certificates = C
+	if err := ensureNamespace(ctx, b.kube, clockNamespace); err != nil {
+		return err
+	}
+	ca, err := certtest.NewCA(certtest.Spec{Subject: pkix.Name{CommonName: "Bench Clock CA"}})
+	if err != nil {
+		return err
+	}
+	now := time.Now()
+	instant := now.Add(b.o.clockLead).Truncate(time.Second)
+	secrets := make([]*corev1.Secret, C)
+	if err := parallel(ctx, C, func(i int) (err error) {
+		secrets[i], err = ecdsaSecret(ca, clockNamespace, fmt.Sprintf("expires-%04d", i), now.Add(-time.Hour).Truncate(time.Second), instant, nil)
+		return err
+	}); err != nil {
+		return err
+	}
+	if err := parallelN(ctx, 16, C, func(i int) error {
+		_, err := b.kube.CoreV1().Secrets(clockNamespace).Create(ctx, secrets[i], metav1.CreateOptions{})
+		return err
+	}); err != nil {
+		return err
+	}
+	var rv string
+	for {
+		list, err := b.certs.CertstatusV1alpha1().CertificateStatuses(clockNamespace).List(ctx, metav1.ListOptions{})
+		if err == nil && len(list.Items) == C {
+			rv = list.ResourceVersion
+			break
+		}
+		if time.Until(instant) < 3*time.Second {
+			return fmt.Errorf("%d Secrets were not listed 3 s before their notAfter; raise --clock-lead", C)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	logf("%d certificates expire at %s, in %v", C, instant.Format(time.TimeOnly), time.Until(instant).Round(time.Millisecond))
+
+	client, err := b.watchClient()
+	if err != nil {
+		return err
+	}
+	watchCtx, cancel := context.WithDeadline(ctx, instant.Add(time.Minute))
+	defer cancel()
+	seen := map[string]bool{}
+	var first, last time.Time
+	for len(seen) < C && watchCtx.Err() == nil {
+		wi, err := client.CertstatusV1alpha1().CertificateStatuses(clockNamespace).Watch(watchCtx, metav1.ListOptions{ResourceVersion: rv})
+		if err != nil {
+			return fmt.Errorf("watch: %w", err)
+		}
+		for ev := range wi.ResultChan() {
+			at := time.Now()
+			obj, ok := ev.Object.(*v1alpha1.CertificateStatus)
+			if !ok {
+				if status, isStatus := ev.Object.(*metav1.Status); isStatus {
+					wi.Stop()
+					return fmt.Errorf("watch error: %s", status.Message)
+				}
+				continue
+			}
+			rv = obj.ResourceVersion
+			if ev.Type != watch.Modified || obj.Status.State != v1alpha1.StateExpired || seen[obj.Name] {
+				continue
+			}
+			seen[obj.Name] = true
+			if first.IsZero() {
+				first = at
+			}
+			last = at
+			if len(seen) == C {
+				break
+			}
+		}
+		wi.Stop()
+		if len(seen) < C && watchCtx.Err() == nil {
+			f.Rewatches++ // the server ended the watch; resume as a reflector would
+		}
+	}
+	f.Received = len(seen)
+	if !first.IsZero() {
+		f.First, f.Last = first.Sub(instant), last.Sub(instant)
+	}
+	logf("clock: %d of %d MODIFIED (Expired) events; first %v, last %v after notAfter; %d re-watches",
+		f.Received, C, f.First.Round(time.Millisecond), f.Last.Round(time.Millisecond), f.Rewatches)
+	return nil
+}
