@@ -4,21 +4,27 @@ import (
 	"context"
 	"crypto/ecdsa"
 	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/hex"
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
 	"os"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 
 	"github.com/certstatus/certstatus/pkg/certificate/certtest"
+	"github.com/certstatus/certstatus/test/stack"
 )
 
 const cstPath = "/apis/certstatus.dev/v1alpha1"
@@ -279,5 +285,373 @@ func createIn(t *testing.T, kube kubernetes.Interface, secret *corev1.Secret) {
 	t.Helper()
 	if _, err := kube.CoreV1().Secrets(secret.Namespace).Create(context.Background(), secret, metav1.CreateOptions{}); err != nil {
 		t.Fatalf("create Secret %s/%s: %v", secret.Namespace, secret.Name, err)
+	}
+}
+
+// TestAuthorization: authorization happens twice, in kube-apiserver and in
+// the server's delegated SubjectAccessReview; a client certificate from an
+// unknown CA is refused; namespaced grants and the aggregated view role work.
+func TestAuthorization(t *testing.T) {
+	nsA, nsB := newNamespace(t), newNamespace(t)
+	c := newChain(t, "authz.example.com", time.Time{}, time.Time{})
+	createSecret(t, c.tlsSecret(nsA, "web", nil))
+	createSecret(t, c.tlsSecret(nsB, "web", nil))
+	listA, listB := cstPath+"/namespaces/"+nsA+"/certificatestatuses", cstPath+"/namespaces/"+nsB+"/certificatestatuses"
+
+	// Control: the admin gets through, directly and through the aggregator.
+	adminDirect := env.server.DirectRESTConfig(env.stack.RESTConfig())
+	eventually(t, 15*time.Second, func() error {
+		if code, body := rawGet(t, adminDirect, listA); code != 200 || !strings.Contains(string(body), `"web"`) {
+			return fmt.Errorf("admin direct list: %d %s", code, body)
+		}
+		return nil
+	})
+
+	t.Run("no grant", func(t *testing.T) {
+		user := "nobody-" + nsA
+		kubeconfig, err := env.stack.UserKubeconfig(user)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, args := range [][]string{{"get", "cst", "-n", nsA}, {"get", "cst", "-n", nsA, "web"}, {"get", "cst", "-A"}} {
+			if stderr := kubectlFails(t, kubeconfig, args...); !strings.Contains(stderr, "forbidden") {
+				t.Errorf("aggregator, kubectl %s: %s, want forbidden", strings.Join(args, " "), stderr)
+			}
+		}
+		direct := env.server.DirectRESTConfig(restConfigOf(t, kubeconfig))
+		for _, path := range []string{listA, listA + "/web", listA + "?watch=1&timeoutSeconds=1", cstPath + "/certificatestatuses"} {
+			code, body := rawGet(t, direct, path)
+			if code != 403 || !strings.Contains(string(body), `"reason":"Forbidden"`) || !strings.Contains(string(body), user) {
+				t.Errorf("direct GET %s as %s: %d %s, want 403 Forbidden from the server's delegated authorization", path, user, code, body)
+			}
+		}
+	})
+
+	t.Run("untrusted client certificate", func(t *testing.T) {
+		// A certificate that claims to be a cluster admin, from a CA nobody trusts.
+		rogue := certtest.Must(certtest.NewCA(certtest.Spec{CommonName: "Rogue CA"}))
+		client := certtest.Must(rogue.NewLeaf(certtest.Spec{
+			Subject:     pkix.Name{CommonName: "system:admin", Organization: []string{"system:masters"}},
+			ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
+		}))
+		key := certtest.Must(client.KeyPEM(certtest.PKCS8))
+		for name, cfg := range map[string]*rest.Config{
+			"direct":     {Host: env.server.URL(), TLSClientConfig: rest.TLSClientConfig{CAData: env.server.CAPEM(), CertData: client.PEM(), KeyData: key}},
+			"aggregator": {Host: env.stack.APIServerURL(), TLSClientConfig: rest.TLSClientConfig{CAFile: env.stack.ClusterCAFile(), CertData: client.PEM(), KeyData: key}},
+		} {
+			code, body, err := tryGet(cfg, listA, "")
+			switch {
+			case err != nil:
+				t.Logf("%s: refused during the TLS handshake: %v", name, err)
+			case code == 401:
+				t.Logf("%s: 401 Unauthorized", name)
+			default:
+				t.Errorf("%s: %d %s, want 401 or a TLS failure", name, code, body)
+			}
+			if strings.Contains(string(body), `"web"`) {
+				t.Errorf("%s: the list leaked to an untrusted certificate", name)
+			}
+		}
+	})
+
+	t.Run("role in one namespace", func(t *testing.T) {
+		user := "reader-" + nsA
+		grant(t, nsA, user, "Role", "cst-reader", []rbacv1.PolicyRule{{
+			APIGroups: []string{"certstatus.dev"}, Resources: []string{"certificatestatuses"}, Verbs: []string{"get", "list", "watch"},
+		}})
+		kubeconfig, err := env.stack.UserKubeconfig(user)
+		if err != nil {
+			t.Fatal(err)
+		}
+		eventually(t, 15*time.Second, func() error {
+			out, _, err := env.stack.KubectlAs(context.Background(), kubeconfig, "get", "cst", "-n", nsA, "-o", "name")
+			if err != nil || !strings.Contains(out, "web") {
+				return fmt.Errorf("list in %s: %q %v", nsA, out, err)
+			}
+			return nil
+		})
+		for _, args := range [][]string{{"get", "cst", "-n", nsB}, {"get", "cst", "-A"}, {"get", "secrets", "-n", nsA}, {"get", "secret", "web", "-n", nsA}} {
+			if stderr := kubectlFails(t, kubeconfig, args...); !strings.Contains(stderr, "forbidden") {
+				t.Errorf("kubectl %s: %s, want forbidden", strings.Join(args, " "), stderr)
+			}
+		}
+		direct := env.server.DirectRESTConfig(restConfigOf(t, kubeconfig))
+		eventually(t, 20*time.Second, func() error { // denials are cached for about 10 s
+			if code, body := rawGet(t, direct, listA); code != 200 || !strings.Contains(string(body), `"web"`) {
+				return fmt.Errorf("direct list in %s: %d %s", nsA, code, body)
+			}
+			return nil
+		})
+		if code, body := rawGet(t, direct, listB); code != 403 {
+			t.Errorf("direct list in %s: %d %s, want 403", nsB, code, body)
+		}
+	})
+
+	t.Run("view", func(t *testing.T) {
+		user := "viewer-" + nsA
+		grant(t, nsA, user, "ClusterRole", "view", nil)
+		kubeconfig, err := env.stack.UserKubeconfig(user)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// kube-controller-manager folds artifacts/deploy's aggregated
+		// ClusterRole into view.
+		eventually(t, 60*time.Second, func() error {
+			out, _, err := env.stack.KubectlAs(context.Background(), kubeconfig, "get", "cst", "-n", nsA, "-o", "name")
+			if err != nil || !strings.Contains(out, "web") {
+				return fmt.Errorf("list in %s as a viewer: %q %v", nsA, out, err)
+			}
+			return nil
+		})
+		for _, args := range [][]string{{"get", "cst", "-n", nsB}, {"get", "secrets", "-n", nsA}} {
+			if stderr := kubectlFails(t, kubeconfig, args...); !strings.Contains(stderr, "forbidden") {
+				t.Errorf("kubectl %s: %s, want forbidden", strings.Join(args, " "), stderr)
+			}
+		}
+	})
+}
+
+// grant binds user in namespace ns to a Role made of rules (kind "Role") or
+// to an existing ClusterRole (kind "ClusterRole", rules nil).
+func grant(t *testing.T, ns, user, kind, name string, rules []rbacv1.PolicyRule) {
+	t.Helper()
+	ctx := context.Background()
+	if kind == "Role" {
+		if _, err := env.kube.RbacV1().Roles(ns).Create(ctx, &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Name: name}, Rules: rules}, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	binding := &rbacv1.RoleBinding{
+		ObjectMeta: metav1.ObjectMeta{Name: user + "-" + name},
+		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: kind, Name: name},
+		Subjects:   []rbacv1.Subject{{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: user}},
+	}
+	if _, err := env.kube.RbacV1().RoleBindings(ns).Create(ctx, binding, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestServerLeastPrivilege: the server runs as its ServiceAccount with
+// exactly the RBAC of artifacts/deploy, and that RBAC grants nothing more
+// than reading Secrets and delegating authentication and authorization.
+func TestServerLeastPrivilege(t *testing.T) {
+	const identity = "system:serviceaccount:" + stack.ServerNamespace + ":" + stack.ServerServiceAccount
+	ctx := context.Background()
+
+	// It runs with that identity (and the shared server works with it: the
+	// other tests are the proof that it is enough).
+	args := strings.Join(env.server.Args(), " ")
+	for _, flag := range []string{"--kubeconfig=", "--authentication-kubeconfig=", "--authorization-kubeconfig="} {
+		if strings.Count(args, flag) != 1 || !strings.Contains(args, flag+env.stack.ServerKubeconfig()) {
+			t.Errorf("server arguments %q: want exactly one %s%s", args, flag, env.stack.ServerKubeconfig())
+		}
+	}
+	who, _, err := env.stack.KubectlAs(ctx, env.stack.ServerKubeconfig(), "auth", "whoami", "-o", "jsonpath={.status.userInfo.username} {.status.userInfo.groups}")
+	if err != nil || !strings.HasPrefix(who, identity+" ") {
+		t.Fatalf("the server's kubeconfig is %q (%v), want %s", who, err, identity)
+	}
+
+	as := []string{"--as=" + identity, "--as-group=system:serviceaccounts", "--as-group=system:serviceaccounts:" + stack.ServerNamespace, "--as-group=system:authenticated"}
+	canI := func(args ...string) bool {
+		out, _, _ := env.stack.Kubectl(ctx, append(append([]string{"auth", "can-i"}, args...), as...)...)
+		return strings.TrimSpace(out) == "yes"
+	}
+	for _, check := range []struct {
+		args []string
+		want bool
+	}{
+		{[]string{"list", "secrets", "-A"}, true},
+		{[]string{"watch", "secrets", "-A"}, true},
+		{[]string{"get", "secrets", "-n", "default"}, true},
+		{[]string{"create", "tokenreviews.authentication.k8s.io"}, true},
+		{[]string{"create", "subjectaccessreviews.authorization.k8s.io"}, true},
+		{[]string{"get", "configmaps/extension-apiserver-authentication", "-n", "kube-system"}, true},
+		{[]string{"create", "secrets", "-n", "default"}, false},
+		{[]string{"update", "secrets", "-n", "default"}, false},
+		{[]string{"delete", "secrets", "-n", "default"}, false},
+		{[]string{"list", "configmaps", "-A"}, false},
+		{[]string{"get", "configmaps/kube-root-ca.crt", "-n", "kube-system"}, false},
+		{[]string{"list", "flowschemas.flowcontrol.apiserver.k8s.io"}, false},
+		{[]string{"list", "prioritylevelconfigurations.flowcontrol.apiserver.k8s.io"}, false},
+		{[]string{"list", "namespaces"}, false},
+		{[]string{"list", "pods", "-A"}, false},
+		{[]string{"create", "certificatesigningrequests.certificates.k8s.io"}, false},
+		{[]string{"list", "certificatestatuses.certstatus.dev", "-A"}, false},
+		{[]string{"impersonate", "users"}, false},
+		{[]string{"*", "*"}, false},
+	} {
+		if got := canI(check.args...); got != check.want {
+			t.Errorf("can %s %s: %v, want %v", identity, strings.Join(check.args, " "), got, check.want)
+		}
+	}
+
+	// Exactly the bindings of artifacts/deploy/rbac.yaml name it, and the
+	// Secret rule is read-only.
+	subjectIsServer := func(subjects []rbacv1.Subject) bool {
+		for _, s := range subjects {
+			if (s.Kind == rbacv1.ServiceAccountKind && s.Namespace == stack.ServerNamespace && s.Name == stack.ServerServiceAccount) ||
+				(s.Kind == rbacv1.UserKind && s.Name == identity) ||
+				(s.Kind == rbacv1.GroupKind && s.Name == "system:serviceaccounts:"+stack.ServerNamespace) {
+				return true
+			}
+		}
+		return false
+	}
+	var bindings []string
+	crbs, err := env.kube.RbacV1().ClusterRoleBindings().List(ctx, metav1.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range crbs.Items {
+		if subjectIsServer(b.Subjects) {
+			bindings = append(bindings, fmt.Sprintf("ClusterRoleBinding %s → %s %s", b.Name, b.RoleRef.Kind, b.RoleRef.Name))
+		}
+	}
+	rbs, err := env.kube.RbacV1().RoleBindings("").List(ctx, metav1.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range rbs.Items {
+		if subjectIsServer(b.Subjects) {
+			bindings = append(bindings, fmt.Sprintf("RoleBinding %s/%s → %s %s", b.Namespace, b.Name, b.RoleRef.Kind, b.RoleRef.Name))
+		}
+	}
+	want := []string{
+		"ClusterRoleBinding certstatus-apiserver → ClusterRole certstatus-apiserver",
+		"ClusterRoleBinding certstatus-apiserver:system:auth-delegator → ClusterRole system:auth-delegator",
+		"RoleBinding kube-system/certstatus-apiserver-auth-reader → Role extension-apiserver-authentication-reader",
+	}
+	sort.Strings(bindings)
+	if strings.Join(bindings, "\n") != strings.Join(want, "\n") {
+		t.Errorf("bindings naming the server:\n%s\nwant:\n%s", strings.Join(bindings, "\n"), strings.Join(want, "\n"))
+	}
+	role, err := env.kube.RbacV1().ClusterRoles().Get(ctx, "certstatus-apiserver", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(role.Rules) != 1 || strings.Join(role.Rules[0].Resources, ",") != "secrets" || strings.Join(role.Rules[0].Verbs, ",") != "get,list,watch" ||
+		len(role.Rules[0].ResourceNames) != 0 || len(role.Rules[0].NonResourceURLs) != 0 {
+		t.Errorf("ClusterRole certstatus-apiserver rules %+v, want get/list/watch secrets only", role.Rules)
+	}
+}
+
+// TestNamespacesFlag: with --namespaces a,b the server watches Secrets only
+// there, runs with nothing but namespaced Roles in a and b (plus the two
+// delegation bindings), and answers for other namespaces with an empty list
+// and 404s, not errors.
+func TestNamespacesFlag(t *testing.T) {
+	a, b, c := newNamespace(t), newNamespace(t), newNamespace(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	for _, ns := range []string{a, b, c} {
+		ch := newChain(t, "web."+ns+".example.com", time.Time{}, time.Time{})
+		createSecret(t, ch.tlsSecret(ns, "web", nil))
+	}
+
+	// An identity of its own with Roles in a and b only.
+	user := "certstatus-scoped-" + a
+	for _, ns := range []string{a, b} {
+		grant(t, ns, user, "Role", "secret-reader", []rbacv1.PolicyRule{{APIGroups: []string{""}, Resources: []string{"secrets"}, Verbs: []string{"get", "list", "watch"}}})
+	}
+	subject := []rbacv1.Subject{{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: user}}
+	crb := &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: user + ":auth-delegator"}, Subjects: subject,
+		RoleRef: rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "system:auth-delegator"}}
+	if _, err := env.kube.RbacV1().ClusterRoleBindings().Create(ctx, crb, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = env.kube.RbacV1().ClusterRoleBindings().Delete(context.Background(), crb.Name, metav1.DeleteOptions{})
+	})
+	rb := &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Name: user + ":auth-reader", Namespace: "kube-system"}, Subjects: subject,
+		RoleRef: rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: "extension-apiserver-authentication-reader"}}
+	if _, err := env.kube.RbacV1().RoleBindings("kube-system").Create(ctx, rb, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = env.kube.RbacV1().RoleBindings("kube-system").Delete(context.Background(), rb.Name, metav1.DeleteOptions{})
+	})
+	kubeconfig, err := env.stack.UserKubeconfig(user)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, check := range []struct {
+		args []string
+		want string
+	}{{[]string{"list", "secrets", "-A"}, "no"}, {[]string{"list", "secrets", "-n", c}, "no"}, {[]string{"watch", "secrets", "-n", a}, "yes"}} {
+		out, _, _ := env.stack.KubectlAs(ctx, kubeconfig, append([]string{"auth", "can-i"}, check.args...)...)
+		if strings.TrimSpace(out) != check.want {
+			t.Fatalf("the scoped identity: can-i %s = %q, want %s", strings.Join(check.args, " "), out, check.want)
+		}
+	}
+
+	// Later flags win: the server runs with the scoped identity.
+	srv, err := env.stack.LaunchServer(ctx, env.binary, "--namespaces="+a+","+b, "-v=2",
+		"--kubeconfig="+kubeconfig, "--authentication-kubeconfig="+kubeconfig, "--authorization-kubeconfig="+kubeconfig)
+	if err != nil {
+		t.Fatalf("start certstatus with --namespaces and only namespaced Roles: %v", err)
+	}
+	t.Cleanup(func() { _ = srv.Stop() })
+	direct := srv.DirectRESTConfig(env.stack.RESTConfig())
+
+	items := func(path string) []string {
+		t.Helper()
+		code, body := rawGet(t, direct, path)
+		if code != 200 {
+			t.Fatalf("GET %s: %d %s, want 200", path, code, body)
+		}
+		var list struct {
+			Items []metav1.PartialObjectMetadata `json:"items"`
+		}
+		if err := json.Unmarshal(body, &list); err != nil {
+			t.Fatalf("GET %s: %v", path, err)
+		}
+		var names []string
+		for _, item := range list.Items {
+			names = append(names, item.Namespace+"/"+item.Name)
+		}
+		sort.Strings(names)
+		return names
+	}
+	nsPath := func(ns string) string { return cstPath + "/namespaces/" + ns + "/certificatestatuses" }
+	if got := items(nsPath(a)); strings.Join(got, ",") != a+"/web" {
+		t.Errorf("list in %s: %v", a, got)
+	}
+	if got := items(nsPath(b)); strings.Join(got, ",") != b+"/web" {
+		t.Errorf("list in %s: %v", b, got)
+	}
+	if got := items(nsPath(c)); len(got) != 0 {
+		t.Errorf("list in %s (not watched): %v, want an empty list", c, got)
+	}
+	if got := items(cstPath + "/certificatestatuses"); strings.Join(got, ",") != a+"/web,"+b+"/web" {
+		t.Errorf("list in all namespaces: %v, want only %s/web and %s/web", got, a, b)
+	}
+	if code, body := rawGet(t, direct, nsPath(c)+"/web"); code != 404 {
+		t.Errorf("get in %s: %d %s, want 404", c, code, body)
+	}
+	if code, body := rawGet(t, direct, nsPath("kube-system")+"/anything"); code != 404 {
+		t.Errorf("get in kube-system: %d %s, want 404", code, body)
+	}
+
+	// Changes in watched namespaces still arrive; those elsewhere do not.
+	ch := newChain(t, "late.example.com", time.Time{}, time.Time{})
+	createSecret(t, ch.tlsSecret(b, "late", nil))
+	createSecret(t, ch.tlsSecret(c, "late", nil))
+	eventually(t, 15*time.Second, func() error {
+		if got := items(nsPath(b)); len(got) != 2 {
+			return fmt.Errorf("list in %s: %v, want web and late", b, got)
+		}
+		return nil
+	})
+	for i := 0; i < 20; i++ {
+		items(nsPath(c))
+		if code, _ := rawGet(t, direct, nsPath(c)+"/late"); code != 404 {
+			t.Fatalf("get %s/late: %d, want 404", c, code)
+		}
+	}
+	time.Sleep(3 * time.Second) // room for any retry loop to show up in the log
+	errs := errorLines(t, srv.LogPath())
+	t.Logf("server log with --namespaces and namespaced Roles: %d error lines", len(errs))
+	for _, line := range errs {
+		t.Errorf("error in the log: %s", line)
 	}
 }
