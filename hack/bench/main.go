@@ -101,7 +101,8 @@ type bench struct {
 	st              *stack.Stack
 	srv             *stack.Server
 	kube            kubernetes.Interface // admin, protobuf, no client-side rate limit: for writes
-	user            kubernetes.Interface // admin, client-go defaults (JSON), no rate limit: the peer
+	user            kubernetes.Interface // admin, client-go defaults (protobuf for built-in types), no rate limit: the peer
+	userJSON        kubernetes.Interface // the same, forced to JSON: certstatus's own wire format
 	certs           versioned.Interface  // admin, generated typed client, through the aggregator
 	kubeRaw, direct rest.Interface
 	res             *results
@@ -236,6 +237,11 @@ func (b *bench) clients() error {
 		return err
 	}
 	if b.certs, err = versioned.NewForConfig(cfg); err != nil {
+		return err
+	}
+	jsonCfg := rest.CopyConfig(cfg)
+	jsonCfg.ContentType = runtime.ContentTypeJSON
+	if b.userJSON, err = kubernetes.NewForConfig(jsonCfg); err != nil {
 		return err
 	}
 	proto := rest.CopyConfig(cfg)

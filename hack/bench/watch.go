@@ -157,6 +157,16 @@ func (b *bench) watchFanOut(ctx context.Context) error {
 	f.SecretWatches -= f.BaselineSecretWatches
 	logf("Secret watches on kube-apiserver held by certstatus: %d", f.SecretWatches)
 
+	// A CPU profile of certstatus while the writes fan out.
+	profiled := make(chan error, 1)
+	go func() {
+		profiled <- b.saveProfile(watchCtx, "/debug/pprof/profile", "cpu-watch.pprof", "seconds", "10")
+	}()
+	defer func() {
+		if err := <-profiled; err != nil {
+			logf("CPU profile of the fan-out: %v", err)
+		}
+	}()
 	sent := make([]int64, writes)
 	for i := range writes {
 		patch := fmt.Sprintf(`{"metadata":{"labels":{%q:"%d"}}}`, seqLabel, i)
