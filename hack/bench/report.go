@@ -73,7 +73,7 @@ func render(r *results, plot, doc string) string {
 	p("- N = %d kubernetes.io/tls Secrets in 50 namespaces, 3 certificates each (tls.crt = leaf + intermediate, ca.crt = root, RSA-2048 CAs); "+
 		"60 %% RSA-2048 leaves, 40 %% ECDSA P-256 leaves; 5 %% expired, 10 %% expiring within 30 days.\n", n)
 	p("- Timings: median and p90 (nearest rank) of the timed runs after one warm-up; certstatus and its peer alternate run by run. " +
-		"Ratio = certstatus median ÷ peer median. Go clients use client-go's defaults (protobuf for Secrets, JSON for certstatus, which serves no protobuf) "+
+		"Ratio = certstatus median ÷ peer median. Go clients use client-go's defaults (protobuf for Secrets, JSON for certstatus, which serves no protobuf) " +
 		"unless a row says otherwise, and no client-side rate limit. kubectl output is counted and discarded.\n\n")
 
 	p("## Summary against the targets\n\n")
