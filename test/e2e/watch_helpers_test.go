@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"fmt"
-	"io"
 	"os/exec"
 	"regexp"
 	"strings"
@@ -56,7 +55,7 @@ func startWatch(t *testing.T, namespace string, options metav1.ListOptions) *wat
 		t.Fatalf("watch certificatestatuses in %s (%+v): %v", namespace, options, err)
 	}
 	t.Cleanup(w.Stop)
-	r := record(w)
+	r := recordWatch(w)
 	r.stop = w.Stop
 	return r
 }
@@ -66,7 +65,7 @@ func openWatch(namespace string, options metav1.ListOptions) (watch.Interface, e
 	return env.certs.CertstatusV1alpha1().CertificateStatuses(namespace).Watch(context.Background(), options)
 }
 
-func record(w watch.Interface) *watchRecorder {
+func recordWatch(w watch.Interface) *watchRecorder {
 	r := &watchRecorder{events: make(chan seenEvent, 4096)}
 	go func() {
 		defer close(r.events)
@@ -142,7 +141,7 @@ func (c chain) renewed(t *testing.T, notBefore, notAfter time.Time) chain {
 }
 
 // updateSecret reads a Secret, applies change and writes it back, retrying on conflicts.
-func updateSecret(t *testing.T, namespace, name string, change func(*corev1.Secret)) *corev1.Secret {
+func rewriteSecret(t *testing.T, namespace, name string, change func(*corev1.Secret)) *corev1.Secret {
 	t.Helper()
 	ctx := context.Background()
 	var updated *corev1.Secret
@@ -165,7 +164,7 @@ func updateSecret(t *testing.T, namespace, name string, change func(*corev1.Secr
 func renewSecret(t *testing.T, namespace, name string, c chain, annotations map[string]string) *corev1.Secret {
 	t.Helper()
 	fresh := c.tlsSecret(namespace, name, nil)
-	return updateSecret(t, namespace, name, func(secret *corev1.Secret) {
+	return rewriteSecret(t, namespace, name, func(secret *corev1.Secret) {
 		secret.Data = fresh.Data
 		for k, v := range annotations {
 			if secret.Annotations == nil {
@@ -176,7 +175,7 @@ func renewSecret(t *testing.T, namespace, name string, c chain, annotations map[
 	})
 }
 
-func deleteSecret(t *testing.T, namespace, name string) {
+func removeSecret(t *testing.T, namespace, name string) {
 	t.Helper()
 	if err := env.kube.CoreV1().Secrets(namespace).Delete(context.Background(), name, metav1.DeleteOptions{}); err != nil {
 		t.Fatalf("delete Secret %s/%s: %v", namespace, name, err)
@@ -211,7 +210,7 @@ func waitListed(t *testing.T, namespace string, names ...string) *v1alpha1.Certi
 type kubectlWatch struct {
 	cmd    *exec.Cmd
 	lines  chan string
-	stderr *strings.Builder
+	stderr *stderrBuffer
 }
 
 // startKubectlWatch runs the real kubectl as a subprocess; it is killed by
@@ -224,8 +223,8 @@ func startKubectlWatch(t *testing.T, args ...string) *kubectlWatch {
 	if err != nil {
 		t.Fatal(err)
 	}
-	k := &kubectlWatch{cmd: cmd, lines: make(chan string, 1024), stderr: &strings.Builder{}}
-	cmd.Stderr = &lockedWriter{w: k.stderr}
+	k := &kubectlWatch{cmd: cmd, lines: make(chan string, 1024), stderr: &stderrBuffer{}}
+	cmd.Stderr = k.stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start kubectl %s: %v", strings.Join(args, " "), err)
 	}
@@ -258,22 +257,29 @@ func (k *kubectlWatch) next(t *testing.T, timeout time.Duration) string {
 	return ""
 }
 
-type lockedWriter struct {
-	mu sync.Mutex
-	w  io.Writer
+// stderrBuffer collects a subprocess's stderr while the test may read it.
+type stderrBuffer struct {
+	mu  sync.Mutex
+	buf strings.Builder
 }
 
-func (l *lockedWriter) Write(p []byte) (int, error) {
+func (l *stderrBuffer) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.w.Write(p)
+	return l.buf.Write(p)
 }
 
-// cellSeparator splits kubectl's aligned columns: cells are separated by at
+func (l *stderrBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
+}
+
+// kubectlCellSeparator splits kubectl's aligned columns: cells are separated by at
 // least two spaces (tabwriter padding), while values such as an issuer's
 // common name hold single spaces.
-var cellSeparator = regexp.MustCompile(`\s{2,}`)
+var kubectlCellSeparator = regexp.MustCompile(`\s{2,}`)
 
-func cells(line string) []string {
-	return cellSeparator.Split(strings.TrimSpace(line), -1)
+func kubectlCells(line string) []string {
+	return kubectlCellSeparator.Split(strings.TrimSpace(line), -1)
 }

@@ -31,7 +31,7 @@ import (
 // informers. Every test works in its own namespace.
 
 const (
-	day = 24 * time.Hour
+	oneDay = 24 * time.Hour
 	// clockSlack is how late a clock-driven event may arrive on a loaded
 	// machine; the contract says within one second.
 	clockSlack = 1500 * time.Millisecond
@@ -45,12 +45,12 @@ func TestWatchKubectl(t *testing.T) {
 	t.Parallel()
 	ns := newNamespace(t)
 	now := time.Now()
-	first := newChain(t, "kubectl.example.com", now.Add(-time.Hour), now.Add(30*day+12*time.Hour))
+	first := newChain(t, "kubectl.example.com", now.Add(-time.Hour), now.Add(30*oneDay+12*time.Hour))
 
 	k := startKubectlWatch(t, "get", "cst", "-n", ns, "-w", "--output-watch-events")
 	createSecret(t, first.tlsSecret(ns, "web", nil))
 
-	header := cells(k.next(t, 30*time.Second))
+	header := kubectlCells(k.next(t, 30*time.Second))
 	getHeader, getRow := kubectlGetRow(t, ns)
 	if want := append([]string{"EVENT"}, getHeader...); !slices.Equal(header, want) {
 		t.Fatalf("watch header %q, want %q", header, want)
@@ -61,7 +61,7 @@ func TestWatchKubectl(t *testing.T) {
 	}
 	checkRow := func(line, event, expires string, getRow []string) {
 		t.Helper()
-		row := cells(line)
+		row := kubectlCells(line)
 		if len(row) != len(header) {
 			t.Fatalf("row %q has %d cells, the header %d", line, len(row), len(header))
 		}
@@ -77,12 +77,12 @@ func TestWatchKubectl(t *testing.T) {
 	checkRow(k.next(t, 30*time.Second), "ADDED", "30d", getRow)
 
 	// EXPIRES is the chain's earliest notAfter: stay below the intermediate's (90 days).
-	renewSecret(t, ns, "web", first.renewed(t, now.Add(-time.Hour), now.Add(60*day+12*time.Hour)), nil)
+	renewSecret(t, ns, "web", first.renewed(t, now.Add(-time.Hour), now.Add(60*oneDay+12*time.Hour)), nil)
 	line := k.next(t, 30*time.Second)
 	_, getRow = kubectlGetRow(t, ns)
 	checkRow(line, "MODIFIED", "60d", getRow)
 
-	deleteSecret(t, ns, "web")
+	removeSecret(t, ns, "web")
 	checkRow(k.next(t, 30*time.Second), "DELETED", "60d", nil)
 
 	select {
@@ -101,7 +101,7 @@ func kubectlGetRow(t *testing.T, ns string) (header, row []string) {
 	if len(lines) != 2 {
 		t.Fatalf("kubectl get cst -n %s printed %d lines, want a header and one row:\n%s", ns, len(lines), strings.Join(lines, "\n"))
 	}
-	return cells(lines[0]), cells(lines[1])
+	return kubectlCells(lines[0]), kubectlCells(lines[1])
 }
 
 // TestWatchClockTransitions: with no Secret write, the clock alone moves a
@@ -178,14 +178,14 @@ func TestWatchInformer(t *testing.T) {
 	t.Parallel()
 	ns := newNamespace(t)
 	now := time.Now()
-	createSecret(t, newChain(t, "keep.example.com", now.Add(-time.Hour), now.Add(60*day)).tlsSecret(ns, "keep", nil))
+	createSecret(t, newChain(t, "keep.example.com", now.Add(-time.Hour), now.Add(60*oneDay)).tlsSecret(ns, "keep", nil))
 	waitListed(t, ns, "keep")
 
 	var mu sync.Mutex
 	var requests []string
 	config := env.stack.RESTConfig()
 	config.Wrap(func(rt http.RoundTripper) http.RoundTripper {
-		return roundTripperFunc(func(req *http.Request) (*http.Response, error) {
+		return watchRoundTripper(func(req *http.Request) (*http.Response, error) {
 			mu.Lock()
 			requests = append(requests, req.Method+" "+req.URL.Path+"?"+req.URL.RawQuery)
 			mu.Unlock()
@@ -220,6 +220,8 @@ func TestWatchInformer(t *testing.T) {
 	syncCtx, syncCancel := context.WithTimeout(ctx, 10*time.Second)
 	defer syncCancel()
 	if !cache.WaitForCacheSync(syncCtx.Done(), informer.Informer().HasSynced) {
+		mu.Lock()
+		defer mu.Unlock()
 		t.Fatalf("the informer did not sync within 10s; requests: %q", requests)
 	}
 	synced := time.Since(started)
@@ -264,7 +266,7 @@ func TestWatchInformer(t *testing.T) {
 	}
 	next("Add", "keep")
 
-	web := newChain(t, "web.example.com", now.Add(-time.Hour), now.Add(60*day))
+	web := newChain(t, "web.example.com", now.Add(-time.Hour), now.Add(60*oneDay))
 	createSecret(t, web.tlsSecret(ns, "web", nil))
 	next("Add", "web")
 
@@ -290,7 +292,7 @@ func TestWatchInformer(t *testing.T) {
 		t.Errorf("the Secret changed during the clock transition (%s → %s)", renewedSecret.ResourceVersion, secret.ResourceVersion)
 	}
 
-	deleteSecret(t, ns, "web")
+	removeSecret(t, ns, "web")
 	next("Delete", "web")
 
 	eventually(t, 10*time.Second, func() error {
@@ -302,7 +304,7 @@ func TestWatchInformer(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		return sameObjects(cached, fresh.Items)
+		return sameStatuses(cached, fresh.Items)
 	})
 	select {
 	case c := <-changes:
@@ -311,13 +313,13 @@ func TestWatchInformer(t *testing.T) {
 	}
 }
 
-type roundTripperFunc func(*http.Request) (*http.Response, error)
+type watchRoundTripper func(*http.Request) (*http.Response, error)
 
-func (f roundTripperFunc) RoundTrip(req *http.Request) (*http.Response, error) { return f(req) }
+func (f watchRoundTripper) RoundTrip(req *http.Request) (*http.Response, error) { return f(req) }
 
 // sameObjects compares an informer's cache with a list: same names,
 // resourceVersions and statuses.
-func sameObjects(cached []*v1alpha1.CertificateStatus, listed []v1alpha1.CertificateStatus) error {
+func sameStatuses(cached []*v1alpha1.CertificateStatus, listed []v1alpha1.CertificateStatus) error {
 	byName := map[string]*v1alpha1.CertificateStatus{}
 	for _, o := range cached {
 		byName[o.Name] = o
@@ -350,15 +352,15 @@ func TestWatchResume(t *testing.T) {
 	t.Parallel()
 	ns := newNamespace(t)
 	now := time.Now()
-	a := newChain(t, "a.example.com", now.Add(-time.Hour), now.Add(60*day))
+	a := newChain(t, "a.example.com", now.Add(-time.Hour), now.Add(60*oneDay))
 	createSecret(t, a.tlsSecret(ns, "a", nil))
 	listRV := waitListed(t, ns, "a").ResourceVersion
 
 	// Three changes the client misses.
-	createSecret(t, newChain(t, "b.example.com", now.Add(-time.Hour), now.Add(60*day)).tlsSecret(ns, "b", nil))
-	renewedNotAfter := now.Truncate(time.Second).Add(80 * day)
+	createSecret(t, newChain(t, "b.example.com", now.Add(-time.Hour), now.Add(60*oneDay)).tlsSecret(ns, "b", nil))
+	renewedNotAfter := now.Truncate(time.Second).Add(80 * oneDay)
 	renewSecret(t, ns, "a", a.renewed(t, now.Add(-time.Hour), renewedNotAfter), nil)
-	deleteSecret(t, ns, "b")
+	removeSecret(t, ns, "b")
 	waitListed(t, ns, "a")
 
 	w, err := openWatch(ns, metav1.ListOptions{ResourceVersion: listRV})
@@ -369,7 +371,7 @@ func TestWatchResume(t *testing.T) {
 		t.Fatalf("watch from %s: %v", listRV, err)
 	}
 	t.Cleanup(w.Stop)
-	r := record(w)
+	r := recordWatch(w)
 	replayed := []seenEvent{
 		r.expect(t, 10*time.Second, watch.Added, "b"),
 		r.expect(t, 10*time.Second, watch.Modified, "a"),
@@ -417,7 +419,9 @@ func TestWatchSelectors(t *testing.T) {
 	t.Parallel()
 	ns := newNamespace(t)
 	now := time.Now()
-	long := func(name string) chain { return newChain(t, name+".example.com", now.Add(-time.Hour), now.Add(60*day)) }
+	long := func(name string) chain {
+		return newChain(t, name+".example.com", now.Add(-time.Hour), now.Add(60*oneDay))
+	}
 
 	expiredList, err := env.certs.CertstatusV1alpha1().CertificateStatuses(ns).List(context.Background(),
 		metav1.ListOptions{FieldSelector: "status.state=Expired"})
@@ -437,8 +441,8 @@ func TestWatchSelectors(t *testing.T) {
 
 	createSecret(t, long("c").tlsSecret(ns, "c", map[string]string{"tier": "x"}))
 	createSecret(t, long("d").tlsSecret(ns, "d", map[string]string{"tier": "y"})) // never seen
-	updateSecret(t, ns, "a", func(s *corev1.Secret) { s.Labels["tier"] = "y" })
-	updateSecret(t, ns, "b", func(s *corev1.Secret) { s.Labels["tier"] = "x" })
+	rewriteSecret(t, ns, "a", func(s *corev1.Secret) { s.Labels["tier"] = "y" })
+	rewriteSecret(t, ns, "b", func(s *corev1.Secret) { s.Labels["tier"] = "x" })
 
 	tierX.expect(t, 10*time.Second, watch.Added, "c")
 	gone := tierX.expect(t, 10*time.Second, watch.Deleted, "a")
@@ -470,7 +474,7 @@ func TestWatchSelectors(t *testing.T) {
 func TestWatchFanOut(t *testing.T) {
 	ns := newNamespace(t)
 	now := time.Now()
-	c := newChain(t, "fanout.example.com", now.Add(-time.Hour), now.Add(60*day))
+	c := newChain(t, "fanout.example.com", now.Add(-time.Hour), now.Add(60*oneDay))
 	createSecret(t, c.tlsSecret(ns, "shared", nil))
 	waitListed(t, ns, "shared")
 
@@ -513,7 +517,7 @@ func TestWatchFanOut(t *testing.T) {
 	}
 
 	// One Secret change reaches every watcher.
-	updateSecret(t, ns, "shared", func(s *corev1.Secret) { s.Labels = map[string]string{"touched": "yes"} })
+	rewriteSecret(t, ns, "shared", func(s *corev1.Secret) { s.Labels = map[string]string{"touched": "yes"} })
 	for _, w := range watchers {
 		if ev := w.expect(t, 30*time.Second, watch.Modified, "shared"); ev.Object.Labels["touched"] != "yes" {
 			t.Fatalf("got %s without the new label", ev)
@@ -561,7 +565,7 @@ func TestWatchStreamingList(t *testing.T) {
 	now := time.Now()
 	names := []string{"one", "three", "two"}
 	for _, name := range names {
-		createSecret(t, newChain(t, name+".example.com", now.Add(-time.Hour), now.Add(60*day)).tlsSecret(ns, name, nil))
+		createSecret(t, newChain(t, name+".example.com", now.Add(-time.Hour), now.Add(60*oneDay)).tlsSecret(ns, name, nil))
 	}
 	listRV := mustParseRV(t, waitListed(t, ns, names...).ResourceVersion)
 
@@ -636,7 +640,7 @@ func TestWatchStreamingList(t *testing.T) {
 		t.Errorf("bookmark resourceVersion %d is older than an initial object's (%d) or the earlier list's (%d)", bookmarkRV, maxRV, listRV)
 	}
 
-	createSecret(t, newChain(t, "four.example.com", now.Add(-time.Hour), now.Add(60*day)).tlsSecret(ns, "four", nil))
+	createSecret(t, newChain(t, "four.example.com", now.Add(-time.Hour), now.Add(60*oneDay)).tlsSecret(ns, "four", nil))
 	ev = next()
 	if ev.Type != watch.Added || ev.Object.Name != "four" || mustParseRV(t, ev.Object.ResourceVersion) <= bookmarkRV {
 		t.Errorf("after the bookmark got %s %s rv %s, want ADDED four newer than %d", ev.Type, ev.Object.Name, ev.Object.ResourceVersion, bookmarkRV)
