@@ -29,3 +29,18 @@ func init() {
 		&metav1.APIResourceList{},
 	)
 }
+
+// withoutProtobuf is Codecs without the protobuf media type: the types have
+// no protobuf encoding, and advertising it would make every protobuf-only
+// request log an internal error before answering 406.
+type withoutProtobuf struct{ runtime.NegotiatedSerializer }
+
+func (w withoutProtobuf) SupportedMediaTypes() []runtime.SerializerInfo {
+	var supported []runtime.SerializerInfo
+	for _, info := range w.NegotiatedSerializer.SupportedMediaTypes() {
+		if info.MediaType != runtime.ContentTypeProtobuf {
+			supported = append(supported, info)
+		}
+	}
+	return supported
+}

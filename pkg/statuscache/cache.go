@@ -74,14 +74,14 @@ type Cache struct {
 	syncedOnce sync.Once
 }
 
-// New returns an empty cache. Its resourceVersions start at a value derived
-// from the current time, so they never repeat across restarts (see docs/design.md).
+// New returns an empty cache. Its resourceVersions carry a random epoch, so
+// another process's are recognised as foreign (see docs/design.md).
 func New(clk clock.WithTicker, options Options) *Cache {
 	return &Cache{
 		clock:    clk,
 		options:  options,
 		entries:  map[string]*entry{},
-		rv:       newResourceVersions(clk.Now()),
+		rv:       newResourceVersions(randomEpoch()),
 		history:  newHistory(options.HistorySize),
 		wake:     make(chan struct{}, 1),
 		watchers: map[int]*watcher{},

@@ -167,9 +167,10 @@ func TestWatchFromAnUnservableResourceVersionIsGone(t *testing.T) {
 		c.Upsert(item("a", "one", nil, longLived(tag)))
 	}
 	for name, rv := range map[string]ResourceVersion{
-		"older than the history":          tooOld,
-		"from an earlier process":         c.rv.first - 5,
-		"from a later process or replica": c.ResourceVersion() + 1000,
+		"older than the history":      tooOld,
+		"from another process, below": c.rv.first - 5,
+		"from another process, above": c.ResourceVersion() + 1<<counterBits,
+		"not yet given out":           c.ResourceVersion() + 1,
 	} {
 		if _, err := c.Watch(WatchOptions{ResourceVersion: rv}); !apierrors.IsResourceExpired(err) {
 			t.Errorf("%s: err = %v, want 410 Gone", name, err)
@@ -177,14 +178,23 @@ func TestWatchFromAnUnservableResourceVersionIsGone(t *testing.T) {
 	}
 }
 
-func TestResourceVersionsOfALaterProcessAreAboveAnEarlierOnes(t *testing.T) {
-	earlier := newResourceVersions(start)
-	for i := 0; i < 100000; i++ {
-		earlier.next()
+func TestAResourceVersionOfAnotherProcessIsForeignEvenWhenNumbersOverlap(t *testing.T) {
+	this, other := newResourceVersions(7), newResourceVersions(8)
+	for i := 0; i < 1000; i++ {
+		this.next()
+		other.next()
 	}
-	later := newResourceVersions(start.Add(time.Second))
-	if later.first <= earlier.current() {
-		t.Errorf("later process starts at %d, not above the earlier one's %d", later.first, earlier.current())
+	if this.ours(other.current()) || other.ours(this.current()) {
+		t.Error("a resourceVersion of another epoch passes as ours")
+	}
+	if !this.ours(this.current()) || this.ours(this.current()+1) {
+		t.Error("ours() is wrong about this process's own resourceVersions")
+	}
+	if epoch := randomEpoch(); epoch == 0 || epoch >= 1<<epochBits {
+		t.Errorf("epoch %d out of range", epoch)
+	}
+	if last := newResourceVersions(1<<epochBits-1).first + 1<<counterBits - 1; last > 1<<63-1 {
+		t.Errorf("resourceVersions exceed int64: %d", last)
 	}
 }
 
