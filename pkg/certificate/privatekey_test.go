@@ -63,14 +63,17 @@ func TestPrivateKeyProblems(t *testing.T) {
 		name        string
 		key         []byte
 		wantMessage string
+		// An absent key leaves the certificate usable (e.g. a certificate-only
+		// Secret); a key that is there but unreadable breaks the TLS server that loads it.
+		wantState certstatus.State
 	}{
-		{"missing", nil, "The key is missing"},
-		{"empty", []byte("\n"), "The value is empty"},
-		{"garbage", []byte("not a key"), "not PEM"},
-		{"DER", der, "binary DER"},
-		{"certificate instead of key", cert.PEM(), "No PEM private key block"},
-		{"corrupt key body", pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der[:40]}), "not a valid PKCS#1, PKCS#8 or SEC1 private key"},
-		{"encrypted", pem.EncodeToMemory(&pem.Block{Type: "ENCRYPTED PRIVATE KEY", Bytes: []byte{1, 2, 3}}), "encrypted"},
+		{"missing", nil, "The key is missing", certstatus.StateValid},
+		{"empty", []byte("\n"), "The value is empty", certstatus.StateValid},
+		{"garbage", []byte("not a key"), "not PEM", certstatus.StateInvalid},
+		{"DER", der, "binary DER", certstatus.StateInvalid},
+		{"certificate instead of key", cert.PEM(), "No PEM private key block", certstatus.StateInvalid},
+		{"corrupt key body", pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der[:40]}), "not a valid PKCS#1, PKCS#8 or SEC1 private key", certstatus.StateInvalid},
+		{"encrypted", pem.EncodeToMemory(&pem.Block{Type: "ENCRYPTED PRIVATE KEY", Bytes: []byte{1, 2, 3}}), "encrypted", certstatus.StateInvalid},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -78,8 +81,12 @@ func TestPrivateKeyProblems(t *testing.T) {
 			if status.PrivateKey == nil || status.PrivateKey.Present {
 				t.Errorf("privateKey %+v, want present=false", status.PrivateKey)
 			}
-			if status.State != certstatus.StateValid {
-				t.Errorf("state %s: an absent key does not make the Secret Invalid", status.State)
+			if status.State != tt.wantState {
+				t.Errorf("state %s, want %s", status.State, tt.wantState)
+			}
+			if ready := condition(t, status, certstatus.ConditionReady); tt.wantState == certstatus.StateInvalid &&
+				(ready.Reason != certstatus.ReasonInvalidData || !strings.Contains(ready.Message, "tls.key")) {
+				t.Errorf("Ready %+v, want InvalidData naming tls.key", ready)
 			}
 			if len(status.Errors) != 1 || status.Errors[0].Key != "tls.key" || !strings.Contains(status.Errors[0].Message, tt.wantMessage) {
 				t.Errorf("errors %+v, want one tls.key entry containing %q", status.Errors, tt.wantMessage)

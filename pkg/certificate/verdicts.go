@@ -29,7 +29,7 @@ func (a *Analysis) matchPrivateKey(contents *secretContents, isTLS bool) *certst
 }
 
 // judgeInvalid finds what makes the Secret Invalid whatever the clock, in
-// precedence order: no certificate, a key that does not match, a broken chain.
+// precedence order: no certificate, an unreadable or mismatched key, a broken chain.
 func (a *Analysis) judgeInvalid(contents *secretContents, data map[string][]byte, isTLS bool) *verdict {
 	switch {
 	case isTLS && len(contents.certificatesByKey[keyTLSCert]) == 0:
@@ -39,6 +39,9 @@ func (a *Analysis) judgeInvalid(contents *secretContents, data map[string][]byte
 		return &verdict{certstatus.ReasonInvalidData, "No certificate in tls.crt could be read; errors says why."}
 	case len(a.certificates) == 0:
 		return &verdict{certstatus.ReasonInvalidData, "No certificate in the Secret could be read; errors says why."}
+	case isTLS && len(bytes.TrimSpace(data[keyTLSKey])) > 0 && !a.privateKey.Present:
+		// A key that is there but unreadable breaks the TLS server that loads it.
+		return &verdict{certstatus.ReasonInvalidData, "The private key in tls.key could not be read; errors says why."}
 	case a.privateKey != nil && a.privateKey.Present && !a.privateKey.MatchesCertificate && a.leaf() != nil:
 		return &verdict{certstatus.ReasonKeyPairMismatch, fmt.Sprintf("The private key in %s does not match the public key of %s.", contents.privateKey.dataKey, a.leaf().label)}
 	case a.chain.Verified == certstatus.ChainBroken:

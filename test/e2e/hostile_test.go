@@ -358,6 +358,10 @@ func hostileZoo(t *testing.T, ns string) []zooEntry {
 			if leaf == nil || leaf.PublicKeySize != 16384 || leaf.PublicKeyAlgorithm != "RSA" {
 				t.Errorf("rsa-16384: certificates %+v, want the leaf described as RSA 16384", cst.Status.Certificates)
 			}
+			// The key is there but unreadable: a TLS server could not load it.
+			if cst.Status.State != v1alpha1.StateInvalid {
+				t.Errorf("rsa-16384: state %s, want Invalid for an unreadable tls.key", cst.Status.State)
+			}
 			t.Logf("rsa-16384: state %s, privateKey %+v, chain %+v", cst.Status.State, cst.Status.PrivateKey, cst.Status.Chain)
 		},
 	})
