@@ -9,6 +9,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/watch"
 	clocktesting "k8s.io/utils/clock/testing"
+	"k8s.io/utils/ptr"
 
 	"github.com/certstatus/certstatus/pkg/apis/certstatus"
 )
@@ -202,7 +203,7 @@ func TestStreamingListSendsInitialEventsThenTheEndBookmark(t *testing.T) {
 	c, _ := newTestCache(t, DefaultOptions())
 	c.Upsert(item("a", "one", nil, longLived("v1")))
 	c.Upsert(item("b", "two", nil, longLived("v1")))
-	w, err := c.Watch(WatchOptions{SendInitialEvents: true, AllowBookmarks: true})
+	w, err := c.Watch(WatchOptions{SendInitialEvents: ptr.To(true), AllowBookmarks: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -224,6 +225,33 @@ func TestStreamingListSendsInitialEventsThenTheEndBookmark(t *testing.T) {
 	if ev := next(t, w); ev.Type != watch.Added || objectOf(t, ev).Name != "three" {
 		t.Errorf("got %s %s after the bookmark, want ADDED three", ev.Type, objectOf(t, ev).Name)
 	}
+}
+
+func TestWatchFromZeroWithoutInitialEventsStartsNow(t *testing.T) {
+	c, _ := newTestCache(t, DefaultOptions())
+	c.Upsert(item("a", "old", nil, longLived("v1")))
+	w, err := c.Watch(WatchOptions{SendInitialEvents: ptr.To(false)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Stop()
+	c.Upsert(item("a", "new", nil, longLived("v1")))
+	if ev := next(t, w); ev.Type != watch.Added || objectOf(t, ev).Name != "new" {
+		t.Errorf("got %s %s, want only the later ADDED new", ev.Type, objectOf(t, ev).Name)
+	}
+	expectNothing(t, w)
+
+	legacy, err := c.Watch(WatchOptions{}) // resourceVersion 0, sendInitialEvents unset
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer legacy.Stop()
+	for range 2 {
+		if ev := next(t, legacy); ev.Type != watch.Added {
+			t.Errorf("legacy watch from 0 got %s, want the current objects as ADDED", ev.Type)
+		}
+	}
+	expectNothing(t, legacy)
 }
 
 func TestSelectorsTurnEnteringAndLeavingIntoAddedAndDeleted(t *testing.T) {

@@ -18,9 +18,10 @@ type WatchOptions struct {
 	Matches   func(*certstatus.CertificateStatus) bool
 	// ResourceVersion: 0 starts at the current state; otherwise events after it are replayed.
 	ResourceVersion ResourceVersion
-	// SendInitialEvents sends an ADDED event for every current object first
-	// (the streaming list; also what a watch from resourceVersion 0 does).
-	SendInitialEvents bool
+	// SendInitialEvents true sends an ADDED event for every current object
+	// first (the streaming list); unset does the same for resourceVersion 0,
+	// as kube-apiserver does; false never does.
+	SendInitialEvents *bool
 	// AllowBookmarks sends periodic BOOKMARK events, and the
 	// initial-events-end bookmark after the initial events.
 	AllowBookmarks bool
@@ -32,10 +33,14 @@ func (c *Cache) Watch(options WatchOptions) (watch.Interface, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 
+	streamingList := options.SendInitialEvents != nil && *options.SendInitialEvents
+	initialState := streamingList || (options.SendInitialEvents == nil && options.ResourceVersion == 0)
 	var backlog []*event
 	switch {
-	case options.SendInitialEvents || options.ResourceVersion == 0:
+	case initialState:
 		backlog = c.snapshot(options.Namespace)
+	case options.ResourceVersion == 0:
+		// Only changes from now on.
 	case !c.servable(options.ResourceVersion):
 		return nil, apierrors.NewResourceExpired("resourceVersion " + options.ResourceVersion.String() +
 			" is too old or comes from another certstatus server; list again")
@@ -52,7 +57,7 @@ func (c *Cache) Watch(options WatchOptions) (watch.Interface, error) {
 		done:     make(chan struct{}),
 		lastRV:   c.rv.current(),
 	}
-	if !options.SendInitialEvents && options.ResourceVersion != 0 {
+	if !initialState && options.ResourceVersion != 0 {
 		w.lastRV = options.ResourceVersion
 	}
 	id := c.nextWatcher
@@ -63,7 +68,7 @@ func (c *Cache) Watch(options WatchOptions) (watch.Interface, error) {
 		delete(c.watchers, id)
 		c.mu.Unlock()
 	}
-	go w.run(backlog, options.SendInitialEvents, c.rv.current())
+	go w.run(backlog, streamingList, c.rv.current())
 	return w, nil
 }
 

@@ -145,7 +145,7 @@ func (r *REST) Watch(ctx context.Context, options *metainternalversion.ListOptio
 		Namespace:         genericapirequest.NamespaceValue(ctx),
 		Matches:           matcher(options),
 		ResourceVersion:   rv,
-		SendInitialEvents: options.SendInitialEvents != nil && *options.SendInitialEvents,
+		SendInitialEvents: options.SendInitialEvents,
 		AllowBookmarks:    options.AllowWatchBookmarks,
 	})
 }
