@@ -7,6 +7,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -49,6 +50,7 @@ type options struct {
 	outDir     string
 	skip       map[string]bool
 	generate   bool
+	rerender   string
 }
 
 func main() {
@@ -70,6 +72,7 @@ func main() {
 	flag.StringVar(&o.outDir, "out", "_output/bench", "raw results and pprof profiles")
 	flag.StringVar(&skip, "skip", "", "comma-separated figures to skip: list,memory,startup,watch,clock,clientside")
 	flag.BoolVar(&o.generate, "generate-only", false, "only generate (or find cached) Secrets, then exit")
+	flag.StringVar(&o.rerender, "render", "", "only rewrite --doc and --plot from a results.json of an earlier run")
 	flag.Parse()
 	log.SetFlags(log.Ltime | log.Lmicroseconds)
 	for _, s := range strings.Split(sizes, ",") {
@@ -84,6 +87,13 @@ func main() {
 		o.skip[strings.TrimSpace(s)] = true
 	}
 
+	if o.rerender != "" {
+		if err := render(o.rerender, o.doc, o.plot); err != nil {
+			log.Print(err)
+			os.Exit(1)
+		}
+		return
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	ctx, cancel := context.WithTimeout(ctx, o.timeout)
 	err := run(ctx, o)
@@ -369,4 +379,20 @@ func perSecret(value, base int64, n int) float64 {
 		return 0
 	}
 	return float64(value-base) / float64(n)
+}
+
+// render rewrites the report and the plot from saved results.
+func render(resultsPath, doc, plot string) error {
+	data, err := os.ReadFile(resultsPath)
+	if err != nil {
+		return err
+	}
+	res := &results{}
+	if err := json.Unmarshal(data, res); err != nil {
+		return err
+	}
+	if err := writePlot(plot, res); err != nil {
+		return err
+	}
+	return writeReport(doc, plot, res)
 }

@@ -17,7 +17,7 @@ const (
 // writeReport replaces the generated part of the report, keeping whatever
 // was written by hand before and after the markers.
 func writeReport(path, plot string, r *results) error {
-	generated := render(r, plot, path)
+	generated := renderMarkdown(r, plot, path)
 	old, err := os.ReadFile(path)
 	if err != nil && !os.IsNotExist(err) {
 		return err
@@ -39,10 +39,10 @@ func ms(d time.Duration) string {
 		return "–"
 	case d < 10*time.Millisecond:
 		return fmt.Sprintf("%.2f ms", float64(d)/float64(time.Millisecond))
-	case d < 10*time.Second:
+	case d < time.Second:
 		return fmt.Sprintf("%.0f ms", float64(d)/float64(time.Millisecond))
 	}
-	return fmt.Sprintf("%.1f s", d.Seconds())
+	return fmt.Sprintf("%.2f s", d.Seconds())
 }
 
 func size(b int64) string {
@@ -62,7 +62,7 @@ func verdict(ok bool) string {
 	return "**missed**"
 }
 
-func render(r *results, plot, doc string) string {
+func renderMarkdown(r *results, plot, doc string) string {
 	var w strings.Builder
 	p := func(format string, args ...any) { fmt.Fprintf(&w, format, args...) }
 	n := r.Secrets
@@ -148,7 +148,8 @@ func render(r *results, plot, doc string) string {
 		p("| | median | p90 | max |\n|---|---|---|---|\n")
 		p("| own `/readyz` answers 200 (first Secret list analysed) | %s | %s | %s |\n", ms(s.Ready.Median), ms(s.Ready.P90), ms(s.Ready.Max))
 		p("| APIService Available and a list through kube-apiserver answers 200 | %s | %s | %s |\n", ms(s.Available.Median), ms(s.Available.P90), ms(s.Available.Max))
-		p("\nThe APIService was seen not Available while the server was down in %d of %d restarts (the ExternalName Service keeps it Available; what matters is that requests are served again).\n", s.SeenUnavailable, s.Ready.Runs)
+		p("\nThe APIService's Available condition had already turned False 2 s after the stop in %d of %d restarts (the aggregator probes "+
+			"on its own schedule), so the second row also waits for a list through kube-apiserver to answer 200 again: the moment users are served.\n", s.SeenUnavailable, s.Ready.Runs)
 	}
 
 	if f := r.Watch; f.Watchers > 0 {

@@ -74,6 +74,13 @@ func (b *bench) startup(ctx context.Context) error {
 			}()
 			return at
 		}
+		if i == b.o.startups-1 {
+			// The last start-up is profiled: as soon as the port answers,
+			// /debug/pprof serves (readiness is not required).
+			profiled := make(chan struct{})
+			go func() { defer close(profiled); b.profileStartup(ctx, direct) }()
+			defer func() { <-profiled }()
+		}
 		readyC := probe(func() bool { return get(runCtx, direct, readyURL) == nil })
 		availableC := probe(func() bool {
 			if get(runCtx, viaKube, listURL) != nil {
@@ -158,4 +165,31 @@ func apiServiceAvailable(ctx context.Context, client *http.Client, url string) (
 		}
 	}
 	return false, nil
+}
+
+// profileStartup takes a CPU profile of the server from the moment its port
+// answers until it has had time to list and analyse every Secret.
+func (b *bench) profileStartup(ctx context.Context, client *http.Client) {
+	healthURL := b.srv.URL() + "/livez"
+	for ctx.Err() == nil {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, healthURL, nil)
+		if err != nil {
+			return
+		}
+		if resp, err := client.Do(req); err == nil {
+			resp.Body.Close()
+			break
+		}
+		time.Sleep(startupPoll)
+	}
+	// Authentication is delegated and loads a moment after the port opens:
+	// retry briefly.
+	var err error
+	for range 40 {
+		if err = b.saveProfile(ctx, "/debug/pprof/profile", "cpu-startup.pprof", "seconds", "8"); err == nil {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	logf("CPU profile of the start-up: %v", err)
 }
