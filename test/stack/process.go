@@ -19,6 +19,8 @@ const stopTimeout = 10 * time.Second
 type process struct {
 	name    string
 	logPath string
+	binary  string
+	args    []string
 	cmd     *exec.Cmd
 	done    chan struct{} // closed once the process has exited and was reaped
 	err     error         // exit status, valid after done
@@ -45,12 +47,18 @@ func startProcess(name, logPath, binary string, args ...string) (*process, error
 	if err != nil {
 		return nil, fmt.Errorf("start %s: %w", name, err)
 	}
-	p := &process{name: name, logPath: logPath, cmd: cmd, done: make(chan struct{})}
+	p := &process{name: name, logPath: logPath, binary: binary, args: args, cmd: cmd, done: make(chan struct{})}
 	go func() {
 		p.err = cmd.Wait()
 		close(p.done)
 	}()
 	return p, nil
+}
+
+// respawn starts the same binary again with the same arguments and log, for
+// a process that has exited (see Stack.RestartAPIServer).
+func (p *process) respawn() (*process, error) {
+	return startProcess(p.name, p.logPath, p.binary, p.args...)
 }
 
 // PID of the process.

@@ -60,10 +60,13 @@ type Stack struct {
 	client                      kubernetes.Interface
 	dynamic                     dynamic.Interface
 
-	mu        sync.Mutex // guards servers, userCount, stopped
+	mu        sync.Mutex // guards servers, userCount, stopped, etcd, apiserver, retired
 	servers   []*Server
 	userCount int
 	stopped   bool
+	retired   []*process // control-plane processes replaced by a restart
+
+	restartMu sync.Mutex // serialises RestartAPIServer and RestartEtcd
 
 	rbacMu      sync.Mutex // held while applying RBAC, not to block Stop
 	rbacApplied bool
@@ -181,12 +184,15 @@ func (s *Stack) Stop() error {
 		s.mu.Lock()
 		s.stopped = true
 		servers := slices.Clone(s.servers)
+		// Read under mu: a restart swaps these, and refuses to start a new
+		// process once stopped is set, so these are the last ones.
+		controllerManager, apiserver, etcd := s.controllerManager, s.apiserver, s.etcd
 		s.mu.Unlock()
 		var errs []error
 		for _, srv := range servers {
 			errs = append(errs, srv.Stop())
 		}
-		errs = append(errs, s.controllerManager.stop(), s.apiserver.stop(), s.etcd.stop())
+		errs = append(errs, controllerManager.stop(), apiserver.stop(), etcd.stop())
 		if err := os.RemoveAll(s.dir); err != nil {
 			errs = append(errs, fmt.Errorf("remove stack dir: %w", err))
 		}
@@ -218,6 +224,7 @@ func (s *Stack) processes() []*process {
 			ps = append(ps, p)
 		}
 	}
+	ps = append(ps, s.retired...)
 	return ps
 }
 

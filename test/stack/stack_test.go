@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/serializer"
@@ -163,6 +164,38 @@ func TestStack(t *testing.T) {
 			t.Logf("certstatus restarted in %v", time.Since(begin).Round(time.Millisecond))
 		})
 	}
+
+	t.Run("kube-apiserver and etcd restart with their data", func(t *testing.T) {
+		ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "stack-test-restart"}}
+		if _, err := s.Client().CoreV1().Namespaces().Create(ctx, ns, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range []struct {
+			what    string
+			pid     func() int
+			restart func(context.Context) error
+		}{
+			{"kube-apiserver", func() int { return s.apiserver.PID() }, s.RestartAPIServer},
+			{"etcd", func() int { return s.etcd.PID() }, s.RestartEtcd},
+		} {
+			before := c.pid()
+			begin := time.Now()
+			if err := c.restart(ctx); err != nil {
+				t.Fatalf("restart %s: %v", c.what, err)
+			}
+			after := c.pid()
+			t.Logf("%s restarted in %v (pid %d → %d)", c.what, time.Since(begin).Round(time.Millisecond), before, after)
+			if after == before {
+				t.Errorf("%s: same pid %d after a restart", c.what, after)
+			}
+			if err := syscall.Kill(before, 0); !errors.Is(err, syscall.ESRCH) {
+				t.Errorf("%s: old pid %d still exists after the restart (kill -0: %v)", c.what, before, err)
+			}
+			if _, err := s.Client().CoreV1().Namespaces().Get(ctx, ns.Name, metav1.GetOptions{}); err != nil {
+				t.Errorf("after restarting %s, the namespace created before is gone: %v", c.what, err)
+			}
+		}
+	})
 
 	t.Run("Stop leaves nothing behind", func(t *testing.T) {
 		pids := s.PIDs()
