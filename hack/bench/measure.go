@@ -95,11 +95,14 @@ func kubectl(ctx context.Context, st *stack.Stack, args ...string) (kubectlRun, 
 	out := &countingWriter{}
 	var errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = out, &errOut
+	// Linux carries the forking process's RSS into the child's ru_maxrss
+	// across exec, so a peak not above ours is unknown (reported as 0).
+	parentRSS, _ := procRSS(os.Getpid())
 	if err := cmd.Run(); err != nil {
 		return kubectlRun{}, fmt.Errorf("kubectl %s: %w: %s", strings.Join(args, " "), err, strings.TrimSpace(errOut.String()))
 	}
 	run := kubectlRun{Lines: int(out.lines), Bytes: out.bytes}
-	if usage, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+	if usage, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok && usage.Maxrss*1024 > parentRSS*11/10 {
 		run.MaxRSS = usage.Maxrss * 1024
 	}
 	return run, nil
