@@ -8,7 +8,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 GO_LDFLAGS := -s -w -X github.com/certstatus/certstatus/pkg/version.Version=$(VERSION)
 E2E_TIMEOUT ?= 45m
 
-.PHONY: build tools run test unit e2e verify codegen bench image clean
+.PHONY: build tools run test unit e2e verify codegen bench bench-pkg soak image clean
 
 ## build: the server binary, into _output/bin
 build:
@@ -45,9 +45,24 @@ verify:
 codegen:
 	hack/update-codegen.sh
 
-## bench: benchmarks against kube-apiserver itself (not part of test)
-bench:
+BENCH_SECRETS ?= 10000
+
+## bench: the real stack with BENCH_SECRETS TLS Secrets, side by side with kube-apiserver
+## → docs/benchmarks.md and .png (up to 15 minutes; not part of test)
+bench: build
+	@export CERTSTATUS_TOOLS_DIR=$$(hack/build-tools.sh | tail -1) && \
+	  go run ./hack/bench --server $(SERVER) --secrets $(BENCH_SECRETS) $(BENCH_ARGS)
+
+## bench-pkg: the Go micro-benchmarks of the analysis and the cache
+bench-pkg:
 	go test -run '^$$' -bench . -benchmem ./pkg/...
+
+SOAK_DURATION ?= 30m
+
+## soak: SOAK_DURATION of Secret churn with 100 watchers and a list loop; memory must stay flat
+soak: build
+	@export CERTSTATUS_TOOLS_DIR=$$(hack/build-tools.sh | tail -1) && \
+	  go run ./hack/soak --server $(SERVER) --duration $(SOAK_DURATION) $(SOAK_ARGS)
 
 ## image: container image (needs a container engine)
 image:
