@@ -32,6 +32,9 @@ func parsePrivateKey(block *pem.Block) (crypto.PublicKey, string, error) {
 	if block.Type == "ENCRYPTED PRIVATE KEY" || block.Headers["Proc-Type"] != "" {
 		return nil, "", errors.New("the private key is encrypted, which Kubernetes TLS Secrets do not support")
 	}
+	if public, ok := rsaPublicFromPrivate(block.Bytes); ok {
+		return public, "RSA", nil
+	}
 	var key any
 	if parsed, err := x509.ParsePKCS8PrivateKey(block.Bytes); err == nil {
 		key = parsed
