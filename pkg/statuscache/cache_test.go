@@ -1,6 +1,7 @@
 package statuscache
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -132,7 +133,7 @@ func TestWatchFromListResourceVersionSeesEveryLaterChange(t *testing.T) {
 		got = append(got, string(ev.Type)+" "+objectOf(t, ev).Name)
 	}
 	want := []string{"ADDED two", "MODIFIED one", "DELETED two"}
-	if !equal(got, want) {
+	if !slices.Equal(got, want) {
 		t.Errorf("events %v, want %v", got, want)
 	}
 }
@@ -368,23 +369,11 @@ func TestListPagesCoverEveryObjectOnce(t *testing.T) {
 		}
 	}
 	want := []string{"a-b/v", "a/y", "a/z", "b/x", "c/w"}
-	if !equal(got, want) {
+	if !slices.Equal(got, want) {
 		t.Errorf("pages %v, want %v", got, want)
 	}
 	inA := c.List(ListOptions{Namespace: "a"})
 	if len(inA.Items) != 2 || inA.Items[0].Name != "y" || inA.Items[1].Name != "z" {
 		t.Errorf("namespace a lists %v", inA.Items)
 	}
-}
-
-func equal(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

@@ -2,6 +2,7 @@ package certificatestatus
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
 
@@ -80,7 +81,7 @@ func TestListFiltersByNamespaceLabelsAndFields(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", tc.name, err)
 		}
-		if g := names(t, got); !equalStrings(g, tc.want) {
+		if g := names(t, got); !slices.Equal(g, tc.want) {
 			t.Errorf("%s: %v, want %v", tc.name, g, tc.want)
 		}
 	}
@@ -108,7 +109,7 @@ func TestChunkedListReturnsEachObjectOnceWithTheFirstPagesResourceVersion(t *tes
 		}
 		options = &metainternalversion.ListOptions{Limit: 2, Continue: list.Continue}
 	}
-	if want := []string{"a/api", "a/web", "b/cache", "b/db", "c/old"}; !equalStrings(got, want) {
+	if want := []string{"a/api", "a/web", "b/cache", "b/db", "c/old"}; !slices.Equal(got, want) {
 		t.Errorf("pages gave %v, want %v", got, want)
 	}
 	if _, err := r.List(context.Background(), &metainternalversion.ListOptions{Continue: "garbage"}); !apierrors.IsBadRequest(err) {
@@ -134,16 +135,4 @@ func TestExactListResourceVersionOtherThanCurrentIsGone(t *testing.T) {
 	if !apierrors.IsResourceExpired(err) {
 		t.Errorf("exact old resourceVersion: %v, want 410", err)
 	}
-}
-
-func equalStrings(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
