@@ -3,6 +3,8 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"slices"
 	"sort"
 	"strings"
 	"sync/atomic"
@@ -12,6 +14,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/kubernetes"
 	toolscache "k8s.io/client-go/tools/cache"
 
@@ -25,13 +28,11 @@ import (
 // TestFaults runs on a control plane of its own: it kills and restarts
 // certstatus servers. A client-go informer built from the generated typed
 // client must recover on its own and end with a cache equal to a fresh list.
-//
-// Not covered: restarting kube-apiserver or etcd while watches are open. The
-// harness (test/stack) can stop the whole stack but has no way to restart one
-// of its control-plane processes.
+// The same holds when kube-apiserver or etcd is restarted under open watches
+// (test/stack's RestartAPIServer, RestartEtcd).
 func TestFaults(t *testing.T) {
 	st := ownStack(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 7*time.Minute)
 	defer cancel()
 	srv, err := st.StartServer(ctx, env.binary, "-v=2")
 	if err != nil {
@@ -112,6 +113,118 @@ func TestFaults(t *testing.T) {
 		}
 		waitCacheMatches(t, certs, lister, ns, 3+4, false, 60*time.Second)
 		checkChangesSeen(t, lister)
+	})
+
+	// Nothing can be written while kube-apiserver or etcd is down, so the
+	// changes are made right after the restart returns, while the
+	// informer's watch and certstatus's own Secret informer are still
+	// reconnecting.
+	controlPlaneRestart := func(t *testing.T, ns, what string, restart func(context.Context) error) {
+		// The replica test above leaves srv killed and the APIService on
+		// its second replica: serve from srv again.
+		if !srv.Running() {
+			if err := srv.Start(ctx); err != nil {
+				t.Fatalf("start certstatus again: %v", err)
+			}
+		}
+		if err := st.RegisterAPIService(ctx, srv.Port()); err != nil {
+			t.Fatalf("move the APIService to port %d: %v", srv.Port(), err)
+		}
+		for i := 0; i < 3; i++ {
+			createIn(t, kube, tlsSecretIn(t, ns, fmt.Sprintf("s%d", i), time.Time{}))
+		}
+		lister, events := startInformer(t, certs, ns)
+		waitCacheMatches(t, certs, lister, ns, 3, true, 15*time.Second)
+		list, err := certs.CertstatusV1alpha1().CertificateStatuses(ns).List(ctx, metav1.ListOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		w, err := certs.CertstatusV1alpha1().CertificateStatuses(ns).Watch(context.Background(), metav1.ListOptions{ResourceVersion: list.ResourceVersion})
+		if err != nil {
+			t.Fatalf("raw watch: %v", err)
+		}
+		t.Cleanup(w.Stop)
+		raw := recordWatch(w)
+		serverPID := srv.PID()
+
+		begin := time.Now()
+		if err := restart(ctx); err != nil {
+			t.Fatalf("restart %s: %v", what, err)
+		}
+		restarted := time.Now()
+		t.Logf("%s restarted in %v", what, restarted.Sub(begin).Round(time.Millisecond))
+		before := events.Load()
+		changeWhileDown(t, kube, ns)
+		createIn(t, kube, tlsSecretIn(t, ns, "after-restart", time.Time{}))
+		waitCacheMatches(t, certs, lister, ns, 4, true, 90*time.Second)
+		checkChangesSeen(t, lister)
+		if _, err := lister.Get("after-restart"); err != nil {
+			t.Errorf("after-restart is not cached: %v", err)
+		}
+		if events.Load() == before {
+			t.Errorf("the informer delivered no event after the %s restart", what)
+		}
+		t.Logf("informer cache matches a fresh list %v after the restart returned (%d events after it)",
+			time.Since(restarted).Round(time.Millisecond), events.Load()-before)
+
+		// The raw watch, opened before the restart, either goes on and
+		// delivers the changes made after it, or ends (closed, or an
+		// ERROR event such as 410 Gone) so that its owner relists. It must
+		// not hang silently.
+		var seen []string
+		deadline := time.After(60 * time.Second)
+	read:
+		for {
+			select {
+			case ev, ok := <-raw.events:
+				switch {
+				case !ok:
+					t.Logf("raw watch: closed by the %s restart after %d events %v", what, len(seen), seen)
+					break read
+				case ev.Object == nil:
+					if ev.Type != watch.Error {
+						t.Fatalf("raw watch: unexpected event %s", ev)
+					}
+					t.Logf("raw watch: ended with %s after the %s restart", ev, what)
+					break read
+				}
+				seen = append(seen, string(ev.Type)+" "+ev.Object.Name)
+				if ev.Type == watch.Added && ev.Object.Name == "after-restart" {
+					for _, want := range []string{"DELETED s0", "ADDED while-down", "MODIFIED s1", "MODIFIED s2"} {
+						if !slices.Contains(seen, want) {
+							t.Errorf("raw watch continued across the %s restart but missed %q; saw %v", what, want, seen)
+						}
+					}
+					t.Logf("raw watch: continued across the %s restart: %v", what, seen)
+					break read
+				}
+			case <-deadline:
+				t.Fatalf("raw watch: neither closed nor delivered the changes made after the %s restart within 60s; saw %v", what, seen)
+			}
+		}
+
+		if !srv.Running() || srv.PID() != serverPID {
+			t.Errorf("certstatus (pid %d) did not survive the %s restart: running=%v pid=%d", serverPID, what, srv.Running(), srv.PID())
+		}
+		direct := srv.DirectRESTConfig(st.RESTConfig())
+		eventually(t, 30*time.Second, func() error {
+			code, body, err := tryGet(direct, "/readyz", "")
+			if err != nil {
+				return err
+			}
+			if code != http.StatusOK {
+				return fmt.Errorf("certstatus /readyz: %d %s", code, body)
+			}
+			return nil
+		})
+	}
+
+	t.Run("kube-apiserver restarted under open watches", func(t *testing.T) {
+		controlPlaneRestart(t, newNS("faults-apiserver"), "kube-apiserver", st.RestartAPIServer)
+	})
+
+	t.Run("etcd restarted under open watches", func(t *testing.T) {
+		controlPlaneRestart(t, newNS("faults-etcd"), "etcd", st.RestartEtcd)
 	})
 }
 
