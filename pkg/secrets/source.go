@@ -13,7 +13,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/client-go/informers"
+	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	toolscache "k8s.io/client-go/tools/cache"
@@ -26,7 +26,7 @@ import (
 // Source runs the Secret informers (one per watched namespace, or a single
 // cluster-wide one) and keeps the cache up to date.
 type Source struct {
-	factories []informers.SharedInformerFactory
+	informers []toolscache.SharedIndexInformer
 	synced    []toolscache.InformerSynced
 	cache     *statuscache.Cache
 }
@@ -45,11 +45,27 @@ func NewSource(config *rest.Config, namespaces []string, options certificate.Opt
 		namespaces = []string{metav1.NamespaceAll}
 	}
 	s := &Source{cache: cache}
+	analyse := transform(options)
 	for _, namespace := range namespaces {
-		factory := informers.NewSharedInformerFactoryWithOptions(client, 0,
-			informers.WithNamespace(namespace),
-			informers.WithTransform(transform(options)))
-		informer := factory.Core().V1().Secrets().Informer()
+		secrets := client.CoreV1().Secrets(namespace)
+		listWatch := &toolscache.ListWatch{
+			ListWithContextFunc: func(ctx context.Context, options metav1.ListOptions) (runtime.Object, error) {
+				return secrets.List(ctx, options)
+			},
+			WatchFuncWithContext: func(ctx context.Context, options metav1.ListOptions) (watch.Interface, error) {
+				w, err := secrets.Watch(ctx, options)
+				if err != nil {
+					return nil, err
+				}
+				return analyseInParallel(w, analyse), nil
+			},
+		}
+		// The informer holds analysed Secrets only: the example object says so
+		// to its reflector, and the transform analyses what a plain list brings.
+		informer := toolscache.NewSharedIndexInformerWithOptions(listWatch, &analysedSecret{}, toolscache.SharedIndexInformerOptions{})
+		if err := informer.SetTransform(analyse); err != nil {
+			return nil, fmt.Errorf("set the Secret transform: %w", err)
+		}
 		registration, err := informer.AddEventHandler(toolscache.ResourceEventHandlerFuncs{
 			AddFunc:    s.apply,
 			UpdateFunc: func(_, newObj interface{}) { s.apply(newObj) },
@@ -58,7 +74,7 @@ func NewSource(config *rest.Config, namespaces []string, options certificate.Opt
 		if err != nil {
 			return nil, fmt.Errorf("watch Secrets in %q: %w", namespace, err)
 		}
-		s.factories = append(s.factories, factory)
+		s.informers = append(s.informers, informer)
 		s.synced = append(s.synced, registration.HasSynced)
 	}
 	return s, nil
@@ -67,8 +83,8 @@ func NewSource(config *rest.Config, namespaces []string, options certificate.Opt
 // Run starts the informers and marks the cache synced once every Secret of
 // the initial lists has been analysed.
 func (s *Source) Run(ctx context.Context) {
-	for _, factory := range s.factories {
-		factory.Start(ctx.Done())
+	for _, informer := range s.informers {
+		go informer.RunWithContext(ctx)
 	}
 	if toolscache.WaitForCacheSync(ctx.Done(), s.synced...) {
 		s.cache.MarkSynced()
