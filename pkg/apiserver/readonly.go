@@ -1,11 +1,10 @@
 package apiserver
 
 import (
+	"fmt"
 	"net/http"
-	"strings"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apiserver/pkg/endpoints/handlers/responsewriters"
 	"k8s.io/apiserver/pkg/endpoints/request"
 
@@ -24,17 +23,9 @@ func readOnly(next http.Handler) http.Handler {
 			switch info.Verb {
 			case "get", "list", "watch":
 			default:
-				err := &apierrors.StatusError{ErrStatus: metav1.Status{
-					Status: metav1.StatusFailure,
-					Code:   http.StatusMethodNotAllowed,
-					Reason: metav1.StatusReasonMethodNotAllowed,
-					Details: &metav1.StatusDetails{
-						Group: certstatus.GroupName, Kind: info.Resource, Name: info.Name,
-					},
-					Message: strings.Join([]string{info.Resource, ".", certstatus.GroupName,
-						" is read-only: it is computed from Secrets, so ", info.Verb,
-						" is not supported; change the Secret instead"}, ""),
-				}}
+				err := apierrors.NewMethodNotSupported(certstatus.Resource(info.Resource), info.Verb)
+				err.ErrStatus.Message = fmt.Sprintf("%s.%s is read-only: it is computed from Secrets, so %s is not supported; change the Secret instead",
+					info.Resource, certstatus.GroupName, info.Verb)
 				responsewriters.ErrorNegotiated(err, Codecs, v1alpha1.SchemeGroupVersion, w, req)
 				return
 			}
