@@ -10,6 +10,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -110,22 +111,12 @@ func (s *Source) remove(obj interface{}) {
 	if tombstone, ok := obj.(toolscache.DeletedFinalStateUnknown); ok {
 		obj = tombstone.Obj
 	}
-	m, err := metaOf(obj)
+	m, err := meta.Accessor(obj)
 	if err != nil {
 		klog.ErrorS(err, "Cannot read a deleted Secret")
 		return
 	}
 	s.cache.Delete(m.GetNamespace(), m.GetName())
-}
-
-func metaOf(obj interface{}) (metav1.Object, error) {
-	switch o := obj.(type) {
-	case *analysedSecret:
-		return o, nil
-	case *corev1.Secret:
-		return o, nil
-	}
-	return nil, fmt.Errorf("unexpected %T", obj)
 }
 
 // analysedSecret is what the informer keeps of a Secret.
