@@ -115,5 +115,3 @@ func (c chain) tlsSecret(namespace, name string, labels map[string]string) *core
 		},
 	}
 }
-
-func errorf(format string, args ...any) error { return fmt.Errorf(format, args...) }

@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -37,7 +38,7 @@ func loadExamples(t *testing.T) string {
 			return err
 		}
 		if len(list.Items) != 8 {
-			return errorf("%d CertificateStatuses in %s, want 8", len(list.Items), namespace)
+			return fmt.Errorf("%d CertificateStatuses in %s, want 8", len(list.Items), namespace)
 		}
 		return nil
 	})
@@ -321,7 +322,7 @@ func TestSecretChangesShowInTheNextGet(t *testing.T) {
 			return err
 		}
 		if !after.Status.NotAfter.After(before.Status.NotAfter.Time) || after.ResourceVersion == before.ResourceVersion {
-			return errorf("renewal not seen: notAfter %v rv %s", after.Status.NotAfter, after.ResourceVersion)
+			return fmt.Errorf("renewal not seen: notAfter %v rv %s", after.Status.NotAfter, after.ResourceVersion)
 		}
 		return nil
 	})
@@ -331,7 +332,7 @@ func TestSecretChangesShowInTheNextGet(t *testing.T) {
 	}
 	eventually(t, 5*time.Second, func() error {
 		if _, err := clients.Get(ctx, "life", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
-			return errorf("get after delete: %v, want NotFound", err)
+			return fmt.Errorf("get after delete: %v, want NotFound", err)
 		}
 		return nil
 	})
