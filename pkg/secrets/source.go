@@ -104,7 +104,7 @@ func (s *Source) apply(obj interface{}) {
 		s.cache.Delete(secret.Namespace, secret.Name)
 		return
 	}
-	s.cache.Upsert(statuscache.Item{Meta: secret.ObjectMeta, SecretType: secret.secretType, Analysis: secret.analysis})
+	s.cache.Upsert(statuscache.Item{Meta: &secret.ObjectMeta, SecretType: secret.secretType, Analysis: secret.analysis})
 }
 
 func (s *Source) remove(obj interface{}) {

@@ -22,10 +22,12 @@ type Analysis interface {
 	NextTransition(now time.Time) (time.Time, bool)
 }
 
-// Item is one listed Secret as the cache needs it.
+// Item is one listed Secret as the cache needs it. It is never modified
+// once handed to the cache.
 type Item struct {
-	// Meta holds the Secret's name, namespace, uid, labels and creationTimestamp.
-	Meta       metav1.ObjectMeta
+	// Meta holds the Secret's name, namespace, uid, labels and
+	// creationTimestamp. It is shared with the Secret informer, not copied.
+	Meta       *metav1.ObjectMeta
 	SecretType string
 	Analysis   Analysis
 }
@@ -47,11 +49,47 @@ func DefaultOptions() Options {
 	return Options{HistorySize: 10000, WatcherBuffer: 512, BookmarkInterval: time.Minute}
 }
 
+// entry is one object as of its last change. The object itself is not
+// stored: it is a pure function of the item and the instant it was computed
+// at, rebuilt whenever it is served (see object). An entry never changes
+// once created, except nextTransition, which only the clock loop reads;
+// events in the history point to entries, so they cost nothing extra while
+// the entry is current.
 type entry struct {
-	item   Item
-	object *certstatus.CertificateStatus
-	// nextTransition is when the clock next changes object; zero if never.
+	item Item
+	// at is the instant the object was computed at. The object does not
+	// change before the next transition, which the clock loop handles by
+	// replacing the entry.
+	at time.Time
+	rv ResourceVersion
+	// nextTransition is when the clock next changes the object; zero if never.
 	nextTransition time.Time
+}
+
+// object builds the entry's object carrying resourceVersion rv.
+func (e *entry) object(rv ResourceVersion) *certstatus.CertificateStatus {
+	object := &certstatus.CertificateStatus{}
+	e.fill(object, rv)
+	return object
+}
+
+// fill builds the entry's object into dst (which is overwritten).
+func (e *entry) fill(dst *certstatus.CertificateStatus, rv ResourceVersion) {
+	meta := e.item.Meta
+	*dst = certstatus.CertificateStatus{
+		ObjectMeta: metav1.ObjectMeta{
+			Name:              meta.Name,
+			Namespace:         meta.Namespace,
+			UID:               meta.UID,
+			ResourceVersion:   rv.String(),
+			Labels:            meta.Labels,
+			CreationTimestamp: meta.CreationTimestamp,
+		},
+		Status: e.item.Analysis.StatusAt(e.at),
+	}
+	if dst.Status.SecretType == "" {
+		dst.Status.SecretType = e.item.SecretType
+	}
 }
 
 // Cache is safe for concurrent use.
@@ -120,27 +158,35 @@ func (c *Cache) WaitSynced(ctx context.Context) error {
 func (c *Cache) Upsert(item Item) {
 	now := c.clock.Now()
 	key := Key(item.Meta.Namespace, item.Meta.Name)
+	updated := &entry{item: item, at: now}
+	object := updated.object(0)
 
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	old := c.entries[key]
-	object := buildObject(item, now)
-	if old != nil && sameObject(old.object, object) {
-		old.item = item
-		c.setNextTransition(key, old, now)
-		return
+	var previous *certstatus.CertificateStatus
+	if old != nil {
+		previous = old.object(old.rv)
+		if sameObject(previous, object) {
+			// Same answer, so the same resourceVersion; keep the newer item
+			// so that later transitions use it.
+			updated.rv = old.rv
+			updated.nextTransition = old.nextTransition
+			c.entries[key] = updated
+			c.setNextTransition(key, updated, now)
+			return
+		}
 	}
-	rv := c.rv.next()
-	object.ResourceVersion = rv.String()
-	e := &entry{item: item, object: object}
-	c.entries[key] = e
-	c.setNextTransition(key, e, now)
+	updated.rv = c.rv.next()
+	object.ResourceVersion = updated.rv.String()
+	c.entries[key] = updated
+	c.setNextTransition(key, updated, now)
 	if old == nil {
 		c.insertKey(key)
-		c.publish(&event{Type: watch.Added, Object: object, RV: rv})
+		c.publish(&event{Type: watch.Added, RV: updated.rv, current: updated}, object, nil)
 		return
 	}
-	c.publish(&event{Type: watch.Modified, Object: object, Previous: old.object, RV: rv})
+	c.publish(&event{Type: watch.Modified, RV: updated.rv, current: updated, previous: old}, object, previous)
 }
 
 // Delete forgets a Secret that was deleted or no longer holds certificates.
@@ -156,20 +202,18 @@ func (c *Cache) Delete(namespace, name string) {
 	c.removeKey(key)
 	rv := c.rv.next()
 	// The deleted object carries the resourceVersion of its deletion, as in kube-apiserver.
-	gone := old.object.DeepCopy()
-	gone.ResourceVersion = rv.String()
-	c.publish(&event{Type: watch.Deleted, Object: gone, Previous: old.object, RV: rv})
+	c.publish(&event{Type: watch.Deleted, RV: rv, current: old, previous: old}, old.object(rv), old.object(old.rv))
 }
 
-// Get returns the current object. It is shared: callers must not modify it.
+// Get returns the current object, built for this caller.
 func (c *Cache) Get(namespace, name string) (*certstatus.CertificateStatus, bool) {
 	c.mu.RLock()
-	defer c.mu.RUnlock()
 	e, ok := c.entries[Key(namespace, name)]
+	c.mu.RUnlock()
 	if !ok {
 		return nil, false
 	}
-	return e.object, true
+	return e.object(e.rv), true
 }
 
 // ListOptions select a page of objects.
@@ -191,12 +235,12 @@ type ListResult struct {
 	NextKey string
 }
 
-// List returns the matching objects in key order.
+// List returns the matching objects in key order. The entries are taken
+// under the lock and the objects built after it is released, so a large
+// list never holds up the Secret informer or the watchers.
 func (c *Cache) List(options ListOptions) ListResult {
 	c.mu.RLock()
-	defer c.mu.RUnlock()
 	result := ListResult{ResourceVersion: c.rv.current()}
-
 	keys := c.keys
 	if options.Namespace != "" {
 		prefix := options.Namespace + "/"
@@ -207,16 +251,28 @@ func (c *Cache) List(options ListOptions) ListResult {
 	if options.StartKey != "" {
 		keys = keys[sort.SearchStrings(keys, options.StartKey):]
 	}
+	entries := make([]*entry, len(keys))
 	for i, key := range keys {
-		object := c.entries[key].object
-		if options.Matches != nil && !options.Matches(object) {
+		entries[i] = c.entries[key]
+	}
+	c.mu.RUnlock()
+
+	capacity := len(entries)
+	if options.Limit > 0 && options.Limit < int64(capacity) {
+		capacity = int(options.Limit)
+	}
+	result.Items = make([]certstatus.CertificateStatus, 0, capacity)
+	var candidate certstatus.CertificateStatus
+	for i, e := range entries {
+		e.fill(&candidate, e.rv)
+		if options.Matches != nil && !options.Matches(&candidate) {
 			continue
 		}
 		if options.Limit > 0 && int64(len(result.Items)) == options.Limit {
 			result.NextKey = keys[i]
 			break
 		}
-		result.Items = append(result.Items, *object)
+		result.Items = append(result.Items, candidate)
 	}
 	return result
 }
@@ -242,35 +298,22 @@ func (c *Cache) removeKey(key string) {
 	}
 }
 
-// publish records an event and hands it to every watcher. Called with c.mu held.
-func (c *Cache) publish(ev *event) {
+// publish records an event and hands it, with its objects already built, to
+// every watcher. Called with c.mu held.
+func (c *Cache) publish(ev *event, object, previous *certstatus.CertificateStatus) {
 	c.history.add(ev)
+	if len(c.watchers) == 0 {
+		return
+	}
+	live := newChange(ev, object, previous)
 	for id, w := range c.watchers {
-		if !w.offer(ev) {
+		if !w.offer(live) {
 			// A watcher that cannot keep up is dropped rather than allowed to
 			// block the others or grow without bound; its client resumes or relists.
 			delete(c.watchers, id)
 			w.terminate()
 		}
 	}
-}
-
-// buildObject computes the object for a Secret at an instant.
-func buildObject(item Item, now time.Time) *certstatus.CertificateStatus {
-	object := &certstatus.CertificateStatus{
-		ObjectMeta: metav1.ObjectMeta{
-			Name:              item.Meta.Name,
-			Namespace:         item.Meta.Namespace,
-			UID:               item.Meta.UID,
-			Labels:            item.Meta.Labels,
-			CreationTimestamp: item.Meta.CreationTimestamp,
-		},
-		Status: item.Analysis.StatusAt(now),
-	}
-	if object.Status.SecretType == "" {
-		object.Status.SecretType = item.SecretType
-	}
-	return object
 }
 
 // sameObject tells whether two objects differ only in resourceVersion.

@@ -7,6 +7,7 @@ import (
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/watch"
 	clocktesting "k8s.io/utils/clock/testing"
@@ -45,7 +46,7 @@ func (f fakeAnalysis) NextTransition(now time.Time) (time.Time, bool) {
 }
 
 func item(namespace, name string, labels map[string]string, analysis fakeAnalysis) Item {
-	return Item{Meta: metav1.ObjectMeta{Namespace: namespace, Name: name, Labels: labels, UID: types.UID("uid-" + name)}, Analysis: analysis}
+	return Item{Meta: &metav1.ObjectMeta{Namespace: namespace, Name: name, Labels: labels, UID: types.UID("uid-" + name)}, Analysis: analysis}
 }
 
 func longLived(tag string) fakeAnalysis {
@@ -81,9 +82,14 @@ func expectNothing(t *testing.T, w watch.Interface) {
 	}
 }
 
+// objectOf is the event's object; a live event's is wrapped for encoding once.
 func objectOf(t *testing.T, ev watch.Event) *certstatus.CertificateStatus {
 	t.Helper()
-	object, ok := ev.Object.(*certstatus.CertificateStatus)
+	obj := ev.Object
+	if cacheable, ok := obj.(runtime.CacheableObject); ok {
+		obj = cacheable.GetObject()
+	}
+	object, ok := obj.(*certstatus.CertificateStatus)
 	if !ok {
 		t.Fatalf("event object is %T", ev.Object)
 	}

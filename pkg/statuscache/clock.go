@@ -93,13 +93,14 @@ func (c *Cache) fireDue() time.Duration {
 			continue // stale: the Secret changed or went away since
 		}
 		e.nextTransition = time.Time{}
-		object := buildObject(e.item, now)
-		if !sameObject(e.object, object) {
-			rv := c.rv.next()
-			object.ResourceVersion = rv.String()
-			previous := e.object
-			e.object = object
-			c.publish(&event{Type: watch.Modified, Object: object, Previous: previous, RV: rv})
+		updated := &entry{item: e.item, at: now}
+		object, previous := updated.object(0), e.object(e.rv)
+		if !sameObject(previous, object) {
+			updated.rv = c.rv.next()
+			object.ResourceVersion = updated.rv.String()
+			c.entries[due.key] = updated
+			c.publish(&event{Type: watch.Modified, RV: updated.rv, current: updated, previous: e}, object, previous)
+			e = updated
 		}
 		c.setNextTransition(due.key, e, now)
 	}

@@ -6,16 +6,25 @@ import (
 	"github.com/certstatus/certstatus/pkg/apis/certstatus"
 )
 
-// event is one change of one object.
+// event is one change of one object, as the history remembers it: entries,
+// not built objects, so remembering costs little.
 type event struct {
 	Type watch.EventType
-	// Object is the object after the change (for Deleted, the last state with
-	// the deletion's resourceVersion).
-	Object *certstatus.CertificateStatus
-	// Previous is the object before the change; nil for Added. Watchers with
+	RV   ResourceVersion
+	// current is the entry after the change; for Deleted, the last one.
+	current *entry
+	// previous is the entry before the change; nil for Added. Watchers with
 	// a selector need it to tell entering, staying and leaving apart.
-	Previous *certstatus.CertificateStatus
-	RV       ResourceVersion
+	previous *entry
+}
+
+// build turns a remembered event into one a watcher can deliver.
+func (ev *event) build() *change {
+	var previous *certstatus.CertificateStatus
+	if ev.previous != nil {
+		previous = ev.previous.object(ev.previous.rv)
+	}
+	return &change{Type: ev.Type, RV: ev.RV, Object: ev.current.object(ev.RV), Previous: previous}
 }
 
 // history is a ring of the most recent events, in resourceVersion order.

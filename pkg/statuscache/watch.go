@@ -52,7 +52,7 @@ func (c *Cache) Watch(options WatchOptions) (watch.Interface, error) {
 		options:  options,
 		clock:    c.clock,
 		interval: c.options.BookmarkInterval,
-		input:    make(chan *event, c.options.WatcherBuffer),
+		input:    make(chan *change, c.options.WatcherBuffer),
 		result:   make(chan watch.Event),
 		done:     make(chan struct{}),
 		lastRV:   c.rv.current(),
@@ -72,16 +72,16 @@ func (c *Cache) Watch(options WatchOptions) (watch.Interface, error) {
 	return w, nil
 }
 
-// snapshot is an ADDED event for every current object. Called with c.mu held.
+// snapshot is an ADDED event for every current object. Called with c.mu
+// held; the watcher builds the objects in its own goroutine.
 func (c *Cache) snapshot(namespace string) []*event {
 	events := make([]*event, 0, len(c.keys))
 	for _, key := range c.keys {
 		e := c.entries[key]
-		if namespace != "" && e.object.Namespace != namespace {
+		if namespace != "" && e.item.Meta.Namespace != namespace {
 			continue
 		}
-		rv, _ := ParseResourceVersion(e.object.ResourceVersion)
-		events = append(events, &event{Type: watch.Added, Object: e.object, RV: rv})
+		events = append(events, &event{Type: watch.Added, RV: e.rv, current: e})
 	}
 	return events
 }
@@ -99,7 +99,7 @@ type watcher struct {
 	options    WatchOptions
 	clock      clock.WithTicker
 	interval   time.Duration
-	input      chan *event
+	input      chan *change
 	result     chan watch.Event
 	done       chan struct{}
 	stopOnce   sync.Once
@@ -109,7 +109,7 @@ type watcher struct {
 
 // offer hands an event to the watcher without blocking. False means the
 // watcher's buffer is full. Called with the cache's lock held.
-func (w *watcher) offer(ev *event) bool {
+func (w *watcher) offer(ev *change) bool {
 	select {
 	case w.input <- ev:
 		return true
@@ -131,7 +131,7 @@ func (w *watcher) terminate() { w.stopOnce.Do(func() { close(w.done) }) }
 func (w *watcher) run(backlog []*event, initialEvents bool, snapshotRV ResourceVersion) {
 	defer close(w.result)
 	for _, ev := range backlog {
-		if !w.deliver(ev) {
+		if !w.deliver(ev.build()) {
 			return
 		}
 	}
@@ -167,7 +167,7 @@ func (w *watcher) run(backlog []*event, initialEvents bool, snapshotRV ResourceV
 
 // deliver sends ev as this watcher sees it through its selectors: an object
 // entering the selection is ADDED, staying MODIFIED, leaving DELETED.
-func (w *watcher) deliver(ev *event) bool {
+func (w *watcher) deliver(ev *change) bool {
 	if ev.RV > w.lastRV {
 		w.lastRV = ev.RV
 	}
@@ -179,11 +179,11 @@ func (w *watcher) deliver(ev *event) bool {
 		if !before && !now {
 			return true
 		}
-		out = watch.Event{Type: watch.Deleted, Object: ev.Object}
+		out = watch.Event{Type: watch.Deleted, Object: ev.outgoing()}
 	case now && before:
-		out = watch.Event{Type: watch.Modified, Object: ev.Object}
+		out = watch.Event{Type: watch.Modified, Object: ev.outgoing()}
 	case now:
-		out = watch.Event{Type: watch.Added, Object: ev.Object}
+		out = watch.Event{Type: watch.Added, Object: ev.outgoing()}
 	case before:
 		gone := ev.Previous.DeepCopy()
 		gone.ResourceVersion = ev.RV.String()

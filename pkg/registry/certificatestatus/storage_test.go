@@ -40,7 +40,7 @@ func newTestREST(t *testing.T) *REST {
 		{"c", "old", certstatus.StateInvalid, ""},
 	} {
 		cache.Upsert(statuscache.Item{
-			Meta:       metav1.ObjectMeta{Namespace: o.namespace, Name: o.name, Labels: map[string]string{"tier": o.tier}},
+			Meta:       &metav1.ObjectMeta{Namespace: o.namespace, Name: o.name, Labels: map[string]string{"tier": o.tier}},
 			SecretType: "kubernetes.io/tls",
 			Analysis:   fixedStatus{State: o.state, SecretType: "kubernetes.io/tls"},
 		})

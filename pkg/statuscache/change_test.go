@@ -1,0 +1,70 @@
+package statuscache
+
+import (
+	"bytes"
+	"io"
+	"testing"
+
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/watch"
+
+	"github.com/certstatus/certstatus/pkg/apis/certstatus"
+)
+
+// A live event goes to every watcher as one object whose encoding is
+// computed once per encoder, and a watcher that asks for the object gets
+// its own copy.
+func TestALiveEventIsEncodedOncePerEncoderForAllWatchers(t *testing.T) {
+	c, _ := newTestCache(t, DefaultOptions())
+	c.Upsert(item("a", "web", nil, longLived("v1")))
+	rv := c.ResourceVersion()
+	var watches []watch.Interface
+	for range 3 {
+		w, err := c.Watch(WatchOptions{ResourceVersion: rv})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer w.Stop()
+		watches = append(watches, w)
+	}
+	c.Upsert(item("a", "web", nil, longLived("v2")))
+
+	encodes := map[runtime.Identifier]int{}
+	encoder := func(id runtime.Identifier) func(runtime.Object, io.Writer) error {
+		return func(obj runtime.Object, w io.Writer) error {
+			encodes[id]++
+			_, err := io.WriteString(w, string(id)+":"+obj.(*certstatus.CertificateStatus).Status.Chain.Message)
+			return err
+		}
+	}
+	var first runtime.Object
+	for i, w := range watches {
+		ev := next(t, w)
+		cacheable, ok := ev.Object.(runtime.CacheableObject)
+		if !ok {
+			t.Fatalf("watcher %d: event object is %T, want a runtime.CacheableObject", i, ev.Object)
+		}
+		if first == nil {
+			first = ev.Object
+		} else if ev.Object != first {
+			t.Errorf("watcher %d got a different object than watcher 0", i)
+		}
+		for _, id := range []runtime.Identifier{"json", "yaml"} {
+			var out bytes.Buffer
+			if err := cacheable.CacheEncode(id, encoder(id), &out); err != nil {
+				t.Fatal(err)
+			}
+			if want := string(id) + ":v2"; out.String() != want {
+				t.Errorf("watcher %d, %s: wrote %q, want %q", i, id, out.String(), want)
+			}
+		}
+		copied := cacheable.GetObject().(*certstatus.CertificateStatus)
+		copied.Status.Chain.Message = "changed by a caller"
+	}
+	if encodes["json"] != 1 || encodes["yaml"] != 1 {
+		t.Errorf("encodings computed %v, want each once", encodes)
+	}
+	if got := objectOf(t, watch.Event{Object: first}).Status.Chain.Message; got != "v2" {
+		t.Errorf("the shared object was changed through GetObject: %q", got)
+	}
+}
