@@ -15,7 +15,7 @@ import (
 
 func TestAnalyseInParallelKeepsOrderAndAnalysesEverySecret(t *testing.T) {
 	upstream := watch.NewFakeWithChanSize(200, false)
-	w := analyseInParallel(upstream, transform(certificate.DefaultOptions()))
+	w := analyseInParallel(upstream, transform(certificate.DefaultOptions(), newLabelSets()))
 	defer w.Stop()
 
 	ca := certtest.Must(certtest.NewCA(certtest.Spec{CommonName: "Parallel CA"}))
@@ -54,7 +54,7 @@ func TestAnalyseInParallelKeepsOrderAndAnalysesEverySecret(t *testing.T) {
 
 func TestAnalyseInParallelStopsTheUpstreamWatch(t *testing.T) {
 	upstream := watch.NewFake()
-	w := analyseInParallel(upstream, transform(certificate.DefaultOptions()))
+	w := analyseInParallel(upstream, transform(certificate.DefaultOptions(), newLabelSets()))
 	w.Stop()
 	w.Stop() // idempotent
 	if !upstream.IsStopped() {

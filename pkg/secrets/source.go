@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"time"
+	"unique"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -46,7 +47,7 @@ func NewSource(config *rest.Config, namespaces []string, options certificate.Opt
 		namespaces = []string{metav1.NamespaceAll}
 	}
 	s := &Source{cache: cache}
-	analyse := transform(options)
+	analyse := transform(options, newLabelSets())
 	for _, namespace := range namespaces {
 		secrets := client.CoreV1().Secrets(namespace)
 		listWatch := &toolscache.ListWatch{
@@ -122,6 +123,8 @@ func (s *Source) remove(obj interface{}) {
 // analysedSecret is what the informer keeps of a Secret.
 type analysedSecret struct {
 	metav1.ObjectMeta
+	// labels keeps the shared label map in ObjectMeta.Labels alive.
+	labels     *labelSet
 	secretType string
 	// analysis is nil when the Secret is not listed.
 	analysis *certificate.Analysis
@@ -134,7 +137,7 @@ func (a *analysedSecret) DeepCopyObject() runtime.Object   { return a }
 
 // transform analyses a Secret as it arrives and keeps only what is needed.
 // It is idempotent: an already analysed Secret passes through.
-func transform(options certificate.Options) toolscache.TransformFunc {
+func transform(options certificate.Options, labels *labelSets) toolscache.TransformFunc {
 	return func(obj interface{}) (interface{}, error) {
 		secret, ok := obj.(*corev1.Secret)
 		if !ok {
@@ -147,14 +150,18 @@ func transform(options certificate.Options) toolscache.TransformFunc {
 		}
 		kept := &analysedSecret{
 			ObjectMeta: metav1.ObjectMeta{
-				Name:              secret.Name,
-				Namespace:         secret.Namespace,
+				Name: secret.Name,
+				// Thousands of Secrets share a few namespaces.
+				Namespace:         unique.Make(secret.Namespace).Value(),
 				UID:               secret.UID,
 				ResourceVersion:   secret.ResourceVersion,
-				Labels:            secret.Labels,
 				CreationTimestamp: secret.CreationTimestamp,
 			},
-			secretType: string(secret.Type),
+			labels:     labels.share(secret.Labels),
+			secretType: unique.Make(string(secret.Type)).Value(),
+		}
+		if kept.labels != nil {
+			kept.Labels = kept.labels.labels
 		}
 		if listed {
 			kept.analysis = analysis

@@ -1,0 +1,55 @@
+package secrets
+
+import (
+	"maps"
+	"runtime"
+	"testing"
+	"time"
+)
+
+func TestEqualLabelMapsAreSharedAndDifferentOnesAreNot(t *testing.T) {
+	sets := newLabelSets()
+	a := sets.share(map[string]string{"app": "web", "tier": "frontend"})
+	b := sets.share(map[string]string{"tier": "frontend", "app": "web"})
+	c := sets.share(map[string]string{"app": "web", "tier": "backend"})
+	// A value that contains what would be a separator elsewhere stays distinct.
+	d := sets.share(map[string]string{"app": "web,tier=frontend"})
+	if a != b {
+		t.Error("equal label maps were not shared")
+	}
+	if a == c || a == d {
+		t.Error("different label maps were shared")
+	}
+	if !maps.Equal(a.labels, map[string]string{"app": "web", "tier": "frontend"}) {
+		t.Errorf("shared labels = %v", a.labels)
+	}
+	if sets.share(nil) != nil || sets.share(map[string]string{}) != nil {
+		t.Error("no labels should share nothing")
+	}
+	runtime.KeepAlive(b)
+	runtime.KeepAlive(c)
+	runtime.KeepAlive(d)
+}
+
+func TestALabelSetNoSecretUsesLeavesTheTable(t *testing.T) {
+	sets := newLabelSets()
+	kept := sets.share(map[string]string{"app": "kept"})
+	sets.share(map[string]string{"app": "dropped"})
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		runtime.GC()
+		sets.mu.Lock()
+		n := len(sets.sets)
+		sets.mu.Unlock()
+		if n == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("table still holds %d sets, want only the one in use", n)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if again := sets.share(map[string]string{"app": "kept"}); again != kept {
+		t.Error("the set in use was not found again")
+	}
+}
