@@ -15,9 +15,11 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -358,6 +360,39 @@ func (b *bench) secretWatches(ctx context.Context) (int, error) {
 }
 
 // saveProfile writes one of certstatus's pprof endpoints to outDir.
+// processPIDs names the processes whose CPU time the fan-out reports.
+func (b *bench) processPIDs() map[string]int {
+	pids := map[string]int{"certstatus": b.srv.PID(), "bench": os.Getpid()}
+	for _, pid := range b.st.PIDs() {
+		if name := procName(pid); name == "kube-apiserver" || name == "etcd" {
+			pids[name] = pid
+		}
+	}
+	return pids
+}
+
+// profileSelf starts a CPU profile of the bench process (its clients);
+// calling the returned function ends it.
+func (b *bench) profileSelf(name string) (stop func(), err error) {
+	file := filepath.Join(b.o.outDir, name)
+	out, err := os.Create(file)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(out); err != nil {
+		out.Close()
+		return nil, err
+	}
+	b.res.Profiles = append(b.res.Profiles, file)
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			pprof.StopCPUProfile()
+			out.Close()
+		})
+	}, nil
+}
+
 func (b *bench) saveProfile(ctx context.Context, path, name string, params ...string) error {
 	req := b.direct.Get().AbsPath(path)
 	for i := 0; i+1 < len(params); i += 2 {

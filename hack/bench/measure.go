@@ -195,6 +195,43 @@ func procRSS(pid int) (int64, error) {
 	return 0, fmt.Errorf("no VmRSS in /proc/%d/status", pid)
 }
 
+// procCPU is the CPU time (user + system) a process has used so far.
+func procCPU(pid int) (time.Duration, error) {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	// The command name may hold spaces; the fields after it are fixed.
+	end := strings.LastIndexByte(string(data), ')')
+	fields := strings.Fields(string(data)[end+1:])
+	if len(fields) < 13 {
+		return 0, fmt.Errorf("short /proc/%d/stat", pid)
+	}
+	var ticks int64
+	for _, field := range fields[11:13] { // utime, stime
+		n, err := strconv.ParseInt(field, 10, 64)
+		if err != nil {
+			return 0, err
+		}
+		ticks += n
+	}
+	return time.Duration(ticks) * time.Second / clockTicksPerSecond, nil
+}
+
+// clockTicksPerSecond is USER_HZ, 100 on every Linux architecture Go supports.
+const clockTicksPerSecond = 100
+
+// cpuSnapshot is the CPU time used so far by each named process.
+func cpuSnapshot(pids map[string]int) map[string]time.Duration {
+	out := map[string]time.Duration{}
+	for name, pid := range pids {
+		if cpu, err := procCPU(pid); err == nil {
+			out[name] = cpu
+		}
+	}
+	return out
+}
+
 // procName is /proc/<pid>/comm.
 func procName(pid int) string {
 	data, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))

@@ -165,6 +165,17 @@ func renderMarkdown(r *results, plot, doc string) string {
 		p("| until every watcher had it (per write): median / p90 / p99 / max | %s / %s / %s / %s |\n", ms(f.Slowest.Median), ms(f.Slowest.P90), ms(f.Slowest.P99), ms(f.Slowest.Max))
 		p("| deliveries missing / watches closed by the server | %d / %d |\n", f.Missing, f.Closed)
 		p("| certstatus heap in use / RSS with the watchers open | %s / %s |\n", size(f.HeapDuring), size(f.RSSDuring))
+		if len(f.CPUPerWrite) > 0 {
+			p("\nWhere the time goes: CPU time of each process during the writes, divided by the number of writes (from /proc/<pid>/stat; all share the machine above).\n\n")
+			p("| process | CPU per write |\n|---|---|\n")
+			for _, c := range f.CPUPerWrite {
+				name := c.Process
+				if name == "bench" {
+					name = fmt.Sprintf("the bench: %d typed watch clients decoding, and the writer", f.Watchers)
+				}
+				p("| %s | %s |\n", name, ms(c.CPU))
+			}
+		}
 	}
 
 	if c := r.Clock; c.Certificates > 0 {

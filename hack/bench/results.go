@@ -98,6 +98,14 @@ type watchFigure struct {
 	Closed     int   `json:"closed"`
 	RSSDuring  int64 `json:"rssDuring"`
 	HeapDuring int64 `json:"heapDuring"`
+	// CPUPerWrite is each process's CPU time during the writes divided by
+	// their number: where the fan-out's time goes.
+	CPUPerWrite []processCPU `json:"cpuPerWrite,omitempty"`
+}
+
+type processCPU struct {
+	Process string        `json:"process"`
+	CPU     time.Duration `json:"cpu"`
 }
 
 type clockFigure struct {

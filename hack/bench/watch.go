@@ -162,11 +162,18 @@ func (b *bench) watchFanOut(ctx context.Context) error {
 	go func() {
 		profiled <- b.saveProfile(watchCtx, "/debug/pprof/profile", "cpu-watch.pprof", "seconds", "10")
 	}()
+	stopOwnProfile, err := b.profileSelf("cpu-watch-bench.pprof")
+	if err != nil {
+		return err
+	}
+	time.AfterFunc(10*time.Second, stopOwnProfile)
 	defer func() {
 		if err := <-profiled; err != nil {
 			logf("CPU profile of the fan-out: %v", err)
 		}
 	}()
+	processes := b.processPIDs()
+	cpuBefore := cpuSnapshot(processes)
 	sent := make([]int64, writes)
 	for i := range writes {
 		patch := fmt.Sprintf(`{"metadata":{"labels":{%q:"%d"}}}`, seqLabel, i)
@@ -196,6 +203,12 @@ func (b *bench) watchFanOut(ctx context.Context) error {
 	}
 	// Let stragglers of the last write (if any were late) arrive.
 	time.Sleep(100 * time.Millisecond)
+	cpuAfter := cpuSnapshot(processes)
+	for _, name := range []string{"certstatus", "kube-apiserver", "etcd", "bench"} {
+		if before, ok := cpuBefore[name]; ok {
+			f.CPUPerWrite = append(f.CPUPerWrite, processCPU{Process: name, CPU: (cpuAfter[name] - before) / time.Duration(writes)})
+		}
+	}
 	var all, slowest []time.Duration
 	for i := range writes {
 		var last time.Duration
