@@ -91,8 +91,12 @@ func renderMarkdown(r *results, plot, doc string) string {
 	p("| ≤ 3 KiB heap per TLS Secret | %.2f KiB (%.0f B) | %s |\n", heapPer/1024, heapPer, verdict(heapPer <= 3*1024))
 	if r.Watch.Watchers > 0 {
 		p("| one upstream watch for %d watchers | %d Secret watch(es) on kube-apiserver | %s |\n", r.Watch.Watchers, r.Watch.SecretWatches, verdict(r.Watch.SecretWatches == 1))
-		p("| fan-out p99 ≤ 100 ms | p99 %s per delivery, p99 %s until every watcher had the event | %s |\n",
-			ms(r.Watch.Latency.P99), ms(r.Watch.Slowest.P99), verdict(r.Watch.Latency.P99 <= 100*time.Millisecond && r.Watch.Missing == 0))
+		peer := ""
+		if r.Watch.Peer != nil {
+			peer = fmt.Sprintf(" (kube-apiserver's own Secret watch, same clients: p99 %s per delivery)", ms(r.Watch.Peer.Latency.P99))
+		}
+		p("| fan-out p99 ≤ 100 ms | p99 %s per delivery, p99 %s until every watcher had the event%s | %s |\n",
+			ms(r.Watch.Latency.P99), ms(r.Watch.Slowest.P99), peer, verdict(r.Watch.Latency.P99 <= 100*time.Millisecond && r.Watch.Missing == 0))
 	}
 	if r.Clock.Certificates > 0 {
 		p("| clock events ≤ 1 s late | last of %d MODIFIED %s after notAfter | %s |\n", r.Clock.Certificates, ms(r.Clock.Last),
@@ -157,24 +161,39 @@ func renderMarkdown(r *results, plot, doc string) string {
 		p("\n## 4. Watch fan-out\n\n")
 		p("%d watches with the generated typed client through the aggregator (all namespaces, from the current resourceVersion), opened in %s; "+
 			"%d merge-patches of one Secret's labels, each awaited at every watcher (10 ms apart). "+
-			"Latency is from just before the PATCH is sent to kube-apiserver to the decoded event in the watcher's goroutine (client decoding on the same 2 cores included).\n\n",
+			"Latency is from just before the PATCH is sent to kube-apiserver to the decoded event in the watcher's goroutine (client decoding on the same cores included). "+
+			"The peer is the same: the same number of client-go watches of Secrets on kube-apiserver itself (protobuf, client-go's default), the same writes.\n\n",
 			f.Watchers, ms(f.Establish), f.Writes)
-		p("| | value |\n|---|---|\n")
-		p("| Secret watches certstatus holds on kube-apiserver | **%d** (apiserver_longrunning_requests{resource=\"secrets\",verb=\"WATCH\"} minus %d before certstatus started) |\n", f.SecretWatches, f.BaselineSecretWatches)
-		p("| latency per delivery (%d deliveries): median / p90 / p99 / max | %s / %s / %s / %s |\n", f.Deliveries, ms(f.Latency.Median), ms(f.Latency.P90), ms(f.Latency.P99), ms(f.Latency.Max))
-		p("| until every watcher had it (per write): median / p90 / p99 / max | %s / %s / %s / %s |\n", ms(f.Slowest.Median), ms(f.Slowest.P90), ms(f.Slowest.P99), ms(f.Slowest.Max))
-		p("| deliveries missing / watches closed by the server | %d / %d |\n", f.Missing, f.Closed)
-		p("| certstatus heap in use / RSS with the watchers open | %s / %s |\n", size(f.HeapDuring), size(f.RSSDuring))
+		p("Secret watches certstatus holds on kube-apiserver: **%d** (apiserver_longrunning_requests{resource=\"secrets\",verb=\"WATCH\"} minus %d before certstatus started).\n\n", f.SecretWatches, f.BaselineSecretWatches)
+		peer := f.Peer
+		if peer == nil {
+			peer = &fanOutRun{}
+		}
+		p("| | certstatus | kube-apiserver Secrets (peer) | ratio |\n|---|---|---|---|\n")
+		row := func(name string, ours, theirs time.Duration) {
+			p("| %s | %s | %s | %s |\n", name, ms(ours), ms(theirs), ratio(ours, theirs))
+		}
+		row("latency per delivery, median", f.Latency.Median, peer.Latency.Median)
+		row("latency per delivery, p90", f.Latency.P90, peer.Latency.P90)
+		row("**latency per delivery, p99**", f.Latency.P99, peer.Latency.P99)
+		row("latency per delivery, max", f.Latency.Max, peer.Latency.Max)
+		row("until every watcher had it, median", f.Slowest.Median, peer.Slowest.Median)
+		row("until every watcher had it, p99", f.Slowest.P99, peer.Slowest.P99)
+		p("| deliveries / missing / watches closed by the server | %d / %d / %d | %d / %d / %d | |\n", f.Deliveries, f.Missing, f.Closed, peer.Deliveries, peer.Missing, peer.Closed)
+		p("| watches opened in | %s | %s | |\n", ms(f.Establish), ms(peer.Establish))
+		p("\ncertstatus heap in use / RSS with the watchers open: %s / %s.\n", size(f.HeapDuring), size(f.RSSDuring))
 		if len(f.CPUPerWrite) > 0 {
-			p("\nWhere the time goes: CPU time of each process during the writes, divided by the number of writes (from /proc/<pid>/stat; all share the machine above).\n\n")
-			p("| process | CPU per write |\n|---|---|\n")
+			p("\nWhere the time goes: each process's CPU time during the writes divided by the number of writes (from /proc/<pid>/stat). "+
+				"Every process shares the machine's cores, so a write cannot reach the last watcher sooner than the sum divided by the cores.\n\n")
+			p("| process | certstatus run | peer run |\n|---|---|---|\n")
 			for _, c := range f.CPUPerWrite {
 				name := c.Process
 				if name == "bench" {
-					name = fmt.Sprintf("the bench: %d typed watch clients decoding, and the writer", f.Watchers)
+					name = fmt.Sprintf("the bench: %d watch clients decoding, and the writer", f.Watchers)
 				}
-				p("| %s | %s |\n", name, ms(c.CPU))
+				p("| %s | %s | %s |\n", name, ms(c.CPU), ms(cpuOf(peer.CPUPerWrite, c.Process)))
 			}
+			p("| total | %s | %s |\n", ms(totalCPU(f.CPUPerWrite)), ms(totalCPU(peer.CPUPerWrite)))
 		}
 	}
 
@@ -199,4 +218,29 @@ func renderMarkdown(r *results, plot, doc string) string {
 	}
 	p("\n%s", endMarker)
 	return w.String()
+}
+
+// ratio is ours ÷ theirs, or "–" without a peer figure.
+func ratio(ours, theirs time.Duration) string {
+	if theirs <= 0 {
+		return "–"
+	}
+	return fmt.Sprintf("%.2f×", float64(ours)/float64(theirs))
+}
+
+func cpuOf(cpu []processCPU, process string) time.Duration {
+	for _, c := range cpu {
+		if c.Process == process {
+			return c.CPU
+		}
+	}
+	return 0
+}
+
+func totalCPU(cpu []processCPU) time.Duration {
+	var total time.Duration
+	for _, c := range cpu {
+		total += c.CPU
+	}
+	return total
 }

@@ -84,11 +84,19 @@ type startupFigure struct {
 }
 
 type watchFigure struct {
-	Watchers              int           `json:"watchers"`
-	Writes                int           `json:"writes"`
-	Establish             time.Duration `json:"establish"`
-	BaselineSecretWatches int           `json:"baselineSecretWatches"`
-	SecretWatches         int           `json:"secretWatches"`
+	Watchers              int `json:"watchers"`
+	Writes                int `json:"writes"`
+	BaselineSecretWatches int `json:"baselineSecretWatches"`
+	SecretWatches         int `json:"secretWatches"`
+	// The certstatus run; Peer is the same writes watched as Secrets on
+	// kube-apiserver.
+	fanOutRun
+	Peer *fanOutRun `json:"peer,omitempty"`
+}
+
+// fanOutRun is one fan-out: W watches, every write timed at each of them.
+type fanOutRun struct {
+	Establish time.Duration `json:"establish"`
 	// Latency is over every (write, watcher) delivery; Slowest over the
 	// latest watcher of each write (the write reached everyone).
 	Latency    stats `json:"latency"`

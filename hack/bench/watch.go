@@ -14,6 +14,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/watch"
+	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
 	"github.com/certstatus/certstatus/generated/clientset/versioned"
@@ -38,6 +39,14 @@ func (b *bench) watchClient() (versioned.Interface, error) {
 	return versioned.NewForConfig(cfg)
 }
 
+// kubeWatchClient is client-go's clientset, configured as watchClient.
+func (b *bench) kubeWatchClient() (kubernetes.Interface, error) {
+	cfg := b.st.RESTConfig()
+	cfg.QPS, cfg.Burst = -1, 0
+	cfg.WarningHandler = rest.NoWarnings{}
+	return kubernetes.NewForConfig(cfg)
+}
+
 // ecdsaSecret is a small kubernetes.io/tls Secret: an ECDSA leaf and its CA.
 func ecdsaSecret(ca *certtest.Certificate, namespace, name string, notBefore, notAfter time.Time, labels map[string]string) (*corev1.Secret, error) {
 	leaf, err := ca.NewLeaf(certtest.Spec{CommonName: name + "." + namespace + ".example.com", NotBefore: notBefore, NotAfter: notAfter})
@@ -59,9 +68,8 @@ func ecdsaSecret(ca *certtest.Certificate, namespace, name string, notBefore, no
 // one Secret timed until each of them has the event; and how many Secret
 // watches certstatus holds on kube-apiserver meanwhile.
 func (b *bench) watchFanOut(ctx context.Context) error {
-	W, writes := b.o.watchers, b.o.writes
 	f := &b.res.Watch
-	f.Watchers, f.Writes = W, writes
+	f.Watchers, f.Writes = b.o.watchers, b.o.writes
 	if err := ensureNamespace(ctx, b.kube, watchNamespace); err != nil {
 		return err
 	}
@@ -94,6 +102,51 @@ func (b *bench) watchFanOut(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	ours := func(ctx context.Context, timeout *int64) (watch.Interface, error) {
+		return client.CertstatusV1alpha1().CertificateStatuses("").Watch(ctx, metav1.ListOptions{ResourceVersion: rv, TimeoutSeconds: timeout})
+	}
+	oursSeq := func(ev watch.Event) (string, bool) {
+		obj, ok := ev.Object.(*v1alpha1.CertificateStatus)
+		if ev.Type != watch.Modified || !ok || obj.Namespace != watchNamespace {
+			return "", false
+		}
+		return obj.Labels[seqLabel], true
+	}
+	if err := b.fanOut(ctx, &f.fanOutRun, ours, oursSeq, "certstatus", true); err != nil {
+		return err
+	}
+
+	// The peer: the same writes watched as Secrets on kube-apiserver itself,
+	// by the same number of client-go watches (protobuf, client-go's default).
+	kube, err := b.kubeWatchClient()
+	if err != nil {
+		return err
+	}
+	secrets, err := kube.CoreV1().Secrets(watchNamespace).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return err
+	}
+	peer := func(ctx context.Context, timeout *int64) (watch.Interface, error) {
+		return kube.CoreV1().Secrets("").Watch(ctx, metav1.ListOptions{ResourceVersion: secrets.ResourceVersion, TimeoutSeconds: timeout})
+	}
+	peerSeq := func(ev watch.Event) (string, bool) {
+		obj, ok := ev.Object.(*corev1.Secret)
+		if ev.Type != watch.Modified || !ok || obj.Namespace != watchNamespace {
+			return "", false
+		}
+		return obj.Labels[seqLabel], true
+	}
+	f.Peer = &fanOutRun{}
+	return b.fanOut(ctx, f.Peer, peer, peerSeq, "kube-apiserver Secrets", false)
+}
+
+// fanOut opens W watches with open, then patches the target Secret's
+// sequence label once per write and times each write until every watch has
+// reported it (seq extracts the label from a relevant event). The first
+// run also profiles certstatus and the bench and records certstatus's
+// upstream watches.
+func (b *bench) fanOut(ctx context.Context, f *fanOutRun, open func(context.Context, *int64) (watch.Interface, error), seq func(watch.Event) (string, bool), what string, profile bool) error {
+	W, writes := b.o.watchers, b.o.writes
 	watchCtx, cancel := context.WithTimeout(ctx, 8*time.Minute)
 	defer cancel()
 	base := time.Now()
@@ -108,8 +161,8 @@ func (b *bench) watchFanOut(ctx context.Context) error {
 	watches := make([]watch.Interface, W)
 	timeout := int64(600)
 	establish := time.Now()
-	err = parallelN(watchCtx, 50, W, func(w int) error {
-		wi, err := client.CertstatusV1alpha1().CertificateStatuses("").Watch(watchCtx, metav1.ListOptions{ResourceVersion: rv, TimeoutSeconds: &timeout})
+	err := parallelN(watchCtx, 50, W, func(w int) error {
+		wi, err := open(watchCtx, &timeout)
 		if err != nil {
 			return fmt.Errorf("watch %d: %w", w, err)
 		}
@@ -118,11 +171,11 @@ func (b *bench) watchFanOut(ctx context.Context) error {
 		wg.Go(func() {
 			for ev := range wi.ResultChan() {
 				at := time.Since(base)
-				obj, ok := ev.Object.(*v1alpha1.CertificateStatus)
-				if ev.Type != watch.Modified || !ok || obj.Namespace != watchNamespace {
+				label, ok := seq(ev)
+				if !ok {
 					continue
 				}
-				i, err := strconv.Atoi(obj.Labels[seqLabel])
+				i, err := strconv.Atoi(label)
 				if err != nil || i < 0 || i >= writes || received[w][i] != 0 {
 					continue
 				}
@@ -150,28 +203,29 @@ func (b *bench) watchFanOut(ctx context.Context) error {
 		return err
 	}
 	f.Establish = time.Since(establish)
-	logf("%d watches open through the aggregator in %v", W, f.Establish.Round(time.Millisecond))
-	if f.SecretWatches, err = b.secretWatches(ctx); err != nil {
-		return err
-	}
-	f.SecretWatches -= f.BaselineSecretWatches
-	logf("Secret watches on kube-apiserver held by certstatus: %d", f.SecretWatches)
-
-	// A CPU profile of certstatus while the writes fan out.
-	profiled := make(chan error, 1)
-	go func() {
-		profiled <- b.saveProfile(watchCtx, "/debug/pprof/profile", "cpu-watch.pprof", "seconds", "10")
-	}()
-	stopOwnProfile, err := b.profileSelf("cpu-watch-bench.pprof")
-	if err != nil {
-		return err
-	}
-	time.AfterFunc(10*time.Second, stopOwnProfile)
-	defer func() {
-		if err := <-profiled; err != nil {
-			logf("CPU profile of the fan-out: %v", err)
+	logf("%s: %d watches open in %v", what, W, f.Establish.Round(time.Millisecond))
+	if profile {
+		if err := b.countUpstreamWatches(ctx); err != nil {
+			return err
 		}
-	}()
+		// CPU profiles of certstatus and of the bench's clients while the writes fan out.
+		profiled := make(chan error, 1)
+		go func() {
+			profiled <- b.saveProfile(watchCtx, "/debug/pprof/profile", "cpu-watch.pprof", "seconds", "10")
+		}()
+		defer func() {
+			if err := <-profiled; err != nil {
+				logf("CPU profile of the fan-out: %v", err)
+			}
+		}()
+		stopOwnProfile, err := b.profileSelf("cpu-watch-bench.pprof")
+		if err != nil {
+			return err
+		}
+		defer stopOwnProfile()
+		time.AfterFunc(10*time.Second, stopOwnProfile)
+	}
+
 	processes := b.processPIDs()
 	cpuBefore := cpuSnapshot(processes)
 	sent := make([]int64, writes)
@@ -192,7 +246,7 @@ func (b *bench) watchFanOut(ctx context.Context) error {
 		case <-watchCtx.Done():
 			return watchCtx.Err()
 		}
-		if i == writes/2 {
+		if profile && i == writes/2 {
 			mem, err := b.serverMemory(ctx)
 			if err != nil {
 				return err
@@ -229,9 +283,21 @@ func (b *bench) watchFanOut(ctx context.Context) error {
 	}
 	f.Deliveries, f.Closed = len(all), int(closed.Load())
 	f.Latency, f.Slowest = summarize(all), summarize(slowest)
-	logf("fan-out to %d watchers over %d writes: latency median %v, p99 %v; every watcher reached: median %v, p99 %v; missing %d, closed %d",
-		W, writes, f.Latency.Median.Round(time.Microsecond), f.Latency.P99.Round(time.Microsecond),
+	logf("%s: fan-out to %d watchers over %d writes: latency median %v, p99 %v; every watcher reached: median %v, p99 %v; missing %d, closed %d",
+		what, W, writes, f.Latency.Median.Round(time.Microsecond), f.Latency.P99.Round(time.Microsecond),
 		f.Slowest.Median.Round(time.Microsecond), f.Slowest.P99.Round(time.Microsecond), f.Missing, f.Closed)
+	return nil
+}
+
+// countUpstreamWatches records how many Secret watches certstatus holds on kube-apiserver.
+func (b *bench) countUpstreamWatches(ctx context.Context) error {
+	f := &b.res.Watch
+	var err error
+	if f.SecretWatches, err = b.secretWatches(ctx); err != nil {
+		return err
+	}
+	f.SecretWatches -= f.BaselineSecretWatches
+	logf("Secret watches on kube-apiserver held by certstatus: %d", f.SecretWatches)
 	return nil
 }
 
