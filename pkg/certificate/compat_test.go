@@ -1,0 +1,17 @@
+package certificate
+
+import (
+	"crypto/sha256"
+	"crypto/x509"
+
+	"github.com/certstatus/certstatus/pkg/apis/certstatus"
+)
+
+// Helpers that older tests call, which the package itself no longer needs.
+
+// describe is one certificate's CertificateInfo without role or state.
+func describe(cert *x509.Certificate, key string, index int) certstatus.CertificateInfo {
+	info := newDescription(cert, sha256.Sum256(cert.Raw)).info()
+	info.Key, info.Index = key, int32(index)
+	return info
+}
