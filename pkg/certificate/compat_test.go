@@ -3,6 +3,9 @@ package certificate
 import (
 	"crypto/sha256"
 	"crypto/x509"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/certstatus/certstatus/pkg/apis/certstatus"
 )
@@ -14,4 +17,10 @@ func describe(cert *x509.Certificate, key string, index int) certstatus.Certific
 	info := newDescription(cert, sha256.Sum256(cert.Raw)).info()
 	info.Key, info.Index = key, int32(index)
 	return info
+}
+
+// apiTime is apiInstant as a pointer, as the status's instants are.
+func apiTime(t time.Time) *metav1.Time {
+	at := apiInstant(t)
+	return &at
 }

@@ -28,24 +28,28 @@ func (a *Analysis) messages(now time.Time, state certstatus.State, secret validi
 	return reason, ready, expiring
 }
 
+// chainMessages are built by concatenation, one allocation each, since
+// StatusAt runs for every Secret on every list.
 func (a *Analysis) chainMessages(state certstatus.State, secret validity) (ready, expiring string) {
 	subject := a.subjectName()
+	var at timeBuffer
 	switch state {
 	case certstatus.StateExpired:
 		culprit := a.primaryRecord(func(best, v validity) bool { return v.notAfter.Before(best.notAfter) })
-		return fmt.Sprintf("Certificate %s expired at %s.", culprit.label(), formatTime(culprit.desc.notAfter)),
-			fmt.Sprintf("The certificate for %s has already expired.", subject)
+		return "Certificate " + culprit.label() + " expired at " + string(at.format(culprit.desc.notAfter)) + ".",
+			"The certificate for " + subject + " has already expired."
 	case certstatus.StateNotYetValid:
 		culprit := a.primaryRecord(func(best, v validity) bool { return v.notBefore.After(best.notBefore) })
-		return fmt.Sprintf("Certificate %s is not valid before %s.", culprit.label(), formatTime(culprit.desc.notBefore)),
-			fmt.Sprintf("The certificate for %s is not valid yet.", subject)
+		return "Certificate " + culprit.label() + " is not valid before " + string(at.format(culprit.desc.notBefore)) + ".",
+			"The certificate for " + subject + " is not valid yet."
 	case certstatus.StateExpiringSoon:
 		culprit := a.primaryRecord(func(best, v validity) bool { return v.expiringSoonAt.Before(best.expiringSoonAt) })
-		message := fmt.Sprintf("Certificate %s expires at %s, within the expiring-soon window.", culprit.label(), formatTime(culprit.desc.notAfter))
+		message := "Certificate " + culprit.label() + " expires at " + string(at.format(culprit.desc.notAfter)) + ", within the expiring-soon window."
 		return message, message
 	default:
-		return fmt.Sprintf("The certificate for %s is valid until %s.", subject, formatTime(secret.notAfter)),
-			fmt.Sprintf("The certificate for %s enters the expiring-soon window at %s.", subject, formatTime(secret.expiringSoonAt))
+		var windowAt timeBuffer
+		return "The certificate for " + subject + " is valid until " + string(at.format(secret.notAfter)) + ".",
+			"The certificate for " + subject + " enters the expiring-soon window at " + string(windowAt.format(secret.expiringSoonAt)) + "."
 	}
 }
 
@@ -124,4 +128,13 @@ func nameList(names []string) string {
 
 func formatTime(t time.Time) string {
 	return t.UTC().Format(time.RFC3339)
+}
+
+// timeBuffer formats an instant as formatTime does, into memory the caller
+// keeps on its stack: string(b.format(t)) inside a concatenation is not
+// copied on its own, so a message costs one allocation.
+type timeBuffer [len("2006-01-02T15:04:05Z")]byte
+
+func (b *timeBuffer) format(t time.Time) []byte {
+	return t.UTC().AppendFormat(b[:0], time.RFC3339)
 }

@@ -24,7 +24,8 @@ func (a *Analysis) StatusAt(now time.Time) certstatus.CertificateStatusStatus {
 		Errors:     a.errors,
 	}
 	if hasInstants {
-		status.NotBefore, status.NotAfter, status.ExpiringSoonAt = apiTime(secret.notBefore), apiTime(secret.notAfter), apiTime(secret.expiringSoonAt)
+		instants := [3]metav1.Time{apiInstant(secret.notBefore), apiInstant(secret.notAfter), apiInstant(secret.expiringSoonAt)}
+		status.NotBefore, status.NotAfter, status.ExpiringSoonAt = &instants[0], &instants[1], &instants[2]
 	}
 	if len(a.certificates) > 0 {
 		status.Certificates = make([]certstatus.CertificateInfo, len(a.certificates))
@@ -86,7 +87,7 @@ func (a *Analysis) conditions(now time.Time, current segment, secret validity, c
 	if current.start.After(began) {
 		began = current.start
 	}
-	transition := *apiTime(began)
+	transition := apiInstant(began)
 	reason, readyMessage, expiringMessage := a.messages(now, current.state, secret, certificates)
 	ready := metav1.Condition{
 		Type:               certstatus.ConditionReady,

@@ -112,8 +112,7 @@ func bundleValidity(combined, v validity) validity {
 	return combined
 }
 
-// apiTime is an instant as the API shows it: UTC, whole seconds.
-func apiTime(t time.Time) *metav1.Time {
-	at := metav1.NewTime(t.UTC().Truncate(time.Second))
-	return &at
+// apiInstant is an instant as the API shows it: UTC, whole seconds.
+func apiInstant(t time.Time) metav1.Time {
+	return metav1.NewTime(t.UTC().Truncate(time.Second))
 }
