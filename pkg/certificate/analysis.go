@@ -76,6 +76,14 @@ func (r *certificateRecord) validity() validity {
 	}
 }
 
+// info is the certificate as StatusAt shows it at now.
+func (r *certificateRecord) info(now time.Time) certstatus.CertificateInfo {
+	info := r.desc.info()
+	info.Key, info.Index, info.Role = r.key, r.index, roleNames[r.role]
+	info.State = r.validity().stateAt(now)
+	return info
+}
+
 // label names the certificate in messages: "tls.crt[0] (web.example.com)".
 func (r *certificateRecord) label() string {
 	return r.key + "[" + strconv.Itoa(int(r.index)) + "] (" + r.desc.displayName() + ")"

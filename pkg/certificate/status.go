@@ -31,13 +31,9 @@ func (a *Analysis) StatusAt(now time.Time) certstatus.CertificateStatusStatus {
 		status.Certificates = make([]certstatus.CertificateInfo, len(a.certificates))
 	}
 	for i := range a.certificates {
-		r := &a.certificates[i]
-		info := &status.Certificates[i]
-		*info = r.desc.info()
-		info.Key, info.Index, info.Role = r.key, r.index, roleNames[r.role]
-		info.State = r.validity().stateAt(now)
+		status.Certificates[i] = a.certificates[i].info(now)
 		status.Summary.Certificates++
-		switch info.State {
+		switch status.Certificates[i].State {
 		case certstatus.StateValid:
 			status.Summary.Valid++
 		case certstatus.StateExpiringSoon:
