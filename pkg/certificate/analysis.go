@@ -76,12 +76,11 @@ func (r *certificateRecord) validity() validity {
 	}
 }
 
-// info is the certificate as StatusAt shows it at now.
-func (r *certificateRecord) info(now time.Time) certstatus.CertificateInfo {
-	info := r.desc.info()
+// fillInfo writes the certificate as StatusAt shows it at now into a zero info.
+func (r *certificateRecord) fillInfo(info *certstatus.CertificateInfo, now time.Time) {
+	r.desc.fill(info)
 	info.Key, info.Index, info.Role = r.key, r.index, roleNames[r.role]
 	info.State = r.validity().stateAt(now)
-	return info
 }
 
 // label names the certificate in messages: "tls.crt[0] (web.example.com)".

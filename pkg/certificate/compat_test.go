@@ -14,7 +14,8 @@ import (
 
 // describe is one certificate's CertificateInfo without role or state.
 func describe(cert *x509.Certificate, key string, index int) certstatus.CertificateInfo {
-	info := newDescription(cert, sha256.Sum256(cert.Raw)).info()
+	var info certstatus.CertificateInfo
+	newDescription(cert, sha256.Sum256(cert.Raw)).fill(&info)
 	info.Key, info.Index = key, int32(index)
 	return info
 }

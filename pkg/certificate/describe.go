@@ -73,33 +73,31 @@ func newDescription(cert *x509.Certificate, fingerprint [sha256.Size]byte) *desc
 	return d
 }
 
-// info is the description as the API shows it; the caller sets key,
-// index, role and state.
-func (d *description) info() certstatus.CertificateInfo {
-	info := certstatus.CertificateInfo{
-		Subject:            d.subject,
-		CommonName:         d.commonName,
-		Issuer:             d.issuer,
-		SerialNumber:       d.serialNumber,
-		NotBefore:          metav1.NewTime(d.notBefore.UTC()),
-		NotAfter:           metav1.NewTime(d.notAfter.UTC()),
-		DNSNames:           d.dnsNames,
-		IsCA:               d.isCA,
-		PublicKeyAlgorithm: d.publicKeyAlgorithm,
-		PublicKeySize:      d.publicKeySize,
-		SignatureAlgorithm: d.signatureAlgorithm,
-		KeyUsages:          d.keyUsages,
-		ExtKeyUsages:       d.extKeyUsages,
-		SHA256Fingerprint:  d.sha256Fingerprint,
-		SubjectKeyID:       d.subjectKeyID,
-		AuthorityKeyID:     d.authorityKeyID,
-	}
+// fill writes the description into a zero CertificateInfo, as the API
+// shows it; the caller sets key, index, role and state. It writes in place
+// because a large bundle's status holds many, and copying each whole costs.
+func (d *description) fill(info *certstatus.CertificateInfo) {
+	info.Subject = d.subject
+	info.CommonName = d.commonName
+	info.Issuer = d.issuer
+	info.SerialNumber = d.serialNumber
+	info.NotBefore = metav1.NewTime(d.notBefore.UTC())
+	info.NotAfter = metav1.NewTime(d.notAfter.UTC())
+	info.DNSNames = d.dnsNames
+	info.IsCA = d.isCA
+	info.PublicKeyAlgorithm = d.publicKeyAlgorithm
+	info.PublicKeySize = d.publicKeySize
+	info.SignatureAlgorithm = d.signatureAlgorithm
+	info.KeyUsages = d.keyUsages
+	info.ExtKeyUsages = d.extKeyUsages
+	info.SHA256Fingerprint = d.sha256Fingerprint
+	info.SubjectKeyID = d.subjectKeyID
+	info.AuthorityKeyID = d.authorityKeyID
 	if d.otherNames != nil {
 		info.IPAddresses = d.otherNames.ipAddresses
 		info.URIs = d.otherNames.uris
 		info.EmailAddresses = d.otherNames.emailAddresses
 	}
-	return info
 }
 
 // displayName is the common name, else the first DNS name, else the subject.

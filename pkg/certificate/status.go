@@ -31,7 +31,7 @@ func (a *Analysis) StatusAt(now time.Time) certstatus.CertificateStatusStatus {
 		status.Certificates = make([]certstatus.CertificateInfo, len(a.certificates))
 	}
 	for i := range a.certificates {
-		status.Certificates[i] = a.certificates[i].info(now)
+		a.certificates[i].fillInfo(&status.Certificates[i], now)
 		status.Summary.Certificates++
 		switch status.Certificates[i].State {
 		case certstatus.StateValid:
