@@ -2,11 +2,13 @@ package certificate
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"crypto/x509"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
-
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"unique"
 
 	"github.com/certstatus/certstatus/pkg/apis/certstatus"
 )
@@ -16,39 +18,92 @@ const annotationErrorKey = "metadata.annotations[" + certstatus.ExpiringSoonThre
 
 // Analysis is the clock-independent result of parsing one Secret. It keeps
 // no Secret data and no key bytes: descriptions, instants and verdicts only.
+// The server keeps one per Secret for its lifetime, so it holds only what
+// StatusAt cannot cheaply derive: labels, messages, the Secret-level
+// instants and a chain's timeline are rebuilt when asked for.
 type Analysis struct {
 	secretType   string
 	changedAt    time.Time
 	certificates []certificateRecord
-	// primary indexes certificates of the primary chain; empty for a bundle.
-	primary []int
-	bundle  bool
+	bundle       bool
 	// invalid is set when the state is Invalid whatever the clock.
-	invalid    *verdict
+	invalid *verdict
+	// privateKey is one of the shared values of privateKeyStatusFor.
 	privateKey *certstatus.PrivateKeyStatus
-	chain      certstatus.ChainStatus
+	chain      chainVerdict
 	errors     []certstatus.DataError
-	// notBefore, expiringSoonAt and notAfter are the Secret-level instants,
-	// nil without a certificate to take them from.
-	notBefore, expiringSoonAt, notAfter *metav1.Time
-	// subjectName names the Secret's certificate in messages.
-	subjectName string
-	timeline    timeline
-	// boundaries are the sorted instants at which any certificate's state changes.
-	boundaries []time.Time
+	// bundleTimeline is the state over time of a bundle, whose members take
+	// a sweep to combine; a chain's is computed by StatusAt.
+	bundleTimeline timeline
 }
 
-// certificateRecord is one certificate as the Analysis keeps it.
+// certificateRecord is one certificate as the Analysis keeps it: its
+// description, possibly shared, and what depends on this Secret.
 type certificateRecord struct {
-	info     certstatus.CertificateInfo // State is filled in by StatusAt
-	label    string                     // "tls.crt[0] (web.example.com)"
-	validity validity
+	desc  *description
+	key   string
+	index int32
+	role  role
+	// primary marks the certificates of the primary chain; none for a bundle.
+	primary bool
+	// window is the expiring-soon window, which depends on the Secret's threshold.
+	window time.Duration
+}
+
+// role is CertificateInfo.Role in a byte.
+type role uint8
+
+const (
+	roleLeaf role = iota
+	roleIntermediate
+	roleRoot
+	roleCA
+)
+
+var roleNames = [...]certstatus.CertificateRole{
+	roleLeaf:         certstatus.RoleLeaf,
+	roleIntermediate: certstatus.RoleIntermediate,
+	roleRoot:         certstatus.RoleRoot,
+	roleCA:           certstatus.RoleCA,
+}
+
+// validity is the record's three boundaries.
+func (r *certificateRecord) validity() validity {
+	return validity{
+		notBefore:      r.desc.notBefore,
+		expiringSoonAt: r.desc.notAfter.Add(-r.window),
+		notAfter:       r.desc.notAfter,
+	}
+}
+
+// fillInfo writes the certificate as StatusAt shows it at now into a zero info.
+func (r *certificateRecord) fillInfo(info *certstatus.CertificateInfo, now time.Time) {
+	r.desc.fill(info)
+	info.Key, info.Index, info.Role = r.key, r.index, roleNames[r.role]
+	info.State = r.validity().stateAt(now)
+}
+
+// label names the certificate in messages: "tls.crt[0] (web.example.com)".
+func (r *certificateRecord) label() string {
+	return r.key + "[" + strconv.Itoa(int(r.index)) + "] (" + r.desc.displayName() + ")"
 }
 
 // verdict is a clock-independent Ready reason with its message.
 type verdict struct {
 	reason  string
 	message string
+}
+
+// chainVerdict is ChainStatus with its message interned: the same message
+// ("The chain verifies up to ca.crt[0] (Example Root CA).") recurs in
+// every Secret of one CA.
+type chainVerdict struct {
+	verified certstatus.ChainVerification
+	message  unique.Handle[string]
+}
+
+func (c chainVerdict) status() certstatus.ChainStatus {
+	return certstatus.ChainStatus{Verified: c.verified, Message: c.message.Value()}
 }
 
 // Analyze parses the Secret once. listed=false means the Secret does not
@@ -67,13 +122,19 @@ func Analyze(in Input, opts Options) (a *Analysis, listed bool) {
 	threshold := thresholdFor(in.Annotations, opts.ExpiringSoonThreshold, &contents.problems)
 
 	a = &Analysis{secretType: in.Type, changedAt: in.ChangedAt}
+	if isTLS {
+		a.secretType = secretTypeTLS // not the decoded Secret's copy of it
+	}
 	primaryKey := choosePrimaryKey(contents, isTLS)
 	a.bundle = !isTLS && primaryKey == "" && len(contents.certificates) > 0
 	a.describeCertificates(contents, primaryKey, threshold, opts.ExpiringSoonFraction)
-	a.chain = a.verify(contents, primaryKey)
+	chain := a.verify(contents, primaryKey)
+	a.chain = chainVerdict{verified: chain.Verified, message: unique.Make(chain.Message)}
 	a.privateKey = a.matchPrivateKey(contents, isTLS)
-	a.invalid = a.judgeInvalid(contents, in.Data, isTLS)
-	a.setSecretValidity()
+	a.invalid = a.judgeInvalid(contents, in.Data, isTLS, chain)
+	if a.bundle && a.invalid == nil {
+		a.bundleTimeline = bundleTimeline(a.validities())
+	}
 	a.errors = contents.problems.dataErrors()
 	return a, true
 }
@@ -127,36 +188,64 @@ func choosePrimaryKey(contents *secretContents, isTLS bool) string {
 // in key order, so records[i] describes contents.certificates[i].
 func (a *Analysis) describeCertificates(contents *secretContents, primaryKey string, threshold time.Duration, fraction float64) {
 	singleCA := primaryKey != "" && primaryKey != keyCACert && len(contents.certificatesByKey[keyCACert]) == 1
-	a.certificates = make([]certificateRecord, 0, len(contents.certificates))
+	a.certificates = make([]certificateRecord, len(contents.certificates))
 	for i, parsed := range contents.certificates {
-		info := describe(parsed.cert, parsed.key, parsed.index)
+		cert := parsed.cert
+		record := &a.certificates[i]
+		record.desc = describeOnce(cert)
+		record.key, record.index = parsed.key, int32(parsed.index)
 		isFirstOfKey := i == 0 || contents.certificates[i-1].key != parsed.key
 		switch {
 		case parsed.key == primaryKey && isFirstOfKey:
-			info.Role = certstatus.RoleLeaf
-		case parsed.key == primaryKey && info.IsCA && isSelfSigned(parsed.cert):
-			info.Role = certstatus.RoleRoot
+			record.role = roleLeaf
+		case parsed.key == primaryKey && record.desc.isCA && isSelfSigned(cert):
+			record.role = roleRoot
 		case parsed.key == primaryKey:
-			info.Role = certstatus.RoleIntermediate
-		case info.IsCA || parsed.key == keyCACert:
-			info.Role = certstatus.RoleCA
+			record.role = roleIntermediate
+		case record.desc.isCA || parsed.key == keyCACert:
+			record.role = roleCA
 		default:
-			info.Role = certstatus.RoleLeaf
+			record.role = roleLeaf
 		}
-		if parsed.key == primaryKey || parsed.key == keyCACert && singleCA {
-			a.primary = append(a.primary, i)
-		}
-		v := newValidity(parsed.cert.NotBefore, parsed.cert.NotAfter, threshold, fraction)
-		a.certificates = append(a.certificates, certificateRecord{
-			info:     info,
-			label:    fmt.Sprintf("%s[%d] (%s)", parsed.key, parsed.index, displayName(info)),
-			validity: v,
-		})
-		a.boundaries = append(a.boundaries, v.notBefore, v.expiringSoonAt, v.notAfter)
+		record.primary = parsed.key == primaryKey || parsed.key == keyCACert && singleCA
+		v := newValidity(cert.NotBefore, cert.NotAfter, threshold, fraction)
+		record.window = v.notAfter.Sub(v.expiringSoonAt)
 	}
-	a.boundaries = sortedUnique(a.boundaries)
-	if leaf := a.leaf(); leaf != nil {
-		a.subjectName = displayName(leaf.info)
+	a.shareIssuerStrings()
+}
+
+// describeOnce describes a certificate, sharing the description of a CA
+// certificate with every other Secret that holds it.
+func describeOnce(cert *x509.Certificate) *description {
+	fingerprint := sha256.Sum256(cert.Raw)
+	if cert.BasicConstraintsValid && cert.IsCA {
+		return sharedDescription(cert, fingerprint)
+	}
+	return newDescription(cert, fingerprint)
+}
+
+// shareIssuerStrings points a leaf's issuer and authority key ID at the
+// equal subject and subject key ID of a shared CA description in the
+// Secret (usually its intermediate), instead of keeping copies. Only
+// descriptions of this Secret's own are changed: shared ones are immutable.
+func (a *Analysis) shareIssuerStrings() {
+	for i := range a.certificates {
+		own := a.certificates[i].desc
+		if own.isCA {
+			continue
+		}
+		for j := range a.certificates {
+			ca := a.certificates[j].desc
+			if !ca.isCA {
+				continue
+			}
+			if own.issuer == ca.subject {
+				own.issuer = ca.subject
+			}
+			if own.authorityKeyID == ca.subjectKeyID {
+				own.authorityKeyID = ca.subjectKeyID
+			}
+		}
 	}
 }
 
@@ -173,26 +262,31 @@ func (a *Analysis) leafIndex() int {
 	if a.bundle {
 		return 0
 	}
-	for _, i := range a.primary {
-		if a.certificates[i].info.Role == certstatus.RoleLeaf {
+	for i := range a.certificates {
+		if a.certificates[i].primary && a.certificates[i].role == roleLeaf {
 			return i
 		}
 	}
 	return -1
 }
 
-// displayName is the common name, else the first DNS name, else the subject.
-func displayName(info certstatus.CertificateInfo) string {
-	switch {
-	case info.CommonName != "":
-		return info.CommonName
-	case len(info.DNSNames) > 0:
-		return info.DNSNames[0]
-	case info.Subject != "":
-		return info.Subject
-	default:
-		return "no subject"
+// hasPrimary reports whether the Secret has a primary chain.
+func (a *Analysis) hasPrimary() bool {
+	for i := range a.certificates {
+		if a.certificates[i].primary {
+			return true
+		}
 	}
+	return false
+}
+
+// validities are every certificate's validity, in order.
+func (a *Analysis) validities() []validity {
+	out := make([]validity, len(a.certificates))
+	for i := range a.certificates {
+		out[i] = a.certificates[i].validity()
+	}
+	return out
 }
 
 // verify checks the primary chain against ca.crt.
@@ -202,7 +296,7 @@ func (a *Analysis) verify(contents *secretContents, primaryKey string) certstatu
 	}
 	var chain, anchors []chainMember
 	for i, parsed := range contents.certificates {
-		member := chainMember{cert: parsed.cert, label: a.certificates[i].label}
+		member := chainMember{cert: parsed.cert, label: a.certificates[i].label()}
 		switch parsed.key {
 		case primaryKey:
 			chain = append(chain, member)

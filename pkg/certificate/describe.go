@@ -7,41 +7,129 @@ import (
 	"crypto/sha256"
 	"crypto/x509"
 	"strings"
+	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/certstatus/certstatus/pkg/apis/certstatus"
 )
 
-// describe fills every clock-independent field of CertificateInfo; the
-// state and role are set by the caller.
-func describe(cert *x509.Certificate, key string, index int) certstatus.CertificateInfo {
-	info := certstatus.CertificateInfo{
-		Key:                key,
-		Index:              int32(index),
-		SerialNumber:       formatSerial(cert),
-		NotBefore:          metav1.NewTime(cert.NotBefore.UTC()),
-		NotAfter:           metav1.NewTime(cert.NotAfter.UTC()),
-		DNSNames:           cert.DNSNames,
-		EmailAddresses:     cert.EmailAddresses,
-		IsCA:               cert.BasicConstraintsValid && cert.IsCA,
-		SignatureAlgorithm: cert.SignatureAlgorithm.String(),
-		KeyUsages:          keyUsageNames(cert.KeyUsage),
-		ExtKeyUsages:       extKeyUsageNames(cert),
-		SHA256Fingerprint:  colonHex(sha256Sum(cert.Raw)),
-		SubjectKeyID:       colonHex(cert.SubjectKeyId),
-		AuthorityKeyID:     colonHex(cert.AuthorityKeyId),
+// description is what a certificate says about itself: every
+// clock-independent field of CertificateInfo except those that depend on
+// where the Secret holds it (key, index, role). It is immutable once
+// built, so descriptions of CA certificates are shared between Secrets.
+type description struct {
+	subject, commonName, issuer string
+	serialNumber                string
+	// notBefore and notAfter are as parsed; the API shows them in UTC.
+	notBefore, notAfter time.Time
+	dnsNames            []string
+	// otherNames are the rarer alternative names, nil when there are none.
+	otherNames                   *otherNames
+	keyUsages, extKeyUsages      []string
+	signatureAlgorithm           string
+	publicKeyAlgorithm           string
+	publicKeySize                int32
+	isCA                         bool
+	sha256Fingerprint            string
+	subjectKeyID, authorityKeyID string
+}
+
+// otherNames are the IP, URI and email alternative names.
+type otherNames struct {
+	ipAddresses, uris, emailAddresses []string
+}
+
+// newDescription describes cert; fingerprint is the SHA-256 of its DER.
+func newDescription(cert *x509.Certificate, fingerprint [sha256.Size]byte) *description {
+	d := &description{
+		serialNumber:       formatSerial(cert),
+		notBefore:          cert.NotBefore,
+		notAfter:           cert.NotAfter,
+		dnsNames:           cert.DNSNames,
+		isCA:               cert.BasicConstraintsValid && cert.IsCA,
+		signatureAlgorithm: cert.SignatureAlgorithm.String(),
+		keyUsages:          keyUsageNames(cert.KeyUsage),
+		extKeyUsages:       extKeyUsageNames(cert),
+		sha256Fingerprint:  colonHex(fingerprint[:]),
+		subjectKeyID:       colonHex(cert.SubjectKeyId),
+		authorityKeyID:     colonHex(cert.AuthorityKeyId),
 	}
-	info.Subject, info.CommonName = nameOrFallback(cert.RawSubject, cert.Subject.String(), cert.Subject.CommonName)
-	info.Issuer, _ = nameOrFallback(cert.RawIssuer, cert.Issuer.String(), cert.Issuer.CommonName)
-	info.PublicKeyAlgorithm, info.PublicKeySize = publicKeyDescription(cert)
+	d.subject, d.commonName = nameOrFallback(cert.RawSubject, cert.Subject.String(), cert.Subject.CommonName)
+	d.commonName = reuseBytes(d.commonName, d.dnsNames, d.subject)
+	d.issuer, _ = nameOrFallback(cert.RawIssuer, cert.Issuer.String(), cert.Issuer.CommonName)
+	d.publicKeyAlgorithm, d.publicKeySize = publicKeyDescription(cert)
+	var other otherNames
 	for _, ip := range cert.IPAddresses {
-		info.IPAddresses = append(info.IPAddresses, ip.String())
+		other.ipAddresses = append(other.ipAddresses, ip.String())
 	}
 	for _, uri := range cert.URIs {
-		info.URIs = append(info.URIs, uri.String())
+		other.uris = append(other.uris, uri.String())
 	}
-	return info
+	other.emailAddresses = cert.EmailAddresses
+	if other.ipAddresses != nil || other.uris != nil || other.emailAddresses != nil {
+		d.otherNames = &other
+	}
+	return d
+}
+
+// fill writes the description into a zero CertificateInfo, as the API
+// shows it; the caller sets key, index, role and state. It writes in place
+// because a large bundle's status holds many, and copying each whole costs.
+func (d *description) fill(info *certstatus.CertificateInfo) {
+	info.Subject = d.subject
+	info.CommonName = d.commonName
+	info.Issuer = d.issuer
+	info.SerialNumber = d.serialNumber
+	info.NotBefore = metav1.NewTime(d.notBefore.UTC())
+	info.NotAfter = metav1.NewTime(d.notAfter.UTC())
+	info.DNSNames = d.dnsNames
+	info.IsCA = d.isCA
+	info.PublicKeyAlgorithm = d.publicKeyAlgorithm
+	info.PublicKeySize = d.publicKeySize
+	info.SignatureAlgorithm = d.signatureAlgorithm
+	info.KeyUsages = d.keyUsages
+	info.ExtKeyUsages = d.extKeyUsages
+	info.SHA256Fingerprint = d.sha256Fingerprint
+	info.SubjectKeyID = d.subjectKeyID
+	info.AuthorityKeyID = d.authorityKeyID
+	if d.otherNames != nil {
+		info.IPAddresses = d.otherNames.ipAddresses
+		info.URIs = d.otherNames.uris
+		info.EmailAddresses = d.otherNames.emailAddresses
+	}
+}
+
+// displayName is the common name, else the first DNS name, else the subject.
+func (d *description) displayName() string {
+	switch {
+	case d.commonName != "":
+		return d.commonName
+	case len(d.dnsNames) > 0:
+		return d.dnsNames[0]
+	case d.subject != "":
+		return d.subject
+	default:
+		return "no subject"
+	}
+}
+
+// reuseBytes returns s backed by the memory of an equal DNS name or of a
+// substring of subject when there is one, so a common name costs no copy
+// of its own for as long as the description is kept.
+func reuseBytes(s string, dnsNames []string, subject string) string {
+	if s == "" {
+		return s
+	}
+	for _, name := range dnsNames {
+		if name == s {
+			return name
+		}
+	}
+	if i := strings.Index(subject, s); i >= 0 {
+		return subject[i : i+len(s)]
+	}
+	return s
 }
 
 // nameOrFallback uses Go's rendering only for names our decoder rejects,
@@ -52,11 +140,6 @@ func nameOrFallback(der []byte, goString, goCommonName string) (string, string) 
 		return goString, goCommonName
 	}
 	return name, commonName
-}
-
-func sha256Sum(data []byte) []byte {
-	sum := sha256.Sum256(data)
-	return sum[:]
 }
 
 // formatSerial prints the serial as `openssl x509 -serial` does: two

@@ -44,20 +44,17 @@ func (v validity) stateAt(now time.Time) certstatus.State {
 	}
 }
 
-// chainValidity combines a chain: latest notBefore, earliest expiringSoonAt
-// and earliest notAfter.
-func chainValidity(members []validity) validity {
-	combined := members[0]
-	for _, v := range members[1:] {
-		if v.notBefore.After(combined.notBefore) {
-			combined.notBefore = v.notBefore
-		}
-		if v.expiringSoonAt.Before(combined.expiringSoonAt) {
-			combined.expiringSoonAt = v.expiringSoonAt
-		}
-		if v.notAfter.Before(combined.notAfter) {
-			combined.notAfter = v.notAfter
-		}
+// chainValidity narrows combined by one more chain member: latest
+// notBefore, earliest expiringSoonAt and earliest notAfter.
+func chainValidity(combined, v validity) validity {
+	if v.notBefore.After(combined.notBefore) {
+		combined.notBefore = v.notBefore
+	}
+	if v.expiringSoonAt.Before(combined.expiringSoonAt) {
+		combined.expiringSoonAt = v.expiringSoonAt
+	}
+	if v.notAfter.Before(combined.notAfter) {
+		combined.notAfter = v.notAfter
 	}
 	return combined
 }

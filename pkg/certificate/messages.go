@@ -14,53 +14,66 @@ const maxNamedMembers = 3
 // messages returns the Ready reason and the one-sentence messages of Ready
 // and ExpiringSoon. They use absolute instants only, never "in 5 days", so
 // they stay identical for the whole of a clock state.
-func (a *Analysis) messages(now time.Time, state certstatus.State, certificates []certstatus.CertificateInfo) (reason, ready, expiring string) {
+func (a *Analysis) messages(now time.Time, state certstatus.State, secret validity, certificates []certstatus.CertificateInfo) (reason, ready, expiring string) {
 	if a.invalid != nil {
 		return a.invalid.reason, a.invalid.message,
 			"Expiry is not judged while the Secret is invalid; the Ready condition says why."
 	}
 	reason = string(state) // every non-invalid state has the reason of the same name
 	if a.bundle {
-		ready, expiring = a.bundleMessages(now, state, certificates)
+		ready, expiring = a.bundleMessages(now, state, secret, certificates)
 		return reason, ready, expiring
 	}
-	ready, expiring = a.chainMessages(state)
+	ready, expiring = a.chainMessages(state, secret)
 	return reason, ready, expiring
 }
 
-func (a *Analysis) chainMessages(state certstatus.State) (ready, expiring string) {
-	subject := a.subjectName
+// chainMessages are built by concatenation, one allocation each, since
+// StatusAt runs for every Secret on every list.
+func (a *Analysis) chainMessages(state certstatus.State, secret validity) (ready, expiring string) {
+	subject := a.subjectName()
+	var at timeBuffer
 	switch state {
 	case certstatus.StateExpired:
 		culprit := a.primaryRecord(func(best, v validity) bool { return v.notAfter.Before(best.notAfter) })
-		return fmt.Sprintf("Certificate %s expired at %s.", culprit.label, formatTime(culprit.validity.notAfter)),
-			fmt.Sprintf("The certificate for %s has already expired.", subject)
+		return "Certificate " + culprit.label() + " expired at " + string(at.format(culprit.desc.notAfter)) + ".",
+			"The certificate for " + subject + " has already expired."
 	case certstatus.StateNotYetValid:
 		culprit := a.primaryRecord(func(best, v validity) bool { return v.notBefore.After(best.notBefore) })
-		return fmt.Sprintf("Certificate %s is not valid before %s.", culprit.label, formatTime(culprit.validity.notBefore)),
-			fmt.Sprintf("The certificate for %s is not valid yet.", subject)
+		return "Certificate " + culprit.label() + " is not valid before " + string(at.format(culprit.desc.notBefore)) + ".",
+			"The certificate for " + subject + " is not valid yet."
 	case certstatus.StateExpiringSoon:
 		culprit := a.primaryRecord(func(best, v validity) bool { return v.expiringSoonAt.Before(best.expiringSoonAt) })
-		message := fmt.Sprintf("Certificate %s expires at %s, within the expiring-soon window.", culprit.label, formatTime(culprit.validity.notAfter))
+		message := "Certificate " + culprit.label() + " expires at " + string(at.format(culprit.desc.notAfter)) + ", within the expiring-soon window."
 		return message, message
 	default:
-		return fmt.Sprintf("The certificate for %s is valid until %s.", subject, formatTime(a.notAfter.Time)),
-			fmt.Sprintf("The certificate for %s enters the expiring-soon window at %s.", subject, formatTime(a.expiringSoonAt.Time))
+		var windowAt timeBuffer
+		return "The certificate for " + subject + " is valid until " + string(at.format(secret.notAfter)) + ".",
+			"The certificate for " + subject + " enters the expiring-soon window at " + string(windowAt.format(secret.expiringSoonAt)) + "."
 	}
+}
+
+// subjectName names the Secret's certificate in messages.
+func (a *Analysis) subjectName() string {
+	if leaf := a.leaf(); leaf != nil {
+		return leaf.desc.displayName()
+	}
+	return ""
 }
 
 // primaryRecord is the first certificate of the primary chain that no other beats.
 func (a *Analysis) primaryRecord(beats func(best, candidate validity) bool) *certificateRecord {
-	best := &a.certificates[a.primary[0]]
-	for _, i := range a.primary[1:] {
-		if beats(best.validity, a.certificates[i].validity) {
-			best = &a.certificates[i]
+	var best *certificateRecord
+	for i := range a.certificates {
+		r := &a.certificates[i]
+		if r.primary && (best == nil || beats(best.validity(), r.validity())) {
+			best = r
 		}
 	}
 	return best
 }
 
-func (a *Analysis) bundleMessages(now time.Time, state certstatus.State, certificates []certstatus.CertificateInfo) (ready, expiring string) {
+func (a *Analysis) bundleMessages(now time.Time, state certstatus.State, secret validity, certificates []certstatus.CertificateInfo) (ready, expiring string) {
 	total := len(certificates)
 	var usable int
 	var expired []string
@@ -69,7 +82,7 @@ func (a *Analysis) bundleMessages(now time.Time, state certstatus.State, certifi
 		case certstatus.StateValid:
 			usable++
 		case certstatus.StateExpired:
-			expired = append(expired, displayName(certificates[i]))
+			expired = append(expired, a.certificates[i].desc.displayName())
 		}
 	}
 	expiredNote := ""
@@ -78,13 +91,13 @@ func (a *Analysis) bundleMessages(now time.Time, state certstatus.State, certifi
 	}
 	switch state {
 	case certstatus.StateExpired:
-		message := fmt.Sprintf("All %d CA certificates in the bundle have expired, the last at %s.", total, formatTime(a.notAfter.Time))
+		message := fmt.Sprintf("All %d CA certificates in the bundle have expired, the last at %s.", total, formatTime(secret.notAfter))
 		return message, message
 	case certstatus.StateNotYetValid:
 		return fmt.Sprintf("None of the %d CA certificates in the bundle is valid yet%s.", total, expiredNote),
 			"No CA certificate in the bundle is valid yet."
 	case certstatus.StateExpiringSoon:
-		message := fmt.Sprintf("Every valid CA certificate in the bundle expires soon, the last at %s%s.", formatTime(a.notAfter.Time), expiredNote)
+		message := fmt.Sprintf("Every valid CA certificate in the bundle expires soon, the last at %s%s.", formatTime(secret.notAfter), expiredNote)
 		return message, message
 	default:
 		return fmt.Sprintf("%d of %d CA certificates in the bundle are valid%s.", usable, total, expiredNote),
@@ -97,7 +110,7 @@ func (a *Analysis) bundleMessages(now time.Time, state certstatus.State, certifi
 func (a *Analysis) nextBundleExpiringSoon(now time.Time) time.Time {
 	var latest time.Time
 	for i := range a.certificates {
-		v := a.certificates[i].validity
+		v := a.certificates[i].validity()
 		if v.stateAt(now) == certstatus.StateValid && v.expiringSoonAt.After(latest) {
 			latest = v.expiringSoonAt
 		}
@@ -115,4 +128,13 @@ func nameList(names []string) string {
 
 func formatTime(t time.Time) string {
 	return t.UTC().Format(time.RFC3339)
+}
+
+// timeBuffer formats an instant as formatTime does, into memory the caller
+// keeps on its stack: string(b.format(t)) inside a concatenation is not
+// copied on its own, so a message costs one allocation.
+type timeBuffer [len("2006-01-02T15:04:05Z")]byte
+
+func (b *timeBuffer) format(t time.Time) []byte {
+	return t.UTC().AppendFormat(b[:0], time.RFC3339)
 }

@@ -1,7 +1,6 @@
 package certificate
 
 import (
-	"sort"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -13,28 +12,28 @@ import (
 // conditions. It parses nothing. The result depends on now only through
 // which side of each boundary now is, so any now within one clock state
 // gives a byte-identical status. It shares immutable strings and slices
-// with the Analysis; callers must not mutate it.
+// with the Analysis (and with other Analyses); callers must not mutate it.
 func (a *Analysis) StatusAt(now time.Time) certstatus.CertificateStatusStatus {
-	current := a.timeline.at(now)
+	secret, hasInstants := a.secretValidity()
+	current := a.segmentAt(now, secret, hasInstants)
 	status := certstatus.CertificateStatusStatus{
-		SecretType:     a.secretType,
-		State:          current.state,
-		NotBefore:      a.notBefore,
-		NotAfter:       a.notAfter,
-		ExpiringSoonAt: a.expiringSoonAt,
-		PrivateKey:     a.privateKey,
-		Chain:          a.chain,
-		Errors:         a.errors,
+		SecretType: a.secretType,
+		State:      current.state,
+		PrivateKey: a.privateKey,
+		Chain:      a.chain.status(),
+		Errors:     a.errors,
+	}
+	if hasInstants {
+		instants := [3]metav1.Time{apiInstant(secret.notBefore), apiInstant(secret.notAfter), apiInstant(secret.expiringSoonAt)}
+		status.NotBefore, status.NotAfter, status.ExpiringSoonAt = &instants[0], &instants[1], &instants[2]
 	}
 	if len(a.certificates) > 0 {
 		status.Certificates = make([]certstatus.CertificateInfo, len(a.certificates))
 	}
 	for i := range a.certificates {
-		status.Certificates[i] = a.certificates[i].info
-		state := a.certificates[i].validity.stateAt(now)
-		status.Certificates[i].State = state
+		a.certificates[i].fillInfo(&status.Certificates[i], now)
 		status.Summary.Certificates++
-		switch state {
+		switch status.Certificates[i].State {
 		case certstatus.StateValid:
 			status.Summary.Valid++
 		case certstatus.StateExpiringSoon:
@@ -45,31 +44,47 @@ func (a *Analysis) StatusAt(now time.Time) certstatus.CertificateStatusStatus {
 			status.Summary.NotYetValid++
 		}
 	}
-	status.Conditions = a.conditions(now, current, status.Certificates)
+	status.Conditions = a.conditions(now, current, secret, status.Certificates)
 	return status
+}
+
+// segmentAt is the Secret's state at now and the instant it began.
+func (a *Analysis) segmentAt(now time.Time, secret validity, hasInstants bool) segment {
+	switch {
+	case a.invalid != nil || !hasInstants:
+		return segment{state: certstatus.StateInvalid}
+	case a.bundle:
+		return a.bundleTimeline.at(now)
+	default:
+		return chainSegmentAt(secret, now)
+	}
 }
 
 // NextTransition is the earliest instant strictly after now at which
 // StatusAt's result changes: some certificate's notBefore, expiringSoonAt
 // or notAfter. ok is false when nothing changes any more.
 func (a *Analysis) NextTransition(now time.Time) (t time.Time, ok bool) {
-	i := sort.Search(len(a.boundaries), func(i int) bool { return a.boundaries[i].After(now) })
-	if i == len(a.boundaries) {
-		return time.Time{}, false
+	for i := range a.certificates {
+		v := a.certificates[i].validity()
+		for _, boundary := range [...]time.Time{v.notBefore, v.expiringSoonAt, v.notAfter} {
+			if boundary.After(now) && (!ok || boundary.Before(t)) {
+				t, ok = boundary, true
+			}
+		}
 	}
-	return a.boundaries[i], true
+	return t, ok
 }
 
 // conditions builds Ready and ExpiringSoon. Both are dated with the instant
 // the current state began (a certificate boundary), or the Secret's last
 // change if that is later: never with the moment the server noticed.
-func (a *Analysis) conditions(now time.Time, current segment, certificates []certstatus.CertificateInfo) []metav1.Condition {
+func (a *Analysis) conditions(now time.Time, current segment, secret validity, certificates []certstatus.CertificateInfo) []metav1.Condition {
 	began := a.changedAt
 	if current.start.After(began) {
 		began = current.start
 	}
-	transition := *apiTime(began)
-	reason, readyMessage, expiringMessage := a.messages(now, current.state, certificates)
+	transition := apiInstant(began)
+	reason, readyMessage, expiringMessage := a.messages(now, current.state, secret, certificates)
 	ready := metav1.Condition{
 		Type:               certstatus.ConditionReady,
 		Status:             metav1.ConditionFalse,

@@ -32,19 +32,21 @@ func (t timeline) appendState(start time.Time, state certstatus.State) timeline 
 	return append(t, segment{start: start, state: state})
 }
 
-// constantTimeline is a state the clock does not change (Invalid).
-func constantTimeline(state certstatus.State) timeline {
-	return timeline{{state: state}}
-}
-
-// chainTimeline evaluates a chain's state just after each of its boundaries.
-func chainTimeline(v validity) timeline {
-	instants := sortedUnique([]time.Time{v.notBefore, v.expiringSoonAt, v.notAfter})
-	t := timeline{}.appendState(time.Time{}, v.stateAt(instants[0].Add(-time.Nanosecond)))
-	for _, instant := range instants {
-		t = t.appendState(instant, v.stateAt(instant))
+// chainSegmentAt is the segment of a chain's timeline that holds now,
+// found without building the timeline: the current state began at the
+// latest boundary not after now before which the state differed, or
+// always if there is none. Adjacent equal states merge as in a timeline,
+// so an unusual chain whose window opens before notBefore still dates right.
+func chainSegmentAt(v validity, now time.Time) segment {
+	current := segment{state: v.stateAt(now)}
+	began := false
+	for _, boundary := range [...]time.Time{v.notBefore, v.expiringSoonAt, v.notAfter} {
+		if !boundary.After(now) && (!began || boundary.After(current.start)) &&
+			v.stateAt(boundary.Add(-time.Nanosecond)) != current.state {
+			current.start, began = boundary, true
+		}
 	}
-	return t
+	return current
 }
 
 // bundleTimeline sweeps the members' boundaries in time order, keeping a

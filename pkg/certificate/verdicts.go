@@ -17,20 +17,42 @@ func (a *Analysis) matchPrivateKey(contents *secretContents, isTLS bool) *certst
 	key := contents.privateKey
 	if key == nil {
 		if isTLS {
-			return &certstatus.PrivateKeyStatus{}
+			return privateKeyStatusFor(certstatus.PrivateKeyStatus{})
 		}
 		return nil
 	}
-	status := &certstatus.PrivateKeyStatus{Present: true, Type: key.algorithm}
+	status := certstatus.PrivateKeyStatus{Present: true, Type: key.algorithm}
 	if i := a.leafIndex(); i >= 0 {
 		status.MatchesCertificate = publicKeysEqual(key.public, contents.certificates[i].cert.PublicKey)
 	}
-	return status
+	return privateKeyStatusFor(status)
+}
+
+// privateKeyStatuses are every PrivateKeyStatus parsePrivateKey can lead
+// to. Analyses point at these instead of keeping a copy each; nobody
+// mutates a status.
+var privateKeyStatuses = func() []certstatus.PrivateKeyStatus {
+	statuses := []certstatus.PrivateKeyStatus{{}}
+	for _, algorithm := range []string{"RSA", "ECDSA", "Ed25519", "X25519"} {
+		for _, matches := range []bool{false, true} {
+			statuses = append(statuses, certstatus.PrivateKeyStatus{Present: true, Type: algorithm, MatchesCertificate: matches})
+		}
+	}
+	return statuses
+}()
+
+func privateKeyStatusFor(status certstatus.PrivateKeyStatus) *certstatus.PrivateKeyStatus {
+	for i := range privateKeyStatuses {
+		if privateKeyStatuses[i] == status {
+			return &privateKeyStatuses[i]
+		}
+	}
+	return &status
 }
 
 // judgeInvalid finds what makes the Secret Invalid whatever the clock, in
 // precedence order: no certificate, an unreadable or mismatched key, a broken chain.
-func (a *Analysis) judgeInvalid(contents *secretContents, data map[string][]byte, isTLS bool) *verdict {
+func (a *Analysis) judgeInvalid(contents *secretContents, data map[string][]byte, isTLS bool, chain certstatus.ChainStatus) *verdict {
 	switch {
 	case isTLS && len(contents.certificatesByKey[keyTLSCert]) == 0:
 		if len(bytes.TrimSpace(data[keyTLSCert])) == 0 {
@@ -43,66 +65,54 @@ func (a *Analysis) judgeInvalid(contents *secretContents, data map[string][]byte
 		// A key that is there but unreadable breaks the TLS server that loads it.
 		return &verdict{certstatus.ReasonInvalidData, "The private key in tls.key could not be read; errors says why."}
 	case a.privateKey != nil && a.privateKey.Present && !a.privateKey.MatchesCertificate && a.leaf() != nil:
-		return &verdict{certstatus.ReasonKeyPairMismatch, fmt.Sprintf("The private key in %s does not match the public key of %s.", contents.privateKey.dataKey, a.leaf().label)}
-	case a.chain.Verified == certstatus.ChainBroken:
-		return &verdict{certstatus.ReasonChainInvalid, a.chain.Message}
-	case !a.bundle && len(a.primary) == 0:
+		return &verdict{certstatus.ReasonKeyPairMismatch, fmt.Sprintf("The private key in %s does not match the public key of %s.", contents.privateKey.dataKey, a.leaf().label())}
+	case chain.Verified == certstatus.ChainBroken:
+		return &verdict{certstatus.ReasonChainInvalid, chain.Message}
+	case !a.bundle && !a.hasPrimary():
 		return &verdict{certstatus.ReasonInvalidData, "No certificate in the Secret could be read; errors says why."}
 	}
 	return nil
 }
 
-// setSecretValidity sets the Secret-level instants and the state timeline.
-// A bundle spans its members: earliest notBefore, latest notAfter, and the
-// latest member expiringSoonAt, after which no member is valid and not
-// expiring soon.
-func (a *Analysis) setSecretValidity() {
-	var secret validity
-	switch {
-	case a.bundle:
-		members := make([]validity, len(a.certificates))
-		for i := range a.certificates {
-			members[i] = a.certificates[i].validity
+// secretValidity is the Secret-level instants, ok=false without a
+// certificate to take them from. A chain combines its members; a bundle
+// spans them: earliest notBefore, latest notAfter, and the latest member
+// expiringSoonAt, after which no member is valid and not expiring soon.
+func (a *Analysis) secretValidity() (v validity, ok bool) {
+	first := true
+	for i := range a.certificates {
+		r := &a.certificates[i]
+		if !a.bundle && !r.primary {
+			continue
 		}
-		secret = bundleValidity(members)
-		a.timeline = bundleTimeline(members)
-	case len(a.primary) > 0:
-		members := make([]validity, len(a.primary))
-		for i, index := range a.primary {
-			members[i] = a.certificates[index].validity
+		member := r.validity()
+		switch {
+		case first:
+			v, first = member, false
+		case a.bundle:
+			v = bundleValidity(v, member)
+		default:
+			v = chainValidity(v, member)
 		}
-		secret = chainValidity(members)
-		a.timeline = chainTimeline(secret)
-	default:
-		a.timeline = constantTimeline(certstatus.StateInvalid)
-		return
 	}
-	a.notBefore = apiTime(secret.notBefore)
-	a.expiringSoonAt = apiTime(secret.expiringSoonAt)
-	a.notAfter = apiTime(secret.notAfter)
-	if a.invalid != nil {
-		a.timeline = constantTimeline(certstatus.StateInvalid)
-	}
+	return v, !first
 }
 
-func bundleValidity(members []validity) validity {
-	combined := members[0]
-	for _, v := range members[1:] {
-		if v.notBefore.Before(combined.notBefore) {
-			combined.notBefore = v.notBefore
-		}
-		if v.expiringSoonAt.After(combined.expiringSoonAt) {
-			combined.expiringSoonAt = v.expiringSoonAt
-		}
-		if v.notAfter.After(combined.notAfter) {
-			combined.notAfter = v.notAfter
-		}
+// bundleValidity widens combined by one more member.
+func bundleValidity(combined, v validity) validity {
+	if v.notBefore.Before(combined.notBefore) {
+		combined.notBefore = v.notBefore
+	}
+	if v.expiringSoonAt.After(combined.expiringSoonAt) {
+		combined.expiringSoonAt = v.expiringSoonAt
+	}
+	if v.notAfter.After(combined.notAfter) {
+		combined.notAfter = v.notAfter
 	}
 	return combined
 }
 
-// apiTime is an instant as the API shows it: UTC, whole seconds.
-func apiTime(t time.Time) *metav1.Time {
-	at := metav1.NewTime(t.UTC().Truncate(time.Second))
-	return &at
+// apiInstant is an instant as the API shows it: UTC, whole seconds.
+func apiInstant(t time.Time) metav1.Time {
+	return metav1.NewTime(t.UTC().Truncate(time.Second))
 }
