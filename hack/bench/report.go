@@ -183,7 +183,7 @@ func renderMarkdown(r *results, plot, doc string) string {
 		p("| watches opened in | %s | %s | |\n", ms(f.Establish), ms(peer.Establish))
 		p("\ncertstatus heap in use / RSS with the watchers open: %s / %s.\n", size(f.HeapDuring), size(f.RSSDuring))
 		if len(f.CPUPerWrite) > 0 {
-			p("\nWhere the time goes: each process's CPU time during the writes divided by the number of writes (from /proc/<pid>/stat). "+
+			p("\nWhere the time goes: each process's CPU time during the writes divided by the number of writes (from /proc/<pid>/stat). " +
 				"Every process shares the machine's cores, so a write cannot reach the last watcher sooner than the sum divided by the cores.\n\n")
 			p("| process | certstatus run | peer run |\n|---|---|---|\n")
 			for _, c := range f.CPUPerWrite {
