@@ -38,28 +38,20 @@ func TestSharedDescriptionsAreCollected(t *testing.T) {
 	fingerprint := sha256.Sum256(root.DER)
 	func() {
 		a := analyze(t, Input{Type: "Opaque", Data: map[string][]byte{"ca.crt": root.PEM()}})
-		if lookupShared(fingerprint) == nil {
+		if sharedDescriptions.Lookup(fingerprint) == nil {
 			t.Fatal("the description is not in the table while an Analysis uses it")
 		}
 		runtime.KeepAlive(a)
 	}()
 	// Cleanups run on their own goroutine after a GC.
 	deadline := time.Now().Add(5 * time.Second)
-	for !entryGone(fingerprint) {
+	for sharedDescriptions.Lookup(fingerprint) != nil {
 		if time.Now().After(deadline) {
-			t.Fatal("the table keeps the entry of a description nobody uses")
+			t.Fatal("the table keeps alive a description nobody uses")
 		}
 		runtime.GC()
 		time.Sleep(time.Millisecond)
 	}
-}
-
-func entryGone(fingerprint [sha256.Size]byte) bool {
-	table := &sharedDescriptions
-	table.Lock()
-	defer table.Unlock()
-	_, ok := table.byFingerprint[fingerprint]
-	return !ok
 }
 
 // TestConcurrentAnalyses runs analyses of Secrets sharing their CAs, and
