@@ -1,0 +1,99 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"slices"
+	"testing"
+
+	"k8s.io/apimachinery/pkg/runtime"
+	cborserializer "k8s.io/apimachinery/pkg/runtime/serializer/cbor"
+	"k8s.io/client-go/rest"
+
+	"github.com/certstatus/certstatus/pkg/apis/certstatus/v1alpha1"
+	"github.com/certstatus/certstatus/test/stack"
+)
+
+// CBOR is an alpha wire format in Kubernetes 1.37: the server offers it only
+// with its feature gate on, and then answers exactly what it answers in JSON.
+func TestCBORIsServedOnlyWithItsFeatureGate(t *testing.T) {
+	t.Parallel()
+	namespace := loadExamples(t)
+	path := "/apis/certstatus.dev/v1alpha1/namespaces/" + namespace + "/certificatestatuses"
+
+	if status, _, body := getAs(t, env.server, path, runtime.ContentTypeCBOR); status != http.StatusNotAcceptable {
+		t.Errorf("CBOR from a server without the gate: %d %s, want 406", status, body)
+	}
+
+	ctx := context.Background()
+	gated, err := env.stack.LaunchServer(ctx, env.binary, "--feature-gates=kube:CBORServingAndStorage=true")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = gated.Stop() })
+
+	status, contentType, body := getAs(t, gated, path, runtime.ContentTypeCBOR)
+	if status != http.StatusOK || contentType != runtime.ContentTypeCBOR {
+		t.Fatalf("CBOR with the gate: %d %q %.200s", status, contentType, body)
+	}
+	scheme := runtime.NewScheme()
+	if err := v1alpha1.AddToScheme(scheme); err != nil {
+		t.Fatal(err)
+	}
+	decoded, _, err := cborserializer.NewSerializer(scheme, scheme).Decode(body, nil, &v1alpha1.CertificateStatusList{})
+	if err != nil {
+		t.Fatalf("decode the CBOR list: %v", err)
+	}
+	inCBOR := decoded.(*v1alpha1.CertificateStatusList)
+
+	var inJSON v1alpha1.CertificateStatusList
+	status, _, body = getAs(t, gated, path, runtime.ContentTypeJSON)
+	if status != http.StatusOK {
+		t.Fatalf("JSON from the same server: %d %s", status, body)
+	}
+	if err := json.Unmarshal(body, &inJSON); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := summaries(inCBOR), summaries(&inJSON); !slices.Equal(got, want) || len(got) != 8 {
+		t.Errorf("CBOR list:\n%v\nJSON list:\n%v", got, want)
+	}
+}
+
+// getAs GETs path from a server directly, accepting only the given media type.
+func getAs(t *testing.T, srv *stack.Server, path, mediaType string) (status int, contentType string, body []byte) {
+	t.Helper()
+	client, err := rest.HTTPClientFor(srv.DirectRESTConfig(env.stack.RESTConfig()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, err := http.NewRequest(http.MethodGet, srv.URL()+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Accept", mediaType)
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err = io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, resp.Header.Get("Content-Type"), body
+}
+
+// summaries names each object with what it says: name, state, fingerprints.
+func summaries(list *v1alpha1.CertificateStatusList) []string {
+	var out []string
+	for _, item := range list.Items {
+		line := item.Name + " " + string(item.Status.State) + " " + item.ResourceVersion
+		for _, cert := range item.Status.Certificates {
+			line += " " + cert.SHA256Fingerprint
+		}
+		out = append(out, line)
+	}
+	return out
+}
