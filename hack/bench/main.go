@@ -37,6 +37,7 @@ const benchLabel = "app.kubernetes.io/part-of=certstatus-bench"
 
 type options struct {
 	server     string
+	serverArgs []string
 	secrets    int
 	sizes      []int
 	runs       int
@@ -59,6 +60,8 @@ func main() {
 	var o options
 	var sizes, skip string
 	flag.StringVar(&o.server, "server", "_output/bin/certstatus-apiserver", "the certstatus-apiserver binary (make build)")
+	var serverArgs string
+	flag.StringVar(&serverArgs, "server-args", "", "extra certstatus-apiserver flags, space-separated (e.g. --feature-gates=...)")
 	flag.IntVar(&o.secrets, "secrets", 10000, "N: TLS Secrets loaded for the full set of figures")
 	flag.StringVar(&sizes, "sizes", "1000,5000", "smaller N measured on the way up (table lists and memory, for the plot); sizes >= --secrets are ignored")
 	flag.IntVar(&o.runs, "runs", 7, "timed runs of each list after one warm-up")
@@ -76,6 +79,14 @@ func main() {
 	flag.BoolVar(&o.generate, "generate-only", false, "only generate (or find cached) Secrets, then exit")
 	flag.StringVar(&o.rerender, "render", "", "only rewrite --doc and --plot from a results.json of an earlier run")
 	flag.Parse()
+	// certstatus serves CBOR to the clients that ask for it (an alpha feature
+	// in 1.37, off by default), so the bench can measure what a binary wire
+	// format buys; every other client keeps JSON or protobuf.
+	o.serverArgs = append([]string{"--feature-gates=kube:CBORServingAndStorage=true"}, strings.Fields(serverArgs)...)
+	// Allows, does not prefer: only configs that ask for CBOR get it.
+	if err := os.Setenv("KUBE_FEATURE_ClientsAllowCBOR", "true"); err != nil {
+		log.Fatal(err)
+	}
 	log.SetFlags(log.Ltime | log.Lmicroseconds)
 	for _, s := range strings.Split(sizes, ",") {
 		if n, err := strconv.Atoi(strings.TrimSpace(s)); err == nil && n > 0 && n < o.secrets {
@@ -116,6 +127,7 @@ type bench struct {
 	user            kubernetes.Interface // admin, client-go defaults (protobuf for built-in types), no rate limit: the peer
 	userJSON        kubernetes.Interface // the same, forced to JSON: certstatus's own wire format
 	certs           versioned.Interface  // admin, generated typed client, through the aggregator
+	certsCBOR       versioned.Interface  // the same, asking for CBOR (alpha in Kubernetes 1.37, opt-in)
 	kubeRaw, direct rest.Interface
 	res             *results
 }
@@ -167,7 +179,7 @@ func run(ctx context.Context, o options) (err error) {
 	if res.Memory.KubeAPIServerRSS0, err = b.kubeAPIServerRSS(); err != nil {
 		return err
 	}
-	if b.srv, err = st.StartServer(ctx, o.server); err != nil {
+	if b.srv, err = st.StartServer(ctx, o.server, o.serverArgs...); err != nil {
 		return err
 	}
 	logf("certstatus ready and registered (pid %d)", b.srv.PID())
@@ -239,6 +251,16 @@ func run(ctx context.Context, o options) (err error) {
 	return nil
 }
 
+// cborConfig asks for CBOR. client-go (with ClientsAllowCBOR, set in main)
+// and certstatus (started with CBORServingAndStorage) both have it as an
+// alpha feature in Kubernetes 1.37; clients that do not ask are unaffected.
+func cborConfig(cfg *rest.Config) *rest.Config {
+	cfg = rest.CopyConfig(cfg)
+	cfg.ContentType = runtime.ContentTypeCBOR
+	cfg.AcceptContentTypes = runtime.ContentTypeCBOR
+	return cfg
+}
+
 func (b *bench) clients() error {
 	cfg := b.st.RESTConfig()
 	cfg.QPS, cfg.Burst = -1, 0
@@ -249,6 +271,9 @@ func (b *bench) clients() error {
 		return err
 	}
 	if b.certs, err = versioned.NewForConfig(cfg); err != nil {
+		return err
+	}
+	if b.certsCBOR, err = versioned.NewForConfig(cborConfig(cfg)); err != nil {
 		return err
 	}
 	jsonCfg := rest.CopyConfig(cfg)

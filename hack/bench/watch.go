@@ -33,18 +33,19 @@ const (
 // watchClient is the typed client through the aggregator, without the
 // request timeout the list clients have (it would end watches).
 func (b *bench) watchClient() (versioned.Interface, error) {
+	return versioned.NewForConfig(b.watchConfig())
+}
+
+func (b *bench) watchConfig() *rest.Config {
 	cfg := b.st.RESTConfig()
 	cfg.QPS, cfg.Burst = -1, 0
 	cfg.WarningHandler = rest.NoWarnings{}
-	return versioned.NewForConfig(cfg)
+	return cfg
 }
 
 // kubeWatchClient is client-go's clientset, configured as watchClient.
 func (b *bench) kubeWatchClient() (kubernetes.Interface, error) {
-	cfg := b.st.RESTConfig()
-	cfg.QPS, cfg.Burst = -1, 0
-	cfg.WarningHandler = rest.NoWarnings{}
-	return kubernetes.NewForConfig(cfg)
+	return kubernetes.NewForConfig(b.watchConfig())
 }
 
 // ecdsaSecret is a small kubernetes.io/tls Secret: an ECDSA leaf and its CA.
@@ -113,6 +114,24 @@ func (b *bench) watchFanOut(ctx context.Context) error {
 		return obj.Labels[seqLabel], true
 	}
 	if err := b.fanOut(ctx, &f.fanOutRun, ours, oursSeq, "certstatus", true); err != nil {
+		return err
+	}
+
+	// The same with clients that ask for CBOR (alpha, opt-in on both sides).
+	cborClient, err := versioned.NewForConfig(cborConfig(b.watchConfig()))
+	if err != nil {
+		return err
+	}
+	// From the current state: the first run's writes are history now.
+	list, err := b.certs.CertstatusV1alpha1().CertificateStatuses(watchNamespace).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return err
+	}
+	cbor := func(ctx context.Context, timeout *int64) (watch.Interface, error) {
+		return cborClient.CertstatusV1alpha1().CertificateStatuses("").Watch(ctx, metav1.ListOptions{ResourceVersion: list.ResourceVersion, TimeoutSeconds: timeout})
+	}
+	f.CBOR = &fanOutRun{}
+	if err := b.fanOut(ctx, f.CBOR, cbor, oursSeq, "certstatus, CBOR clients", false); err != nil {
 		return err
 	}
 
