@@ -383,3 +383,27 @@ func TestListPagesCoverEveryObjectOnce(t *testing.T) {
 		t.Errorf("namespace a lists %v", inA.Items)
 	}
 }
+
+// An object is built at the instant its entry was evaluated, not at the
+// moment it is read: until the clock loop handles a due transition, a read
+// shows the state that goes with the object's resourceVersion.
+func TestAReadBeforeTheClockLoopRunsMatchesTheResourceVersion(t *testing.T) {
+	c, clk := newTestCache(t, DefaultOptions())
+	c.Upsert(item("a", "web", nil, fakeAnalysis{expiringSoonAt: start.Add(time.Hour), notAfter: start.Add(2 * time.Hour)}))
+	before, _ := c.Get("a", "web")
+
+	clk.Step(90 * time.Minute) // past expiringSoonAt; the clock loop is not running
+	got, _ := c.Get("a", "web")
+	listed := c.List(ListOptions{}).Items[0]
+	for _, o := range []*certstatus.CertificateStatus{got, &listed} {
+		if o.Status.State != certstatus.StateValid || o.ResourceVersion != before.ResourceVersion {
+			t.Errorf("read %s at resourceVersion %s, want Valid at %s", o.Status.State, o.ResourceVersion, before.ResourceVersion)
+		}
+	}
+
+	c.fireDue()
+	after, _ := c.Get("a", "web")
+	if after.Status.State != certstatus.StateExpiringSoon || after.ResourceVersion == before.ResourceVersion {
+		t.Errorf("after the transition: %s at resourceVersion %s", after.Status.State, after.ResourceVersion)
+	}
+}
