@@ -1,6 +1,7 @@
 package statuscache
 
 import (
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -405,5 +406,45 @@ func TestAReadBeforeTheClockLoopRunsMatchesTheResourceVersion(t *testing.T) {
 	after, _ := c.Get("a", "web")
 	if after.Status.State != certstatus.StateExpiringSoon || after.ResourceVersion == before.ResourceVersion {
 		t.Errorf("after the transition: %s at resourceVersion %s", after.Status.State, after.ResourceVersion)
+	}
+}
+
+// Many certificates crossing one instant (a CA expiring under many Secrets)
+// reach a watcher that keeps reading, however small its buffer: the burst
+// is published in chunks the watcher can drain, not all at once.
+func TestABurstOfClockChangesDoesNotCloseAWatcherThatKeepsReading(t *testing.T) {
+	options := DefaultOptions()
+	options.WatcherBuffer = 8
+	c, clk := newTestCache(t, options)
+	const secrets = 100
+	expiring := fakeAnalysis{expiringSoonAt: start.Add(time.Hour), notAfter: start.Add(2 * time.Hour)}
+	for i := range secrets {
+		c.Upsert(item("a", fmt.Sprintf("web-%03d", i), nil, expiring))
+	}
+	ctx, cancel := contextWithCancel()
+	defer cancel()
+	go c.Run(ctx)
+	w, err := c.Watch(WatchOptions{ResourceVersion: c.ResourceVersion()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Stop()
+
+	waitForTimers(t, clk)
+	clk.Step(time.Hour)
+	seen := map[string]bool{}
+	for len(seen) < secrets {
+		select {
+		case ev, ok := <-w.ResultChan():
+			if !ok {
+				t.Fatalf("the watch was closed after %d of %d changes", len(seen), secrets)
+			}
+			if object := objectOf(t, ev); ev.Type == watch.Modified && object.Status.State == certstatus.StateExpiringSoon {
+				seen[object.Name] = true
+			}
+			time.Sleep(100 * time.Microsecond) // a client slower than the cache
+		case <-time.After(5 * time.Second):
+			t.Fatalf("%d of %d changes arrived", len(seen), secrets)
+		}
 	}
 }

@@ -81,12 +81,35 @@ func (c *Cache) Run(ctx context.Context) {
 }
 
 // fireDue recomputes every object whose transition is due and returns how
-// long until the next one (-1 when none is scheduled).
+// long until the next one (-1 when none is scheduled). Many certificates may
+// cross an instant together (a CA expiring under a thousand Secrets); such a
+// burst is published in chunks of half a watcher's buffer, letting watchers
+// drain in between, so that it does not overflow their buffers and close
+// every watch at once.
 func (c *Cache) fireDue() time.Duration {
+	for {
+		wait, more := c.fireChunk(max(c.options.WatcherBuffer/2, 1))
+		if !more {
+			return wait
+		}
+		c.waitForWatchers(burstWait)
+	}
+}
+
+// burstWait bounds how long a burst waits for the watchers to drain; one
+// that has not by then is left to overflow and be closed, as any slow one is.
+const burstWait = time.Second
+
+// fireChunk publishes at most limit of the due changes. more tells whether
+// due transitions remain.
+func (c *Cache) fireChunk(limit int) (wait time.Duration, more bool) {
 	now := c.clock.Now()
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for len(c.clockQ) > 0 && !c.clockQ[0].at.After(now) {
+	for published := 0; len(c.clockQ) > 0 && !c.clockQ[0].at.After(now); {
+		if published == limit {
+			return 0, true
+		}
 		due := heap.Pop(&c.clockQ).(transition)
 		e, ok := c.entries[due.key]
 		if !ok || !e.nextTransition.Equal(due.at) {
@@ -100,12 +123,35 @@ func (c *Cache) fireDue() time.Duration {
 			object.ResourceVersion = updated.rv.String()
 			c.entries[due.key] = updated
 			c.publish(&event{Type: watch.Modified, RV: updated.rv, current: updated, previous: e}, object, previous)
+			published++
 			e = updated
 		}
 		c.setNextTransition(due.key, e, now)
 	}
 	if len(c.clockQ) == 0 {
-		return -1
+		return -1, false
 	}
-	return c.clockQ[0].at.Sub(now)
+	return c.clockQ[0].at.Sub(now), false
+}
+
+// waitForWatchers waits, at most timeout, until no watcher's buffer is more
+// than half full. It polls, and in real time rather than on the cache's
+// clock: it waits for goroutines, not for an instant, and only in a burst.
+func (c *Cache) waitForWatchers(timeout time.Duration) {
+	for deadline := time.Now().Add(timeout); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+		if c.watchersDrained() {
+			return
+		}
+	}
+}
+
+func (c *Cache) watchersDrained() bool {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	for _, w := range c.watchers {
+		if len(w.input) > cap(w.input)/2 {
+			return false
+		}
+	}
+	return true
 }
