@@ -87,17 +87,22 @@ func (c *Cache) Run(ctx context.Context) {
 // drain in between, so that it does not overflow their buffers and close
 // every watch at once.
 func (c *Cache) fireDue() time.Duration {
+	budget := burstWait
 	for {
 		wait, more := c.fireChunk(max(c.options.WatcherBuffer/2, 1))
 		if !more {
 			return wait
 		}
-		c.waitForWatchers(burstWait)
+		if budget > 0 {
+			budget -= c.waitForWatchers(budget)
+		}
 	}
 }
 
-// burstWait bounds how long a burst waits for the watchers to drain; one
-// that has not by then is left to overflow and be closed, as any slow one is.
+// burstWait bounds how long one burst waits, in all, for watchers to drain,
+// so that a slow client delays the others by at most this. Once it is spent,
+// a watcher that still falls behind overflows and is closed, as any slow
+// one is, and resumes.
 const burstWait = time.Second
 
 // fireChunk publishes at most limit of the due changes. more tells whether
@@ -135,14 +140,15 @@ func (c *Cache) fireChunk(limit int) (wait time.Duration, more bool) {
 }
 
 // waitForWatchers waits, at most timeout, until no watcher's buffer is more
-// than half full. It polls, and in real time rather than on the cache's
-// clock: it waits for goroutines, not for an instant, and only in a burst.
-func (c *Cache) waitForWatchers(timeout time.Duration) {
-	for deadline := time.Now().Add(timeout); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
-		if c.watchersDrained() {
-			return
-		}
+// than half full, and returns how long it waited. It polls, and in real time
+// rather than on the cache's clock: it waits for goroutines, not for an
+// instant, and only in a burst.
+func (c *Cache) waitForWatchers(timeout time.Duration) time.Duration {
+	began := time.Now()
+	for time.Since(began) < timeout && !c.watchersDrained() {
+		time.Sleep(time.Millisecond)
 	}
+	return time.Since(began)
 }
 
 func (c *Cache) watchersDrained() bool {
