@@ -295,14 +295,7 @@ func TestTheClockAloneProducesModifiedEvents(t *testing.T) {
 	c, clk := newTestCache(t, DefaultOptions())
 	analysis := fakeAnalysis{expiringSoonAt: start.Add(time.Hour), notAfter: start.Add(2 * time.Hour)}
 	c.Upsert(item("a", "web", nil, analysis))
-	ctx, cancel := contextWithCancel()
-	defer cancel()
-	go c.Run(ctx)
-	w, err := c.Watch(WatchOptions{ResourceVersion: c.ResourceVersion()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Stop()
+	w := runClockAndWatch(t, c)
 
 	for _, want := range []certstatus.State{certstatus.StateExpiringSoon, certstatus.StateExpired} {
 		waitForTimers(t, clk)
@@ -421,14 +414,7 @@ func TestABurstOfClockChangesDoesNotCloseAWatcherThatKeepsReading(t *testing.T) 
 	for i := range secrets {
 		c.Upsert(item("a", fmt.Sprintf("web-%03d", i), nil, expiring))
 	}
-	ctx, cancel := contextWithCancel()
-	defer cancel()
-	go c.Run(ctx)
-	w, err := c.Watch(WatchOptions{ResourceVersion: c.ResourceVersion()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Stop()
+	w := runClockAndWatch(t, c)
 
 	waitForTimers(t, clk)
 	clk.Step(time.Hour)
@@ -447,4 +433,19 @@ func TestABurstOfClockChangesDoesNotCloseAWatcherThatKeepsReading(t *testing.T) 
 			t.Fatalf("%d of %d changes arrived", len(seen), secrets)
 		}
 	}
+}
+
+// runClockAndWatch starts the cache's clock loop and a watch from now; both
+// end with the test.
+func runClockAndWatch(t *testing.T, c *Cache) watch.Interface {
+	t.Helper()
+	ctx, cancel := contextWithCancel()
+	t.Cleanup(cancel)
+	go c.Run(ctx)
+	w, err := c.Watch(WatchOptions{ResourceVersion: c.ResourceVersion()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(w.Stop)
+	return w
 }
