@@ -1,9 +1,9 @@
 package secrets
 
 import (
-	"sort"
-	"strings"
 	"unique"
+
+	k8slabels "k8s.io/apimachinery/pkg/labels"
 
 	"github.com/certstatus/certstatus/pkg/intern"
 )
@@ -29,29 +29,13 @@ func (t *labelSets) share(labels map[string]string) *labelSet {
 	if len(labels) == 0 {
 		return nil
 	}
-	return t.table.Get(canonical(labels), func() *labelSet {
+	// labels.Set's String is sorted and unambiguous for valid labels: keys
+	// and values cannot hold '=' or ','.
+	return t.table.Get(k8slabels.Set(labels).String(), func() *labelSet {
 		set := &labelSet{labels: make(map[string]string, len(labels))}
 		for k, v := range labels {
 			set.labels[unique.Make(k).Value()] = unique.Make(v).Value()
 		}
 		return set
 	})
-}
-
-// canonical is an unambiguous rendering of a label map: keys sorted, each
-// pair's parts separated by a byte that is not valid in label keys or values.
-func canonical(labels map[string]string) string {
-	keys := make([]string, 0, len(labels))
-	for k := range labels {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	var b strings.Builder
-	for _, k := range keys {
-		b.WriteString(k)
-		b.WriteByte(0)
-		b.WriteString(labels[k])
-		b.WriteByte(0)
-	}
-	return b.String()
 }
