@@ -41,14 +41,6 @@ func (t *Table[K, V]) Get(key K, build func() *V) *V {
 	return fresh
 }
 
-// Len is the number of entries, collected values whose entry has not been
-// dropped yet included.
-func (t *Table[K, V]) Len() int {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return len(t.values)
-}
-
 // Lookup returns the value shared under key, or nil when there is none.
 func (t *Table[K, V]) Lookup(key K) *V {
 	t.mu.Lock()
