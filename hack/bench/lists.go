@@ -3,10 +3,13 @@ package main
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
 
+	"github.com/certstatus/certstatus/generated/clientset/versioned"
 	"github.com/certstatus/certstatus/pkg/certificate"
 )
 
@@ -62,7 +65,7 @@ func (b *bench) kubectlList(ctx context.Context, runs, n int, args ...string) (s
 
 // kubectlPair compares two kubectl commands.
 func (b *bench) kubectlPair(ctx context.Context, name string, ours, peer []string) (comparison, error) {
-	c := comparison{Name: name, OursLabel: "kubectl " + join(ours), PeerLabel: "kubectl " + join(peer), Target: 1.0}
+	c := comparison{Name: name, OursLabel: "kubectl " + strings.Join(ours, " "), PeerLabel: "kubectl " + strings.Join(peer, " "), Target: 1.0}
 	var oursRun, peerRun kubectlRun
 	var maxOurs, maxPeer int64
 	run := func(args []string, into *kubectlRun, peak *int64) func() error {
@@ -72,7 +75,7 @@ func (b *bench) kubectlPair(ctx context.Context, name string, ours, peer []strin
 				return err
 			}
 			if r.Lines < b.o.secrets {
-				return fmt.Errorf("kubectl %s printed %d lines, want at least %d", join(args), r.Lines, b.o.secrets)
+				return fmt.Errorf("kubectl %s printed %d lines, want at least %d", strings.Join(args, " "), r.Lines, b.o.secrets)
 			}
 			*into = r
 			*peak = max(*peak, r.MaxRSS)
@@ -86,21 +89,35 @@ func (b *bench) kubectlPair(ctx context.Context, name string, ours, peer []strin
 	return c, err
 }
 
-func join(args []string) string {
-	out := ""
-	for i, a := range args {
-		if i > 0 {
-			out += " "
+// goListPair compares one all-namespace list by certstatus's generated
+// client with one of Secrets by a client-go clientset; both must return at
+// least N items.
+func (b *bench) goListPair(ctx context.Context, c comparison, ours versioned.Interface, peer kubernetes.Interface) (comparison, error) {
+	n := b.o.secrets
+	c.Target = 1.0
+	var err error
+	c.Ours, c.Peer, err = pair(ctx, b.o.runs, func() error {
+		list, err := ours.CertstatusV1alpha1().CertificateStatuses("").List(ctx, metav1.ListOptions{})
+		if err == nil {
+			c.OursItems = len(list.Items)
 		}
-		out += a
+		return err
+	}, func() error {
+		list, err := peer.CoreV1().Secrets("").List(ctx, metav1.ListOptions{})
+		if err == nil {
+			c.PeerItems = len(list.Items)
+		}
+		return err
+	})
+	if err == nil && (c.OursItems < n || c.PeerItems < n) {
+		err = fmt.Errorf("%s: listed %d CertificateStatuses and %d Secrets, want at least %d each", c.Name, c.OursItems, c.PeerItems, n)
 	}
-	return out
+	return c, err
 }
 
 // listFigures is figure 1 at N: kubectl tables and JSON, the typed clients,
 // and the raw HTTPS lists (response sizes).
 func (b *bench) listFigures(ctx context.Context) error {
-	n := b.o.secrets
 	table, err := b.kubectlPair(ctx, "kubectl table, all namespaces", []string{"get", "cst", "-A"}, []string{"get", "secrets", "-A"})
 	if err != nil {
 		return err
@@ -112,77 +129,34 @@ func (b *bench) listFigures(ctx context.Context) error {
 	}
 	b.logComparison(jsonOut)
 
-	typed := comparison{Name: "Go client list, all namespaces (client-go defaults)", OursLabel: "generated typed client, CertificateStatuses(\"\").List (JSON: certstatus serves no protobuf)",
-		PeerLabel: "client-go CoreV1().Secrets(\"\").List (protobuf, client-go's default for built-in types)", Target: 1.0}
-	typed.Ours, typed.Peer, err = pair(ctx, b.o.runs, func() error {
-		list, err := b.certs.CertstatusV1alpha1().CertificateStatuses("").List(ctx, metav1.ListOptions{})
-		if err == nil {
-			typed.OursItems = len(list.Items)
-		}
-		return err
-	}, func() error {
-		list, err := b.user.CoreV1().Secrets("").List(ctx, metav1.ListOptions{})
-		if err == nil {
-			typed.PeerItems = len(list.Items)
-		}
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	if typed.OursItems < n {
-		return fmt.Errorf("typed list returned %d CertificateStatuses, want %d", typed.OursItems, n)
-	}
-	b.logComparison(typed)
-
-	typedCBOR := comparison{Name: "Go client list, all namespaces, certstatus in CBOR (alpha, opt-in)", OursLabel: "generated typed client with ContentType application/cbor",
-		PeerLabel: "client-go CoreV1().Secrets(\"\").List (protobuf)", Target: 1.0}
-	typedCBOR.Ours, typedCBOR.Peer, err = pair(ctx, b.o.runs, func() error {
-		list, err := b.certsCBOR.CertstatusV1alpha1().CertificateStatuses("").List(ctx, metav1.ListOptions{})
-		if err == nil && len(list.Items) < n {
-			return fmt.Errorf("CBOR list returned %d CertificateStatuses, want %d", len(list.Items), n)
-		}
-		return err
-	}, func() error {
-		_, err := b.user.CoreV1().Secrets("").List(ctx, metav1.ListOptions{})
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	b.logComparison(typedCBOR)
-
-	typedJSON := comparison{Name: "Go client list, all namespaces, both JSON", OursLabel: "generated typed client (JSON)",
-		PeerLabel: "client-go CoreV1().Secrets(\"\").List with ContentType application/json", Target: 1.0}
-	typedJSON.Ours, typedJSON.Peer, err = pair(ctx, b.o.runs, func() error {
-		_, err := b.certs.CertstatusV1alpha1().CertificateStatuses("").List(ctx, metav1.ListOptions{})
-		return err
-	}, func() error {
-		_, err := b.userJSON.CoreV1().Secrets("").List(ctx, metav1.ListOptions{})
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	b.logComparison(typedJSON)
-
-	direct := comparison{Name: "Go client list, certstatus directly (no aggregator), both JSON", OursLabel: "generated typed client → certstatus",
-		PeerLabel: "client-go CoreV1().Secrets(\"\").List, JSON", Target: 1.0}
 	directClient, err := b.directTypedClient()
 	if err != nil {
 		return err
 	}
-	direct.Ours, direct.Peer, err = pair(ctx, b.o.runs, func() error {
-		_, err := directClient.CertstatusV1alpha1().CertificateStatuses("").List(ctx, metav1.ListOptions{})
-		return err
-	}, func() error {
-		_, err := b.userJSON.CoreV1().Secrets("").List(ctx, metav1.ListOptions{})
-		return err
-	})
-	if err != nil {
-		return err
+	var goLists []comparison
+	for _, l := range []struct {
+		c    comparison
+		ours versioned.Interface
+		peer kubernetes.Interface
+	}{
+		{comparison{Name: "Go client list, all namespaces (client-go defaults)",
+			OursLabel: "generated typed client, CertificateStatuses(\"\").List (JSON: certstatus serves no protobuf)",
+			PeerLabel: "client-go CoreV1().Secrets(\"\").List (protobuf, client-go's default for built-in types)"}, b.certs, b.user},
+		{comparison{Name: "Go client list, all namespaces, certstatus in CBOR (alpha, opt-in)",
+			OursLabel: "generated typed client with ContentType application/cbor",
+			PeerLabel: "client-go CoreV1().Secrets(\"\").List (protobuf)"}, b.certsCBOR, b.user},
+		{comparison{Name: "Go client list, all namespaces, both JSON", OursLabel: "generated typed client (JSON)",
+			PeerLabel: "client-go CoreV1().Secrets(\"\").List with ContentType application/json"}, b.certs, b.userJSON},
+		{comparison{Name: "Go client list, certstatus directly (no aggregator), both JSON", OursLabel: "generated typed client → certstatus",
+			PeerLabel: "client-go CoreV1().Secrets(\"\").List, JSON"}, directClient, b.userJSON},
+	} {
+		c, err := b.goListPair(ctx, l.c, l.ours, l.peer)
+		if err != nil {
+			return err
+		}
+		b.logComparison(c)
+		goLists = append(goLists, c)
 	}
-	b.logComparison(direct)
 
 	raw := comparison{Name: "raw HTTPS GET, JSON bytes read", OursLabel: "GET /apis/certstatus.dev/v1alpha1/certificatestatuses",
 		PeerLabel: "GET /api/v1/secrets", Target: 1.0}
@@ -200,7 +174,7 @@ func (b *bench) listFigures(ctx context.Context) error {
 	}
 	b.logComparison(raw)
 
-	b.res.Lists = []comparison{table, jsonOut, typed, typedCBOR, typedJSON, direct, raw}
+	b.res.Lists = append(append([]comparison{table, jsonOut}, goLists...), raw)
 	for _, c := range b.res.Lists {
 		if c.Target > 0 && c.Ratio() > c.Target {
 			// Missed: keep a CPU profile of certstatus serving lists.
