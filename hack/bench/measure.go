@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/prometheus/procfs"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
@@ -179,47 +180,31 @@ outer:
 	return total
 }
 
-// procRSS reads VmRSS of a process, in bytes.
+// procRSS is a process's resident set size, in bytes.
 func procRSS(pid int) (int64, error) {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	stat, err := procStat(pid)
 	if err != nil {
 		return 0, err
 	}
-	for _, line := range strings.Split(string(data), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-			fields := strings.Fields(rest)
-			kb, err := strconv.ParseInt(fields[0], 10, 64)
-			return kb * 1024, err
-		}
-	}
-	return 0, fmt.Errorf("no VmRSS in /proc/%d/status", pid)
+	return int64(stat.ResidentMemory()), nil
 }
 
 // procCPU is the CPU time (user + system) a process has used so far.
 func procCPU(pid int) (time.Duration, error) {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	stat, err := procStat(pid)
 	if err != nil {
 		return 0, err
 	}
-	// The command name may hold spaces; the fields after it are fixed.
-	end := strings.LastIndexByte(string(data), ')')
-	fields := strings.Fields(string(data)[end+1:])
-	if len(fields) < 13 {
-		return 0, fmt.Errorf("short /proc/%d/stat", pid)
-	}
-	var ticks int64
-	for _, field := range fields[11:13] { // utime, stime
-		n, err := strconv.ParseInt(field, 10, 64)
-		if err != nil {
-			return 0, err
-		}
-		ticks += n
-	}
-	return time.Duration(ticks) * time.Second / clockTicksPerSecond, nil
+	return time.Duration(stat.CPUTime() * float64(time.Second)), nil
 }
 
-// clockTicksPerSecond is USER_HZ, 100 on every Linux architecture Go supports.
-const clockTicksPerSecond = 100
+func procStat(pid int) (procfs.ProcStat, error) {
+	proc, err := procfs.NewProc(pid)
+	if err != nil {
+		return procfs.ProcStat{}, err
+	}
+	return proc.Stat()
+}
 
 // cpuSnapshot is the CPU time used so far by each named process.
 func cpuSnapshot(pids map[string]int) map[string]time.Duration {
@@ -232,10 +217,14 @@ func cpuSnapshot(pids map[string]int) map[string]time.Duration {
 	return out
 }
 
-// procName is /proc/<pid>/comm.
+// procName is the process's command name.
 func procName(pid int) string {
-	data, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
-	return strings.TrimSpace(string(data))
+	proc, err := procfs.NewProc(pid)
+	if err != nil {
+		return ""
+	}
+	name, _ := proc.Comm()
+	return name
 }
 
 // machine describes the host for the report.
