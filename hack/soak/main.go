@@ -19,6 +19,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"os/signal"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -27,6 +28,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/prometheus/procfs"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -542,31 +544,21 @@ func (m *memory) summary() string {
 	}
 	first, last := 0, len(m.rss)-1
 	return fmt.Sprintf("%d samples; RSS first %s, last %s, max %s; heap in use first %s, last %s, max %s",
-		len(m.rss), mib(m.rss[first]), mib(m.rss[last]), mib(maxOf(m.rss)), mib(m.heap[first]), mib(m.heap[last]), mib(maxOf(m.heap)))
-}
-
-func maxOf(xs []int64) int64 {
-	var m int64
-	for _, x := range xs {
-		m = max(m, x)
-	}
-	return m
+		len(m.rss), mib(m.rss[first]), mib(m.rss[last]), mib(slices.Max(m.rss)), mib(m.heap[first]), mib(m.heap[last]), mib(slices.Max(m.heap)))
 }
 
 func mib(b int64) string { return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20)) }
 
 func rssBytes(pid int) (int64, error) {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	proc, err := procfs.NewProc(pid)
 	if err != nil {
 		return 0, err
 	}
-	for line := range strings.Lines(string(data)) {
-		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-			kib, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
-			return kib * 1024, err
-		}
+	stat, err := proc.Stat()
+	if err != nil {
+		return 0, err
 	}
-	return 0, fmt.Errorf("no VmRSS in /proc/%d/status", pid)
+	return int64(stat.ResidentMemory()), nil
 }
 
 func heapInuse(ctx context.Context, direct *rest.Config) (int64, error) {
