@@ -6,7 +6,8 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 )
 
@@ -88,7 +89,7 @@ func readTLSSecret(data map[string][]byte) *secretContents {
 // first private key found; keys without PEM certificates are not ours to judge.
 func readOtherSecret(data map[string][]byte) *secretContents {
 	contents := &secretContents{certificatesByKey: map[string][]int{}}
-	for _, key := range sortedKeys(data) {
+	for _, key := range slices.Sorted(maps.Keys(data)) {
 		value := data[key]
 		if bytes.Contains(value, certificateMarker) {
 			contents.readCertificates(key, value, false)
@@ -225,13 +226,4 @@ func sentence(err error) string {
 		return ""
 	}
 	return strings.ToUpper(message[:1]) + message[1:] + "."
-}
-
-func sortedKeys(data map[string][]byte) []string {
-	keys := make([]string, 0, len(data))
-	for key := range data {
-		keys = append(keys, key)
-	}
-	sort.Strings(keys)
-	return keys
 }
