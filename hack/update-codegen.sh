@@ -6,7 +6,14 @@ set -o errexit -o nounset -o pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
+# go list -m prints no directory for a module that is not in the module cache
+# yet (a fresh machine), so download it first; it is a no-op when present.
+go mod download k8s.io/code-generator
 codegen_pkg=$(go list -m -f '{{.Dir}}' k8s.io/code-generator)
+if [ -z "$codegen_pkg" ] || [ ! -f "$codegen_pkg/kube_codegen.sh" ]; then
+	echo "k8s.io/code-generator is not in the module cache (go mod download k8s.io/code-generator)" >&2
+	exit 1
+fi
 module=github.com/certstatus/certstatus
 boilerplate=hack/boilerplate.go.txt
 
