@@ -8,13 +8,22 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 GO_LDFLAGS := -s -w -X github.com/certstatus/certstatus/pkg/version.Version=$(VERSION)
 E2E_TIMEOUT ?= 45m
 
-.PHONY: build tools run test unit e2e verify codegen bench bench-pkg soak image clean
+.PHONY: build cross tools run test unit e2e verify fresh-clone-check codegen bench bench-pkg soak image image-multiarch pin-base-image clean
 
 ## build: the server binary, into _output/bin
 build:
 	CGO_ENABLED=0 go build -trimpath -ldflags "$(GO_LDFLAGS)" -o $(SERVER) ./cmd/certstatus-apiserver
 
-## tools: etcd, kube-apiserver, kube-controller-manager and kubectl v1.37.2, built once into a cache
+## cross: the server for every platform the image is published for (pure Go, no emulation)
+PLATFORMS ?= linux/amd64 linux/arm64
+cross:
+	@set -e; for p in $(PLATFORMS); do \
+	  echo "go build $$p"; \
+	  CGO_ENABLED=0 GOOS=$${p%/*} GOARCH=$${p#*/} go build -trimpath -ldflags "$(GO_LDFLAGS)" \
+	    -o $(BIN)/$${p%/*}_$${p#*/}/certstatus-apiserver ./cmd/certstatus-apiserver; \
+	done
+
+## tools: etcd, kube-apiserver, kube-controller-manager, kubectl v1.37.2 and helm, built once into a cache
 tools:
 	@hack/build-tools.sh
 
@@ -23,8 +32,13 @@ run: build
 	@export CERTSTATUS_TOOLS_DIR=$$(hack/build-tools.sh | tail -1) && \
 	  go run ./hack/run --server $(SERVER)
 
-## test: everything: verify, unit tests and the e2e suite against the real stack
-test: verify unit e2e
+## test: everything: verify, unit tests, the cross-compile, the e2e suite against the real
+## stack, and a fresh-clone check with an empty Go module cache
+test: verify unit cross e2e fresh-clone-check
+
+## fresh-clone-check: a clean copy with an empty Go module cache through verify, build and a make run smoke
+fresh-clone-check:
+	hack/fresh-clone-check.sh
 
 unit:
 	go test -count=1 ./pkg/... ./generated/... ./cmd/...
@@ -64,9 +78,32 @@ soak: build
 	@export CERTSTATUS_TOOLS_DIR=$$(hack/build-tools.sh | tail -1) && \
 	  go run ./hack/soak --server $(SERVER) --duration $(SOAK_DURATION) $(SOAK_ARGS)
 
-## image: container image (needs a container engine)
+## image: container image with whichever OCI builder is installed (docker, podman or buildah)
+# The runtime base image, pinned by digest in hack/base-image (make pin-base-image).
+BASE_IMAGE ?= $(shell cat hack/base-image)
+IMAGE ?= certstatus-apiserver:$(VERSION)
+CONTAINER_ENGINE ?= $(shell for e in docker podman buildah; do command -v $$e >/dev/null && { echo $$e; break; }; done)
 image:
-	docker build --build-arg VERSION=$(VERSION) -t certstatus-apiserver:$(VERSION) .
+	@test -n "$(CONTAINER_ENGINE)" || { echo "no OCI builder found: install docker, podman or buildah, or set CONTAINER_ENGINE"; exit 1; }
+	$(CONTAINER_ENGINE) build --build-arg VERSION=$(VERSION) --build-arg BASE_IMAGE=$(BASE_IMAGE) -t $(IMAGE) .
+
+empty :=
+comma := ,
+PLATFORM_LIST := $(subst $(empty) $(empty),$(comma),$(strip $(PLATFORMS)))
+
+## image-multiarch: linux/amd64 and linux/arm64 in one manifest list, pushed to IMAGE (docker buildx or podman)
+image-multiarch:
+	@case "$(CONTAINER_ENGINE)" in \
+	  docker) docker buildx build --platform $(PLATFORM_LIST) --build-arg VERSION=$(VERSION) \
+	      --build-arg BASE_IMAGE=$(BASE_IMAGE) -t $(IMAGE) --push . ;; \
+	  podman|buildah) $(CONTAINER_ENGINE) build --platform $(PLATFORM_LIST) --build-arg VERSION=$(VERSION) \
+	      --build-arg BASE_IMAGE=$(BASE_IMAGE) --manifest $(IMAGE) . && $(CONTAINER_ENGINE) manifest push --all $(IMAGE) ;; \
+	  *) echo "image-multiarch needs docker (buildx), podman or buildah"; exit 1 ;; \
+	esac
+
+## pin-base-image: resolve the base image's tag to its current digest into hack/base-image (needs registry access)
+pin-base-image:
+	hack/pin-base-image.sh
 
 clean:
 	rm -rf _output
