@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Builds the real control plane (etcd, kube-apiserver, kube-controller-manager,
-# kubectl) from the Go module proxy into a cache outside the checkout, keyed by
-# version. A second run finds the binaries and does nothing.
-# Prints the directory that holds them.
+# kubectl) and helm from the Go module proxy into a cache outside the checkout,
+# keyed by version. A second run finds the binaries and does nothing.
+# Prints the directory that holds them (helm is linked into it).
 set -euo pipefail
 
 k8s_version=v1.37.2
 etcd_version=v3.7.0
+helm_version=v3.22.0
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cache=${CERTSTATUS_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/certstatus/k8s-${k8s_version}-etcd-${etcd_version}}
 mkdir -p "$cache"
@@ -29,4 +30,19 @@ build etcd go.etcd.io/etcd/server/v3
 build kube-apiserver k8s.io/kubernetes/cmd/kube-apiserver
 build kube-controller-manager k8s.io/kubernetes/cmd/kube-controller-manager
 build kubectl k8s.io/kubernetes/cmd/kubectl
+
+# helm has its own go.mod (and its own Kubernetes minor), so it is installed
+# from its module rather than through hack/tools; it gets a directory keyed by
+# its own version, linked into the tools directory.
+helm_dir=${XDG_CACHE_HOME:-$HOME/.cache}/certstatus/helm-${helm_version}
+if [ ! -x "$helm_dir/helm" ]; then
+  echo "building helm (helm.sh/helm/v3 ${helm_version}) into $helm_dir ..." >&2
+  mkdir -p "$helm_dir/tmp"
+  CGO_ENABLED=0 GOBIN="$helm_dir/tmp" go install -trimpath \
+    -ldflags "-s -w -X helm.sh/helm/v3/internal/version.version=${helm_version}" \
+    "helm.sh/helm/v3/cmd/helm@${helm_version}"
+  mv "$helm_dir/tmp/helm" "$helm_dir/helm"
+  rmdir "$helm_dir/tmp"
+fi
+ln -sfn "$helm_dir/helm" "$cache/helm"
 echo "$cache"

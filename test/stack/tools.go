@@ -10,11 +10,11 @@ import (
 	"strings"
 )
 
-// The control-plane binaries hack/build-tools.sh builds.
-var toolNames = []string{"etcd", "kube-apiserver", "kube-controller-manager", "kubectl"}
+// The binaries hack/build-tools.sh builds (helm is a link into its own cache).
+var toolNames = []string{"etcd", "kube-apiserver", "kube-controller-manager", "kubectl", "helm"}
 
 // ToolsDir returns the directory holding etcd, kube-apiserver,
-// kube-controller-manager and kubectl: $CERTSTATUS_TOOLS_DIR if set,
+// kube-controller-manager, kubectl and helm: $CERTSTATUS_TOOLS_DIR if set,
 // otherwise the last line printed by hack/build-tools.sh (which builds them
 // once into a cache).
 func ToolsDir(repoRoot string) (string, error) {
