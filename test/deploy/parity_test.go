@@ -1,0 +1,156 @@
+package deploy
+
+import (
+	"errors"
+	"io"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"sigs.k8s.io/yaml"
+)
+
+// The chart and artifacts/deploy (kustomize) are written separately; this
+// test keeps them from drifting. With the chart's defaults and the release
+// and namespace the kustomize install uses, both must install the same
+// objects, except for what differs on purpose:
+//   - the serving pair: kustomize lets each pod make a self-signed certificate
+//     (--cert-dir, a writable /tmp, insecureSkipTLSVerify); the chart ships a
+//     verified pair (a Secret mounted at /etc/certstatus/serving, caBundle);
+//   - the Namespace: Helm installs into one (--create-namespace);
+//   - Helm's release labels and the image tag (latest vs the chart's appVersion).
+func TestChartMatchesKustomize(t *testing.T) {
+	chart := normalize(t, decodeAll(t, render(t, "certstatus", "certstatus")))
+	kustomize := normalize(t, decodeAll(t, kubectl(t, "", "kustomize", filepath.Join(env.root, "artifacts", "deploy"))))
+
+	for _, key := range sortedKeys(chart, kustomize) {
+		c, inChart := chart[key]
+		k, inKustomize := kustomize[key]
+		switch {
+		case !inChart:
+			t.Errorf("%s is installed by artifacts/deploy but not by the chart", key)
+		case !inKustomize:
+			t.Errorf("%s is installed by the chart but not by artifacts/deploy", key)
+		case c != k:
+			t.Errorf("%s differs\n--- chart:\n%s\n--- artifacts/deploy:\n%s", key, c, k)
+		}
+	}
+	if len(chart) < 10 {
+		t.Errorf("the chart renders only %d comparable objects; the comparison is not looking at the install", len(chart))
+	}
+}
+
+func decodeAll(t *testing.T, manifest string) []*unstructured.Unstructured {
+	t.Helper()
+	decoder := utilyaml.NewYAMLOrJSONDecoder(strings.NewReader(manifest), 4096)
+	var objects []*unstructured.Unstructured
+	for {
+		var obj map[string]any
+		if err := decoder.Decode(&obj); err != nil {
+			if errors.Is(err, io.EOF) {
+				return objects
+			}
+			t.Fatalf("decode manifest: %v", err)
+		}
+		if obj != nil {
+			objects = append(objects, &unstructured.Unstructured{Object: obj})
+		}
+	}
+}
+
+// normalize drops what differs on purpose (see above) and returns each
+// object as YAML keyed by kind/namespace/name.
+func normalize(t *testing.T, objects []*unstructured.Unstructured) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	for _, obj := range objects {
+		switch obj.GetKind() {
+		case "Namespace", "Secret":
+			continue
+		case "APIService":
+			unstructured.RemoveNestedField(obj.Object, "spec", "caBundle")
+			unstructured.RemoveNestedField(obj.Object, "spec", "insecureSkipTLSVerify")
+		case "Deployment":
+			normalizeDeployment(t, obj)
+		}
+		obj.SetLabels(withoutReleaseLabels(obj.GetLabels()))
+		data, err := yaml.Marshal(obj.Object)
+		if err != nil {
+			t.Fatalf("marshal %s: %v", obj.GetName(), err)
+		}
+		out[obj.GetKind()+" "+obj.GetNamespace()+"/"+obj.GetName()] = string(data)
+	}
+	return out
+}
+
+func normalizeDeployment(t *testing.T, obj *unstructured.Unstructured) {
+	t.Helper()
+	containers, _, _ := unstructured.NestedSlice(obj.Object, "spec", "template", "spec", "containers")
+	for i := range containers {
+		c := containers[i].(map[string]any)
+		var args []any
+		for _, arg := range c["args"].([]any) {
+			s := arg.(string)
+			if !strings.HasPrefix(s, "--cert-dir=") && !strings.HasPrefix(s, "--tls-cert-file=") && !strings.HasPrefix(s, "--tls-private-key-file=") {
+				args = append(args, arg)
+			}
+		}
+		c["args"] = args
+		if image, ok := c["image"].(string); ok {
+			c["image"] = image[:strings.LastIndex(image, ":")]
+		}
+		c["volumeMounts"] = withoutServingVolumes(c["volumeMounts"])
+		if len(c["volumeMounts"].([]any)) == 0 {
+			delete(c, "volumeMounts")
+		}
+	}
+	must(t, unstructured.SetNestedSlice(obj.Object, containers, "spec", "template", "spec", "containers"))
+	volumes, _, _ := unstructured.NestedSlice(obj.Object, "spec", "template", "spec", "volumes")
+	if volumes = withoutServingVolumes(volumes).([]any); len(volumes) == 0 {
+		unstructured.RemoveNestedField(obj.Object, "spec", "template", "spec", "volumes")
+	} else {
+		must(t, unstructured.SetNestedSlice(obj.Object, volumes, "spec", "template", "spec", "volumes"))
+	}
+}
+
+// withoutServingVolumes drops the volumes (and mounts) that hold the serving
+// pair: "serving-cert" (chart) and "tmp" (kustomize's --cert-dir).
+func withoutServingVolumes(list any) any {
+	items, _ := list.([]any)
+	kept := []any{}
+	for _, item := range items {
+		if name := item.(map[string]any)["name"]; name != "serving-cert" && name != "tmp" {
+			kept = append(kept, item)
+		}
+	}
+	return kept
+}
+
+func withoutReleaseLabels(labels map[string]string) map[string]string {
+	for _, key := range []string{"app.kubernetes.io/instance", "app.kubernetes.io/managed-by", "app.kubernetes.io/version", "helm.sh/chart"} {
+		delete(labels, key)
+	}
+	return labels
+}
+
+func sortedKeys(maps ...map[string]string) []string {
+	var keys []string
+	for _, m := range maps {
+		for key := range m {
+			keys = append(keys, key)
+		}
+	}
+	slices.Sort(keys)
+	return slices.Compact(keys)
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
