@@ -153,4 +153,3 @@ func must(t *testing.T, err error) {
 		t.Fatal(err)
 	}
 }
-
