@@ -28,9 +28,11 @@ tools:
 	@hack/build-tools.sh
 
 ## run: a local control plane with certstatus and example Secrets, until Ctrl-C
+# Built, then run (not `go run`, which exits 1 after Ctrl-C however its program ends).
 run: build
-	@export CERTSTATUS_TOOLS_DIR=$$(hack/build-tools.sh | tail -1) && \
-	  go run ./hack/run --server $(SERVER)
+	@go build -o $(BIN)/run ./hack/run && \
+	  export CERTSTATUS_TOOLS_DIR=$$(hack/build-tools.sh | tail -1) && \
+	  exec $(BIN)/run --server $(SERVER)
 
 ## test: everything: verify, unit tests, the cross-compile, the e2e suite against the real
 ## stack, and a fresh-clone check with an empty Go module cache
