@@ -76,18 +76,15 @@ func (a *Analysis) FactsAt(now time.Time) Facts {
 	return facts
 }
 
-// EachCertificate calls fn for every certificate found, in status order,
-// at most limit times. It reports how many certificates there are in all.
-func (a *Analysis) EachCertificate(limit int, fn func(*CertificateFacts)) (total int) {
+// NumCertificates is how many certificates the Secret holds (at most the
+// analysis bound).
+func (a *Analysis) NumCertificates() int { return len(a.certificates) }
+
+// CertificateAt describes the i-th certificate, in status order.
+func (a *Analysis) CertificateAt(i int) CertificateFacts {
 	var facts CertificateFacts
-	for i := range a.certificates {
-		if i == limit {
-			break
-		}
-		a.certificates[i].fillFacts(&facts)
-		fn(&facts)
-	}
-	return len(a.certificates)
+	a.certificates[i].fillFacts(&facts)
+	return facts
 }
 
 func (r *certificateRecord) facts() *CertificateFacts {
