@@ -8,11 +8,19 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 GO_LDFLAGS := -s -w -X github.com/certstatus/certstatus/pkg/version.Version=$(VERSION)
 E2E_TIMEOUT ?= 45m
 
-.PHONY: build tools run test unit e2e verify codegen bench bench-pkg soak image clean
+.PHONY: build tools monitoring-tools monitoring run-monitoring run test unit e2e verify codegen bench bench-pkg soak image clean
 
 ## build: the server binary, into _output/bin
 build:
 	CGO_ENABLED=0 go build -trimpath -ldflags "$(GO_LDFLAGS)" -o $(SERVER) ./cmd/certstatus-apiserver
+
+## monitoring-tools: prometheus, promtool and alertmanager, built once into a cache
+monitoring-tools:
+	@hack/build-monitoring-tools.sh
+
+## monitoring: regenerate artifacts/monitoring (rules, PrometheusRule, Alertmanager example, dashboard)
+monitoring:
+	hack/update-monitoring.sh
 
 ## tools: etcd, kube-apiserver, kube-controller-manager and kubectl v1.37.2, built once into a cache
 tools:
@@ -34,12 +42,13 @@ e2e: build
 	  CERTSTATUS_SERVER=$(SERVER) go test -count=1 -timeout $(E2E_TIMEOUT) -v ./test/... 2>&1 | tee _output/e2e.log | grep -E '^(=== RUN|--- |PASS|FAIL|ok|panic)|_test.go' ; \
 	  exit $${PIPESTATUS[0]}
 
-## verify: formatting, vet and generated code
+## verify: formatting, vet, generated code, and the alert rules (up to date, promtool check and unit tests)
 verify:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed: $$out"; exit 1; fi
 	go vet ./...
 	cd examples/typed-client && go vet ./...
 	hack/verify-codegen.sh
+	hack/verify-monitoring.sh
 
 ## codegen: regenerate clientset, listers, informers, openapi, deepcopy, conversions
 codegen:
