@@ -26,10 +26,11 @@ monitoring:
 tools:
 	@hack/build-tools.sh
 
-## run: a local control plane with certstatus and example Secrets, until Ctrl-C
+## run: a local control plane with certstatus and example Secrets, until Ctrl-C;
+## MONITORING=1 adds Prometheus and Alertmanager with the shipped rules and Slack routing
 run: build
 	@export CERTSTATUS_TOOLS_DIR=$$(hack/build-tools.sh | tail -1) && \
-	  go run ./hack/run --server $(SERVER)
+	  go run ./hack/run --server $(SERVER) $(if $(MONITORING),--monitoring)
 
 ## test: everything: verify, unit tests and the e2e suite against the real stack
 test: verify unit e2e

@@ -8,21 +8,14 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
-	authenticationv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
-	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/utils/ptr"
-	"sigs.k8s.io/yaml"
 
 	"github.com/certstatus/certstatus/pkg/monitoring"
 	"github.com/certstatus/certstatus/test/stack"
@@ -36,84 +29,43 @@ import (
 // arrive in "Slack" as one message naming it.
 func TestAlertReachesSlack(t *testing.T) {
 	tools := monitoringTools(t)
-	dir := t.TempDir()
-	ctx := context.Background()
-
-	// Prometheus scrapes as a ServiceAccount bound to the shipped ClusterRole.
-	kubectl(t, "apply", "-f", filepath.Join(repoRoot(t), "artifacts/monitoring/rbac.yaml"))
-	monitoringNS := newNamespace(t)
-	if _, err := env.kube.CoreV1().ServiceAccounts(monitoringNS).Create(ctx, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "prometheus"}}, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	binding := &rbacv1.ClusterRoleBinding{
-		ObjectMeta: metav1.ObjectMeta{Name: "certstatus-metrics-" + monitoringNS},
-		RoleRef:    rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "ClusterRole", Name: "certstatus-metrics-reader"},
-		Subjects:   []rbacv1.Subject{{Kind: "ServiceAccount", Name: "prometheus", Namespace: monitoringNS}},
-	}
-	if _, err := env.kube.RbacV1().ClusterRoleBindings().Create(ctx, binding, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = env.kube.RbacV1().ClusterRoleBindings().Delete(context.Background(), binding.Name, metav1.DeleteOptions{})
-	})
-	token, err := env.kube.CoreV1().ServiceAccounts(monitoringNS).CreateToken(ctx, "prometheus",
-		&authenticationv1.TokenRequest{Spec: authenticationv1.TokenRequestSpec{ExpirationSeconds: ptr.To[int64](3600)}}, metav1.CreateOptions{})
+	// A stack of its own: Prometheus and Alertmanager live as long as it.
+	st := ownStack(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
+	defer cancel()
+	srv, err := st.StartServer(ctx, env.binary, "-v=2")
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("start certstatus: %v", err)
 	}
-	tokenFile := writeFile(t, dir, "token", token.Status.Token)
+	kube := st.Client()
 
 	// "Slack": records every message Alertmanager posts.
 	slack := &slackReceiver{}
 	slackServer := httptest.NewServer(slack)
 	t.Cleanup(slackServer.Close)
+	dir := t.TempDir()
 
-	amPort, promPort := freePort(t), freePort(t)
-	amOptions := monitoring.DefaultAlertmanagerOptions()
-	amOptions.SlackURLFile = writeFile(t, dir, "slack-url", slackServer.URL+"/services/T000/B000/XXXX")
-	amOptions.GroupWait, amOptions.GroupInterval = "1s", "2s"
-	amConfig, err := yaml.Marshal(monitoring.Alertmanager(amOptions))
+	options := stack.MonitoringOptions{ToolsDir: tools, Rules: monitoring.DefaultOptions(),
+		Alertmanager: monitoring.DefaultAlertmanagerOptions(), ScrapeInterval: "1s"}
+	options.Alertmanager.SlackURLFile = writeFile(t, dir, "slack-url", slackServer.URL+"/services/T000/B000/XXXX")
+	options.Alertmanager.GroupWait, options.Alertmanager.GroupInterval = "1s", "2s"
+	options.Rules.EvaluationInterval = "1s"
+	options.Rules.GapTolerance, options.Rules.InvalidFor, options.Rules.NotYetValidFor = "30s", "5s", "5s"
+	options.Rules.HostNotCoveredFor, options.Rules.DownFor, options.Rules.NotSyncedFor = "5s", "10s", "10s"
+	mon, err := st.StartMonitoring(ctx, srv, options)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("start Prometheus and Alertmanager: %v", err)
 	}
-	startTool(t, filepath.Join(tools, "alertmanager"), filepath.Join(dir, "alertmanager.log"),
-		"--config.file="+writeFile(t, dir, "alertmanager.yaml", string(amConfig)),
-		"--storage.path="+filepath.Join(dir, "alertmanager-data"),
-		"--web.listen-address=127.0.0.1:"+strconv.Itoa(amPort),
-		"--cluster.listen-address=")
-
-	rules := monitoring.DefaultOptions()
-	rules.EvaluationInterval = "1s"
-	rules.GapTolerance, rules.InvalidFor, rules.NotYetValidFor, rules.HostNotCoveredFor, rules.DownFor, rules.NotSyncedFor = "30s", "5s", "5s", "5s", "10s", "10s"
-	rulesFile, err := yaml.Marshal(map[string]any{"groups": monitoring.Rules(rules)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	promConfig := fmt.Sprintf(`global:
-  scrape_interval: 1s
-  evaluation_interval: 1s
-rule_files: [%q]
-alerting:
-  alertmanagers:
-  - static_configs:
-    - targets: ["127.0.0.1:%d"]
-scrape_configs:
-- job_name: certstatus-apiserver
-  scheme: https
-  honor_labels: true
-  authorization:
-    credentials_file: %q
-  tls_config:
-    ca_file: %q
-    server_name: localhost
-  static_configs:
-  - targets: ["127.0.0.1:%d"]
-`, writeFile(t, dir, "certstatus.rules.yaml", string(rulesFile)), amPort, tokenFile, env.server.CAFile(), env.server.Port())
-	startTool(t, filepath.Join(tools, "prometheus"), filepath.Join(dir, "prometheus.log"),
-		"--config.file="+writeFile(t, dir, "prometheus.yml", promConfig),
-		"--storage.tsdb.path="+filepath.Join(dir, "prometheus-data"),
-		"--web.listen-address=127.0.0.1:"+strconv.Itoa(promPort))
-	prometheus := "http://127.0.0.1:" + strconv.Itoa(promPort)
+	t.Cleanup(func() {
+		if t.Failed() {
+			for _, name := range []string{"prometheus.log", "alertmanager.log"} {
+				log, _ := os.ReadFile(filepath.Join(st.Dir(), name))
+				lines := strings.Split(string(log), "\n")
+				t.Logf("%s tail:\n%s", name, strings.Join(lines[max(0, len(lines)-30):], "\n"))
+			}
+		}
+	})
+	prometheus := mon.PrometheusURL
 
 	// The target is up: the token is authorized and the TLS verified.
 	eventually(t, 2*time.Minute, func() error {
@@ -136,14 +88,19 @@ scrape_configs:
 
 	// A Secret that becomes ExpiringSoon 15 seconds from now: a 70-minute
 	// certificate whose threshold annotation puts the instant there.
-	ns := newNamespace(t)
+	ns := "alerts"
+	if _, err := kube.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
 	now := time.Now().Truncate(time.Second)
 	notAfter := now.Add(10 * time.Minute)
 	expiringSoonAt := now.Add(15 * time.Second)
 	c := newChain(t, "soon.example.com", now.Add(-time.Hour), notAfter)
 	secret := c.tlsSecret(ns, "soon", nil)
 	secret.Annotations = map[string]string{"certstatus.dev/expiring-soon-threshold": notAfter.Sub(expiringSoonAt).String()}
-	createSecret(t, secret)
+	if _, err := kube.CoreV1().Secrets(ns).Create(ctx, secret, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
 
 	var firing alertsResponse
 	eventually(t, 3*time.Minute, func() error {
@@ -183,8 +140,8 @@ scrape_configs:
 			for _, attachment := range m.Attachments {
 				if strings.Contains(attachment.Title, "CertificateExpiringSoon") && strings.Contains(attachment.Title, ns) &&
 					strings.Contains(attachment.Text, "Secret "+ns+"/soon") {
-					if m.Channel != amOptions.Channel {
-						return fmt.Errorf("posted to channel %q, want %q", m.Channel, amOptions.Channel)
+					if m.Channel != options.Alertmanager.Channel {
+						return fmt.Errorf("posted to channel %q, want %q", m.Channel, options.Alertmanager.Channel)
 					}
 					return nil
 				}
@@ -268,58 +225,11 @@ func (s *slackReceiver) messages() []slackMessage {
 // monitoringTools builds (once) and returns the Prometheus/Alertmanager tools directory.
 func monitoringTools(t *testing.T) string {
 	t.Helper()
-	if dir := os.Getenv("CERTSTATUS_MONITORING_TOOLS_DIR"); dir != "" {
-		return dir
-	}
-	script := exec.Command(filepath.Join(repoRoot(t), "hack/build-monitoring-tools.sh"))
-	script.Stderr = os.Stderr
-	out, err := script.Output()
-	if err != nil {
-		t.Fatalf("build the monitoring tools: %v", err)
-	}
-	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
-	return lines[len(lines)-1]
-}
-
-// startTool starts a process that the test stops, by PID, when it ends.
-func startTool(t *testing.T, binary, logPath string, args ...string) {
-	t.Helper()
-	logFile, err := os.Create(logPath)
+	dir, err := stack.MonitoringToolsDir("")
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(binary, args...)
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start %s: %v", binary, err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		done := make(chan struct{})
-		go func() { _ = cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			_ = cmd.Process.Kill()
-			<-done
-		}
-		logFile.Close()
-		if t.Failed() {
-			log, _ := os.ReadFile(logPath)
-			lines := strings.Split(string(log), "\n")
-			t.Logf("%s (pid %d) log tail:\n%s", filepath.Base(binary), cmd.Process.Pid, strings.Join(lines[max(0, len(lines)-30):], "\n"))
-		}
-	})
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	port, err := stack.FreePort()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return port
+	return dir
 }
 
 func writeFile(t *testing.T, dir, name, content string) string {
@@ -329,15 +239,6 @@ func writeFile(t *testing.T, dir, name, content string) string {
 		t.Fatal(err)
 	}
 	return path
-}
-
-func repoRoot(t *testing.T) string {
-	t.Helper()
-	root, err := stack.RepoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return root
 }
 
 func getJSON(url string, into any) error {
