@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -85,6 +86,44 @@ func TestAlertReachesSlack(t *testing.T) {
 		}
 		return nil
 	})
+
+	// Prometheus loaded every shipped rule, and every dashboard query is
+	// valid PromQL it can answer.
+	var rules struct {
+		Data struct {
+			Groups []struct {
+				Rules []struct {
+					Name, Health, LastError string
+				} `json:"rules"`
+			} `json:"groups"`
+		} `json:"data"`
+	}
+	if err := getJSON(prometheus+"/api/v1/rules", &rules); err != nil {
+		t.Fatal(err)
+	}
+	loaded := 0
+	for _, g := range rules.Data.Groups {
+		for _, r := range g.Rules {
+			loaded++
+			if r.Health == "err" {
+				t.Errorf("rule %s: %s", r.Name, r.LastError)
+			}
+		}
+	}
+	if want := len(monitoring.Rules(options.Rules)[0].Rules) + len(monitoring.Rules(options.Rules)[1].Rules); loaded != want {
+		t.Errorf("Prometheus loaded %d rules, want %d", loaded, want)
+	}
+	for _, panel := range monitoring.Dashboard().Panels {
+		for _, target := range panel.Targets {
+			expr := strings.ReplaceAll(target.Expr, "$namespace", ".*")
+			var result struct {
+				Status string `json:"status"`
+			}
+			if err := getJSON(prometheus+"/api/v1/query?query="+url.QueryEscape(expr), &result); err != nil || result.Status != "success" {
+				t.Errorf("dashboard panel %q: query %s: %v %+v", panel.Title, expr, err, result)
+			}
+		}
+	}
 
 	// A Secret that becomes ExpiringSoon 15 seconds from now: a 70-minute
 	// certificate whose threshold annotation puts the instant there.
