@@ -30,21 +30,21 @@ var (
 
 	stateFamily = &family{"certstatus_secret_state",
 		"The Secret's certificate state: 1 for the current one, 0 for the others.",
-		[]string{"namespace", "secret", "state"}}
+		[]string{"namespace", "secret", "state"}, 3}
 	notAfterFamily = &family{"certstatus_secret_not_after_seconds",
-		"The earliest notAfter of the Secret's primary chain (for a CA bundle, as its state uses it), in Unix seconds.", secretLabels}
+		"The earliest notAfter of the Secret's primary chain (for a CA bundle, as its state uses it), in Unix seconds.", secretLabels, 2}
 	notBeforeFamily = &family{"certstatus_secret_not_before_seconds",
-		"The latest notBefore of the Secret's primary chain, in Unix seconds.", secretLabels}
+		"The latest notBefore of the Secret's primary chain, in Unix seconds.", secretLabels, 2}
 	expiringSoonAtFamily = &family{"certstatus_secret_expiring_soon_at_seconds",
-		"The instant the Secret becomes ExpiringSoon (its threshold annotation and the lifetime fraction applied), in Unix seconds.", secretLabels}
+		"The instant the Secret becomes ExpiringSoon (its threshold annotation and the lifetime fraction applied), in Unix seconds.", secretLabels, 2}
 	infoFamily = &family{"certstatus_secret_info",
 		"Always 1: what the Secret's leaf certificate is (issuer is the issuer's common name; chain Verified|Broken|Unknown; key_pair Match|Mismatch|Absent; certificate is the cert-manager Certificate).",
-		[]string{"namespace", "secret", "secret_type", "common_name", "issuer", "chain", "key_pair", "certificate"}}
+		[]string{"namespace", "secret", "secret_type", "common_name", "issuer", "chain", "key_pair", "certificate"}, 2}
 	certificatesFamily = &family{"certstatus_secret_certificates",
 		"How many certificates the Secret holds in each state (for bundles).",
-		[]string{"namespace", "secret", "state"}}
+		[]string{"namespace", "secret", "state"}, 3}
 	hostsNotCoveredFamily = &family{"certstatus_secret_hosts_not_covered",
-		"How many hosts of the objects using the Secret its leaf certificate does not cover.", secretLabels}
+		"How many hosts of the objects using the Secret its leaf certificate does not cover.", secretLabels, 2}
 
 	// The x509-certificate-exporter's per-certificate label names, so that
 	// its dashboards and alert rules work unchanged. It fills the labels of
@@ -56,9 +56,9 @@ var (
 		"issuer_C", "issuer_ST", "issuer_L", "issuer_O", "issuer_OU", "issuer_CN",
 		"serial_number",
 	}
-	x509NotAfterFamily  = &family{"x509_cert_not_after", "Unix timestamp of the certificate's notAfter (x509-certificate-exporter compatible).", x509Labels}
-	x509NotBeforeFamily = &family{"x509_cert_not_before", "Unix timestamp of the certificate's notBefore (x509-certificate-exporter compatible).", x509Labels}
-	x509ExpiredFamily   = &family{"x509_cert_expired", "1 if the certificate is expired, 0 otherwise (x509-certificate-exporter compatible).", x509Labels}
+	x509NotAfterFamily  = &family{"x509_cert_not_after", "Unix timestamp of the certificate's notAfter (x509-certificate-exporter compatible).", x509Labels, 3}
+	x509NotBeforeFamily = &family{"x509_cert_not_before", "Unix timestamp of the certificate's notBefore (x509-certificate-exporter compatible).", x509Labels, 3}
+	x509ExpiredFamily   = &family{"x509_cert_expired", "1 if the certificate is expired, 0 otherwise (x509-certificate-exporter compatible).", x509Labels, 3}
 )
 
 // Families lists the certificate families' names, default ones first.

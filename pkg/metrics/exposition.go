@@ -12,6 +12,10 @@ import (
 type family struct {
 	name, help string
 	labels     []string
+	// verbatim is how many leading label values never need escaping:
+	// Kubernetes names and data keys (validated by kube-apiserver to
+	// [-._a-zA-Z0-9]) and the fixed state names.
+	verbatim int
 }
 
 // sink receives the certificate series, family by family: every sample of
@@ -52,7 +56,11 @@ func (t *textSink) sample(f *family, value float64, values []string) {
 			}
 			t.w.WriteString(label)
 			t.w.WriteString(`="`)
-			writeEscaped(t.w, values[i], true)
+			if i < f.verbatim {
+				t.w.WriteString(values[i])
+			} else {
+				writeEscaped(t.w, values[i], true)
+			}
 			t.w.WriteByte('"')
 		}
 		t.w.WriteByte('}')
