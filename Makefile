@@ -8,7 +8,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 GO_LDFLAGS := -s -w -X github.com/certstatus/certstatus/pkg/version.Version=$(VERSION)
 E2E_TIMEOUT ?= 45m
 
-.PHONY: build tools monitoring-tools monitoring run-monitoring run test unit e2e verify codegen bench bench-pkg soak image clean
+.PHONY: build tools monitoring-tools monitoring run test unit e2e verify codegen bench bench-pkg soak image clean
 
 ## build: the server binary, into _output/bin
 build:
