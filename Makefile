@@ -8,7 +8,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 GO_LDFLAGS := -s -w -X github.com/certstatus/certstatus/pkg/version.Version=$(VERSION)
 E2E_TIMEOUT ?= 45m
 
-.PHONY: build cross tools run test unit e2e verify fresh-clone-check codegen bench bench-pkg soak image image-multiarch pin-base-image clean
+.PHONY: build cross tools monitoring-tools monitoring run test unit e2e verify fresh-clone-check codegen bench bench-pkg soak image image-multiarch pin-base-image clean
 
 ## build: the server binary, into _output/bin
 build:
@@ -27,12 +27,21 @@ cross:
 tools:
 	@hack/build-tools.sh
 
-## run: a local control plane with certstatus and example Secrets, until Ctrl-C
+## monitoring-tools: prometheus, promtool and alertmanager, built once into a cache
+monitoring-tools:
+	@hack/build-monitoring-tools.sh
+
+## monitoring: regenerate artifacts/monitoring (rules, PrometheusRule, Alertmanager example, dashboard)
+monitoring:
+	hack/update-monitoring.sh
+
+## run: a local control plane with certstatus and example Secrets, until Ctrl-C;
+## MONITORING=1 adds Prometheus and Alertmanager with the shipped rules and Slack routing
 # Built, then run (not `go run`, which exits 1 after Ctrl-C however its program ends).
 run: build
 	@go build -o $(BIN)/run ./hack/run && \
 	  export CERTSTATUS_TOOLS_DIR=$$(hack/build-tools.sh | tail -1) && \
-	  exec $(BIN)/run --server $(SERVER)
+	  exec $(BIN)/run --server $(SERVER) $(if $(MONITORING),--monitoring)
 
 ## test: everything: verify, unit tests, the cross-compile, the e2e suite against the real
 ## stack, and a fresh-clone check with an empty Go module cache
@@ -50,12 +59,13 @@ e2e: build
 	  CERTSTATUS_SERVER=$(SERVER) go test -count=1 -timeout $(E2E_TIMEOUT) -v ./test/... 2>&1 | tee _output/e2e.log | grep -E '^(=== RUN|--- |PASS|FAIL|ok|panic)|_test.go' ; \
 	  exit $${PIPESTATUS[0]}
 
-## verify: formatting, vet and generated code
+## verify: formatting, vet, generated code, and the alert rules (up to date, promtool check and unit tests)
 verify:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed: $$out"; exit 1; fi
 	go vet ./...
 	cd examples/typed-client && go vet ./...
 	hack/verify-codegen.sh
+	hack/verify-monitoring.sh
 
 ## codegen: regenerate clientset, listers, informers, openapi, deepcopy, conversions
 codegen:

@@ -221,6 +221,14 @@ func renderMarkdown(r *results, plot, doc string) string {
 			p("\ncertstatus answers in %.2f× the time (%.1f× faster).\n", c.Ratio(), float64(c.Peer.Median)/float64(c.Ours.Median))
 		}
 	}
+	if len(r.Metrics) > 0 {
+		p("\n## 7. One /metrics scrape, N = %d\n\n", n)
+		p("Direct to the server, %d scrapes after one warm-up. CPU is the server's per scrape, allocated its `go_memstats_alloc_bytes_total` growth per scrape (idle background included). Targets: ≤ 100 ms CPU and ≤ 10 MiB allocated.\n\n", scrapeRuns)
+		p("| | series | size | scrape median | p90 | server CPU | allocated |\n|---|---|---|---|---|---|---|\n")
+		for _, f := range r.Metrics {
+			p("| %s | %d | %s | %s | %s | %s | %s |\n", f.Name, f.Series, size(f.Bytes), ms(f.Duration.Median), ms(f.Duration.P90), ms(f.CPU), size(f.Allocated))
+		}
+	}
 	if len(r.Profiles) > 0 {
 		p("\nProfiles kept from this run: %s.\n", "`"+strings.Join(r.Profiles, "`, `")+"`")
 	}

@@ -16,14 +16,15 @@ type results struct {
 	Duration   time.Duration `json:"duration"`
 	Secrets    int           `json:"secrets"`
 
-	Sweep      []sweepPoint  `json:"sweep"`
-	Lists      []comparison  `json:"lists"`
-	ClientSide comparison    `json:"clientSide"`
-	Memory     memoryFigure  `json:"memory"`
-	Startup    startupFigure `json:"startup"`
-	Watch      watchFigure   `json:"watch"`
-	Clock      clockFigure   `json:"clock"`
-	Profiles   []string      `json:"profiles"`
+	Sweep      []sweepPoint   `json:"sweep"`
+	Lists      []comparison   `json:"lists"`
+	ClientSide comparison     `json:"clientSide"`
+	Memory     memoryFigure   `json:"memory"`
+	Startup    startupFigure  `json:"startup"`
+	Watch      watchFigure    `json:"watch"`
+	Clock      clockFigure    `json:"clock"`
+	Metrics    []scrapeFigure `json:"metrics"`
+	Profiles   []string       `json:"profiles"`
 }
 
 type memory struct {

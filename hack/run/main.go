@@ -19,8 +19,12 @@ import (
 // demoNamespace holds the example Secrets.
 const demoNamespace = "demo"
 
+// withMonitoring starts Prometheus and Alertmanager too (make run MONITORING=1).
+var withMonitoring bool
+
 func main() {
 	server := flag.String("server", "", "path to the certstatus-apiserver binary (make build)")
+	flag.BoolVar(&withMonitoring, "monitoring", false, "also run Prometheus and Alertmanager with the shipped rules and Slack routing (to a local stand-in)")
 	flag.Parse()
 	log.SetFlags(log.Ltime)
 	if *server == "" {
@@ -72,6 +76,13 @@ func run(ctx context.Context, server string) (err error) {
 	}
 	defer func() { err = errors.Join(err, local.remove()) }()
 	printBanner(os.Stdout, st, srv, local, time.Since(begin))
+	if withMonitoring {
+		stop, err := startMonitoring(ctx, st, srv)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 
 	<-ctx.Done()
 	log.Print("signal received")

@@ -6,6 +6,7 @@ package apiserver
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -17,6 +18,7 @@ import (
 	"github.com/certstatus/certstatus/pkg/apis/certstatus"
 	"github.com/certstatus/certstatus/pkg/apis/certstatus/v1alpha1"
 	"github.com/certstatus/certstatus/pkg/certificate"
+	"github.com/certstatus/certstatus/pkg/metrics"
 	"github.com/certstatus/certstatus/pkg/registry/certificatestatus"
 	"github.com/certstatus/certstatus/pkg/secrets"
 	"github.com/certstatus/certstatus/pkg/statuscache"
@@ -30,6 +32,8 @@ type Config struct {
 	// Namespaces limits the watched Secrets; empty means all namespaces.
 	Namespaces []string
 	Cache      statuscache.Options
+	// X509ExporterMetrics adds the x509-certificate-exporter compatible series to /metrics.
+	X509ExporterMetrics bool
 }
 
 // Server is a prepared certstatus API server.
@@ -39,18 +43,24 @@ type Server struct {
 
 // New builds the server: the group, the storage, the Secret source and the hooks that start them.
 func New(config *Config) (*Server, error) {
+	cache := statuscache.New(clock.RealClock{}, config.Cache)
+	certificates := metrics.NewCertificates(cache, clock.RealClock{}, config.X509ExporterMetrics)
 	config.Generic.BuildHandlerChainFunc = func(handler http.Handler, c *genericapiserver.Config) http.Handler {
-		return genericapiserver.DefaultBuildHandlerChain(readOnly(handler), c)
+		// Inside authentication and authorization: /metrics stays behind
+		// delegated authorization, as the generic server's own metrics are.
+		return genericapiserver.DefaultBuildHandlerChain(metrics.WithCertificates(readOnly(handler), certificates), c)
 	}
 	generic, err := config.Generic.Complete().New("certstatus-apiserver", genericapiserver.NewEmptyDelegate())
 	if err != nil {
 		return nil, err
 	}
 
-	cache := statuscache.New(clock.RealClock{}, config.Cache)
 	source, err := secrets.NewSource(config.Generic.ClientConfig, config.Namespaces, config.Analysis, cache)
 	if err != nil {
 		return nil, err
+	}
+	if err := metrics.RegisterHealth(cache, metrics.Informer{Resource: "secrets", HasSynced: source.HasSynced}); err != nil {
+		return nil, fmt.Errorf("register metrics: %w", err)
 	}
 
 	group := genericapiserver.NewDefaultAPIGroupInfo(certstatus.GroupName, Scheme, metav1.ParameterCodec, Codecs)

@@ -11,6 +11,7 @@ import (
 	"unique"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -22,6 +23,7 @@ import (
 	"k8s.io/klog/v2"
 
 	"github.com/certstatus/certstatus/pkg/certificate"
+	"github.com/certstatus/certstatus/pkg/metrics"
 	"github.com/certstatus/certstatus/pkg/statuscache"
 )
 
@@ -68,6 +70,9 @@ func NewSource(config *rest.Config, namespaces []string, options certificate.Opt
 		if err := informer.SetTransform(analyse); err != nil {
 			return nil, fmt.Errorf("set the Secret transform: %w", err)
 		}
+		if err := informer.SetWatchErrorHandlerWithContext(countForbidden); err != nil {
+			return nil, fmt.Errorf("set the Secret watch error handler: %w", err)
+		}
 		registration, err := informer.AddEventHandler(toolscache.ResourceEventHandlerFuncs{
 			AddFunc:    s.apply,
 			UpdateFunc: func(_, newObj interface{}) { s.apply(newObj) },
@@ -92,6 +97,25 @@ func (s *Source) Run(ctx context.Context) {
 		s.cache.MarkSynced()
 		klog.InfoS("Secret cache synced")
 	}
+}
+
+// HasSynced tells whether every Secret informer has synced its initial list.
+func (s *Source) HasSynced() bool {
+	for _, synced := range s.synced {
+		if !synced() {
+			return false
+		}
+	}
+	return true
+}
+
+// countForbidden counts lists and watches RBAC refuses, then logs as the
+// reflector's default handler does.
+func countForbidden(ctx context.Context, r *toolscache.Reflector, err error) {
+	if apierrors.IsForbidden(err) {
+		metrics.ForbiddenRead("secrets")
+	}
+	toolscache.DefaultWatchErrorHandler(ctx, r, err)
 }
 
 func (s *Source) apply(obj interface{}) {
@@ -145,7 +169,9 @@ func transform(options certificate.Options, labels *labelSets) toolscache.Transf
 		}
 		started := time.Now()
 		analysis, listed := certificate.Analyze(certificate.InputFromSecret(secret), options)
-		if elapsed := time.Since(started); elapsed > 100*time.Millisecond {
+		elapsed := time.Since(started)
+		metrics.ObserveAnalysis(elapsed.Seconds())
+		if elapsed > 100*time.Millisecond {
 			klog.InfoS("Slow Secret analysis", "secret", klog.KObj(secret), "duration", elapsed)
 		}
 		kept := &analysedSecret{

@@ -107,6 +107,8 @@ type Cache struct {
 
 	watchers    map[int]*watcher
 	nextWatcher int
+	// watchersClosedBehind counts watchers closed for falling behind.
+	watchersClosedBehind uint64
 
 	synced     chan struct{}
 	syncedOnce sync.Once
@@ -311,6 +313,7 @@ func (c *Cache) publish(ev *event, object, previous *certstatus.CertificateStatu
 			// A watcher that cannot keep up is dropped rather than allowed to
 			// block the others or grow without bound; its client resumes or relists.
 			delete(c.watchers, id)
+			c.watchersClosedBehind++
 			w.terminate()
 		}
 	}

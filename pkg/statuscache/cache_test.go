@@ -344,6 +344,9 @@ func TestASlowWatcherIsDroppedWithoutBlockingOthers(t *testing.T) {
 				if c.WatcherCount() != 1 {
 					t.Errorf("%d watchers registered, want 1", c.WatcherCount())
 				}
+				if stats := c.Stats(); stats.WatchersClosedBehind != 1 || stats.Watchers != 1 {
+					t.Errorf("stats %+v, want one watcher open and one closed for falling behind", stats)
+				}
 				return
 			}
 		case <-deadline:

@@ -39,7 +39,8 @@ func TestNoLeakage(t *testing.T) {
 	st := ownStack(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	srv, err := st.StartServer(ctx, env.binary, "-v=10")
+	// With every /metrics family, so the scan covers the certificate series.
+	srv, err := st.StartServer(ctx, env.binary, "-v=10", "--x509-exporter-metrics")
 	if err != nil {
 		t.Fatalf("start certstatus with -v=10: %v", err)
 	}
@@ -254,6 +255,15 @@ func TestNoLeakage(t *testing.T) {
 	code, metrics := rawGet(t, adminDirect, "/metrics")
 	if code != 200 || len(metrics) < 1000 {
 		t.Errorf("/metrics: %d with %d bytes", code, len(metrics))
+	}
+	for _, series := range []string{
+		`certstatus_secret_state{namespace="leak",secret="leaky-tls",state=`,
+		`certstatus_secret_info{namespace="leak",secret="leaky-opaque",`,
+		`x509_cert_not_after{secret_namespace="leak",secret_name="leaky-tls",secret_key="tls.crt",`,
+	} {
+		if !strings.Contains(string(metrics), series) {
+			t.Errorf("/metrics has no %s...: the scan does not cover the certificate series", series)
+		}
 	}
 	collect("/metrics", string(metrics))
 	time.Sleep(time.Second) // let the last log lines land

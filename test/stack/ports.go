@@ -31,3 +31,7 @@ func freePort() (int, error) {
 	}
 	return 0, fmt.Errorf("find free port: no unused port after 20 tries")
 }
+
+// FreePort is freePort for tests that start processes of their own
+// (Prometheus, Alertmanager): never a port the stack handed out.
+func FreePort() (int, error) { return freePort() }

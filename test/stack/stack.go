@@ -60,11 +60,12 @@ type Stack struct {
 	client                      kubernetes.Interface
 	dynamic                     dynamic.Interface
 
-	mu        sync.Mutex // guards servers, userCount, stopped, etcd, apiserver, retired
+	mu        sync.Mutex // guards servers, extra, userCount, stopped, etcd, apiserver, retired
 	servers   []*Server
 	userCount int
 	stopped   bool
 	retired   []*process // control-plane processes replaced by a restart
+	extra     []*process // Prometheus and Alertmanager (StartMonitoring)
 
 	restartMu sync.Mutex // serialises RestartAPIServer and RestartEtcd
 
@@ -183,12 +184,15 @@ func (s *Stack) Stop() error {
 	s.stopOnce.Do(func() {
 		s.mu.Lock()
 		s.stopped = true
-		servers := slices.Clone(s.servers)
+		servers, extra := slices.Clone(s.servers), slices.Clone(s.extra)
 		// Read under mu: a restart swaps these, and refuses to start a new
 		// process once stopped is set, so these are the last ones.
 		controllerManager, apiserver, etcd := s.controllerManager, s.apiserver, s.etcd
 		s.mu.Unlock()
 		var errs []error
+		for _, p := range extra {
+			errs = append(errs, p.stop())
+		}
 		for _, srv := range servers {
 			errs = append(errs, srv.Stop())
 		}
@@ -215,7 +219,7 @@ func (s *Stack) PIDs() []int {
 func (s *Stack) processes() []*process {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var ps []*process
+	ps := slices.Clone(s.extra)
 	for _, srv := range s.servers {
 		ps = append(ps, srv.allProcesses()...)
 	}

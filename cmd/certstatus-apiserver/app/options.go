@@ -34,6 +34,7 @@ type Options struct {
 	ExpiringSoonFraction  float64
 	Namespaces            []string
 	HistorySize           int
+	X509ExporterMetrics   bool
 }
 
 // NewOptions returns the defaults. There is no etcd (nothing is stored) and
@@ -74,6 +75,10 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 			"With it the server needs only namespaced Roles.")
 	fs.IntVar(&o.HistorySize, "watch-history-size", o.HistorySize,
 		"How many recent changes are kept so watches can resume; older resourceVersions answer 410 Gone.")
+	fs.BoolVar(&o.X509ExporterMetrics, "x509-exporter-metrics", o.X509ExporterMetrics,
+		"Also serve x509_cert_not_after, x509_cert_not_before and x509_cert_expired per certificate on /metrics, "+
+			"with the labels of x509-certificate-exporter, so its dashboards and alerts work unchanged "+
+			"(at most 1000 series per Secret and family).")
 }
 
 // Validate checks the flags.
@@ -122,5 +127,7 @@ func (o *Options) Config() (*apiserver.Config, error) {
 		Analysis:   certificate.Options{ExpiringSoonThreshold: o.ExpiringSoonThreshold, ExpiringSoonFraction: o.ExpiringSoonFraction},
 		Namespaces: o.Namespaces,
 		Cache:      cache,
+
+		X509ExporterMetrics: o.X509ExporterMetrics,
 	}, nil
 }

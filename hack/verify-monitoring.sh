@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Fails when artifacts/monitoring differs from what pkg/monitoring generates
+# (run hack/update-monitoring.sh), then checks the rules with promtool and
+# runs their unit tests (test/monitoring/*.test.yaml).
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+go run ./hack/monitoring --out "$tmp"
+for f in "$tmp"/*; do
+  if ! diff -u "artifacts/monitoring/$(basename "$f")" "$f"; then
+    echo "artifacts/monitoring/$(basename "$f") is out of date: run hack/update-monitoring.sh" >&2
+    exit 1
+  fi
+done
+tools=$(hack/build-monitoring-tools.sh | tail -1)
+"$tools/promtool" check rules artifacts/monitoring/certstatus.rules.yaml
+"$tools/promtool" test rules test/monitoring/*.test.yaml
