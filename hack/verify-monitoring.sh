@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Fails when artifacts/monitoring differs from what pkg/monitoring generates
+# Fails when artifacts/monitoring (or the Helm chart's copies in
+# charts/certstatus/files) differs from what pkg/monitoring generates
 # (run hack/update-monitoring.sh), then checks the rules with promtool and
 # runs their unit tests (test/monitoring/*.test.yaml).
 set -euo pipefail
@@ -11,6 +12,12 @@ go run ./hack/monitoring --out "$tmp"
 for f in "$tmp"/*; do
   if ! diff -u "artifacts/monitoring/$(basename "$f")" "$f"; then
     echo "artifacts/monitoring/$(basename "$f") is out of date: run hack/update-monitoring.sh" >&2
+    exit 1
+  fi
+done
+for f in certstatus.rules.yaml grafana-dashboard.json; do
+  if ! diff -u "charts/certstatus/files/$f" "$tmp/$f"; then
+    echo "charts/certstatus/files/$f is out of date: run hack/update-monitoring.sh" >&2
     exit 1
   fi
 done

@@ -24,6 +24,9 @@ import (
 const (
 	certManagerModule  = "github.com/cert-manager/cert-manager"
 	certManagerVersion = "v1.21.2"
+	// ServiceMonitor and PrometheusRule.
+	prometheusOperatorModule  = "github.com/prometheus-operator/prometheus-operator"
+	prometheusOperatorVersion = "v0.92.0"
 )
 
 func allOptions() string { return filepath.Join(chartDir(), "ci", "all-options-values.yaml") }
@@ -47,6 +50,8 @@ func TestChartRejectsUnknownServingCertMode(t *testing.T) {
 func TestChartRenderingsAcceptedByKubeAPIServer(t *testing.T) {
 	installCRDs(t, filepath.Join(moduleDir(t, certManagerModule, certManagerVersion), "deploy", "crds"),
 		"cert-manager.io_certificates.yaml", "cert-manager.io_issuers.yaml", "cert-manager.io_clusterissuers.yaml")
+	installCRDs(t, filepath.Join(moduleDir(t, prometheusOperatorModule, prometheusOperatorVersion), "example", "prometheus-operator-crd"),
+		"monitoring.coreos.com_servicemonitors.yaml", "monitoring.coreos.com_prometheusrules.yaml")
 	ensureNamespaces(t, "certstatus-dry", "team-a", "team-b")
 
 	renderings := map[string]string{
@@ -66,9 +71,16 @@ func TestChartRenderingsAcceptedByKubeAPIServer(t *testing.T) {
 			t.Log(out)
 		})
 	}
-	if out := kubectl(t, renderings["all options"], "apply", "--dry-run=server", "-f", "-"); !strings.Contains(out, "certificate.cert-manager.io/certs-serving-cert") ||
-		!strings.Contains(out, "role.rbac.authorization.k8s.io/certs") || strings.Contains(out, "issuer.cert-manager.io") {
-		t.Errorf("all options: want the cert-manager Certificate, a Role per namespace and no Issuer of our own:\n%s", out)
+	out := kubectl(t, renderings["all options"], "apply", "--dry-run=server", "-f", "-")
+	for _, want := range []string{"certificate.cert-manager.io/certs-serving-cert", "role.rbac.authorization.k8s.io/certs",
+		"servicemonitor.monitoring.coreos.com/certs", "prometheusrule.monitoring.coreos.com/certs",
+		"configmap/certs-dashboard", "clusterrolebinding.rbac.authorization.k8s.io/certs-metrics-reader"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("all options: the dry run lacks %s:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "issuer.cert-manager.io") || strings.Contains(out, "clusterrole.rbac.authorization.k8s.io/certs created") {
+		t.Errorf("all options: want no Issuer of our own (one is named) and no Secret ClusterRole (--namespaces):\n%s", out)
 	}
 }
 

@@ -153,3 +153,50 @@ func must(t *testing.T, err error) {
 		t.Fatal(err)
 	}
 }
+
+// The chart's monitoring objects carry the same rules and grants as
+// artifacts/monitoring (the chart holds copies of the generated files, which
+// hack/verify-monitoring.sh keeps current).
+func TestChartMonitoringMatchesArtifacts(t *testing.T) {
+	chart := map[string]*unstructured.Unstructured{}
+	for _, obj := range decodeAll(t, render(t, "certstatus", "certstatus", "--set", "metrics.prometheusRule.enabled=true",
+		"--set", "metrics.serviceMonitor.enabled=true", "--set", "metrics.readers[0].name=prometheus",
+		"--set", "metrics.readers[0].namespace=monitoring")) {
+		if obj.GetKind() != "ClusterRole" || strings.HasSuffix(obj.GetName(), "-metrics-reader") {
+			chart[obj.GetKind()] = obj
+		}
+	}
+	artifacts := map[string]*unstructured.Unstructured{}
+	for _, obj := range decodeAll(t, kubectl(t, "", "kustomize", filepath.Join(env.root, "artifacts", "monitoring"))) {
+		artifacts[obj.GetKind()] = obj
+	}
+	for _, field := range [][]string{
+		{"PrometheusRule", "spec"},
+		{"ClusterRole", "rules"},
+		{"ServiceMonitor", "spec", "endpoints"},
+	} {
+		kind, path := field[0], field[1:]
+		c, a := chart[kind], artifacts[kind]
+		if c == nil || a == nil {
+			t.Errorf("%s: in the chart %v, in artifacts/monitoring %v", kind, c != nil, a != nil)
+			continue
+		}
+		if kind == "ServiceMonitor" {
+			// The CA Secret differs on purpose: the chart's serving Secret holds it.
+			for _, obj := range []*unstructured.Unstructured{c, a} {
+				endpoints, _, _ := unstructured.NestedSlice(obj.Object, path...)
+				for _, e := range endpoints {
+					unstructured.RemoveNestedField(e.(map[string]any), "tlsConfig", "ca")
+				}
+				must(t, unstructured.SetNestedSlice(obj.Object, endpoints, path...))
+			}
+		}
+		cv, _, _ := unstructured.NestedFieldNoCopy(c.Object, path...)
+		av, _, _ := unstructured.NestedFieldNoCopy(a.Object, path...)
+		cy, _ := yaml.Marshal(cv)
+		ay, _ := yaml.Marshal(av)
+		if string(cy) != string(ay) || len(cy) < 20 {
+			t.Errorf("%s %v differs\n--- chart:\n%s\n--- artifacts/monitoring:\n%s", kind, path, cy, ay)
+		}
+	}
+}
