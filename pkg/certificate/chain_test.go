@@ -22,6 +22,11 @@ func TestChainVerification(t *testing.T) {
 	leafBelow := certtest.Must(below.NewLeaf(certtest.Spec{CommonName: "deep", NotBefore: epoch.Add(-day), NotAfter: epoch.Add(90 * day)}))
 	noCertSign := certtest.Must(p.root.NewIntermediate(certtest.Spec{CommonName: "No CertSign", KeyUsage: x509.KeyUsageDigitalSignature, NotBefore: epoch.Add(-day), NotAfter: epoch.Add(900 * day)}))
 	leafOfNoCertSign := certtest.Must(noCertSign.NewLeaf(certtest.Spec{CommonName: "n", NotBefore: epoch.Add(-day), NotAfter: epoch.Add(90 * day)}))
+	clientCA := certtest.Must(certtest.NewCA(certtest.Spec{CommonName: "Client CA", NotBefore: epoch.Add(-day), NotAfter: epoch.Add(900 * day)}))
+	// The root's name and key, issued by Other Root: what a cross-signed root is.
+	crossSigned := certtest.Must(otherRoot.NewIntermediate(certtest.Spec{Subject: p.root.Certificate.Subject, Key: p.root.Key, NotBefore: epoch.Add(-day), NotAfter: epoch.Add(900 * day)}))
+	// The root's name with another key: the intermediate's signature does not verify with it.
+	forgedRoot := certtest.Must(certtest.NewCA(certtest.Spec{Subject: p.root.Certificate.Subject, NotBefore: epoch.Add(-day), NotAfter: epoch.Add(900 * day)}))
 
 	tests := []struct {
 		name        string
@@ -36,11 +41,22 @@ func TestChainVerification(t *testing.T) {
 		{"self-signed leaf also in ca.crt", selfSigned.PEM(), selfSigned.PEM(), certstatus.ChainVerified, "also in ca.crt"},
 		{"ca.crt is a bundle holding the root", certtest.ChainPEM(p.leaf, p.intermediate), certtest.ChainPEM(otherRoot, p.root), certstatus.ChainVerified, "ca.crt[1] (Test Root)"},
 		{"ca.crt holds the intermediate", p.leaf.PEM(), p.intermediate.PEM(), certstatus.ChainVerified, "ca.crt[0] (Test Intermediate)"},
-		{"no root anywhere", certtest.ChainPEM(p.leaf, p.intermediate), nil, certstatus.ChainUnverified, "tls.crt[1] (Test Intermediate) is issued by a certificate that is not in the Secret"},
+		{"no root anywhere", certtest.ChainPEM(p.leaf, p.intermediate), nil, certstatus.ChainUnverified, "tls.crt[1] (Test Intermediate) is issued by Test Root, which is not in the Secret"},
 		{"leaf alone, no ca.crt", p.leaf.PEM(), nil, certstatus.ChainUnverified, "nothing to verify"},
-		{"missing intermediate with ca.crt", p.leaf.PEM(), p.root.PEM(), certstatus.ChainBroken, "intermediate certificate is missing"},
-		{"wrong CA in ca.crt", certtest.ChainPEM(p.leaf, p.intermediate), otherRoot.PEM(), certstatus.ChainBroken, "intermediate certificate is missing"},
-		{"self-signed root not in ca.crt", certtest.ChainPEM(p.leaf, p.intermediate, p.root), otherRoot.PEM(), certstatus.ChainBroken, "not in ca.crt"},
+		{"unrelated certificate after the intermediate", certtest.ChainPEM(p.leaf, p.intermediate, otherRoot), p.root.PEM(), certstatus.ChainVerified, "tls.crt[2] (Other Root), served after the path"},
+		{"leaf alone, issuer absent, ca.crt holds the root", p.leaf.PEM(), p.root.PEM(), certstatus.ChainUnverified, "tls.crt holds only the leaf: clients that do not already have its issuer Test Intermediate fail"},
+		{"leaf alone, no ca.crt, says so", p.leaf.PEM(), nil, certstatus.ChainUnverified, "tls.crt holds only the leaf"},
+		{"mutual TLS: ca.crt is the client CA", certtest.ChainPEM(p.leaf, p.intermediate), otherRoot.PEM(), certstatus.ChainUnverified, "ca.crt does not issue the served chain: tls.crt[1] (Test Intermediate) is issued by Test Root, which is in neither tls.crt nor ca.crt"},
+		{"mutual TLS with a client CA bundle", certtest.ChainPEM(p.leaf, p.intermediate), certtest.ChainPEM(otherRoot, clientCA), certstatus.ChainUnverified, "ca.crt does not issue the served chain"},
+		{"self-signed root in tls.crt, ca.crt is the client CA", certtest.ChainPEM(p.leaf, p.intermediate, p.root), otherRoot.PEM(), certstatus.ChainVerified, "tls.crt[2] (Test Root), which is self-signed with a valid signature. ca.crt does not issue it."},
+		{"pasted-twice intermediate", certtest.ChainPEM(p.leaf, p.intermediate, p.intermediate), p.root.PEM(), certstatus.ChainVerified, "verifies up to ca.crt[0] (Test Root). Exact repeats were skipped for verification: tls.crt[2] (Test Intermediate) repeats tls.crt[1] (Test Intermediate)."},
+		{"fullchain and chain concatenated", certtest.ChainPEM(p.leaf, p.intermediate, p.root, p.intermediate, p.root), nil, certstatus.ChainVerified, "tls.crt[3] (Test Intermediate) repeats tls.crt[1] (Test Intermediate); tls.crt[4] (Test Root) repeats tls.crt[2] (Test Root)."},
+		{"repeated leaf", certtest.ChainPEM(p.leaf, p.leaf, p.intermediate), p.root.PEM(), certstatus.ChainVerified, "tls.crt[1] (web.example.com) repeats tls.crt[0] (web.example.com)"},
+		{"cross-signed root served after the intermediate", certtest.ChainPEM(p.leaf, p.intermediate, crossSigned), p.root.PEM(), certstatus.ChainVerified, "verifies up to ca.crt[0] (Test Root). tls.crt[2] (Test Root), served after the path, is not needed"},
+		{"cross-signed root, old root in ca.crt", certtest.ChainPEM(p.leaf, p.intermediate, crossSigned), otherRoot.PEM(), certstatus.ChainVerified, "verifies up to ca.crt[0] (Other Root)"},
+		{"cross-signed root, no ca.crt", certtest.ChainPEM(p.leaf, p.intermediate, crossSigned), nil, certstatus.ChainUnverified, "tls.crt[2] (Test Root) is issued by Other Root, which is not in the Secret"},
+		{"forged cross-sign with the real name", certtest.ChainPEM(p.leaf, p.intermediate, forgedRoot), nil, certstatus.ChainBroken, "signature does not verify"},
+		{"same-name CA in ca.crt with another key", certtest.ChainPEM(p.leaf, p.intermediate), forgedRoot.PEM(), certstatus.ChainBroken, "tls.crt[1] (Test Intermediate) is not issued by ca.crt[0] (Test Root)"},
 		{"wrong order: intermediate first", certtest.ChainPEM(p.intermediate, p.leaf), p.root.PEM(), certstatus.ChainBroken, "wrong order: tls.crt[0] (Test Intermediate) issued tls.crt[1] (web.example.com)"},
 		{"wrong order: root before intermediate", certtest.ChainPEM(p.leaf, p.root, p.intermediate), nil, certstatus.ChainBroken, "wrong order: tls.crt[0] (web.example.com) is issued by tls.crt[2] (Test Intermediate)"},
 		{"bad signature", certtest.ChainPEM(p.leaf, impostor), p.root.PEM(), certstatus.ChainBroken, "signature does not verify"},
