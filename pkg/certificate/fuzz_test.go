@@ -20,7 +20,7 @@ func FuzzAnalyze(f *testing.F) {
 	f.Fuzz(func(t *testing.T, crt, tlsKey, ca []byte, threshold string) {
 		annotations := map[string]string{"certstatus.dev/expiring-soon-threshold": threshold}
 		for _, secretType := range []string{"kubernetes.io/tls", "Opaque"} {
-			in := Input{Type: secretType, Annotations: annotations, ChangedAt: changedAt,
+			in := Input{Type: secretType, Annotations: annotations, CreatedAt: changedAt,
 				Data: map[string][]byte{"tls.crt": crt, "tls.key": tlsKey, "ca.crt": ca}}
 			a, listed := Analyze(in, DefaultOptions())
 			if !listed {
