@@ -40,6 +40,7 @@ verify:
 	go vet ./...
 	cd examples/typed-client && go vet ./...
 	hack/verify-codegen.sh
+	hack/verify-oidnames.sh
 
 ## codegen: regenerate clientset, listers, informers, openapi, deepcopy, conversions
 codegen:
