@@ -56,7 +56,7 @@ func run(headerPath, source, outPath, pkg string) error {
 	if err != nil {
 		return err
 	}
-	names, err := resolve(objects, order)
+	names, longNames, err := resolve(objects, order)
 	if err != nil {
 		return err
 	}
@@ -77,6 +77,18 @@ func run(headerPath, source, outPath, pkg string) error {
 	fmt.Fprintf(&b, "var openSSLObjectNames = map[string]string{\n")
 	for _, oid := range oids {
 		fmt.Fprintf(&b, "\t%q: %q,\n", oid, names[oid])
+	}
+	fmt.Fprintf(&b, "}\n\n")
+	longOIDs := make([]string, 0, len(longNames))
+	for oid := range longNames {
+		longOIDs = append(longOIDs, oid)
+	}
+	slices.SortFunc(longOIDs, compareOIDs)
+	fmt.Fprintf(&b, "// openSSLObjectLongNames are the long names that differ from the name\n")
+	fmt.Fprintf(&b, "// above: what `openssl x509 -text` prints for an algorithm.\n")
+	fmt.Fprintf(&b, "var openSSLObjectLongNames = map[string]string{\n")
+	for _, oid := range longOIDs {
+		fmt.Fprintf(&b, "\t%q: %q,\n", oid, longNames[oid])
 	}
 	fmt.Fprintf(&b, "}\n")
 	formatted, err := format.Source(b.Bytes())
@@ -133,7 +145,7 @@ func parse(data []byte) (map[string]*object, []string, error) {
 // resolve expands every OBJ_ define into a dotted OID and names it. Where two
 // objects share an OID, the one with the lower NID wins, as openssl's
 // OBJ_obj2nid table is built from objects.txt in that order.
-func resolve(objects map[string]*object, order []string) (map[string]string, error) {
+func resolve(objects map[string]*object, order []string) (names, longNames map[string]string, err error) {
 	dotted := map[string]string{}
 	var expand func(name string, depth int) (string, error)
 	expand = func(name string, depth int) (string, error) {
@@ -168,7 +180,7 @@ func resolve(objects map[string]*object, order []string) (map[string]string, err
 		dotted[name] = d
 		return d, nil
 	}
-	names := map[string]string{}
+	names, longNames = map[string]string{}, map[string]string{}
 	nids := map[string]int{}
 	for _, name := range order {
 		o := objects[name]
@@ -177,7 +189,7 @@ func resolve(objects map[string]*object, order []string) (map[string]string, err
 		}
 		d, err := expand(name, 0)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if !strings.Contains(d, ".") {
 			continue // a top arc (itu-t, iso, ...) never names an attribute
@@ -190,8 +202,12 @@ func resolve(objects map[string]*object, order []string) (map[string]string, err
 			continue
 		}
 		names[d], nids[d] = printed, o.nid
+		delete(longNames, d)
+		if o.ln != "" && o.ln != printed {
+			longNames[d] = o.ln
+		}
 	}
-	return names, nil
+	return names, longNames, nil
 }
 
 func compareOIDs(a, b string) int {
