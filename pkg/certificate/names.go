@@ -54,9 +54,10 @@ func formatName(der []byte) (rfc2253, commonName string, err error) {
 	var out strings.Builder
 	for i := len(rdns) - 1; i >= 0; i-- {
 		for j := len(rdns[i]) - 1; j >= 0; j-- {
+			// Separators go between attributes written, so an empty RDN adds none.
 			if j < len(rdns[i])-1 {
 				out.WriteByte('+')
-			} else if i < len(rdns)-1 {
+			} else if out.Len() > 0 {
 				out.WriteByte(',')
 			}
 			attribute := rdns[i][j]

@@ -110,6 +110,7 @@ func TestNamesMatchOpenSSL(t *testing.T) {
 		{"well-known attributes in one RDN", [][]attribute{everyKnownAttribute}},
 		{"mail, OGRN, SNILS, INN", [][]attribute{{utf8Attribute("0.9.2342.19200300.100.1.3", "a@example.com")}, {{"1.2.643.100.1", asn1.TagNumericString, []byte("1027700132195")}}, {{"1.2.643.100.3", asn1.TagNumericString, []byte("12345678901")}}, {{"1.2.643.3.131.1.1", asn1.TagNumericString, []byte("7707083893")}}}},
 		{"empty value", [][]attribute{{utf8Attribute(cn, "")}}},
+		{"empty RDNs", [][]attribute{{}, {utf8Attribute(o, "Org")}, {}, {utf8Attribute(cn, "x")}, {}}},
 	}
 	issuer := certtest.Must(certtest.NewCA(certtest.Spec{
 		RawSubject: rawName(t, []attribute{utf8Attribute(cn, "Issuer, Inc.")}, []attribute{{email, asn1.TagIA5String, []byte("ca@example.com")}}),
