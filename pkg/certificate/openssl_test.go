@@ -55,3 +55,38 @@ func opensslVersion(t testing.TB) string {
 	}
 	return fields[1]
 }
+
+// opensslIdentifiers is what openssl prints for a certificate's serial,
+// SHA-256 fingerprint and key identifiers, by name.
+func opensslIdentifiers(t testing.TB, certPEM []byte) map[string]string {
+	t.Helper()
+	path := writeTemp(t, "identifiers.pem", certPEM)
+	out := runOpenSSL(t, "x509", "-noout", "-serial", "-fingerprint", "-sha256", "-in", path)
+	ids := map[string]string{}
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		name, value, _ := strings.Cut(line, "=")
+		switch name {
+		case "serial":
+			ids["serial"] = value
+		case "sha256 Fingerprint", "SHA256 Fingerprint":
+			ids["fingerprint"] = value
+		}
+	}
+	// -ext prints each extension's name line, then its value indented.
+	lines := strings.Split(runOpenSSL(t, "x509", "-noout", "-ext", "subjectKeyIdentifier,authorityKeyIdentifier", "-in", path), "\n")
+	for i := 0; i+1 < len(lines); i++ {
+		value := strings.TrimPrefix(strings.TrimSpace(lines[i+1]), "keyid:")
+		switch strings.TrimSpace(lines[i]) {
+		case "X509v3 Subject Key Identifier:":
+			ids["subjectKeyId"] = value
+		case "X509v3 Authority Key Identifier:":
+			ids["authorityKeyId"] = value
+		}
+	}
+	for _, name := range []string{"serial", "fingerprint", "subjectKeyId", "authorityKeyId"} {
+		if ids[name] == "" {
+			t.Fatalf("openssl printed no %s:\n%s", name, out)
+		}
+	}
+	return ids
+}
