@@ -24,6 +24,9 @@ import (
 	"github.com/certstatus/certstatus/test/stack"
 )
 
+// listedExamples is how many of the example Secrets are listed (all but no-certificate).
+const listedExamples = 9
+
 // loadExamples creates the `make run` example Secrets in a new namespace.
 func loadExamples(t *testing.T) string {
 	t.Helper()
@@ -31,14 +34,14 @@ func loadExamples(t *testing.T) string {
 	for _, secret := range certtest.ExampleSecrets(namespace, time.Now()) {
 		createSecret(t, secret)
 	}
-	// The informer delivers within milliseconds; wait until all nine listed ones show.
+	// The informer delivers within milliseconds; wait until all listed ones show.
 	eventually(t, 10*time.Second, func() error {
 		list, err := env.certs.CertstatusV1alpha1().CertificateStatuses(namespace).List(context.Background(), metav1.ListOptions{})
 		if err != nil {
 			return err
 		}
-		if len(list.Items) != 9 {
-			return fmt.Errorf("%d CertificateStatuses in %s, want 9", len(list.Items), namespace)
+		if len(list.Items) != listedExamples {
+			return fmt.Errorf("%d CertificateStatuses in %s, want %d", len(list.Items), namespace, listedExamples)
 		}
 		return nil
 	})
@@ -299,7 +302,7 @@ func TestSelectorsSortingAndChunking(t *testing.T) {
 
 	all := sorted(names())
 	chunked := sorted(names("--chunk-size=2"))
-	if strings.Join(all, ",") != strings.Join(chunked, ",") || len(all) != 9 {
+	if strings.Join(all, ",") != strings.Join(chunked, ",") || len(all) != listedExamples {
 		t.Errorf("--chunk-size=2 gave %v, unchunked %v", chunked, all)
 	}
 }
@@ -442,7 +445,7 @@ func TestTypedClientExampleListsAndWatches(t *testing.T) {
 		t.Fatalf("typed-client: %v\n%s", err, out)
 	}
 	text := string(out)
-	for _, want := range []string{namespace + "/valid-chain Valid", namespace + "/expired Expired", "synced 8", "ADDED " + namespace + "/ca-bundle Valid"} {
+	for _, want := range []string{namespace + "/valid-chain Valid", namespace + "/expired Expired", fmt.Sprintf("synced %d", listedExamples), "ADDED " + namespace + "/ca-bundle Valid"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("typed-client output lacks %q:\n%s", want, text)
 		}
