@@ -66,6 +66,7 @@ verify:
 	cd examples/typed-client && go vet ./...
 	hack/verify-codegen.sh
 	hack/verify-monitoring.sh
+	hack/verify-oidnames.sh
 
 ## codegen: regenerate clientset, listers, informers, openapi, deepcopy, conversions
 codegen:

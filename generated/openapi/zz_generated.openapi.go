@@ -267,7 +267,7 @@ func schema_pkg_apis_certstatus_v1alpha1_CertificateInfo(ref common.ReferenceCal
 					},
 					"publicKeyAlgorithm": {
 						SchemaProps: spec.SchemaProps{
-							Description: "PublicKeyAlgorithm is RSA, ECDSA or Ed25519.",
+							Description: "PublicKeyAlgorithm is RSA, ECDSA, Ed25519, Ed448, RSA-PSS, DSA or Unknown: a name, never a number.",
 							Default:     "",
 							Type:        []string{"string"},
 							Format:      "",
@@ -275,14 +275,14 @@ func schema_pkg_apis_certstatus_v1alpha1_CertificateInfo(ref common.ReferenceCal
 					},
 					"publicKeySize": {
 						SchemaProps: spec.SchemaProps{
-							Description: "PublicKeySize is the key size in bits: modulus size for RSA, curve size for ECDSA, 256 for Ed25519.",
+							Description: "PublicKeySize is the key size in bits: modulus size for RSA and RSA-PSS, curve size for ECDSA, 256 for Ed25519, 456 for Ed448, the size of p for DSA; omitted when unknown.",
 							Type:        []string{"integer"},
 							Format:      "int32",
 						},
 					},
 					"signatureAlgorithm": {
 						SchemaProps: spec.SchemaProps{
-							Description: "SignatureAlgorithm is the signature algorithm, e.g. SHA256-RSA.",
+							Description: "SignatureAlgorithm is the signature algorithm as Go names it, e.g. SHA256-RSA; one Go does not know as `openssl x509 -text` prints it (ED448, rsassaPss, dsa_with_SHA384), else Unknown.",
 							Default:     "",
 							Type:        []string{"string"},
 							Format:      "",

@@ -22,8 +22,10 @@ const annotationErrorKey = "metadata.annotations[" + certstatus.ExpiringSoonThre
 // StatusAt cannot cheaply derive: labels, messages, the Secret-level
 // instants and a chain's timeline are rebuilt when asked for.
 type Analysis struct {
-	secretType   string
-	changedAt    time.Time
+	secretType string
+	// createdAt is the Secret's creationTimestamp; with the primary leaf's
+	// notBefore it dates non-clock transitions (see writtenAt).
+	createdAt    time.Time
 	certificates []certificateRecord
 	bundle       bool
 	// invalid is set when the state is Invalid whatever the clock.
@@ -121,7 +123,7 @@ func Analyze(in Input, opts Options) (a *Analysis, listed bool) {
 	}
 	threshold := thresholdFor(in.Annotations, opts.ExpiringSoonThreshold, &contents.problems)
 
-	a = &Analysis{secretType: in.Type, changedAt: in.ChangedAt}
+	a = &Analysis{secretType: in.Type, createdAt: in.CreatedAt}
 	if isTLS {
 		a.secretType = secretTypeTLS // not the decoded Secret's copy of it
 	}

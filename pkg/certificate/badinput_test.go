@@ -102,7 +102,7 @@ func TestProblemsPerKeyAreBounded(t *testing.T) {
 func TestCertificateBound(t *testing.T) {
 	root := certtest.Must(certtest.NewCA(certtest.Spec{CommonName: "Many", NotBefore: epoch.Add(-day), NotAfter: epoch.Add(900 * day)}))
 	one := root.PEM()
-	in := Input{Type: "Opaque", ChangedAt: changedAt, Data: map[string][]byte{
+	in := Input{Type: "Opaque", CreatedAt: changedAt, Data: map[string][]byte{
 		"a.crt": bytes.Repeat(one, 600),
 		"b.crt": bytes.Repeat(one, 405),
 	}}

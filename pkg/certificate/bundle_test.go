@@ -16,7 +16,7 @@ func bundleInput(t testing.TB, dates ...[2]time.Time) (Input, []*certtest.Certif
 	for i, d := range dates {
 		roots = append(roots, certtest.Must(certtest.NewCA(certtest.Spec{CommonName: fmt.Sprintf("Root %d", i), NotBefore: d[0], NotAfter: d[1]})))
 	}
-	return Input{Type: "Opaque", Data: map[string][]byte{"ca-bundle.crt": certtest.ChainPEM(roots...)}, ChangedAt: changedAt}, roots
+	return Input{Type: "Opaque", Data: map[string][]byte{"ca-bundle.crt": certtest.ChainPEM(roots...)}, CreatedAt: changedAt}, roots
 }
 
 func TestBundles(t *testing.T) {
@@ -102,7 +102,7 @@ func TestBundleInstants(t *testing.T) {
 func TestNonTLSSecrets(t *testing.T) {
 	p := newPKI(t)
 	serverPEM := append(keyPEM(t, p.leaf, certtest.SEC1), certtest.ChainPEM(p.leaf, p.intermediate)...)
-	in := Input{Type: "Opaque", ChangedAt: changedAt, Data: map[string][]byte{
+	in := Input{Type: "Opaque", CreatedAt: changedAt, Data: map[string][]byte{
 		"ca.crt":     p.root.PEM(),
 		"server.pem": serverPEM,
 		"password":   []byte("hunter2"),

@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/certstatus/certstatus/pkg/apis/certstatus"
 )
@@ -16,60 +17,182 @@ type chainMember struct {
 }
 
 // verifyChain judges signatures, issuer links, order and CA constraints of
-// chain (leaf first), ending at one of anchors (ca.crt) when there are any,
-// or at a self-signed certificate otherwise. Validity periods are left to
-// the state, so an expired chain is Expired, not broken.
+// chain (leaf first), as `openssl verify -untrusted` would find a path: from
+// the leaf through the served certificates in order, up to the first one
+// that is in anchors (ca.crt), issued by one of them, or self-signed.
+// Certificates served after that point (a cross-signed root) are allowed.
+// False is kept for what is provably wrong among the certificates present;
+// when the last served certificate's issuer is nowhere in the Secret the
+// chain is Unknown (ca.crt may be the CA of client certificates, the
+// mutual-TLS layout). Exact repeats are skipped and named. Validity periods
+// are left to the state, so an expired chain is Expired, not broken.
 func verifyChain(chain, anchors []chainMember, chainKey, anchorKey string) certstatus.ChainStatus {
 	if len(chain) == 0 {
 		return unknownChain("There is no certificate to verify.")
 	}
-	for i := 0; i+1 < len(chain); i++ {
-		child, parent := chain[i], chain[i+1]
-		err := checkIssued(child.cert, parent.cert, i)
-		if err == nil {
+	chain, repeats := skipRepeats(chain)
+	status := walkChain(chain, anchors, chainKey, anchorKey)
+	if repeats != "" {
+		status.Message += " " + repeats
+	}
+	return status
+}
+
+// skipRepeats drops exact repeats of an earlier certificate (a pasted-twice
+// intermediate, which TLS clients accept) and says which were dropped.
+func skipRepeats(chain []chainMember) ([]chainMember, string) {
+	var kept []chainMember
+	var skipped []string
+	for _, member := range chain {
+		repeatOf := -1
+		for j := range kept {
+			if bytes.Equal(kept[j].cert.Raw, member.cert.Raw) {
+				repeatOf = j
+				break
+			}
+		}
+		if repeatOf < 0 {
+			kept = append(kept, member)
 			continue
 		}
-		if message, misordered := orderProblem(chain, i, chainKey); misordered {
-			return brokenChain(message)
-		}
-		return brokenChain(fmt.Sprintf("%s is not issued by %s, which follows it in %s: %v.", child.label, parent.label, chainKey, err))
+		skipped = append(skipped, fmt.Sprintf("%s repeats %s", member.label, kept[repeatOf].label))
 	}
+	if len(skipped) == 0 {
+		return chain, ""
+	}
+	return kept, "Exact repeats were skipped for verification: " + strings.Join(skipped, "; ") + "."
+}
 
+// walkChain follows the served chain (without repeats) from the leaf.
+func walkChain(chain, anchors []chainMember, chainKey, anchorKey string) certstatus.ChainStatus {
+	for k := range chain {
+		current := chain[k]
+		// When the next served certificate is itself in ca.crt, the path
+		// goes on to it, so the message names the certificate served.
+		nextIsAnchor := k+1 < len(chain) && inAnchors(chain[k+1], anchors)
+		if !nextIsAnchor {
+			if status, found := anchoredAt(current, k, anchors, anchorKey); found {
+				return endOfPath(status, chain[:k+1], chain[k+1:], chainKey)
+			}
+		}
+		if isSelfSigned(current.cert) {
+			message := fmt.Sprintf("The chain ends at %s, which is self-signed with a valid signature.", current.label)
+			if len(anchors) > 0 {
+				message += fmt.Sprintf(" %s does not issue it.", anchorKey)
+			}
+			return endOfPath(verifiedChain(message), chain[:k+1], chain[k+1:], chainKey)
+		}
+		if k+1 == len(chain) {
+			return unanchoredTop(chain, anchors, chainKey, anchorKey)
+		}
+		parent := chain[k+1]
+		if err := checkIssued(current.cert, parent.cert, k); err != nil {
+			if message, misordered := orderProblem(chain, k, chainKey); misordered {
+				return brokenChain(message)
+			}
+			return brokenChain(fmt.Sprintf("%s is not issued by %s, which follows it in %s: %v.", current.label, parent.label, chainKey, err))
+		}
+	}
+	return unknownChain("There is no certificate to verify.") // not reached: the loop returns
+}
+
+// anchoredAt reports whether the path ends at current through anchors:
+// current is one of them, or one of them issued it. intermediatesBelow is
+// the number of CA certificates between the leaf and the anchor.
+func anchoredAt(current chainMember, intermediatesBelow int, anchors []chainMember, anchorKey string) (certstatus.ChainStatus, bool) {
+	for _, anchor := range anchors {
+		if bytes.Equal(anchor.cert.Raw, current.cert.Raw) {
+			return verifiedChain(fmt.Sprintf("The chain ends at %s, which is also in %s.", current.label, anchorKey)), true
+		}
+	}
+	for _, anchor := range anchors {
+		if checkIssued(current.cert, anchor.cert, intermediatesBelow) == nil {
+			return verifiedChain(fmt.Sprintf("The chain verifies up to %s.", anchor.label)), true
+		}
+	}
+	return certstatus.ChainStatus{}, false
+}
+
+// maxOrderChecks bounds the signature checks spent looking for misordered
+// certificates after the path, so a hostile tls.crt costs little.
+const maxOrderChecks = 100
+
+// endOfPath finishes a verified path: a certificate served after it that
+// the path issued belongs before it (wrong order, False); others (a
+// cross-signed root) are allowed and named.
+func endOfPath(status certstatus.ChainStatus, path, rest []chainMember, chainKey string) certstatus.ChainStatus {
+	if len(rest) == 0 {
+		return status
+	}
+	checks := 0
+	for _, later := range rest {
+		for _, earlier := range path {
+			if checks >= maxOrderChecks {
+				break
+			}
+			if !bytes.Equal(later.cert.RawIssuer, earlier.cert.RawSubject) || bytes.Equal(later.cert.RawSubject, earlier.cert.RawSubject) {
+				continue
+			}
+			checks++
+			if checkIssued(later.cert, earlier.cert, 0) == nil {
+				return brokenChain(fmt.Sprintf("The certificates in %s are in the wrong order: %s issued %s, which must come before it.", chainKey, earlier.label, later.label))
+			}
+		}
+	}
+	labels := make([]string, len(rest))
+	for i := range rest {
+		labels[i] = rest[i].label
+	}
+	status.Message += fmt.Sprintf(" %s, served after the path, is not needed to verify it.", strings.Join(labels, ", "))
+	return status
+}
+
+// inAnchors reports whether member is one of anchors, byte for byte.
+func inAnchors(member chainMember, anchors []chainMember) bool {
+	for _, anchor := range anchors {
+		if bytes.Equal(anchor.cert.Raw, member.cert.Raw) {
+			return true
+		}
+	}
+	return false
+}
+
+// unanchoredTop judges a chain whose links hold but whose last certificate
+// is neither self-signed nor anchored in ca.crt.
+func unanchoredTop(chain, anchors []chainMember, chainKey, anchorKey string) certstatus.ChainStatus {
 	top := chain[len(chain)-1]
-	selfSigned := isSelfSigned(top.cert)
-	if len(anchors) == 0 {
-		if selfSigned {
-			return verifiedChain(fmt.Sprintf("The chain ends at %s, which is self-signed with a valid signature.", top.label))
-		}
-		if bytes.Equal(top.cert.RawIssuer, top.cert.RawSubject) {
-			return brokenChain(fmt.Sprintf("%s names itself as issuer, but its self-signature does not verify.", top.label))
-		}
-		return unknownChain(fmt.Sprintf("%s is issued by a certificate that is not in the Secret, so there is nothing to verify the chain against.", top.label))
+	if bytes.Equal(top.cert.RawIssuer, top.cert.RawSubject) {
+		return brokenChain(fmt.Sprintf("%s names itself as issuer, but its self-signature does not verify.", top.label))
 	}
+	for _, anchor := range anchors {
+		if bytes.Equal(top.cert.RawIssuer, anchor.cert.RawSubject) {
+			err := checkIssued(top.cert, anchor.cert, len(chain)-1)
+			return brokenChain(fmt.Sprintf("%s is not issued by %s: %v.", top.label, anchor.label, err))
+		}
+	}
+	issuer := issuerName(top.cert)
+	var message string
+	if len(anchors) > 0 {
+		message = fmt.Sprintf("%s does not issue the served chain: %s is issued by %s, which is in neither %s nor %s, so the chain cannot be verified here (in the mutual-TLS layout %s is the CA of client certificates).",
+			anchorKey, top.label, issuer, chainKey, anchorKey, anchorKey)
+	} else {
+		message = fmt.Sprintf("%s is issued by %s, which is not in the Secret, so there is nothing to verify the chain against.", top.label, issuer)
+	}
+	if len(chain) == 1 {
+		message += fmt.Sprintf(" %s holds only the leaf: clients that do not already have its issuer %s fail to verify it, so serve the intermediate certificate after the leaf.", chainKey, issuer)
+	}
+	return unknownChain(message)
+}
 
-	var nameMatched *chainMember
-	var nameMatchedErr error
-	for i := range anchors {
-		anchor := anchors[i]
-		if bytes.Equal(anchor.cert.Raw, top.cert.Raw) {
-			return verifiedChain(fmt.Sprintf("The chain ends at %s, which is also in %s.", top.label, anchorKey))
-		}
-		err := checkIssued(top.cert, anchor.cert, len(chain)-1)
-		if err == nil {
-			return verifiedChain(fmt.Sprintf("The chain verifies up to %s.", anchor.label))
-		}
-		if nameMatched == nil && bytes.Equal(top.cert.RawIssuer, anchor.cert.RawSubject) {
-			nameMatched, nameMatchedErr = &anchors[i], err
-		}
+// issuerName is the issuer's common name, else its whole name, for messages.
+func issuerName(cert *x509.Certificate) string {
+	if cert.Issuer.CommonName != "" {
+		return cert.Issuer.CommonName
 	}
-	switch {
-	case nameMatched != nil:
-		return brokenChain(fmt.Sprintf("%s is not issued by %s: %v.", top.label, nameMatched.label, nameMatchedErr))
-	case selfSigned:
-		return brokenChain(fmt.Sprintf("The chain ends at the self-signed %s, which is not in %s.", top.label, anchorKey))
-	default:
-		return brokenChain(fmt.Sprintf("An intermediate certificate is missing: %s is issued by a certificate that is in neither %s nor %s.", top.label, chainKey, anchorKey))
+	if name, _, err := formatName(cert.RawIssuer); err == nil && name != "" {
+		return name
 	}
+	return "a certificate"
 }
 
 // checkIssued verifies that parent issued child, as crypto/x509 would but

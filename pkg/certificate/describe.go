@@ -1,11 +1,15 @@
 package certificate
 
 import (
+	"crypto/dsa" //nolint:staticcheck // DSA certificates still exist; they are described, not used.
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/asn1"
+	"math/big"
 	"strings"
 	"time"
 
@@ -48,7 +52,7 @@ func newDescription(cert *x509.Certificate, fingerprint [sha256.Size]byte) *desc
 		notAfter:           cert.NotAfter,
 		dnsNames:           cert.DNSNames,
 		isCA:               cert.BasicConstraintsValid && cert.IsCA,
-		signatureAlgorithm: cert.SignatureAlgorithm.String(),
+		signatureAlgorithm: signatureAlgorithmName(cert),
 		keyUsages:          keyUsageNames(cert.KeyUsage),
 		extKeyUsages:       extKeyUsageNames(cert),
 		sha256Fingerprint:  colonHex(fingerprint[:]),
@@ -176,6 +180,15 @@ func colonHex(data []byte) string {
 	return out.String()
 }
 
+// Public key algorithms Go does not parse, by their SubjectPublicKeyInfo OID.
+var (
+	oidPublicKeyEd448  = asn1.ObjectIdentifier{1, 3, 101, 113}
+	oidPublicKeyRSAPSS = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1, 10}
+	oidPublicKeyDSA    = asn1.ObjectIdentifier{1, 2, 840, 10040, 4, 1}
+)
+
+// publicKeyDescription names the key and its size in bits: a name, never a
+// number, "Unknown" for what neither Go nor this list knows (size 0, omitted).
 func publicKeyDescription(cert *x509.Certificate) (string, int32) {
 	switch key := cert.PublicKey.(type) {
 	case *rsa.PublicKey:
@@ -184,9 +197,55 @@ func publicKeyDescription(cert *x509.Certificate) (string, int32) {
 		return "ECDSA", int32(key.Curve.Params().BitSize)
 	case ed25519.PublicKey:
 		return "Ed25519", 256
-	default:
-		return cert.PublicKeyAlgorithm.String(), 0
+	case *dsa.PublicKey:
+		return "DSA", int32(key.P.BitLen())
 	}
+	var spki struct {
+		Algorithm pkix.AlgorithmIdentifier
+		PublicKey asn1.BitString
+	}
+	if rest, err := asn1.Unmarshal(cert.RawSubjectPublicKeyInfo, &spki); err != nil || len(rest) > 0 {
+		return "Unknown", 0
+	}
+	switch algorithm := spki.Algorithm.Algorithm; {
+	case algorithm.Equal(oidPublicKeyEd448):
+		return "Ed448", int32(spki.PublicKey.BitLength) // 456: a 57-byte key, as 256 for Ed25519
+	case algorithm.Equal(oidPublicKeyRSAPSS):
+		// The key is a PKCS#1 RSAPublicKey; only the parameters differ from RSA's.
+		var key struct{ N, E *big.Int }
+		if rest, err := asn1.Unmarshal(spki.PublicKey.Bytes, &key); err == nil && len(rest) == 0 && key.N != nil {
+			return "RSA-PSS", int32(key.N.BitLen())
+		}
+		return "RSA-PSS", 0
+	case algorithm.Equal(oidPublicKeyDSA):
+		return "DSA", 0
+	}
+	return "Unknown", 0
+}
+
+// signatureAlgorithmName is Go's name for the signature algorithm, or, for
+// one Go does not know (Ed448, RSASSA-PSS with parameters Go does not
+// support, DSA with SHA-384), the name `openssl x509 -text` prints, or Unknown.
+func signatureAlgorithmName(cert *x509.Certificate) string {
+	if cert.SignatureAlgorithm != x509.UnknownSignatureAlgorithm {
+		return cert.SignatureAlgorithm.String()
+	}
+	var outer struct {
+		TBSCertificate     asn1.RawValue
+		SignatureAlgorithm pkix.AlgorithmIdentifier
+		SignatureValue     asn1.BitString
+	}
+	if _, err := asn1.Unmarshal(cert.Raw, &outer); err != nil {
+		return "Unknown"
+	}
+	oid := outer.SignatureAlgorithm.Algorithm.String()
+	if name, ok := openSSLObjectLongNames[oid]; ok {
+		return name
+	}
+	if name, ok := openSSLObjectNames[oid]; ok {
+		return name
+	}
+	return "Unknown"
 }
 
 var keyUsageBits = []struct {

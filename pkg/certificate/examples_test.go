@@ -1,6 +1,7 @@
 package certificate
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/certstatus/certstatus/pkg/apis/certstatus"
@@ -17,6 +18,7 @@ func TestExampleSecrets(t *testing.T) {
 		"not-yet-valid":  "NotYetValid/NotYetValid",
 		"key-mismatch":   "Invalid/KeyPairMismatch",
 		"broken-chain":   "Invalid/ChainInvalid",
+		"mutual-tls":     "Valid/Valid",
 		"garbage":        "Invalid/InvalidData",
 		"ca-bundle":      "Valid/Valid",
 		"no-certificate": "",
@@ -49,6 +51,9 @@ func TestExampleSecrets(t *testing.T) {
 			}
 			if secret.Name == "valid-chain" && (len(status.Certificates) != 3 || status.Chain.Verified != certstatus.ChainVerified) {
 				t.Errorf("valid-chain: %d certificates, chain %s; want 3 and verified", len(status.Certificates), status.Chain.Verified)
+			}
+			if secret.Name == "mutual-tls" && (status.Chain.Verified != certstatus.ChainUnverified || !strings.Contains(status.Chain.Message, "ca.crt does not issue the served chain") || !status.PrivateKey.MatchesCertificate) {
+				t.Errorf("mutual-tls: chain %+v, key %+v; want Unknown because ca.crt does not issue the served chain, and a matching key", status.Chain, status.PrivateKey)
 			}
 			if secret.Name == "ca-bundle" && status.Summary.Expired != 1 {
 				t.Errorf("ca-bundle summary %+v, want one expired root", status.Summary)

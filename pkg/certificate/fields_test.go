@@ -1,7 +1,6 @@
 package certificate
 
 import (
-	"crypto/sha256"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/asn1"
@@ -44,7 +43,8 @@ func TestCertificateFields(t *testing.T) {
 	}
 
 	got := status.Certificates[1]
-	fingerprint := sha256.Sum256(leaf.DER)
+	// Serial, fingerprint and key IDs as openssl prints them, not as our formatter would.
+	printed := opensslIdentifiers(t, leaf.PEM())
 	want := certstatus.CertificateInfo{
 		Key:                "tls.crt",
 		Index:              0,
@@ -52,7 +52,7 @@ func TestCertificateFields(t *testing.T) {
 		Subject:            "CN=web.example.com,O=Example",
 		CommonName:         "web.example.com",
 		Issuer:             "CN=Test Intermediate,O=Test",
-		SerialNumber:       formatSerial(leaf.Certificate),
+		SerialNumber:       printed["serial"],
 		NotBefore:          *apiTime(epoch.Add(-10 * day)),
 		NotAfter:           *apiTime(epoch.Add(80 * day)),
 		DNSNames:           []string{"web.example.com", "www.example.com"},
@@ -66,9 +66,9 @@ func TestCertificateFields(t *testing.T) {
 		SignatureAlgorithm: "ECDSA-SHA256",
 		KeyUsages:          []string{"DigitalSignature", "KeyEncipherment"},
 		ExtKeyUsages:       []string{"ServerAuth", "ClientAuth"},
-		SHA256Fingerprint:  colonHex(fingerprint[:]),
-		SubjectKeyID:       colonHex(leaf.Certificate.SubjectKeyId),
-		AuthorityKeyID:     colonHex(p.intermediate.Certificate.SubjectKeyId),
+		SHA256Fingerprint:  printed["fingerprint"],
+		SubjectKeyID:       printed["subjectKeyId"],
+		AuthorityKeyID:     printed["authorityKeyId"],
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("leaf info\n got: %+v\nwant: %+v", got, want)

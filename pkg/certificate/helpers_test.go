@@ -52,7 +52,7 @@ func tlsInput(crt, key, ca []byte) Input {
 			data[name] = value
 		}
 	}
-	return Input{Type: "kubernetes.io/tls", Data: data, ChangedAt: changedAt}
+	return Input{Type: "kubernetes.io/tls", Data: data, CreatedAt: changedAt}
 }
 
 // validTLS is the PKI's leaf served with its intermediate, its key and ca.crt.

@@ -16,9 +16,11 @@ type Input struct {
 	Data map[string][]byte
 	// Annotations: only certstatus.dev/expiring-soon-threshold is read.
 	Annotations map[string]string
-	// ChangedAt is the later of creationTimestamp and the latest managedFields[].time:
-	// the instant non-clock transitions are dated with.
-	ChangedAt time.Time
+	// CreatedAt is the Secret's creationTimestamp. Non-clock transitions are
+	// dated with the later of it and the primary leaf's notBefore, so that
+	// nothing but a new certificate moves them (not managedFields, which
+	// every metadata write changes).
+	CreatedAt time.Time
 }
 
 // InputFromSecret builds an Input from a Secret. It copies only the one
@@ -27,15 +29,10 @@ func InputFromSecret(s *corev1.Secret) Input {
 	in := Input{
 		Type:      string(s.Type),
 		Data:      s.Data,
-		ChangedAt: s.CreationTimestamp.Time,
+		CreatedAt: s.CreationTimestamp.Time,
 	}
 	if value, ok := s.Annotations[certstatus.ExpiringSoonThresholdAnnotation]; ok {
 		in.Annotations = map[string]string{certstatus.ExpiringSoonThresholdAnnotation: value}
-	}
-	for _, entry := range s.ManagedFields {
-		if entry.Time != nil && entry.Time.After(in.ChangedAt) {
-			in.ChangedAt = entry.Time.Time
-		}
 	}
 	return in
 }

@@ -12,8 +12,10 @@ import (
 // byte for byte, so operators can compare our output with openssl's:
 // RDNs in reverse order, and within a multi-valued RDN its attributes in
 // reverse encoded order too (openssl walks the flattened entry list
-// backwards), joined with "," and "+"; known attributes by openssl's short
-// name; unknown ones as dotted OID with the value's DER in hex.
+// backwards), joined with "," and "+"; every object openssl knows by the
+// name it prints (openSSLObjectNames, generated from openssl's own object
+// list by hack/update-oidnames.sh); unknown ones as dotted OID with the
+// value's DER in hex.
 
 // attributeTypeAndValue keeps the value's raw DER, which unknown attributes print.
 type attributeTypeAndValue struct {
@@ -23,46 +25,6 @@ type attributeTypeAndValue struct {
 
 // relativeNameSET: encoding/asn1 treats a slice type named *SET as SET OF.
 type relativeNameSET []attributeTypeAndValue
-
-// attributeShortNames are openssl's short names for the attribute types that
-// occur in certificate names. Anything else prints as a dotted OID.
-var attributeShortNames = map[string]string{
-	"2.5.4.3":                    "CN",
-	"2.5.4.4":                    "SN",
-	"2.5.4.5":                    "serialNumber",
-	"2.5.4.6":                    "C",
-	"2.5.4.7":                    "L",
-	"2.5.4.8":                    "ST",
-	"2.5.4.9":                    "street",
-	"2.5.4.10":                   "O",
-	"2.5.4.11":                   "OU",
-	"2.5.4.12":                   "title",
-	"2.5.4.13":                   "description",
-	"2.5.4.15":                   "businessCategory",
-	"2.5.4.16":                   "postalAddress",
-	"2.5.4.17":                   "postalCode",
-	"2.5.4.18":                   "postOfficeBox",
-	"2.5.4.19":                   "physicalDeliveryOfficeName",
-	"2.5.4.20":                   "telephoneNumber",
-	"2.5.4.23":                   "facsimileTelephoneNumber",
-	"2.5.4.41":                   "name",
-	"2.5.4.42":                   "GN",
-	"2.5.4.43":                   "initials",
-	"2.5.4.44":                   "generationQualifier",
-	"2.5.4.45":                   "x500UniqueIdentifier",
-	"2.5.4.46":                   "dnQualifier",
-	"2.5.4.65":                   "pseudonym",
-	"2.5.4.72":                   "role",
-	"2.5.4.97":                   "organizationIdentifier",
-	"1.2.840.113549.1.9.1":       "emailAddress",
-	"1.2.840.113549.1.9.2":       "unstructuredName",
-	"1.2.840.113549.1.9.8":       "unstructuredAddress",
-	"0.9.2342.19200300.100.1.1":  "UID",
-	"0.9.2342.19200300.100.1.25": "DC",
-	"1.3.6.1.4.1.311.60.2.1.1":   "jurisdictionL",
-	"1.3.6.1.4.1.311.60.2.1.2":   "jurisdictionST",
-	"1.3.6.1.4.1.311.60.2.1.3":   "jurisdictionC",
-}
 
 // ASN.1 universal string tags and the bytes per character openssl reads them with.
 var stringTagWidths = map[int]int{
@@ -92,14 +54,15 @@ func formatName(der []byte) (rfc2253, commonName string, err error) {
 	var out strings.Builder
 	for i := len(rdns) - 1; i >= 0; i-- {
 		for j := len(rdns[i]) - 1; j >= 0; j-- {
+			// Separators go between attributes written, so an empty RDN adds none.
 			if j < len(rdns[i])-1 {
 				out.WriteByte('+')
-			} else if i < len(rdns)-1 {
+			} else if out.Len() > 0 {
 				out.WriteByte(',')
 			}
 			attribute := rdns[i][j]
 			oid := attribute.Type.String()
-			shortName, known := attributeShortNames[oid]
+			shortName, known := openSSLObjectNames[oid]
 			if !known {
 				// openssl dumps the value of an attribute it does not know as DER hex.
 				out.WriteString(oid)

@@ -60,7 +60,8 @@ type secretContents struct {
 // readTLSSecret reads tls.crt, ca.crt and tls.key and nothing else.
 func readTLSSecret(data map[string][]byte) *secretContents {
 	contents := &secretContents{certificatesByKey: map[string][]int{}, privateKeyRead: true}
-	for _, key := range []string{keyCACert, keyTLSCert} { // key order
+	// tls.crt first, so that a huge ca.crt cannot spend the bound before the leaf.
+	for _, key := range []string{keyTLSCert, keyCACert} {
 		value, present := data[key]
 		switch {
 		case !present && key == keyTLSCert:
@@ -71,6 +72,7 @@ func readTLSSecret(data map[string][]byte) *secretContents {
 			contents.readCertificates(key, value, true)
 		}
 	}
+	contents.sortByKey()
 	value, present := data[keyTLSKey]
 	switch {
 	case !present:
@@ -89,16 +91,38 @@ func readTLSSecret(data map[string][]byte) *secretContents {
 // first private key found; keys without PEM certificates are not ours to judge.
 func readOtherSecret(data map[string][]byte) *secretContents {
 	contents := &secretContents{certificatesByKey: map[string][]int{}}
-	for _, key := range slices.Sorted(maps.Keys(data)) {
-		value := data[key]
-		if bytes.Contains(value, certificateMarker) {
-			contents.readCertificates(key, value, false)
+	keys := slices.Sorted(maps.Keys(data))
+	// tls.crt first for the bound, then the other keys in key order.
+	if i := slices.Index(keys, keyTLSCert); i > 0 {
+		keys = append(append([]string{keyTLSCert}, keys[:i]...), keys[i+1:]...)
+	}
+	for _, key := range keys {
+		if bytes.Contains(data[key], certificateMarker) {
+			contents.readCertificates(key, data[key], false)
 		}
-		if contents.privateKey == nil && bytes.Contains(value, privateKeyMarker) {
-			contents.readPrivateKey(key, value)
+	}
+	contents.sortByKey()
+	// The private key is the first one in key order.
+	for _, key := range slices.Sorted(maps.Keys(data)) {
+		if contents.privateKey == nil && bytes.Contains(data[key], privateKeyMarker) {
+			contents.readPrivateKey(key, data[key])
 		}
 	}
 	return contents
+}
+
+// sortByKey puts the certificates, read in bound order (tls.crt first), back
+// in data-key order, which the status shows and the primary chain is chosen by.
+func (c *secretContents) sortByKey() {
+	if slices.IsSorted(c.certificateKeys) {
+		return
+	}
+	slices.SortStableFunc(c.certificates, func(a, b parsedCertificate) int { return strings.Compare(a.key, b.key) })
+	slices.Sort(c.certificateKeys)
+	clear(c.certificatesByKey)
+	for i, parsed := range c.certificates {
+		c.certificatesByKey[parsed.key] = append(c.certificatesByKey[parsed.key], i)
+	}
 }
 
 // readCertificates parses the CERTIFICATE blocks of one value. strict means
@@ -110,6 +134,10 @@ func (c *secretContents) readCertificates(key string, value []byte, strict bool)
 		sawPEM = true
 		if found.problem != "" {
 			c.problems.add(key, found.problem)
+			continue
+		}
+		if isPKCS7Block(found.block) {
+			c.problems.add(key, pkcs7Message)
 			continue
 		}
 		if found.block.Type != "CERTIFICATE" {
@@ -184,6 +212,15 @@ func describeUnreadable(value []byte, wanted string) string {
 // common mistake when data is pasted into stringData already encoded.
 func looksBase64(value []byte) bool {
 	return bytes.HasPrefix(value, []byte("LS0tLS1CRUdJTi"))
+}
+
+// pkcs7Message explains a PKCS#7 (.p7b) block, which holds certificates
+// that neither Kubernetes nor TLS servers read in that form.
+const pkcs7Message = "It holds a PKCS#7 block (a .p7b certificate bundle), which TLS servers do not read: convert it to PEM certificates with `openssl pkcs7 -print_certs -in bundle.p7b -out chain.pem` and store those (leaf first)."
+
+// isPKCS7Block recognises openssl's PKCS7 labels.
+func isPKCS7Block(block *pem.Block) bool {
+	return block.Type == "PKCS7" || block.Type == "PKCS #7 SIGNED DATA"
 }
 
 // knownBlockKinds are PEM labels worth naming; other labels are Secret data

@@ -76,10 +76,11 @@ func (a *Analysis) NextTransition(now time.Time) (t time.Time, ok bool) {
 }
 
 // conditions builds Ready and ExpiringSoon. Both are dated with the instant
-// the current state began (a certificate boundary), or the Secret's last
-// change if that is later: never with the moment the server noticed.
+// the current state began (a certificate boundary), or the instant the
+// certificates were written if that is later: never with the moment the
+// server noticed, nor with a metadata write.
 func (a *Analysis) conditions(now time.Time, current segment, secret validity, certificates []certstatus.CertificateInfo) []metav1.Condition {
-	began := a.changedAt
+	began := a.writtenAt(now)
 	if current.start.After(began) {
 		began = current.start
 	}
@@ -106,4 +107,19 @@ func (a *Analysis) conditions(now time.Time, current segment, secret validity, c
 		expiring.Status = metav1.ConditionTrue
 	}
 	return []metav1.Condition{ready, expiring}
+}
+
+// writtenAt dates non-clock transitions: the later of the Secret's
+// creationTimestamp and the primary leaf's notBefore (a renewal written into
+// an existing Secret dates from the new certificate). A leaf that is not
+// valid yet at now cannot date what already happened, so creationTimestamp
+// alone applies until its notBefore, which is a clock boundary anyway
+// (NextTransition includes it), so the result depends on now only through
+// the clock state.
+func (a *Analysis) writtenAt(now time.Time) time.Time {
+	written := a.createdAt
+	if leaf := a.leaf(); leaf != nil && !leaf.desc.notBefore.After(now) && leaf.desc.notBefore.After(written) {
+		written = leaf.desc.notBefore
+	}
+	return written
 }

@@ -34,7 +34,7 @@ func TestLastTransitionTimeIsDeterministic(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			in.ChangedAt = tt.changedAt
+			in.CreatedAt = tt.changedAt
 			a := analyze(t, in)
 			first := a.StatusAt(tt.from)
 			if first.State != tt.wantState {
@@ -131,14 +131,52 @@ func TestInputFromSecret(t *testing.T) {
 		Data: map[string][]byte{"tls.crt": []byte("x")},
 	}
 	in := InputFromSecret(secret)
-	if !in.ChangedAt.Equal(later.Time) || in.Type != "kubernetes.io/tls" || string(in.Data["tls.crt"]) != "x" {
-		t.Errorf("input %+v, want ChangedAt %v", in, later)
+	// managedFields times move on every metadata write: they are not read.
+	if !in.CreatedAt.Equal(created.Time) || in.Type != "kubernetes.io/tls" || string(in.Data["tls.crt"]) != "x" {
+		t.Errorf("input %+v, want CreatedAt %v", in, created)
 	}
 	if len(in.Annotations) != 1 || in.Annotations[certstatus.ExpiringSoonThresholdAnnotation] != "168h" {
 		t.Errorf("annotations %v, want only the threshold", in.Annotations)
 	}
-	secret.ManagedFields = nil
-	if in := InputFromSecret(secret); !in.ChangedAt.Equal(created.Time) {
-		t.Errorf("without managedFields ChangedAt %v, want creationTimestamp", in.ChangedAt)
+}
+
+// TestNonClockTransitionsDateFromTheCertificates: an Invalid Secret's
+// conditions date from the later of its creation and the primary leaf's
+// notBefore, so a renewal dates from the new certificate and nothing else
+// (no metadata write) moves them.
+func TestNonClockTransitionsDateFromTheCertificates(t *testing.T) {
+	p := newPKI(t)
+	otherKey := certtest.Must(certtest.NewSelfSigned(certtest.Spec{CommonName: "other"}))
+	renewed := certtest.Must(p.intermediate.NewLeaf(certtest.Spec{CommonName: "web.example.com", NotBefore: epoch.Add(-2 * day), NotAfter: epoch.Add(88 * day)}))
+	future := certtest.Must(p.intermediate.NewLeaf(certtest.Spec{CommonName: "web.example.com", NotBefore: epoch.Add(2 * day), NotAfter: epoch.Add(92 * day)}))
+	mismatch := func(leaf *certtest.Certificate, created time.Time) Input {
+		in := tlsInput(certtest.ChainPEM(leaf, p.intermediate), keyPEM(t, otherKey, certtest.PKCS8), p.root.PEM())
+		in.CreatedAt = created
+		return in
+	}
+	tests := []struct {
+		name string
+		in   Input
+		now  time.Time
+		want time.Time
+	}{
+		{"renewed into an old Secret: the leaf's notBefore", mismatch(renewed, changedAt), epoch, epoch.Add(-2 * day)},
+		{"Secret created after the leaf: creationTimestamp", mismatch(renewed, epoch.Add(-day)), epoch, epoch.Add(-day)},
+		{"leaf not valid yet: creationTimestamp", mismatch(future, changedAt), epoch, changedAt},
+		{"leaf not valid yet, at its notBefore: the notBefore", mismatch(future, changedAt), epoch.Add(2 * day), epoch.Add(2 * day)},
+		{"no readable certificate: creationTimestamp", func() Input { in := tlsInput([]byte("garbage"), nil, nil); in.CreatedAt = epoch.Add(-day); return in }(), epoch, epoch.Add(-day)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			status := statusAt(t, tt.in, tt.now)
+			if status.State != certstatus.StateInvalid {
+				t.Fatalf("state %s, want Invalid", status.State)
+			}
+			for _, c := range status.Conditions {
+				if !c.LastTransitionTime.Time.Equal(tt.want) {
+					t.Errorf("%s lastTransitionTime %v, want %v", c.Type, c.LastTransitionTime.Time, tt.want)
+				}
+			}
+		})
 	}
 }

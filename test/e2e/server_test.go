@@ -24,6 +24,9 @@ import (
 	"github.com/certstatus/certstatus/test/stack"
 )
 
+// listedExamples is how many of the example Secrets are listed (all but no-certificate).
+const listedExamples = 9
+
 // loadExamples creates the `make run` example Secrets in a new namespace.
 func loadExamples(t *testing.T) string {
 	t.Helper()
@@ -31,14 +34,14 @@ func loadExamples(t *testing.T) string {
 	for _, secret := range certtest.ExampleSecrets(namespace, time.Now()) {
 		createSecret(t, secret)
 	}
-	// The informer delivers within milliseconds; wait until all eight listed ones show.
+	// The informer delivers within milliseconds; wait until all listed ones show.
 	eventually(t, 10*time.Second, func() error {
 		list, err := env.certs.CertstatusV1alpha1().CertificateStatuses(namespace).List(context.Background(), metav1.ListOptions{})
 		if err != nil {
 			return err
 		}
-		if len(list.Items) != 8 {
-			return fmt.Errorf("%d CertificateStatuses in %s, want 8", len(list.Items), namespace)
+		if len(list.Items) != listedExamples {
+			return fmt.Errorf("%d CertificateStatuses in %s, want %d", len(list.Items), namespace, listedExamples)
 		}
 		return nil
 	})
@@ -111,6 +114,7 @@ func TestGetShowsEveryExampleWithItsState(t *testing.T) {
 		"not-yet-valid": {"NotYetValid", "future.example.com", "Example Intermediate CA"},
 		"key-mismatch":  {"Invalid", "mismatch.example.com", "Example Intermediate CA"},
 		"broken-chain":  {"Invalid", "orphan.example.com", "Example Intermediate CA"},
+		"mutual-tls":    {"Valid", "mtls.example.com", "Example Intermediate CA"},
 		"garbage":       {"Invalid", "", ""},
 		"ca-bundle":     {"Valid", "Example Root CA", "Example Root CA"},
 	}
@@ -143,7 +147,8 @@ func TestGetShowsEveryExampleWithItsState(t *testing.T) {
 	for name, cells := range map[string][]string{ // KEY, KEY PAIR, CHAIN, CA, CERTS, TYPE
 		"valid-chain":  {"RSA-2048", "Match", "Verified", "false", "3", "kubernetes.io/tls"},
 		"key-mismatch": {"ECDSA-P256", "Mismatch", "Verified", "false", "3", "kubernetes.io/tls"},
-		"broken-chain": {"ECDSA-P256", "Match", "Broken", "false", "2", "kubernetes.io/tls"},
+		"broken-chain": {"ECDSA-P256", "Match", "Broken", "false", "3", "kubernetes.io/tls"},
+		"mutual-tls":   {"ECDSA-P256", "Match", "Unknown", "false", "3", "Opaque"},
 		"ca-bundle":    {"ECDSA-P256", "Absent", "Unknown", "true", "4 (1 expired)", "Opaque"},
 	} {
 		row := wide[name]
@@ -163,10 +168,7 @@ func TestGetShowsEveryExampleWithItsState(t *testing.T) {
 
 func TestYAMLMatchesWhatOpenSSLSays(t *testing.T) {
 	t.Parallel()
-	openssl, err := exec.LookPath("openssl")
-	if err != nil {
-		t.Skip("openssl is not installed; its output is what this test compares with")
-	}
+	openssl := opensslBinary(t)
 	namespace := loadExamples(t)
 	var status v1alpha1.CertificateStatus
 	if err := json.Unmarshal([]byte(kubectl(t, "get", "cst", "valid-chain", "-n", namespace, "-o", "json")), &status); err != nil {
@@ -201,10 +203,17 @@ func TestYAMLMatchesWhatOpenSSLSays(t *testing.T) {
 			k, v, _ := strings.Cut(line, "=")
 			want[strings.ToLower(k)] = v
 		}
-		for field, got := range map[string]string{
+		for k, v := range opensslKeyIDs(t, file) {
+			want[k] = v
+		}
+		fields := map[string]string{
 			"subject": cert.Subject, "issuer": cert.Issuer, "serial": cert.SerialNumber,
-			"sha256 fingerprint": cert.SHA256Fingerprint,
-		} {
+			"sha256 fingerprint": cert.SHA256Fingerprint, "subject key id": cert.SubjectKeyID,
+		}
+		if cert.AuthorityKeyID != "" || want["authority key id"] != "" {
+			fields["authority key id"] = cert.AuthorityKeyID
+		}
+		for field, got := range fields {
 			if got != want[field] {
 				t.Errorf("%s[%d] %s = %q, openssl says %q", cert.Key, cert.Index, field, got, want[field])
 			}
@@ -293,7 +302,7 @@ func TestSelectorsSortingAndChunking(t *testing.T) {
 
 	all := sorted(names())
 	chunked := sorted(names("--chunk-size=2"))
-	if strings.Join(all, ",") != strings.Join(chunked, ",") || len(all) != 8 {
+	if strings.Join(all, ",") != strings.Join(chunked, ",") || len(all) != listedExamples {
 		t.Errorf("--chunk-size=2 gave %v, unchunked %v", chunked, all)
 	}
 }
@@ -436,7 +445,7 @@ func TestTypedClientExampleListsAndWatches(t *testing.T) {
 		t.Fatalf("typed-client: %v\n%s", err, out)
 	}
 	text := string(out)
-	for _, want := range []string{namespace + "/valid-chain Valid", namespace + "/expired Expired", "synced 8", "ADDED " + namespace + "/ca-bundle Valid"} {
+	for _, want := range []string{namespace + "/valid-chain Valid", namespace + "/expired Expired", fmt.Sprintf("synced %d", listedExamples), "ADDED " + namespace + "/ca-bundle Valid"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("typed-client output lacks %q:\n%s", want, text)
 		}

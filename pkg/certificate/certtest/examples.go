@@ -49,6 +49,11 @@ func ExampleSecrets(namespace string, now time.Time) []*corev1.Secret {
 	mismatched := leaf("mismatch.example.com", now.Add(-10*day), now.Add(80*day), ECDSA)
 	otherKey := Must(NewKey(ECDSA, 0))
 	orphan := leaf("orphan.example.com", now.Add(-10*day), now.Add(80*day), ECDSA)
+	mtls := leaf("mtls.example.com", now.Add(-10*day), now.Add(80*day), ECDSA)
+	clientCA := Must(NewCA(Spec{
+		Subject:   pkix.Name{CommonName: "Example Client CA", Organization: org},
+		NotBefore: now.Add(-365 * day), NotAfter: now.Add(9 * 365 * day),
+	}))
 
 	bundleRoots := []*Certificate{root}
 	for _, r := range []struct {
@@ -71,8 +76,15 @@ func ExampleSecrets(namespace string, now time.Time) []*corev1.Secret {
 		tlsSecret(namespace, "expired", "backend", served(expired), keyPEM(expired.Key), root.PEM()),
 		tlsSecret(namespace, "not-yet-valid", "backend", served(future), keyPEM(future.Key), root.PEM()),
 		tlsSecret(namespace, "key-mismatch", "frontend", served(mismatched), keyPEM(otherKey), root.PEM()),
-		// The intermediate is missing from tls.crt while ca.crt holds only the root.
-		tlsSecret(namespace, "broken-chain", "backend", orphan.PEM(), keyPEM(orphan.Key), root.PEM()),
+		// The root is served where the intermediate belongs: the leaf's issuer link fails.
+		tlsSecret(namespace, "broken-chain", "backend", ChainPEM(orphan, root), keyPEM(orphan.Key), root.PEM()),
+		// The mutual-TLS layout of ingress controllers: ca.crt is the CA that
+		// client certificates must chain to, not the server chain's issuer.
+		secret(namespace, "mutual-tls", "frontend", corev1.SecretTypeOpaque, map[string][]byte{
+			corev1.TLSCertKey:       served(mtls),
+			corev1.TLSPrivateKeyKey: keyPEM(mtls.Key),
+			"ca.crt":                clientCA.PEM(),
+		}),
 		tlsSecret(namespace, "garbage", "backend", []byte("this is not a certificate\n"), []byte("nor is this a key\n"), nil),
 		secret(namespace, "ca-bundle", "backend", corev1.SecretTypeOpaque, map[string][]byte{"ca-bundle.crt": ChainPEM(bundleRoots...)}),
 		secret(namespace, "no-certificate", "backend", corev1.SecretTypeOpaque, map[string][]byte{"username": []byte("demo"), "password": []byte("not-a-real-password")}),

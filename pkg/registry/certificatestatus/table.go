@@ -137,13 +137,16 @@ func dnsNames(leaf *certstatus.CertificateInfo) string {
 	return fmt.Sprintf("%s +%d", strings.Join(leaf.DNSNames[:3], ","), len(leaf.DNSNames)-3)
 }
 
-// keyDescription is "RSA-2048", "ECDSA-P256" or "Ed25519".
+// keyDescription is "RSA-2048", "ECDSA-P256", "Ed25519", "RSA-PSS-2048", "DSA-2048" or "Ed448".
 func keyDescription(leaf *certstatus.CertificateInfo) string {
 	switch leaf.PublicKeyAlgorithm {
 	case "ECDSA":
 		return fmt.Sprintf("ECDSA-P%d", leaf.PublicKeySize)
-	case "RSA":
-		return fmt.Sprintf("RSA-%d", leaf.PublicKeySize)
+	case "RSA", "RSA-PSS", "DSA":
+		if leaf.PublicKeySize == 0 {
+			return leaf.PublicKeyAlgorithm
+		}
+		return fmt.Sprintf("%s-%d", leaf.PublicKeyAlgorithm, leaf.PublicKeySize)
 	case "":
 		return "<unknown>"
 	default:

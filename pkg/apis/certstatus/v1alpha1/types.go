@@ -210,12 +210,14 @@ type CertificateInfo struct {
 	IsCA bool `json:"isCA"`
 	// State is this certificate's own state: Valid, ExpiringSoon, Expired or NotYetValid.
 	State State `json:"state"`
-	// PublicKeyAlgorithm is RSA, ECDSA or Ed25519.
+	// PublicKeyAlgorithm is RSA, ECDSA, Ed25519, Ed448, RSA-PSS, DSA or Unknown: a name, never a number.
 	PublicKeyAlgorithm string `json:"publicKeyAlgorithm"`
-	// PublicKeySize is the key size in bits: modulus size for RSA, curve size for ECDSA, 256 for Ed25519.
+	// PublicKeySize is the key size in bits: modulus size for RSA and RSA-PSS, curve size for ECDSA,
+	// 256 for Ed25519, 456 for Ed448, the size of p for DSA; omitted when unknown.
 	// +optional
 	PublicKeySize int32 `json:"publicKeySize,omitempty"`
-	// SignatureAlgorithm is the signature algorithm, e.g. SHA256-RSA.
+	// SignatureAlgorithm is the signature algorithm as Go names it, e.g. SHA256-RSA; one Go does not
+	// know as `openssl x509 -text` prints it (ED448, rsassaPss, dsa_with_SHA384), else Unknown.
 	SignatureAlgorithm string `json:"signatureAlgorithm"`
 	// KeyUsages are the key usages, e.g. DigitalSignature, KeyEncipherment.
 	// +optional
