@@ -28,7 +28,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-step() { echo "fresh-clone-check: $*"; }
+step() { echo "fresh-clone-check: [${SECONDS}s] $*"; }
 
 step "copying the checkout into $work/src"
 mkdir -p "$work/src"
