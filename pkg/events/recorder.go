@@ -10,6 +10,7 @@ import (
 	eventsv1 "k8s.io/api/events/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/watch"
 	eventsclient "k8s.io/client-go/kubernetes/typed/events/v1"
 	"k8s.io/client-go/util/flowcontrol"
 	"k8s.io/klog/v2"
@@ -92,7 +93,7 @@ func New(client eventsclient.EventsGetter, clk clock.Clock, options Options, obs
 // Observe takes one change from the cache's stream. It never blocks: it is
 // called under the cache's lock.
 func (r *Recorder) Observe(change statuscache.Change) {
-	if change.Object == nil || change.Type == "DELETED" {
+	if change.Object == nil || change.Type == watch.Deleted {
 		return
 	}
 	t, ok := transitionOf(change.Previous, change.Object)

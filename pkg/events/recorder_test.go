@@ -286,3 +286,14 @@ func TestForbiddenWritesAreCountedAndRecordingGoesOn(t *testing.T) {
 		t.Errorf("%d Events, want 1", len(events.Items))
 	}
 }
+
+// A deletion records nothing.
+func TestADeletionRecordsNothing(t *testing.T) {
+	seen := newCounts()
+	r := New(fake.NewClientset().EventsV1(), clock.RealClock{}, DefaultOptions(), seen)
+	gone := object("a", certstatus.StateExpired, now)
+	r.Observe(statuscache.Change{Type: watch.Deleted, Object: gone, Previous: object("a", certstatus.StateValid, now)})
+	if n := r.QueueLength(); n != 0 {
+		t.Errorf("%d transitions queued for a deletion", n)
+	}
+}
