@@ -28,7 +28,8 @@ const serverIdentity = "system:serviceaccount:certstatus:certstatus-apiserver"
 // --events behind the APIService. A certificate that becomes ExpiringSoon
 // and then Expired gives one Event of each even though one replica stops in
 // between; restarting both repeats nothing; a Secret created already expired
-// gives one Expired; a new valid one gives none; kubectl describe shows them.
+// gives one Expired; a new valid one gives none; kubectl describe shows them;
+// a renewal gives one Normal Valid.
 func TestEventsExactlyOnceAcrossReplicasAndRestarts(t *testing.T) {
 	grantEvents(t, true)
 	a := launchEventsReplica(t)
@@ -46,7 +47,8 @@ func TestEventsExactlyOnceAcrossReplicasAndRestarts(t *testing.T) {
 	// ExpiringSoon 20 s after the Secret is written, Expired 20 s later.
 	notAfter := time.Now().Truncate(time.Second).Add(40 * time.Second)
 	expiringSoonAt := notAfter.Add(-20 * time.Second)
-	web := newChain(t, "events.example.com", time.Now().Add(-time.Hour), notAfter).tlsSecret(ns, "web", nil)
+	webChain := newChain(t, "events.example.com", time.Now().Add(-time.Hour), notAfter)
+	web := webChain.tlsSecret(ns, "web", nil)
 	web.Annotations = map[string]string{thresholdAnnotation: "20s"}
 	createSecret(t, web)
 	pastNotAfter := time.Now().Add(-time.Hour)
@@ -114,6 +116,17 @@ func TestEventsExactlyOnceAcrossReplicasAndRestarts(t *testing.T) {
 	}
 	time.Sleep(3 * time.Second)
 	checkEvents(t, ns, want)
+
+	// A renewal: the replicas saw web recover, so one Normal Valid Event.
+	renewSecret(t, ns, "web", webChain.renewed(t, time.Now().Add(-time.Minute), time.Now().Add(90*24*time.Hour)), nil)
+	want["web/Valid"] = 1
+	waitEvents(t, ns, time.Minute, want)
+	time.Sleep(3 * time.Second)
+	for _, e := range checkEvents(t, ns, want) {
+		if e.Reason == "Valid" && (e.Type != "Normal" || !strings.Contains(e.Note, `"events.example.com"`)) {
+			t.Errorf("recovery Event: type %s, note %q; want Normal naming the certificate", e.Type, e.Note)
+		}
+	}
 }
 
 // TestEventsWithoutPermission: without create on events, a replica with
