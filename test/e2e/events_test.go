@@ -32,8 +32,9 @@ const serverIdentity = "system:serviceaccount:certstatus:certstatus-apiserver"
 // a renewal gives one Normal Valid.
 func TestEventsExactlyOnceAcrossReplicasAndRestarts(t *testing.T) {
 	grantEvents(t, true)
-	a := launchEventsReplica(t)
-	b := launchEventsReplica(t)
+	ns := newNamespace(t)
+	a := launchEventsReplica(t, ns)
+	b := launchEventsReplica(t, ns)
 	if err := env.stack.RegisterAPIService(context.Background(), a.Port()); err != nil {
 		t.Fatal(err)
 	}
@@ -43,7 +44,6 @@ func TestEventsExactlyOnceAcrossReplicasAndRestarts(t *testing.T) {
 		}
 	})
 
-	ns := newNamespace(t)
 	// ExpiringSoon 20 s after the Secret is written, Expired 20 s later.
 	notAfter := time.Now().Truncate(time.Second).Add(40 * time.Second)
 	expiringSoonAt := notAfter.Add(-20 * time.Second)
@@ -134,8 +134,8 @@ func TestEventsExactlyOnceAcrossReplicasAndRestarts(t *testing.T) {
 // goes on serving.
 func TestEventsWithoutPermission(t *testing.T) {
 	grantEvents(t, false)
-	srv := launchEventsReplica(t)
 	ns := newNamespace(t)
+	srv := launchEventsReplica(t, ns)
 	for _, name := range []string{"expired-1", "expired-2"} {
 		createSecret(t, newChain(t, name+".example.com", time.Now().Add(-48*time.Hour), time.Now().Add(-time.Hour)).tlsSecret(ns, name, nil))
 	}
@@ -195,10 +195,11 @@ func grantEvents(t *testing.T, grant bool) {
 }
 
 // launchEventsReplica starts a certstatus server with --events, stopped
-// when the test ends.
-func launchEventsReplica(t *testing.T) *stack.Server {
+// when the test ends. It watches only ns, so other tests' Secrets in the
+// shared stack give it no Events to record.
+func launchEventsReplica(t *testing.T, ns string) *stack.Server {
 	t.Helper()
-	srv, err := env.stack.LaunchServer(context.Background(), env.binary, "-v=2", "--events")
+	srv, err := env.stack.LaunchServer(context.Background(), env.binary, "-v=2", "--events", "--namespaces="+ns)
 	if err != nil {
 		t.Fatal(err)
 	}
