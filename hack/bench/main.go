@@ -75,7 +75,7 @@ func main() {
 	flag.StringVar(&o.doc, "doc", "docs/benchmarks.md", "report to write (the part between its bench markers)")
 	flag.StringVar(&o.plot, "plot", "docs/benchmarks.png", "PNG plot to write")
 	flag.StringVar(&o.outDir, "out", "_output/bench", "raw results and pprof profiles")
-	flag.StringVar(&skip, "skip", "", "comma-separated figures to skip: list,memory,startup,watch,clock,clientside,metrics")
+	flag.StringVar(&skip, "skip", "", "comma-separated figures to skip: list,memory,startup,watch,clock,events,clientside,metrics")
 	flag.BoolVar(&o.generate, "generate-only", false, "only generate (or find cached) Secrets, then exit")
 	flag.StringVar(&o.rerender, "render", "", "only rewrite --doc and --plot from a results.json of an earlier run")
 	flag.Parse()
@@ -224,6 +224,7 @@ func run(ctx context.Context, o options) (err error) {
 		{"startup", b.startup},
 		{"watch", b.watchFanOut},
 		{"clock", b.clock},
+		{"events", b.eventsFigure},
 		{"metrics", b.metricsFigures},
 	}
 	for _, step := range steps {

@@ -106,6 +106,10 @@ func renderMarkdown(r *results, plot, doc string) string {
 		p("| clock events ≤ 1 s late | last of %d MODIFIED %s after notAfter | %s |\n", r.Clock.Certificates, ms(r.Clock.Last),
 			verdict(r.Clock.Received == r.Clock.Certificates && r.Clock.Last <= time.Second))
 	}
+	if e := r.Events; e.Certificates > 0 {
+		p("| clock events ≤ 1 s late with `--events` | last of %d MODIFIED %s after notAfter; all %d Events %s after | %s |\n", e.Certificates, ms(e.LastModified), e.Events, ms(e.AllEvents),
+			verdict(e.Modified == e.Certificates && e.LastModified <= time.Second && e.Events == e.Certificates))
+	}
 	if r.Startup.Available.Runs > 0 {
 		p("| Available ≤ 3 s after start | median %s (p90 %s) | %s |\n", ms(r.Startup.Available.Median), ms(r.Startup.Available.P90), verdict(r.Startup.Available.P90 <= 3*time.Second))
 	}
@@ -211,6 +215,14 @@ func renderMarkdown(r *results, plot, doc string) string {
 		p("| | value |\n|---|---|\n")
 		p("| MODIFIED (→ Expired) events received | %d of %d |\n| first event after notAfter | %s |\n| **last event after notAfter** | **%s** |\n| re-watches (server closed the watch) | %d |\n",
 			c.Received, c.Certificates, ms(c.First), ms(c.Last), c.Rewatches)
+	}
+
+	if e := r.Events; e.Certificates > 0 {
+		p("\n### Clock with --events\n\n")
+		p("The same burst on a second server started with `--events` (default rate: 50 Events/s, burst 100) that watches only its namespace; one typed watch direct to it; Events counted by listing them every 0.5 s.\n\n")
+		p("| | value |\n|---|---|\n")
+		p("| Expired Events created | %d of %d |\n| **all Events exist, after notAfter** | **%s** |\n| MODIFIED (→ Expired) events received meanwhile | %d of %d |\n| **last MODIFIED after notAfter** | **%s** |\n",
+			e.Events, e.Certificates, ms(e.AllEvents), e.Modified, e.Certificates, ms(e.LastModified))
 	}
 
 	if c := r.ClientSide; c.Ours.Runs > 0 {

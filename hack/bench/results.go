@@ -23,6 +23,7 @@ type results struct {
 	Startup    startupFigure  `json:"startup"`
 	Watch      watchFigure    `json:"watch"`
 	Clock      clockFigure    `json:"clock"`
+	Events     eventsFigure   `json:"events"`
 	Metrics    []scrapeFigure `json:"metrics"`
 	Profiles   []string       `json:"profiles"`
 }
@@ -125,6 +126,18 @@ type clockFigure struct {
 	First        time.Duration `json:"first"`
 	Last         time.Duration `json:"last"`
 	Rewatches    int           `json:"rewatches"`
+}
+
+// eventsFigure is the clock burst on a server with --events.
+type eventsFigure struct {
+	Certificates int `json:"certificates"`
+	// Events is how many Expired Events exist at the end, AllEvents how long
+	// after notAfter the last one appeared (polled every 0.5 s).
+	Events    int           `json:"events"`
+	AllEvents time.Duration `json:"allEvents"`
+	// Modified and LastModified: the watcher's MODIFIED events meanwhile.
+	Modified     int           `json:"modified"`
+	LastModified time.Duration `json:"lastModified"`
 }
 
 func (r *results) writeJSON(path string) error {

@@ -8,16 +8,21 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"os"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apiserver/pkg/registry/rest"
 	genericapiserver "k8s.io/apiserver/pkg/server"
 	"k8s.io/apiserver/pkg/server/healthz"
+	"k8s.io/client-go/kubernetes"
+	restclient "k8s.io/client-go/rest"
+	"k8s.io/client-go/util/flowcontrol"
 	"k8s.io/utils/clock"
 
 	"github.com/certstatus/certstatus/pkg/apis/certstatus"
 	"github.com/certstatus/certstatus/pkg/apis/certstatus/v1alpha1"
 	"github.com/certstatus/certstatus/pkg/certificate"
+	"github.com/certstatus/certstatus/pkg/events"
 	"github.com/certstatus/certstatus/pkg/metrics"
 	"github.com/certstatus/certstatus/pkg/registry/certificatestatus"
 	"github.com/certstatus/certstatus/pkg/secrets"
@@ -34,6 +39,8 @@ type Config struct {
 	Cache      statuscache.Options
 	// X509ExporterMetrics adds the x509-certificate-exporter compatible series to /metrics.
 	X509ExporterMetrics bool
+	// Events, when set, records an Event on every state change (--events).
+	Events *events.Options
 }
 
 // Server is a prepared certstatus API server.
@@ -63,6 +70,17 @@ func New(config *Config) (*Server, error) {
 		return nil, fmt.Errorf("register metrics: %w", err)
 	}
 
+	var recorder *events.Recorder
+	if config.Events != nil {
+		recorder, err = newRecorder(config.Generic.ClientConfig, *config.Events)
+		if err != nil {
+			return nil, err
+		}
+		// Before the source starts, so the initial Secrets arrive as Added
+		// (a Secret already expired when first seen is a transition).
+		cache.Subscribe(recorder.Observe)
+	}
+
 	group := genericapiserver.NewDefaultAPIGroupInfo(certstatus.GroupName, Scheme, metav1.ParameterCodec, Codecs)
 	group.NegotiatedSerializer = withoutProtobuf{group.NegotiatedSerializer}
 	group.VersionedResourcesStorageMap[v1alpha1.SchemeGroupVersion.Version] = map[string]rest.Storage{
@@ -83,9 +101,27 @@ func New(config *Config) (*Server, error) {
 	generic.AddPostStartHookOrDie("certstatus-start-secret-source", func(ctx genericapiserver.PostStartHookContext) error {
 		go source.Run(ctx)
 		go cache.Run(ctx)
+		if recorder != nil {
+			go recorder.Run(ctx)
+		}
 		return nil
 	})
 	return &Server{generic: generic}, nil
+}
+
+// newRecorder writes Events with the server's own client configuration. The
+// recorder's token bucket paces the writes, so the client's own is off.
+func newRecorder(base *restclient.Config, options events.Options) (*events.Recorder, error) {
+	config := restclient.CopyConfig(base)
+	config.RateLimiter = flowcontrol.NewFakeAlwaysRateLimiter()
+	client, err := kubernetes.NewForConfig(config)
+	if err != nil {
+		return nil, fmt.Errorf("events client: %w", err)
+	}
+	if options.Instance == "" {
+		options.Instance, _ = os.Hostname()
+	}
+	return events.New(client.EventsV1(), clock.RealClock{}, options, metrics.EventMetrics{}), nil
 }
 
 // Run serves until ctx ends.

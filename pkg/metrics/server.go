@@ -29,12 +29,30 @@ var (
 		StabilityLevel: metrics.ALPHA,
 	}, []string{"resource"})
 
+	eventsRecorded = metrics.NewCounterVec(&metrics.CounterOpts{
+		Name:           "certstatus_events_recorded_total",
+		Help:           "Events this process created (--events), by reason.",
+		StabilityLevel: metrics.ALPHA,
+	}, []string{"reason"})
+	eventsAlreadyRecorded = metrics.NewCounter(&metrics.CounterOpts{
+		Name:           "certstatus_events_already_recorded_total",
+		Help:           "Events another replica or an earlier run had already created (AlreadyExists).",
+		StabilityLevel: metrics.ALPHA,
+	})
+	eventsDropped = metrics.NewCounterVec(&metrics.CounterOpts{
+		Name: "certstatus_events_dropped_total",
+		Help: "State transitions not recorded as Events, by cause: queue_full (burst beyond the queue), " +
+			"too_old (older than --events-max-age), forbidden (RBAC refused the write), error (anything else).",
+		StabilityLevel: metrics.ALPHA,
+	}, []string{"cause"})
+
 	registerOnce sync.Once
 )
 
 func registerCounters() {
 	registerOnce.Do(func() {
-		legacyregistry.MustRegister(secretAnalyses, analysisDuration, forbiddenReads)
+		legacyregistry.MustRegister(secretAnalyses, analysisDuration, forbiddenReads,
+			eventsRecorded, eventsAlreadyRecorded, eventsDropped)
 	})
 }
 
@@ -48,6 +66,19 @@ func ObserveAnalysis(seconds float64) {
 func ForbiddenRead(resource string) {
 	forbiddenReads.WithLabelValues(resource).Inc()
 }
+
+// EventMetrics counts what the Event recorder does (it implements
+// events.Observer).
+type EventMetrics struct{}
+
+// Recorded counts an Event created, by reason.
+func (EventMetrics) Recorded(reason string) { eventsRecorded.WithLabelValues(reason).Inc() }
+
+// AlreadyRecorded counts an Event found already created.
+func (EventMetrics) AlreadyRecorded() { eventsAlreadyRecorded.Inc() }
+
+// Dropped counts a transition not recorded, by cause.
+func (EventMetrics) Dropped(cause string) { eventsDropped.WithLabelValues(cause).Inc() }
 
 // HealthSource is what the health collector reads at scrape time.
 type HealthSource interface {

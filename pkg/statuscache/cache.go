@@ -107,6 +107,8 @@ type Cache struct {
 
 	watchers    map[int]*watcher
 	nextWatcher int
+	// listeners get every change (Subscribe), e.g. the Event recorder.
+	listeners []func(Change)
 	// watchersClosedBehind counts watchers closed for falling behind.
 	watchersClosedBehind uint64
 
@@ -304,6 +306,7 @@ func (c *Cache) removeKey(key string) {
 // every watcher. Called with c.mu held.
 func (c *Cache) publish(ev *event, object, previous *certstatus.CertificateStatus) {
 	c.history.add(ev)
+	c.notify(ev, object, previous)
 	if len(c.watchers) == 0 {
 		return
 	}

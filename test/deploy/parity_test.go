@@ -200,3 +200,29 @@ func TestChartMonitoringMatchesArtifacts(t *testing.T) {
 		}
 	}
 }
+
+// events.enabled grants what artifacts/events grants (create on
+// events.k8s.io events, nothing else) and turns --events on; the default
+// install (TestChartMatchesKustomize) has neither.
+func TestChartEventsMatchArtifacts(t *testing.T) {
+	chart := normalize(t, decodeAll(t, render(t, "certstatus", "certstatus", "--set", "events.enabled=true", "--set", "events.maxAge=30m")))
+	artifacts := normalize(t, decodeAll(t, kubectl(t, "", "kustomize", filepath.Join(env.root, "artifacts", "events"))))
+	if len(artifacts) != 2 {
+		t.Fatalf("artifacts/events installs %d objects, want a ClusterRole and its binding", len(artifacts))
+	}
+	for key, a := range artifacts {
+		if c := chart[key]; c != a {
+			t.Errorf("%s differs\n--- chart:\n%s\n--- artifacts/events:\n%s", key, c, a)
+		}
+	}
+	deployment := chart["Deployment certstatus/certstatus-apiserver"]
+	for _, arg := range []string{"- --events\n", "- --events-max-age=30m\n"} {
+		if !strings.Contains(deployment, arg) {
+			t.Errorf("with events.enabled the Deployment has no %q:\n%s", arg, deployment)
+		}
+	}
+	defaults := render(t, "certstatus", "certstatus")
+	if strings.Contains(defaults, "--events") || strings.Contains(defaults, "events.k8s.io") {
+		t.Error("the default rendering enables Events or grants them")
+	}
+}

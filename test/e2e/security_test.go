@@ -11,6 +11,7 @@ import (
 	"encoding/pem"
 	"fmt"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -40,7 +41,15 @@ func TestNoLeakage(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	// With every /metrics family, so the scan covers the certificate series.
-	srv, err := st.StartServer(ctx, env.binary, "-v=10", "--x509-exporter-metrics")
+	// And with --events (granted), so the scan covers the Events it records.
+	root, err := stack.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := st.Kubectl(ctx, "apply", "-k", filepath.Join(root, "artifacts", "events")); err != nil {
+		t.Fatalf("grant create on events: %v", err)
+	}
+	srv, err := st.StartServer(ctx, env.binary, "-v=10", "--x509-exporter-metrics", "--events")
 	if err != nil {
 		t.Fatalf("start certstatus with -v=10: %v", err)
 	}
@@ -249,6 +258,31 @@ func TestNoLeakage(t *testing.T) {
 			}
 		}
 	}
+
+	// The Events recorded for an expired Secret full of markers.
+	expired := newChain(t, "expired.leak.example.com", time.Now().Add(-48*time.Hour), time.Now().Add(-time.Hour)).tlsSecret(ns, "leaky-expired", nil)
+	expired.Data["x-"+marker("eventkey")] = []byte(marker("eventvalue"))
+	expired.Annotations = map[string]string{"note": marker("eventann"), "certstatus.dev/expiring-soon-threshold": marker("eventthreshold")}
+	expired.Labels = map[string]string{"l": marker("eventlabel")}
+	createIn(t, kube, expired)
+	var eventsYAML string
+	eventually(t, time.Minute, func() error {
+		out, _, err := run(admin, 30*time.Second, "get", "events.events.k8s.io", "-n", ns, "-o", "yaml")
+		if err != nil {
+			return err
+		}
+		if !strings.Contains(out, "name: leaky-expired") || !strings.Contains(out, "reason: Expired") {
+			return fmt.Errorf("no Expired Event regarding leaky-expired yet")
+		}
+		eventsYAML = out
+		return nil
+	})
+	collect("Events (events.k8s.io, yaml)", eventsYAML)
+	described, _, err := run(admin, 30*time.Second, "describe", "cst", "-n", ns, "leaky-expired")
+	if err != nil {
+		t.Fatal(err)
+	}
+	collect("kubectl describe cst leaky-expired", described)
 
 	// The server's own /metrics, and its log at -v=10.
 	adminDirect := srv.DirectRESTConfig(st.RESTConfig())

@@ -19,6 +19,7 @@ import (
 	generatedopenapi "github.com/certstatus/certstatus/generated/openapi"
 	"github.com/certstatus/certstatus/pkg/apiserver"
 	"github.com/certstatus/certstatus/pkg/certificate"
+	"github.com/certstatus/certstatus/pkg/events"
 	"github.com/certstatus/certstatus/pkg/statuscache"
 	"github.com/certstatus/certstatus/pkg/version"
 )
@@ -35,6 +36,12 @@ type Options struct {
 	Namespaces            []string
 	HistorySize           int
 	X509ExporterMetrics   bool
+
+	Events          bool
+	EventsMaxAge    time.Duration
+	EventsQPS       float32
+	EventsBurst     int
+	EventsQueueSize int
 }
 
 // NewOptions returns the defaults. There is no etcd (nothing is stored) and
@@ -52,7 +59,12 @@ func NewOptions() *Options {
 	_, _ = components.ComponentGlobalsOrRegister(basecompatibility.DefaultKubeComponent,
 		basecompatibility.NewEffectiveVersionFromString(baseversion.DefaultKubeBinaryVersion, "", ""),
 		utilfeature.DefaultMutableFeatureGate)
+	recorder := events.DefaultOptions()
 	return &Options{
+		EventsMaxAge:          recorder.MaxAge,
+		EventsQPS:             recorder.QPS,
+		EventsBurst:           recorder.Burst,
+		EventsQueueSize:       recorder.QueueSize,
 		Generic:               generic,
 		Components:            components,
 		ExpiringSoonThreshold: analysis.ExpiringSoonThreshold,
@@ -79,6 +91,16 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 		"Also serve x509_cert_not_after, x509_cert_not_before and x509_cert_expired per certificate on /metrics, "+
 			"with the labels of x509-certificate-exporter, so its dashboards and alerts work unchanged "+
 			"(at most 1000 series per Secret and family).")
+	fs.BoolVar(&o.Events, "events", o.Events,
+		"Record an events.k8s.io/v1 Event regarding the CertificateStatus whenever a Secret's state changes "+
+			"(by a Secret change or the clock). Needs create on events.k8s.io events (artifacts/events).")
+	fs.DurationVar(&o.EventsMaxAge, "events-max-age", o.EventsMaxAge,
+		"With --events: transitions that began longer ago are never recorded (a restart replays no older history). "+
+			"Keep it at most kube-apiserver's --event-ttl, or an expired Event could be recorded again.")
+	fs.Float32Var(&o.EventsQPS, "events-qps", o.EventsQPS, "With --events: Event writes per second (token bucket).")
+	fs.IntVar(&o.EventsBurst, "events-burst", o.EventsBurst, "With --events: the token bucket's burst.")
+	fs.IntVar(&o.EventsQueueSize, "events-queue-size", o.EventsQueueSize,
+		"With --events: transitions waiting to be written; beyond it they are dropped and counted.")
 }
 
 // Validate checks the flags.
@@ -93,6 +115,18 @@ func (o *Options) Validate() error {
 	}
 	if o.HistorySize < 1 {
 		errs = append(errs, fmt.Errorf("--watch-history-size must be at least 1"))
+	}
+	if o.EventsMaxAge <= 0 {
+		errs = append(errs, fmt.Errorf("--events-max-age must be positive"))
+	}
+	if o.EventsQPS <= 0 {
+		errs = append(errs, fmt.Errorf("--events-qps must be positive"))
+	}
+	if o.EventsBurst < 1 {
+		errs = append(errs, fmt.Errorf("--events-burst must be at least 1"))
+	}
+	if o.EventsQueueSize < 1 {
+		errs = append(errs, fmt.Errorf("--events-queue-size must be at least 1"))
 	}
 	if len(errs) > 0 {
 		return fmt.Errorf("invalid flags: %v", errs)
@@ -122,7 +156,13 @@ func (o *Options) Config() (*apiserver.Config, error) {
 	}
 	cache := statuscache.DefaultOptions()
 	cache.HistorySize = o.HistorySize
+	var recorder *events.Options
+	if o.Events {
+		recorder = &events.Options{MaxAge: o.EventsMaxAge, QPS: o.EventsQPS, Burst: o.EventsBurst,
+			QueueSize: o.EventsQueueSize, Workers: events.DefaultOptions().Workers}
+	}
 	return &apiserver.Config{
+		Events:     recorder,
 		Generic:    generic,
 		Analysis:   certificate.Options{ExpiringSoonThreshold: o.ExpiringSoonThreshold, ExpiringSoonFraction: o.ExpiringSoonFraction},
 		Namespaces: o.Namespaces,

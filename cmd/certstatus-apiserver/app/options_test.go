@@ -34,6 +34,10 @@ func TestValidateRejectsNonsense(t *testing.T) {
 		{"fraction above one", func(o *Options) { o.ExpiringSoonFraction = 1.5 }, "--expiring-soon-fraction"},
 		{"negative threshold", func(o *Options) { o.ExpiringSoonThreshold = -time.Hour }, "--expiring-soon-threshold"},
 		{"no history", func(o *Options) { o.HistorySize = 0 }, "--watch-history-size"},
+		{"events max age zero", func(o *Options) { o.EventsMaxAge = 0 }, "--events-max-age"},
+		{"events qps zero", func(o *Options) { o.EventsQPS = 0 }, "--events-qps"},
+		{"events burst zero", func(o *Options) { o.EventsBurst = 0 }, "--events-burst"},
+		{"events queue zero", func(o *Options) { o.EventsQueueSize = 0 }, "--events-queue-size"},
 	} {
 		options := NewOptions()
 		tc.change(options)
@@ -44,5 +48,21 @@ func TestValidateRejectsNonsense(t *testing.T) {
 	}
 	if err := NewOptions().Validate(); err != nil {
 		t.Errorf("defaults are invalid: %v", err)
+	}
+}
+
+// Events are off unless asked for; the flags reach the recorder's options.
+func TestEventsAreOptIn(t *testing.T) {
+	options := NewOptions()
+	if options.Events || options.EventsMaxAge != time.Hour {
+		t.Errorf("defaults: events %v, max age %s; want off and 1h", options.Events, options.EventsMaxAge)
+	}
+	flags := pflag.NewFlagSet("test", pflag.ContinueOnError)
+	options.AddFlags(flags)
+	if err := flags.Parse([]string{"--events", "--events-max-age=30m", "--events-qps=7", "--events-burst=3", "--events-queue-size=9"}); err != nil {
+		t.Fatal(err)
+	}
+	if !options.Events || options.EventsMaxAge != 30*time.Minute || options.EventsQPS != 7 || options.EventsBurst != 3 || options.EventsQueueSize != 9 {
+		t.Errorf("parsed %+v", options)
 	}
 }

@@ -1,0 +1,186 @@
+package events
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	eventsv1 "k8s.io/api/events/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/certstatus/certstatus/pkg/apis/certstatus"
+)
+
+// ReportingController names certstatus in every Event it records.
+const ReportingController = "certstatus.dev/certstatus-apiserver"
+
+// Action is the Event's action: certstatus evaluated the certificates.
+const Action = "Evaluate"
+
+// transition is one state change worth an Event: all the recorder keeps of
+// the change (no Secret data, no annotations, no labels).
+type transition struct {
+	namespace, name string
+	uid             types.UID
+	state           certstatus.State
+	// at is the instant the state began: the conditions' lastTransitionTime.
+	at      time.Time
+	message string
+}
+
+// transitionOf tells whether a change from previous (nil: a new object) to
+// object is worth an Event, and describes it. A new object is worth one
+// unless it is Valid; Valid is worth one only as a recovery seen by this
+// process; any other change of state is worth one.
+func transitionOf(previous, object *certstatus.CertificateStatus) (transition, bool) {
+	state := object.Status.State
+	switch {
+	case state == "":
+		return transition{}, false
+	case previous == nil:
+		if state == certstatus.StateValid {
+			return transition{}, false
+		}
+	case previous.Status.State == state:
+		return transition{}, false
+	}
+	at, ok := stateBegan(&object.Status)
+	if !ok {
+		return transition{}, false
+	}
+	return transition{
+		namespace: object.Namespace,
+		name:      object.Name,
+		uid:       object.UID,
+		state:     state,
+		at:        at,
+		message:   message(&object.Status, at),
+	}, true
+}
+
+// stateBegan is the instant the current state began: the Ready condition's
+// lastTransitionTime (both conditions carry it).
+func stateBegan(status *certstatus.CertificateStatusStatus) (time.Time, bool) {
+	for _, c := range status.Conditions {
+		if c.Type == certstatus.ConditionReady && !c.LastTransitionTime.IsZero() {
+			return c.LastTransitionTime.UTC(), true
+		}
+	}
+	return time.Time{}, false
+}
+
+// eventType is Normal for Valid, Warning for everything else.
+func (t transition) eventType() string {
+	if t.state == certstatus.StateValid {
+		return corev1.EventTypeNormal
+	}
+	return corev1.EventTypeWarning
+}
+
+// eventName is the Event's name: the object's name, a dot, and 16 hex digits
+// of SHA-256 over (uid, reason, instant). It is the same on every replica and
+// after every restart, and a valid DNS subdomain of at most 253 characters.
+func eventName(name string, uid types.UID, reason string, at time.Time) string {
+	sum := sha256.Sum256([]byte(string(uid) + "\x00" + reason + "\x00" + at.UTC().Format(time.RFC3339Nano)))
+	suffix := "." + hex.EncodeToString(sum[:8])
+	if max := 253 - len(suffix); len(name) > max {
+		name = strings.TrimRight(name[:max], ".-")
+	}
+	return name + suffix
+}
+
+// event builds the Event. eventTime is the transition instant, so the
+// object is the same whichever replica creates it (apart from
+// reportingInstance).
+func (t transition) event(instance string) *eventsv1.Event {
+	return &eventsv1.Event{
+		ObjectMeta: metav1.ObjectMeta{
+			Name:      eventName(t.name, t.uid, string(t.state), t.at),
+			Namespace: t.namespace,
+		},
+		EventTime:           metav1.NewMicroTime(t.at),
+		ReportingController: ReportingController,
+		ReportingInstance:   instance,
+		Action:              Action,
+		Reason:              string(t.state),
+		Regarding: corev1.ObjectReference{
+			APIVersion: certstatus.GroupName + "/v1alpha1",
+			Kind:       "CertificateStatus",
+			Namespace:  t.namespace,
+			Name:       t.name,
+			UID:        t.uid,
+		},
+		Note: t.message,
+		Type: t.eventType(),
+	}
+}
+
+// noteLimit is the longest note events.k8s.io accepts.
+const noteLimit = 1024
+
+// message names the certificate and the instant. It is built from the
+// computed status only (names and instants), never from Secret data or
+// annotations.
+func message(status *certstatus.CertificateStatusStatus, at time.Time) string {
+	subject := "the Secret's certificates"
+	if name := certificateName(status); name != "" {
+		subject = fmt.Sprintf("certificate %q", name)
+	}
+	instant := at.UTC().Format(time.RFC3339)
+	var text string
+	switch status.State {
+	case certstatus.StateExpired:
+		text = fmt.Sprintf("%s expired at %s", subject, instant)
+	case certstatus.StateExpiringSoon:
+		text = fmt.Sprintf("%s is expiring soon since %s", subject, instant)
+		if status.NotAfter != nil {
+			text += "; it expires at " + status.NotAfter.UTC().Format(time.RFC3339)
+		}
+	case certstatus.StateNotYetValid:
+		text = fmt.Sprintf("%s is not valid yet (since %s)", subject, instant)
+		if status.NotBefore != nil {
+			text += "; it becomes valid at " + status.NotBefore.UTC().Format(time.RFC3339)
+		}
+	case certstatus.StateInvalid:
+		text = fmt.Sprintf("%s are invalid since %s", subject, instant)
+		if subject != "the Secret's certificates" {
+			text = fmt.Sprintf("%s is invalid since %s", subject, instant)
+		}
+		for _, c := range status.Conditions {
+			if c.Type == certstatus.ConditionReady && c.Reason != "" {
+				text += " (" + c.Reason + ")"
+			}
+		}
+		text += "; kubectl describe certificatestatus shows why"
+	default:
+		text = fmt.Sprintf("%s is %s since %s", subject, status.State, instant)
+		if status.NotAfter != nil {
+			text += "; it expires at " + status.NotAfter.UTC().Format(time.RFC3339)
+		}
+	}
+	if len(text) > noteLimit {
+		text = strings.ToValidUTF8(text[:noteLimit-3], "") + "..."
+	}
+	return text
+}
+
+// certificateName is the primary leaf's common name, or its first DNS name.
+func certificateName(status *certstatus.CertificateStatusStatus) string {
+	for _, c := range status.Certificates {
+		if c.Role != certstatus.RoleLeaf {
+			continue
+		}
+		if c.CommonName != "" {
+			return c.CommonName
+		}
+		if len(c.DNSNames) > 0 {
+			return c.DNSNames[0]
+		}
+		return ""
+	}
+	return ""
+}
