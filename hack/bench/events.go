@@ -2,18 +2,15 @@ package main
 
 import (
 	"context"
-	"crypto/x509/pkix"
 	"fmt"
 	"path/filepath"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/watch"
 
 	"github.com/certstatus/certstatus/generated/clientset/versioned"
 	"github.com/certstatus/certstatus/pkg/apis/certstatus/v1alpha1"
-	"github.com/certstatus/certstatus/pkg/certificate/certtest"
 	"github.com/certstatus/certstatus/test/stack"
 )
 
@@ -49,23 +46,8 @@ func (b *bench) eventsFigure(ctx context.Context) error {
 		return err
 	}
 
-	ca, err := certtest.NewCA(certtest.Spec{Subject: pkix.Name{CommonName: "Bench Events CA"}})
+	instant, err := b.createExpiringSecrets(ctx, eventsNamespace, "Bench Events CA", C)
 	if err != nil {
-		return err
-	}
-	now := time.Now()
-	instant := now.Add(b.o.clockLead).Truncate(time.Second)
-	secrets := make([]*corev1.Secret, C)
-	if err := parallel(ctx, C, func(i int) (err error) {
-		secrets[i], err = ecdsaSecret(ca, eventsNamespace, fmt.Sprintf("expires-%04d", i), now.Add(-time.Hour).Truncate(time.Second), instant, nil)
-		return err
-	}); err != nil {
-		return err
-	}
-	if err := parallelN(ctx, 16, C, func(i int) error {
-		_, err := b.kube.CoreV1().Secrets(eventsNamespace).Create(ctx, secrets[i], metav1.CreateOptions{})
-		return err
-	}); err != nil {
 		return err
 	}
 	var rv string

@@ -320,6 +320,30 @@ func (b *bench) countUpstreamWatches(ctx context.Context) error {
 	return nil
 }
 
+// createExpiringSecrets creates count TLS Secrets in namespace whose
+// certificates all expire at the same second, b.o.clockLead from now, and
+// returns that instant.
+func (b *bench) createExpiringSecrets(ctx context.Context, namespace, caName string, count int) (time.Time, error) {
+	ca, err := certtest.NewCA(certtest.Spec{Subject: pkix.Name{CommonName: caName}})
+	if err != nil {
+		return time.Time{}, err
+	}
+	now := time.Now()
+	instant := now.Add(b.o.clockLead).Truncate(time.Second)
+	secrets := make([]*corev1.Secret, count)
+	if err := parallel(ctx, count, func(i int) (err error) {
+		secrets[i], err = ecdsaSecret(ca, namespace, fmt.Sprintf("expires-%04d", i), now.Add(-time.Hour).Truncate(time.Second), instant, nil)
+		return err
+	}); err != nil {
+		return time.Time{}, err
+	}
+	err = parallelN(ctx, 16, count, func(i int) error {
+		_, err := b.kube.CoreV1().Secrets(namespace).Create(ctx, secrets[i], metav1.CreateOptions{})
+		return err
+	})
+	return instant, err
+}
+
 // clock is figure 5: C certificates whose notAfter is the same second;
 // one watcher through the aggregator times every MODIFIED to Expired.
 func (b *bench) clock(ctx context.Context) error {
@@ -329,23 +353,8 @@ func (b *bench) clock(ctx context.Context) error {
 	if err := ensureNamespace(ctx, b.kube, clockNamespace); err != nil {
 		return err
 	}
-	ca, err := certtest.NewCA(certtest.Spec{Subject: pkix.Name{CommonName: "Bench Clock CA"}})
+	instant, err := b.createExpiringSecrets(ctx, clockNamespace, "Bench Clock CA", C)
 	if err != nil {
-		return err
-	}
-	now := time.Now()
-	instant := now.Add(b.o.clockLead).Truncate(time.Second)
-	secrets := make([]*corev1.Secret, C)
-	if err := parallel(ctx, C, func(i int) (err error) {
-		secrets[i], err = ecdsaSecret(ca, clockNamespace, fmt.Sprintf("expires-%04d", i), now.Add(-time.Hour).Truncate(time.Second), instant, nil)
-		return err
-	}); err != nil {
-		return err
-	}
-	if err := parallelN(ctx, 16, C, func(i int) error {
-		_, err := b.kube.CoreV1().Secrets(clockNamespace).Create(ctx, secrets[i], metav1.CreateOptions{})
-		return err
-	}); err != nil {
 		return err
 	}
 	var rv string
