@@ -129,7 +129,7 @@ func writeCertificates(s sink, items []statuscache.Item, now time.Time, x509 boo
 	for i := range secrets {
 		f := &secrets[i]
 		s.sample(infoFamily, 1, labels(f, f.meta.SecretType, f.commonName, f.issuer,
-			chainName(f.facts.Chain), keyPairName(f.facts.PrivateKey), ""))
+			certstatus.ChainWord(f.facts.Chain), certstatus.KeyPairWord(f.facts.PrivateKey), ""))
 	}
 	s.begin(certificatesFamily)
 	for i := range secrets {
@@ -306,26 +306,4 @@ func boolValue(b bool) float64 {
 		return 1
 	}
 	return 0
-}
-
-func chainName(verified certstatus.ChainVerification) string {
-	switch verified {
-	case certstatus.ChainVerified:
-		return "Verified"
-	case certstatus.ChainBroken:
-		return "Broken"
-	default:
-		return "Unknown"
-	}
-}
-
-func keyPairName(key *certstatus.PrivateKeyStatus) string {
-	switch {
-	case key == nil || !key.Present:
-		return "Absent"
-	case key.MatchesCertificate:
-		return "Match"
-	default:
-		return "Mismatch"
-	}
 }

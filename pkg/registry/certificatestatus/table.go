@@ -74,7 +74,7 @@ func row(object *certstatus.CertificateStatus, now time.Time) metav1.TableRow {
 		object.Name,
 		string(status.State),
 		"", "", expires(status.NotAfter, now), age(object.CreationTimestamp, now),
-		dnsNames(leaf), notAfter(status.NotAfter), "", keyPair(status.PrivateKey), chain(status.Chain.Verified),
+		dnsNames(leaf), notAfter(status.NotAfter), "", certstatus.KeyPairWord(status.PrivateKey), certstatus.ChainWord(status.Chain.Verified),
 		false, certificateCounts(status.Summary), status.SecretType,
 	}
 	if leaf != nil {
@@ -151,28 +151,6 @@ func keyDescription(leaf *certstatus.CertificateInfo) string {
 		return "<unknown>"
 	default:
 		return leaf.PublicKeyAlgorithm
-	}
-}
-
-func keyPair(key *certstatus.PrivateKeyStatus) string {
-	switch {
-	case key == nil || !key.Present:
-		return "Absent"
-	case key.MatchesCertificate:
-		return "Match"
-	default:
-		return "Mismatch"
-	}
-}
-
-func chain(verified certstatus.ChainVerification) string {
-	switch verified {
-	case certstatus.ChainVerified:
-		return "Verified"
-	case certstatus.ChainBroken:
-		return "Broken"
-	default:
-		return "Unknown"
 	}
 }
 
