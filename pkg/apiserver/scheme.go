@@ -5,7 +5,9 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/runtime/serializer"
+	genericapiserver "k8s.io/apiserver/pkg/server"
 
+	"github.com/certstatus/certstatus/pkg/apis/certstatus"
 	"github.com/certstatus/certstatus/pkg/apis/certstatus/install"
 )
 
@@ -28,6 +30,14 @@ func init() {
 		&metav1.APIGroup{},
 		&metav1.APIResourceList{},
 	)
+}
+
+// apiGroupInfo is the certstatus.dev group as served, without storage: the
+// benchmarks encode with its serializers.
+func apiGroupInfo() genericapiserver.APIGroupInfo {
+	group := genericapiserver.NewDefaultAPIGroupInfo(certstatus.GroupName, Scheme, metav1.ParameterCodec, Codecs)
+	group.NegotiatedSerializer = withoutProtobuf{group.NegotiatedSerializer}
+	return group
 }
 
 // withoutProtobuf is Codecs without the protobuf media type: the types have
