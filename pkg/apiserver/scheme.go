@@ -8,6 +8,7 @@ import (
 	genericapiserver "k8s.io/apiserver/pkg/server"
 
 	"github.com/certstatus/certstatus/pkg/apis/certstatus"
+
 	"github.com/certstatus/certstatus/pkg/apis/certstatus/install"
 )
 
@@ -42,15 +43,20 @@ func apiGroupInfo() genericapiserver.APIGroupInfo {
 
 // withoutProtobuf is Codecs without the protobuf media type: the types have
 // no protobuf encoding, and advertising it would make every protobuf-only
-// request log an internal error before answering 406.
+// request log an internal error before answering 406. JSON is written by
+// jsonEncoder.
 type withoutProtobuf struct{ runtime.NegotiatedSerializer }
 
 func (w withoutProtobuf) SupportedMediaTypes() []runtime.SerializerInfo {
 	var supported []runtime.SerializerInfo
 	for _, info := range w.NegotiatedSerializer.SupportedMediaTypes() {
-		if info.MediaType != runtime.ContentTypeProtobuf {
-			supported = append(supported, info)
+		if info.MediaType == runtime.ContentTypeProtobuf {
+			continue
 		}
+		if info.MediaType == runtime.ContentTypeJSON {
+			info.Serializer = jsonEncoder{info.Serializer}
+		}
+		supported = append(supported, info)
 	}
 	return supported
 }
