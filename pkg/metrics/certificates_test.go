@@ -251,7 +251,8 @@ type fakeStatus struct {
 
 func (f fakeStatus) StatusAt(time.Time) certstatus.CertificateStatusStatus {
 	return certstatus.CertificateStatusStatus{State: f.facts.State, Certificates: []certstatus.CertificateInfo{{
-		Key: "tls.crt", Role: certstatus.RoleLeaf, Subject: f.subject, CommonName: commonName(f.subject), Issuer: f.subject, SerialNumber: "01",
+		Key: "tls.crt", Role: certstatus.RoleLeaf, Subject: f.subject, CommonName: strings.TrimPrefix(f.subject, "CN="), Issuer: f.subject,
+		IssuerCommonName: strings.TrimPrefix(f.subject, "CN="), SerialNumber: "01",
 	}}}
 }
 
