@@ -9,8 +9,6 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -28,7 +26,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/prometheus/procfs"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -40,6 +37,7 @@ import (
 	"github.com/certstatus/certstatus/generated/clientset/versioned"
 	"github.com/certstatus/certstatus/generated/informers/externalversions"
 	listers "github.com/certstatus/certstatus/generated/listers/certstatus/v1alpha1"
+	"github.com/certstatus/certstatus/hack/internal/measure"
 	"github.com/certstatus/certstatus/pkg/certificate/certtest"
 	"github.com/certstatus/certstatus/test/stack"
 )
@@ -523,7 +521,7 @@ type memory struct {
 }
 
 func (m *memory) take(ctx context.Context) error {
-	rss, err := rssBytes(m.pid)
+	rss, err := measure.RSS(m.pid)
 	if err != nil {
 		return err
 	}
@@ -534,7 +532,7 @@ func (m *memory) take(ctx context.Context) error {
 	m.rss = append(m.rss, rss)
 	m.heap = append(m.heap, heap)
 	m.sampleTime = append(m.sampleTime, time.Now())
-	log.Printf("certstatus memory: RSS %s, heap in use %s", mib(rss), mib(heap))
+	log.Printf("certstatus memory: RSS %s, heap in use %s", measure.MiB(rss), measure.MiB(heap))
 	return nil
 }
 
@@ -544,21 +542,7 @@ func (m *memory) summary() string {
 	}
 	first, last := 0, len(m.rss)-1
 	return fmt.Sprintf("%d samples; RSS first %s, last %s, max %s; heap in use first %s, last %s, max %s",
-		len(m.rss), mib(m.rss[first]), mib(m.rss[last]), mib(slices.Max(m.rss)), mib(m.heap[first]), mib(m.heap[last]), mib(slices.Max(m.heap)))
-}
-
-func mib(b int64) string { return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20)) }
-
-func rssBytes(pid int) (int64, error) {
-	proc, err := procfs.NewProc(pid)
-	if err != nil {
-		return 0, err
-	}
-	stat, err := proc.Stat()
-	if err != nil {
-		return 0, err
-	}
-	return int64(stat.ResidentMemory()), nil
+		len(m.rss), measure.MiB(m.rss[first]), measure.MiB(m.rss[last]), measure.MiB(slices.Max(m.rss)), measure.MiB(m.heap[first]), measure.MiB(m.heap[last]), measure.MiB(slices.Max(m.heap)))
 }
 
 func heapInuse(ctx context.Context, direct *rest.Config) (int64, error) {
@@ -566,17 +550,12 @@ func heapInuse(ctx context.Context, direct *rest.Config) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	raw, err := client.CoreV1().RESTClient().Get().AbsPath("/metrics").DoRaw(ctx)
+	metrics, err := measure.Scrape(ctx, client.CoreV1().RESTClient(), "/metrics")
 	if err != nil {
 		return 0, fmt.Errorf("read certstatus /metrics: %w", err)
 	}
-	scanner := bufio.NewScanner(bytes.NewReader(raw))
-	scanner.Buffer(nil, 1<<20)
-	for scanner.Scan() {
-		if value, ok := strings.CutPrefix(scanner.Text(), "go_memstats_heap_inuse_bytes "); ok {
-			f, err := strconv.ParseFloat(strings.TrimSpace(value), 64)
-			return int64(f), err
-		}
+	if _, ok := metrics["go_memstats_heap_inuse_bytes"]; !ok {
+		return 0, errors.New("no go_memstats_heap_inuse_bytes in certstatus /metrics")
 	}
-	return 0, errors.New("no go_memstats_heap_inuse_bytes in certstatus /metrics")
+	return int64(metrics.Sum("go_memstats_heap_inuse_bytes", nil)), nil
 }
