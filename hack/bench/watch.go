@@ -321,27 +321,39 @@ func (b *bench) countUpstreamWatches(ctx context.Context) error {
 }
 
 // createExpiringSecrets creates count TLS Secrets in namespace whose
-// certificates all expire at the same second, b.o.clockLead from now, and
-// returns that instant.
-func (b *bench) createExpiringSecrets(ctx context.Context, namespace, caName string, count int) (time.Time, error) {
+// certificates all expire at the same second, b.o.clockLead from now, waits
+// until lister lists them all, and returns that instant and the list's
+// resourceVersion (to watch from).
+func (b *bench) createExpiringSecrets(ctx context.Context, namespace, caName string, count int, lister versioned.Interface) (instant time.Time, rv string, err error) {
 	ca, err := certtest.NewCA(certtest.Spec{Subject: pkix.Name{CommonName: caName}})
 	if err != nil {
-		return time.Time{}, err
+		return time.Time{}, "", err
 	}
 	now := time.Now()
-	instant := now.Add(b.o.clockLead).Truncate(time.Second)
+	instant = now.Add(b.o.clockLead).Truncate(time.Second)
 	secrets := make([]*corev1.Secret, count)
 	if err := parallel(ctx, count, func(i int) (err error) {
 		secrets[i], err = ecdsaSecret(ca, namespace, fmt.Sprintf("expires-%04d", i), now.Add(-time.Hour).Truncate(time.Second), instant, nil)
 		return err
 	}); err != nil {
-		return time.Time{}, err
+		return time.Time{}, "", err
 	}
-	err = parallelN(ctx, 16, count, func(i int) error {
+	if err := parallelN(ctx, 16, count, func(i int) error {
 		_, err := b.kube.CoreV1().Secrets(namespace).Create(ctx, secrets[i], metav1.CreateOptions{})
 		return err
-	})
-	return instant, err
+	}); err != nil {
+		return time.Time{}, "", err
+	}
+	for {
+		list, err := lister.CertstatusV1alpha1().CertificateStatuses(namespace).List(ctx, metav1.ListOptions{})
+		if err == nil && len(list.Items) == count {
+			return instant, list.ResourceVersion, nil
+		}
+		if time.Until(instant) < 3*time.Second {
+			return time.Time{}, "", fmt.Errorf("%d Secrets were not listed 3 s before their notAfter; raise --clock-lead", count)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 }
 
 // clock is figure 5: C certificates whose notAfter is the same second;
@@ -353,21 +365,9 @@ func (b *bench) clock(ctx context.Context) error {
 	if err := ensureNamespace(ctx, b.kube, clockNamespace); err != nil {
 		return err
 	}
-	instant, err := b.createExpiringSecrets(ctx, clockNamespace, "Bench Clock CA", C)
+	instant, rv, err := b.createExpiringSecrets(ctx, clockNamespace, "Bench Clock CA", C, b.certs)
 	if err != nil {
 		return err
-	}
-	var rv string
-	for {
-		list, err := b.certs.CertstatusV1alpha1().CertificateStatuses(clockNamespace).List(ctx, metav1.ListOptions{})
-		if err == nil && len(list.Items) == C {
-			rv = list.ResourceVersion
-			break
-		}
-		if time.Until(instant) < 3*time.Second {
-			return fmt.Errorf("%d Secrets were not listed 3 s before their notAfter; raise --clock-lead", C)
-		}
-		time.Sleep(200 * time.Millisecond)
 	}
 	logf("%d certificates expire at %s, in %v", C, instant.Format(time.TimeOnly), time.Until(instant).Round(time.Millisecond))
 
