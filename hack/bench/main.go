@@ -163,12 +163,7 @@ func run(ctx context.Context, o options) (err error) {
 		return err
 	}
 	b := &bench{o: o, st: st, res: res}
-	defer func() {
-		if err != nil && ctx.Err() == nil {
-			st.WriteLogTails(os.Stderr, 30)
-		}
-		err = errors.Join(err, st.Stop())
-	}()
+	defer func() { err = st.StopAfter(ctx, err) }()
 	if err := b.clients(); err != nil {
 		return err
 	}

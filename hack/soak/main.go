@@ -10,7 +10,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"log"
@@ -74,12 +73,7 @@ func run(ctx context.Context, c config) (err error) {
 	if err != nil {
 		return err
 	}
-	defer func() {
-		if err != nil && ctx.Err() == nil {
-			st.WriteLogTails(os.Stderr, 30)
-		}
-		err = errors.Join(err, st.Stop())
-	}()
+	defer func() { err = st.StopAfter(ctx, err) }()
 	srv, err := st.StartServer(ctx, c.server)
 	if err != nil {
 		return err
