@@ -21,6 +21,7 @@ import (
 
 	"github.com/certstatus/certstatus/hack/demo"
 	"github.com/certstatus/certstatus/pkg/apis/certstatus/v1alpha1"
+	"github.com/certstatus/certstatus/pkg/certificate/certtest"
 	"github.com/certstatus/certstatus/test/stack"
 )
 
@@ -168,7 +169,7 @@ func TestGetShowsEveryExampleWithItsState(t *testing.T) {
 
 func TestYAMLMatchesWhatOpenSSLSays(t *testing.T) {
 	t.Parallel()
-	openssl := opensslBinary(t)
+	openssl := certtest.OpenSSLBinary(t)
 	namespace := loadDemoSecrets(t)
 	var status v1alpha1.CertificateStatus
 	if err := json.Unmarshal([]byte(kubectl(t, "get", "cst", "valid-chain", "-n", namespace, "-o", "json")), &status); err != nil {
@@ -203,9 +204,7 @@ func TestYAMLMatchesWhatOpenSSLSays(t *testing.T) {
 			k, v, _ := strings.Cut(line, "=")
 			want[strings.ToLower(k)] = v
 		}
-		for k, v := range opensslKeyIDs(t, file) {
-			want[k] = v
-		}
+		want["subject key id"], want["authority key id"] = certtest.OpenSSLKeyIDs(t, file)
 		fields := map[string]string{
 			"subject": cert.Subject, "issuer": cert.Issuer, "serial": cert.SerialNumber,
 			"sha256 fingerprint": cert.SHA256Fingerprint, "subject key id": cert.SubjectKeyID,
