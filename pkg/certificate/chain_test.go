@@ -116,7 +116,7 @@ func TestChainAgreesWithOpenSSLVerify(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			crt, ca := certtest.ChainPEM(tt.served...), certtest.ChainPEM(tt.anchors...)
 			status := statusAt(t, tlsInput(crt, nil, ca), epoch)
-			cmd := exec.Command(opensslBinary(t), "verify", "-no_check_time", "-CAfile", writeTemp(t, "ca.pem", ca),
+			cmd := exec.Command(certtest.OpenSSLBinary(t), "verify", "-no_check_time", "-CAfile", writeTemp(t, "ca.pem", ca),
 				"-untrusted", writeTemp(t, "crt.pem", crt), writeTemp(t, "leaf.pem", tt.served[0].PEM()))
 			out, err := cmd.CombinedOutput()
 			want := certstatus.ChainVerified

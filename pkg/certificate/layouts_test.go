@@ -106,7 +106,7 @@ func TestAHugeCABundleDoesNotHideTheLeaf(t *testing.T) {
 func TestPKCS7IsExplained(t *testing.T) {
 	p := newPKI(t)
 	chain := writeTemp(t, "chain.pem", certtest.ChainPEM(p.leaf, p.intermediate))
-	p7b := []byte(runOpenSSL(t, "crl2pkcs7", "-nocrl", "-certfile", chain))
+	p7b := []byte(certtest.OpenSSL(t, "crl2pkcs7", "-nocrl", "-certfile", chain))
 	if !bytes.Contains(p7b, []byte("-----BEGIN PKCS7-----")) {
 		t.Fatalf("openssl made no PKCS7 block:\n%s", p7b)
 	}

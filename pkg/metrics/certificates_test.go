@@ -15,6 +15,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/certstatus/certstatus/hack/demo"
 	"github.com/certstatus/certstatus/pkg/apis/certstatus"
 	"github.com/certstatus/certstatus/pkg/certificate"
 	"github.com/certstatus/certstatus/pkg/certificate/certtest"
@@ -72,7 +73,7 @@ next:
 
 func exampleItems(t *testing.T, now time.Time) items {
 	var out items
-	for _, secret := range certtest.ExampleSecrets("demo", now) {
+	for _, secret := range demo.Secrets("demo", now) {
 		if secret.Name == "no-certificate" {
 			continue
 		}
