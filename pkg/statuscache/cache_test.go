@@ -341,9 +341,6 @@ func TestASlowWatcherIsDroppedWithoutBlockingOthers(t *testing.T) {
 		select {
 		case _, ok := <-slow.ResultChan():
 			if !ok {
-				if c.WatcherCount() != 1 {
-					t.Errorf("%d watchers registered, want 1", c.WatcherCount())
-				}
 				if stats := c.Stats(); stats.WatchersClosedBehind != 1 || stats.Watchers != 1 {
 					t.Errorf("stats %+v, want one watcher open and one closed for falling behind", stats)
 				}
@@ -365,7 +362,7 @@ func TestListPagesCoverEveryObjectOnce(t *testing.T) {
 	for {
 		page = c.List(ListOptions{Limit: 2, StartKey: page.NextKey})
 		for _, object := range page.Items {
-			got = append(got, Key(object.Namespace, object.Name))
+			got = append(got, objectKey(object.Namespace, object.Name))
 		}
 		if page.NextKey == "" {
 			break

@@ -28,6 +28,8 @@ const (
 	MixECDSA Mix = "ecdsa"
 )
 
+const mixDay = 24 * time.Hour
+
 // Mixes are the known mixes, in the order benchmarks report them.
 var Mixes = []Mix{MixRSAHeavy, MixECDSA}
 
@@ -75,14 +77,14 @@ func GenerateMix(mix Mix, n int, now time.Time) ([]MixSecret, error) {
 		org := []string{"certstatus bench"}
 		spec := caKey(i, keys)
 		spec.Subject = pkix.Name{CommonName: fmt.Sprintf("Bench Root CA %d", i), Organization: org}
-		spec.NotBefore, spec.NotAfter = now.Add(-2*365*day), now.Add(10*365*day)
+		spec.NotBefore, spec.NotAfter = now.Add(-2*365*mixDay), now.Add(10*365*mixDay)
 		root, err := NewCA(spec)
 		if err != nil {
 			return err
 		}
 		spec = caKey(i+1, keys)
 		spec.Subject = pkix.Name{CommonName: fmt.Sprintf("Bench Intermediate CA %d", i), Organization: org}
-		spec.NotBefore, spec.NotAfter = now.Add(-365*day), now.Add(5*365*day)
+		spec.NotBefore, spec.NotAfter = now.Add(-365*mixDay), now.Add(5*365*mixDay)
 		intermediate, err := root.NewIntermediate(spec)
 		issuers[i] = issuer{root: root, intermediate: intermediate}
 		return err
@@ -97,17 +99,17 @@ func GenerateMix(mix Mix, n int, now time.Time) ([]MixSecret, error) {
 		switch i % 20 {
 		case 0:
 			s.State = "expired"
-			notAfter = now.Add(-time.Duration(1+rng.IntN(300)) * day)
-			notBefore = notAfter.Add(-90 * day)
+			notAfter = now.Add(-time.Duration(1+rng.IntN(300)) * mixDay)
+			notBefore = notAfter.Add(-90 * mixDay)
 		case 1, 2:
 			// Window: min(30 d, a third of the ≥ 88 d lifetime) ≥ 29 d.
 			s.State = "expiring"
-			notBefore = now.Add(-80 * day)
+			notBefore = now.Add(-80 * mixDay)
 			notAfter = now.Add(time.Duration(8*24+rng.IntN(17*24)) * time.Hour)
 		default:
 			s.State = "valid"
 			notBefore = now.Add(-time.Duration(rng.IntN(60*24)) * time.Hour)
-			notAfter = now.Add(time.Duration(60+rng.IntN(640)) * day)
+			notAfter = now.Add(time.Duration(60+rng.IntN(640)) * mixDay)
 		}
 		spec := Spec{
 			CommonName: fmt.Sprintf("svc-%05d.example.com", i),
