@@ -10,28 +10,36 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 
-	"github.com/certstatus/certstatus/pkg/apis/certstatus/v1alpha1"
+	"github.com/certstatus/certstatus/pkg/apis/certstatus"
+	"github.com/certstatus/certstatus/pkg/registry/certificatestatus"
 )
 
-// jsonEncoder writes CertificateStatus objects and lists as JSON without
-// reflection, byte for byte what encoding/json writes for them (the
-// apimachinery JSON serializer it wraps), and hands everything else to that
-// serializer. Profiles of a list showed encoding/json spending most of the
-// time on reflection over the many small fields of each certificate, on
-// metav1.Time's MarshalJSON (an allocation and a re-scan per timestamp) and
-// on omitempty checks. TestJSONEncoderMatchesEncodingJSON compares the two
-// on objects with every field set: a field added to the types must be added
-// here too.
-type jsonEncoder struct {
-	runtime.Serializer
+// jsonCodec writes CertificateStatus objects and lists as v1alpha1 JSON
+// straight from the internal objects the storage returns, byte for byte what
+// the generic server's encoder (conversion to v1alpha1, then encoding/json)
+// writes for them, and hands everything else to that encoder. Profiles of a
+// list showed encoding/json spending most of the time on reflection over
+// the many small fields of each certificate, on metav1.Time's MarshalJSON
+// (an allocation and a re-scan per timestamp) and on omitempty checks; and
+// the conversion copies every object's certificates (the internal
+// CertificateInfo has a field v1alpha1 lacks). TestJSONCodecMatchesServedJSON
+// compares the two on objects with every field set: a field added to the
+// types must be added here too.
+type jsonCodec struct {
+	// standard is the generic server's encoder for the same version.
+	standard runtime.Encoder
+	// apiVersion is what objects are written as.
+	apiVersion string
+	id         runtime.Identifier
 }
 
-func (e jsonEncoder) Identifier() runtime.Identifier {
-	// The bytes are the same as the delegate's, but the cached encodings of
-	// watch events stay apart from those of other encoders.
-	return "certstatus-json:" + e.Serializer.Identifier()
+func newJSONCodec(standard runtime.Encoder, gv schema.GroupVersion) jsonCodec {
+	return jsonCodec{standard: standard, apiVersion: gv.String(), id: runtime.Identifier("certstatus-json:" + gv.String() + ":" + string(standard.Identifier()))}
 }
+
+func (c jsonCodec) Identifier() runtime.Identifier { return c.id }
 
 // flushAt is how much of a list is buffered before it is written: items go
 // out as they are encoded, so a list never exists twice in full.
@@ -39,35 +47,44 @@ const flushAt = 32 << 10
 
 var jsonBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 2*flushAt); return &b }}
 
-func (e jsonEncoder) Encode(obj runtime.Object, w io.Writer) error {
+func (c jsonCodec) Encode(obj runtime.Object, w io.Writer) error {
+	if co, ok := obj.(runtime.CacheableObject); ok {
+		// A watch event built once for every watcher: encoded once.
+		return co.CacheEncode(c.Identifier(), c.encode, w)
+	}
+	return c.encode(obj, w)
+}
+
+func (c jsonCodec) encode(obj runtime.Object, w io.Writer) error {
 	switch obj := obj.(type) {
-	case *v1alpha1.CertificateStatusList:
+	case *certstatus.CertificateStatusList:
 		for i := range obj.Items {
 			if !ownMetadata(&obj.Items[i].ObjectMeta) {
-				return e.Serializer.Encode(obj, w)
+				certificatestatus.FillDeferred(obj.Items)
+				return c.standard.Encode(obj, w)
 			}
 		}
-		return encodeList(obj, w)
-	case *v1alpha1.CertificateStatus:
+		return c.encodeList(obj, w)
+	case *certstatus.CertificateStatus:
 		if !ownMetadata(&obj.ObjectMeta) {
 			break
 		}
 		bp := jsonBuffers.Get().(*[]byte)
 		defer jsonBuffers.Put(bp)
-		buf := appendStatusObject((*bp)[:0], obj)
+		buf := c.appendObject((*bp)[:0], obj, "CertificateStatus")
 		buf = append(buf, '\n')
 		*bp = buf[:0]
 		_, err := w.Write(buf)
 		return err
 	}
-	return e.Serializer.Encode(obj, w)
+	return c.standard.Encode(obj, w)
 }
 
-func encodeList(list *v1alpha1.CertificateStatusList, w io.Writer) error {
+func (c jsonCodec) encodeList(list *certstatus.CertificateStatusList, w io.Writer) error {
 	bp := jsonBuffers.Get().(*[]byte)
 	defer jsonBuffers.Put(bp)
 	buf := append((*bp)[:0], '{')
-	buf = appendTypeMeta(buf, &list.TypeMeta)
+	buf = c.appendTypeMeta(buf, "CertificateStatusList")
 	buf = append(buf, `"metadata":`...)
 	meta, err := json.Marshal(&list.ListMeta)
 	if err != nil {
@@ -79,17 +96,24 @@ func encodeList(list *v1alpha1.CertificateStatusList, w io.Writer) error {
 		buf = append(buf, "null"...)
 	} else {
 		buf = append(buf, '[')
-		for i := range list.Items {
-			if i > 0 {
+		first := true
+		// Statuses the list deferred are built here, one object at a time.
+		err := certificatestatus.WriteItems(list.Items, func(item *certstatus.CertificateStatus) error {
+			if !first {
 				buf = append(buf, ',')
 			}
-			buf = appendStatusObject(buf, &list.Items[i])
+			first = false
+			buf = c.appendObject(buf, item, "")
 			if len(buf) >= flushAt {
 				if _, err := w.Write(buf); err != nil {
 					return err
 				}
 				buf = buf[:0]
 			}
+			return nil
+		})
+		if err != nil {
+			return err
 		}
 		buf = append(buf, ']')
 	}
@@ -99,22 +123,20 @@ func encodeList(list *v1alpha1.CertificateStatusList, w io.Writer) error {
 	return err
 }
 
-// appendTypeMeta writes kind and apiVersion (both omitempty), each followed by a comma.
-func appendTypeMeta(buf []byte, t *metav1.TypeMeta) []byte {
-	if t.Kind != "" {
-		buf = appendString(append(buf, `"kind":`...), t.Kind)
-		buf = append(buf, ',')
+// appendTypeMeta writes kind and apiVersion, each followed by a comma, as
+// the conversion sets them on what it returns (not on list items).
+func (c jsonCodec) appendTypeMeta(buf []byte, kind string) []byte {
+	if kind == "" {
+		return buf
 	}
-	if t.APIVersion != "" {
-		buf = appendString(append(buf, `"apiVersion":`...), t.APIVersion)
-		buf = append(buf, ',')
-	}
-	return buf
+	buf = appendString(append(buf, `"kind":`...), kind)
+	buf = appendString(append(buf, `,"apiVersion":`...), c.apiVersion)
+	return append(buf, ',')
 }
 
-func appendStatusObject(buf []byte, o *v1alpha1.CertificateStatus) []byte {
+func (c jsonCodec) appendObject(buf []byte, o *certstatus.CertificateStatus, kind string) []byte {
 	buf = append(buf, '{')
-	buf = appendTypeMeta(buf, &o.TypeMeta)
+	buf = c.appendTypeMeta(buf, kind)
 	buf = append(buf, `"metadata":`...)
 	buf = appendObjectMeta(buf, &o.ObjectMeta)
 	buf = append(buf, `,"status":`...)
@@ -146,7 +168,7 @@ func appendObjectMeta(buf []byte, m *metav1.ObjectMeta) []byte {
 	return append(o.buf, '}')
 }
 
-func appendStatus(buf []byte, s *v1alpha1.CertificateStatusStatus) []byte {
+func appendStatus(buf []byte, s *certstatus.CertificateStatusStatus) []byte {
 	o := object{buf: append(buf, '{')}
 	o.stringOmitEmpty("secretType", s.SecretType)
 	o.stringOmitEmpty("state", string(s.State))
@@ -227,7 +249,7 @@ func appendCondition(buf []byte, c *metav1.Condition) []byte {
 	return append(o.buf, '}')
 }
 
-func appendCertificate(buf []byte, c *v1alpha1.CertificateInfo) []byte {
+func appendCertificate(buf []byte, c *certstatus.CertificateInfo) []byte {
 	o := object{buf: append(buf, '{')}
 	o.string("key", c.Key)
 	o.int("index", c.Index)
@@ -235,6 +257,7 @@ func appendCertificate(buf []byte, c *v1alpha1.CertificateInfo) []byte {
 	o.string("subject", c.Subject)
 	o.stringOmitEmpty("commonName", c.CommonName)
 	o.string("issuer", c.Issuer)
+	// IssuerCommonName is internal: not served.
 	o.string("serialNumber", c.SerialNumber)
 	o.time("notBefore", c.NotBefore)
 	o.time("notAfter", c.NotAfter)
@@ -383,4 +406,18 @@ func appendString(buf []byte, s string) []byte {
 func appendEscaped(buf []byte, s string) []byte {
 	data, _ := json.Marshal(s) // a string always encodes
 	return append(buf, data...)
+}
+
+// fillingCodec is the generic server's encoder for every other format
+// (YAML, CBOR, pretty JSON, other versions): a list's deferred statuses are
+// built into it before the encoder converts it.
+type fillingCodec struct {
+	runtime.Encoder
+}
+
+func (f fillingCodec) Encode(obj runtime.Object, w io.Writer) error {
+	if list, ok := obj.(*certstatus.CertificateStatusList); ok {
+		certificatestatus.FillDeferred(list.Items)
+	}
+	return f.Encoder.Encode(obj, w)
 }

@@ -14,6 +14,7 @@ import (
 	genericapirequest "k8s.io/apiserver/pkg/endpoints/request"
 	"k8s.io/utils/clock"
 
+	"github.com/certstatus/certstatus/pkg/apis/certstatus"
 	"github.com/certstatus/certstatus/pkg/apis/certstatus/v1alpha1"
 	"github.com/certstatus/certstatus/pkg/certificate"
 	"github.com/certstatus/certstatus/pkg/certificate/certtest"
@@ -91,8 +92,8 @@ func (f *filler) fill(v reflect.Value) {
 	}
 }
 
-func (f *filler) object(ownMeta bool) v1alpha1.CertificateStatus {
-	var o v1alpha1.CertificateStatus
+func (f *filler) object(ownMeta bool) certstatus.CertificateStatus {
+	var o certstatus.CertificateStatus
 	f.fill(reflect.ValueOf(&o.Status).Elem())
 	created := metav1.NewTime(time.Date(2025, 5, 6, 7, 8, 9, 0, time.UTC))
 	o.ObjectMeta = metav1.ObjectMeta{
@@ -119,7 +120,7 @@ func (f *filler) object(ownMeta bool) v1alpha1.CertificateStatus {
 	return o
 }
 
-// delegateJSON is the apimachinery JSON serializer jsonEncoder replaces.
+// delegateJSON is apimachinery's JSON serializer, which jsonCodec replaces.
 func delegateJSON(t *testing.T) runtime.Serializer {
 	for _, info := range Codecs.SupportedMediaTypes() {
 		if info.MediaType == runtime.ContentTypeJSON {
@@ -130,58 +131,73 @@ func delegateJSON(t *testing.T) runtime.Serializer {
 	return nil
 }
 
+// servedJSON is the encoder the server writes JSON with.
+func servedJSON(t *testing.T) runtime.Encoder {
+	negotiated := apiGroupInfo().NegotiatedSerializer
+	info, ok := runtime.SerializerInfoForMediaType(negotiated.SupportedMediaTypes(), runtime.ContentTypeJSON)
+	if !ok {
+		t.Fatal("JSON is not served")
+	}
+	encoder := negotiated.EncoderForVersion(info.Serializer, v1alpha1.SchemeGroupVersion)
+	if _, ok := encoder.(jsonCodec); !ok {
+		t.Fatalf("JSON is served by %T, not jsonCodec", encoder)
+	}
+	return encoder
+}
+
+// standardJSON is the generic server's own: conversion to v1alpha1, then encoding/json.
+func standardJSON(t *testing.T) runtime.Encoder {
+	return Codecs.EncoderForVersion(delegateJSON(t), v1alpha1.SchemeGroupVersion)
+}
+
 func encodeBoth(t *testing.T, obj runtime.Object) (got, want string) {
 	t.Helper()
-	delegate := delegateJSON(t)
 	var g, w bytes.Buffer
-	if err := (jsonEncoder{delegate}).Encode(obj, &g); err != nil {
+	if err := servedJSON(t).Encode(obj, &g); err != nil {
 		t.Fatal(err)
 	}
-	if err := delegate.Encode(obj, &w); err != nil {
+	if err := standardJSON(t).Encode(obj, &w); err != nil {
 		t.Fatal(err)
 	}
 	return g.String(), w.String()
 }
 
-// TestJSONEncoderMatchesEncodingJSON: objects and lists come out byte for
-// byte as encoding/json writes them, whatever fields are set. If it fails
-// after a field was added to the v1alpha1 types, add it to jsonencoder.go.
-func TestJSONEncoderMatchesEncodingJSON(t *testing.T) {
+// TestJSONCodecMatchesServedJSON: internal objects and lists come out byte
+// for byte as the conversion to v1alpha1 and encoding/json write them,
+// whatever fields are set (internal-only ones are left out). If it fails
+// after a field was added to the types, add it to jsonencoder.go.
+func TestJSONCodecMatchesServedJSON(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	for i := range 300 {
 		f := &filler{rng: rng, full: i%10 == 0}
 		object := f.object(i%7 != 3)
-		if i%2 == 0 {
-			object.TypeMeta = metav1.TypeMeta{Kind: "CertificateStatus", APIVersion: "certstatus.dev/v1alpha1"}
-		}
 		got, want := encodeBoth(t, &object)
 		if got != want {
 			t.Fatalf("object %d (full=%v):\n got %s\nwant %s", i, f.full, got, want)
 		}
 	}
-	lists := map[string]*v1alpha1.CertificateStatusList{
+	lists := map[string]*certstatus.CertificateStatusList{
 		"nil items":   {},
-		"empty items": {Items: []v1alpha1.CertificateStatus{}},
+		"empty items": {Items: []certstatus.CertificateStatus{}},
 	}
 	f := &filler{rng: rng}
-	many := &v1alpha1.CertificateStatusList{ListMeta: metav1.ListMeta{ResourceVersion: "9", Continue: "tok<en>"}}
+	many := &certstatus.CertificateStatusList{ListMeta: metav1.ListMeta{ResourceVersion: "9", Continue: "tok<en>"}}
 	for range 400 { // more than one flush
 		many.Items = append(many.Items, f.object(true))
 	}
 	lists["many"] = many
-	lists["one foreign metadata"] = &v1alpha1.CertificateStatusList{Items: []v1alpha1.CertificateStatus{f.object(true), f.object(false)}}
+	lists["one foreign metadata"] = &certstatus.CertificateStatusList{Items: []certstatus.CertificateStatus{f.object(true), f.object(false)}}
 	for name, list := range lists {
-		list.TypeMeta = metav1.TypeMeta{Kind: "CertificateStatusList", APIVersion: "certstatus.dev/v1alpha1"}
 		if got, want := encodeBoth(t, list); got != want {
 			t.Errorf("list %s:\n got %s\nwant %s", name, got, want)
 		}
 	}
 }
 
-// TestJSONEncoderServesLists: a list as the server answers it (the storage,
-// the version conversion, the negotiated JSON encoder) is what encoding/json
-// writes for it.
-func TestJSONEncoderServesLists(t *testing.T) {
+// TestJSONCodecServesLists: a list as the storage answers it, its statuses
+// deferred, comes out as the generic server's encoder writes the same list
+// with its statuses built, in JSON, YAML and as a table.
+func TestJSONCodecServesLists(t *testing.T) {
 	cache := statuscache.New(clock.RealClock{}, statuscache.DefaultOptions())
 	now := time.Now()
 	generated, err := certtest.GenerateMix(certtest.MixECDSA, 40, now)
@@ -197,23 +213,25 @@ func TestJSONEncoderServesLists(t *testing.T) {
 		cache.Upsert(statuscache.Item{Meta: &secret.ObjectMeta, SecretType: string(secret.Type), Analysis: analysis})
 	}
 	cache.MarkSynced()
-	list, err := certificatestatus.NewREST(cache).List(genericapirequest.WithNamespace(context.Background(), ""), &metainternalversion.ListOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	group := apiGroupInfo()
-	served, ok := runtime.SerializerInfoForMediaType(group.NegotiatedSerializer.SupportedMediaTypes(), runtime.ContentTypeJSON)
-	if !ok {
-		t.Fatal("JSON is not served")
-	}
-	if _, ok := served.Serializer.(jsonEncoder); !ok {
-		t.Fatalf("JSON is served by %T, not jsonEncoder", served.Serializer)
+	storage := certificatestatus.NewREST(cache)
+	list := func() *certstatus.CertificateStatusList {
+		object, err := storage.List(genericapirequest.WithNamespace(context.Background(), ""), &metainternalversion.ListOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		list := object.(*certstatus.CertificateStatusList)
+		if list.Items[0].Status.State != "" {
+			t.Fatal("the storage built the statuses of an unfiltered list")
+		}
+		return list
 	}
 	var got, want bytes.Buffer
-	if err := group.NegotiatedSerializer.EncoderForVersion(served.Serializer, v1alpha1.SchemeGroupVersion).Encode(list, &got); err != nil {
+	if err := servedJSON(t).Encode(list(), &got); err != nil {
 		t.Fatal(err)
 	}
-	if err := Codecs.EncoderForVersion(delegateJSON(t), v1alpha1.SchemeGroupVersion).Encode(list, &want); err != nil {
+	filled := list()
+	certificatestatus.FillDeferred(filled.Items)
+	if err := standardJSON(t).Encode(filled, &want); err != nil {
 		t.Fatal(err)
 	}
 	if got.String() != want.String() {
@@ -222,5 +240,28 @@ func TestJSONEncoderServesLists(t *testing.T) {
 	if !bytes.Contains(got.Bytes(), []byte(`"kind":"CertificateStatusList","apiVersion":"certstatus.dev/v1alpha1"`)) ||
 		bytes.Count(got.Bytes(), []byte(`"sha256Fingerprint"`)) != 3*40 {
 		t.Fatalf("unexpected list: %.300s", got.String())
+	}
+
+	// Every other encoder fills the statuses before it converts.
+	negotiated := apiGroupInfo().NegotiatedSerializer
+	info, ok := runtime.SerializerInfoForMediaType(negotiated.SupportedMediaTypes(), runtime.ContentTypeYAML)
+	if !ok {
+		t.Fatal("YAML is not served")
+	}
+	var yaml bytes.Buffer
+	if err := negotiated.EncoderForVersion(info.Serializer, v1alpha1.SchemeGroupVersion).Encode(list(), &yaml); err != nil {
+		t.Fatal(err)
+	}
+	if n := bytes.Count(yaml.Bytes(), []byte("sha256Fingerprint:")); n != 3*40 {
+		t.Errorf("YAML list has %d fingerprints, want %d", n, 3*40)
+	}
+	table, err := storage.ConvertToTable(context.Background(), list(), &metav1.TableOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, row := range table.Rows {
+		if row.Cells[1] == "" {
+			t.Fatalf("table row without a state: %v", row.Cells)
+		}
 	}
 }

@@ -115,8 +115,9 @@ func storedSecret(g certtest.MixSecret, i int, now time.Time) corev1.Secret {
 }
 
 // certstatusEncoder is the encoder the server's list handler uses for
-// mediaType; "encoding/json" is apimachinery's JSON serializer, which
-// jsonEncoder replaces, for comparison.
+// mediaType; "encoding/json" is the generic server's own JSON encoder
+// (conversion to v1alpha1, then encoding/json), which jsonCodec replaces,
+// for comparison.
 func certstatusEncoder(b *testing.B, mediaType string) runtime.Encoder {
 	negotiated := apiGroupInfo().NegotiatedSerializer
 	reflective := mediaType == "encoding/json"
@@ -128,8 +129,8 @@ func certstatusEncoder(b *testing.B, mediaType string) runtime.Encoder {
 		b.Fatalf("certstatus does not serve %s", mediaType)
 	}
 	serializer := info.Serializer
-	if fast, ok := serializer.(jsonEncoder); ok && reflective {
-		serializer = fast.Serializer
+	if plain, ok := serializer.(plainJSON); ok && reflective {
+		serializer = plain.Serializer
 	}
 	return negotiated.EncoderForVersion(serializer, v1alpha1.SchemeGroupVersion)
 }
@@ -170,8 +171,9 @@ func (w *countingWriter) Write(p []byte) (int, error) { w.n += int64(len(p)); re
 var _ io.Writer = &countingWriter{}
 
 // BenchmarkList is what certstatus does per list request: the storage's List
-// (building every object) and, but for "build", the encoding: JSON as served
-// (jsonEncoder) and, for comparison, as apimachinery's serializer writes it.
+// (building every object, or with its status deferred only its metadata)
+// and, but for "build", the encoding: JSON as served (jsonCodec) and, for
+// comparison, as the generic server's own encoder writes it.
 func BenchmarkList(b *testing.B) {
 	ctx := genericapirequest.WithNamespace(context.Background(), "")
 	for _, mix := range certtest.Mixes {

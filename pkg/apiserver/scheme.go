@@ -10,6 +10,7 @@ import (
 	"github.com/certstatus/certstatus/pkg/apis/certstatus"
 
 	"github.com/certstatus/certstatus/pkg/apis/certstatus/install"
+	"github.com/certstatus/certstatus/pkg/apis/certstatus/v1alpha1"
 )
 
 var (
@@ -43,9 +44,13 @@ func apiGroupInfo() genericapiserver.APIGroupInfo {
 
 // withoutProtobuf is Codecs without the protobuf media type: the types have
 // no protobuf encoding, and advertising it would make every protobuf-only
-// request log an internal error before answering 406. JSON is written by
-// jsonEncoder.
+// request log an internal error before answering 406. Plain JSON for
+// v1alpha1 is written by jsonCodec; every other encoder builds the statuses a
+// list deferred first (fillingCodec).
 type withoutProtobuf struct{ runtime.NegotiatedSerializer }
+
+// plainJSON marks the JSON serializer (not the pretty one) for EncoderForVersion.
+type plainJSON struct{ runtime.Serializer }
 
 func (w withoutProtobuf) SupportedMediaTypes() []runtime.SerializerInfo {
 	var supported []runtime.SerializerInfo
@@ -54,9 +59,20 @@ func (w withoutProtobuf) SupportedMediaTypes() []runtime.SerializerInfo {
 			continue
 		}
 		if info.MediaType == runtime.ContentTypeJSON {
-			info.Serializer = jsonEncoder{info.Serializer}
+			info.Serializer = plainJSON{info.Serializer}
 		}
 		supported = append(supported, info)
 	}
 	return supported
+}
+
+func (w withoutProtobuf) EncoderForVersion(encoder runtime.Encoder, gv runtime.GroupVersioner) runtime.Encoder {
+	if plain, ok := encoder.(plainJSON); ok {
+		standard := w.NegotiatedSerializer.EncoderForVersion(plain.Serializer, gv)
+		if gv, ok := gv.(schema.GroupVersion); ok && gv == v1alpha1.SchemeGroupVersion {
+			return newJSONCodec(standard, gv)
+		}
+		return fillingCodec{standard}
+	}
+	return fillingCodec{w.NegotiatedSerializer.EncoderForVersion(encoder, gv)}
 }

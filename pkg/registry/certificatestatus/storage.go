@@ -77,7 +77,9 @@ func (r *REST) List(ctx context.Context, options *metainternalversion.ListOption
 	if err := r.waitSynced(ctx); err != nil {
 		return nil, err
 	}
-	query := statuscache.ListOptions{Namespace: genericapirequest.NamespaceValue(ctx), Matches: matcher(options)}
+	// Statuses are built as they are written (deferred.go), unless a
+	// selector needs them first.
+	query := statuscache.ListOptions{Namespace: genericapirequest.NamespaceValue(ctx), Matches: matcher(options), DeferStatuses: true}
 	var continueRV statuscache.ResourceVersion
 	if options != nil {
 		query.Limit = options.Limit
@@ -110,6 +112,9 @@ func (r *REST) List(ctx context.Context, options *metainternalversion.ListOption
 	}
 	if list.Items == nil {
 		list.Items = []certstatus.CertificateStatus{}
+	}
+	if page.Status != nil {
+		deferStatuses(list.Items, page.Status)
 	}
 	return list, nil
 }

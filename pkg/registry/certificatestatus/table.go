@@ -47,6 +47,7 @@ func (t tableConvertor) ConvertToTable(_ context.Context, object, tableOptions r
 		table.ResourceVersion = o.ResourceVersion
 		table.Rows = []metav1.TableRow{row(o, now)}
 	case *certstatus.CertificateStatusList:
+		FillDeferred(o.Items) // rows show statuses, and may carry the objects
 		table.ResourceVersion = o.ResourceVersion
 		table.Continue = o.Continue
 		table.RemainingItemCount = o.RemainingItemCount
