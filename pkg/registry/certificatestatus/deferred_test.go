@@ -9,6 +9,7 @@ import (
 
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	metainternalversion "k8s.io/apimachinery/pkg/apis/meta/internalversion"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	genericapirequest "k8s.io/apiserver/pkg/endpoints/request"
 
@@ -121,4 +122,29 @@ func countDeferred() int {
 	n := 0
 	deferredLists.Range(func(any, any) bool { n++; return true })
 	return n
+}
+
+// A table of a deferred list shows every state; its rows point to the list's
+// items, which keep their statuses only when rows carry whole objects.
+func TestTablesOfDeferredLists(t *testing.T) {
+	r := newTestREST(t)
+	for _, include := range []metav1.IncludeObjectPolicy{metav1.IncludeMetadata, metav1.IncludeObject} {
+		list := listAll(t, r, &metainternalversion.ListOptions{})
+		table, err := r.ConvertToTable(context.Background(), list, &metav1.TableOptions{IncludeObject: include})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(table.Rows) != len(list.Items) {
+			t.Fatalf("%d rows for %d items", len(table.Rows), len(list.Items))
+		}
+		for i, row := range table.Rows {
+			item := row.Object.Object.(*certstatus.CertificateStatus)
+			if item != &list.Items[i] || row.Cells[0] != item.Name || row.Cells[1] == "" {
+				t.Errorf("%s: row %d is %v for %s", include, i, row.Cells, item.Name)
+			}
+			if filled := item.Status.State != ""; filled != (include == metav1.IncludeObject) {
+				t.Errorf("%s: item %s has a status: %v", include, item.Name, filled)
+			}
+		}
+	}
 }
