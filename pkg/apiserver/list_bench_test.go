@@ -1,6 +1,7 @@
 package apiserver
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -21,6 +22,7 @@ import (
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/utils/clock"
 
+	versionedscheme "github.com/certstatus/certstatus/generated/clientset/versioned/scheme"
 	"github.com/certstatus/certstatus/pkg/apis/certstatus/v1alpha1"
 	"github.com/certstatus/certstatus/pkg/certificate"
 	"github.com/certstatus/certstatus/pkg/certificate/certtest"
@@ -229,5 +231,56 @@ func BenchmarkSecretList(b *testing.B) {
 				b.ReportMetric(float64(out.n)/float64(b.N)/float64(len(f.secrets)), "B/item")
 			})
 		}
+	}
+}
+
+// BenchmarkClientDecode is the client's side of the list rows: decoding the
+// response of N objects into typed objects, as the generated client (JSON)
+// and client-go (protobuf, its default for Secrets; or JSON) do.
+func BenchmarkClientDecode(b *testing.B) {
+	ctx := genericapirequest.WithNamespace(context.Background(), "")
+	for _, mix := range certtest.Mixes {
+		f := fixture(b, mix)
+		list, err := f.storage.List(ctx, &metainternalversion.ListOptions{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		var cst bytes.Buffer
+		if err := certstatusEncoder(b, runtime.ContentTypeJSON).Encode(list, &cst); err != nil {
+			b.Fatal(err)
+		}
+		secrets := &corev1.SecretList{Items: f.secrets}
+		for _, c := range []struct {
+			name    string
+			data    func() []byte
+			decoder runtime.Decoder
+		}{
+			{"certificatestatuses/json", cst.Bytes, versionedscheme.Codecs.UniversalDeserializer()},
+			{"secrets/json", encoded(b, secretEncoder(b, runtime.ContentTypeJSON), secrets), clientgoscheme.Codecs.UniversalDeserializer()},
+			{"secrets/protobuf", encoded(b, secretEncoder(b, runtime.ContentTypeProtobuf), secrets), clientgoscheme.Codecs.UniversalDeserializer()},
+		} {
+			b.Run(fmt.Sprintf("mix=%s/%s", mix, c.name), func(b *testing.B) {
+				data := c.data()
+				b.ReportAllocs()
+				b.SetBytes(int64(len(data)))
+				start := cpuTime(b)
+				for b.Loop() {
+					if _, err := runtime.Decode(c.decoder, data); err != nil {
+						b.Fatal(err)
+					}
+				}
+				reportCPU(b, start)
+			})
+		}
+	}
+}
+
+func encoded(b *testing.B, encoder runtime.Encoder, obj runtime.Object) func() []byte {
+	return func() []byte {
+		var out bytes.Buffer
+		if err := encoder.Encode(obj, &out); err != nil {
+			b.Fatal(err)
+		}
+		return out.Bytes()
 	}
 }
