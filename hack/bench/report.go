@@ -155,11 +155,10 @@ func renderMarkdown(r *results, plot, doc string) string {
 			}
 		}
 	}
+	p("\nkubectl's peak RSS comes from wait4's rusage; \"–\" means it did not exceed the bench's own RSS, which Linux reports instead.\n")
 	if len(r.Mixes) > 0 {
 		renderListMemory(p, r)
 	}
-
-	p("\nkubectl's peak RSS comes from wait4's rusage; \"–\" means it did not exceed the bench's own RSS, which Linux reports instead.\n")
 	p("\n## 2. Memory\n\n| | 0 Secrets | N = %d loaded | per Secret | started with N present |\n|---|---|---|---|---|\n", n)
 	m := r.Memory
 	p("| certstatus Go heap in use (after a forced GC) | %s | %s | **%.0f B** | %s |\n", size(m.Empty.HeapInuse), size(m.Loaded.HeapInuse), heapPer, size(m.Restarted.HeapInuse))
