@@ -16,6 +16,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	"github.com/certstatus/certstatus/pkg/apis/certstatus"
+	"github.com/certstatus/certstatus/pkg/watchtest"
 )
 
 var start = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -63,16 +64,7 @@ func newTestCache(t *testing.T, options Options) (*Cache, *clocktesting.FakeCloc
 
 func next(t *testing.T, w watch.Interface) watch.Event {
 	t.Helper()
-	select {
-	case ev, ok := <-w.ResultChan():
-		if !ok {
-			t.Fatal("watch closed, want an event")
-		}
-		return ev
-	case <-time.After(5 * time.Second):
-		t.Fatal("no event within 5s")
-	}
-	return watch.Event{}
+	return watchtest.Next(t, w, 5*time.Second)
 }
 
 func expectNothing(t *testing.T, w watch.Interface) {
