@@ -11,6 +11,8 @@ import (
 	metainternalversion "k8s.io/apimachinery/pkg/apis/meta/internalversion"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
+	auditinternal "k8s.io/apiserver/pkg/apis/audit"
+	"k8s.io/apiserver/pkg/audit"
 	genericapirequest "k8s.io/apiserver/pkg/endpoints/request"
 
 	"github.com/certstatus/certstatus/pkg/apis/certstatus"
@@ -145,6 +147,28 @@ func TestTablesOfDeferredLists(t *testing.T) {
 			if filled := item.Status.State != ""; filled != (include == metav1.IncludeObject) {
 				t.Errorf("%s: item %s has a status: %v", include, item.Name, filled)
 			}
+		}
+	}
+}
+
+// A response audited with its body is built in full: the audit log encodes
+// a deep copy, which would not have deferred statuses.
+func TestAuditedListsAreBuilt(t *testing.T) {
+	r := newTestREST(t)
+	for _, level := range []auditinternal.Level{auditinternal.LevelMetadata, auditinternal.LevelRequestResponse} {
+		ctx := audit.WithAuditContext(genericapirequest.WithNamespace(context.Background(), ""))
+		if err := audit.AuditContextFrom(ctx).Init(audit.RequestAuditConfig{Level: level, OmitManagedFields: true}, nil); err != nil {
+			t.Fatal(err)
+		}
+		object, err := r.List(ctx, &metainternalversion.ListOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		list := object.(*certstatus.CertificateStatusList)
+		copied := list.DeepCopy()
+		built := copied.Items[0].Status.State != ""
+		if want := level == auditinternal.LevelRequestResponse; built != want {
+			t.Errorf("audit level %s: a deep copy of the list has statuses: %v, want %v", level, built, want)
 		}
 	}
 }
