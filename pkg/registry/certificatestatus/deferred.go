@@ -12,10 +12,12 @@ import (
 // written: ≈ 2.2 KiB each, 22 MB for 10 000, held until the response was
 // written, and the garbage collector lets the heap grow to about twice what
 // is live, so a few lists at once cost hundreds of MiB. An unfiltered list
-// now carries each object's metadata only, and the statuses are built when
-// they are written, one at a time (the JSON encoder in pkg/apiserver), or
-// all at once by FillDeferred before anything else reads the list (tables,
-// the other serializers).
+// now carries each object's metadata only, and the statuses are built one
+// at a time as they are used (WriteItems: the JSON encoder in pkg/apiserver,
+// table rows), or all at once by FillDeferred before anything else reads
+// the list (the other encoders, tables that carry whole objects). Lists
+// with selectors, and responses audited with their body (the audit log
+// encodes a deep copy), are built in full.
 //
 // The generic server hands the list object from rest.Lister to the encoder
 // with nothing attached, so the builder is found from the list's items: a
