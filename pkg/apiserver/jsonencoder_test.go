@@ -5,6 +5,7 @@ import (
 	"context"
 	"math/rand/v2"
 	"reflect"
+	"sync"
 	"testing"
 	"time"
 
@@ -240,6 +241,25 @@ func TestJSONCodecServesLists(t *testing.T) {
 	if !bytes.Contains(got.Bytes(), []byte(`"kind":"CertificateStatusList","apiVersion":"certstatus.dev/v1alpha1"`)) ||
 		bytes.Count(got.Bytes(), []byte(`"sha256Fingerprint"`)) != 3*40 {
 		t.Fatalf("unexpected list: %.300s", got.String())
+	}
+
+	// Lists written at the same time do not meet.
+	var wg sync.WaitGroup
+	outputs := make([]bytes.Buffer, 4)
+	encoder := servedJSON(t)
+	for i := range outputs {
+		l := list()
+		wg.Go(func() {
+			if err := encoder.Encode(l, &outputs[i]); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	for i := range outputs {
+		if outputs[i].String() != want.String() {
+			t.Errorf("concurrent list %d differs", i)
+		}
 	}
 
 	// Every other encoder fills the statuses before it converts.
