@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/certstatus/certstatus/hack/internal/measure"
@@ -266,12 +267,19 @@ func (b *bench) freshServers(ctx context.Context) error {
 	return nil
 }
 
-// switchMix replaces the bench Secrets with n of mix.
+// switchMix replaces the bench Secrets with n of mix. The Secrets the
+// clock and events figures left go too, so that every mix is listed alone,
+// as the first was.
 func (b *bench) switchMix(ctx context.Context, mix certtest.Mix) error {
 	begin := time.Now()
 	secrets, err := loadOrGenerate(mix, b.o.secrets, logf)
 	if err != nil {
 		return err
+	}
+	for _, ns := range []string{clockNamespace, eventsNamespace} {
+		if err := b.kube.CoreV1().Secrets(ns).DeleteCollection(ctx, metav1.DeleteOptions{}, metav1.ListOptions{}); err != nil && !apierrors.IsNotFound(err) {
+			return fmt.Errorf("delete the Secrets of %s: %w", ns, err)
+		}
 	}
 	for i := range benchNamespaces {
 		if err := b.kube.CoreV1().Secrets(benchNamespace(i)).DeleteCollection(ctx, metav1.DeleteOptions{},
