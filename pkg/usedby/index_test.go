@@ -26,7 +26,9 @@ func (r *recorder) take() []SecretRef {
 	defer r.mu.Unlock()
 	heard := r.changed
 	r.changed = nil
-	sort.Slice(heard, func(i, j int) bool { return heard[i].Namespace+"/"+heard[i].Name < heard[j].Namespace+"/"+heard[j].Name })
+	sort.Slice(heard, func(i, j int) bool {
+		return heard[i].Namespace+"/"+heard[i].Name < heard[j].Namespace+"/"+heard[j].Name
+	})
 	return heard
 }
 
@@ -38,7 +40,9 @@ func pod(namespace, name, ownerKind, ownerName string, secrets ...string) *keptP
 	return &keptPod{compactMeta: compactMeta{namespace: namespace, name: name}, ownerKind: ownerKind, ownerName: ownerName, secrets: secrets}
 }
 
-func key(kind, namespace, name string) objectKey { return objectKey{kind: kind, namespace: namespace, name: name} }
+func key(kind, namespace, name string) objectKey {
+	return objectKey{kind: kind, namespace: namespace, name: name}
+}
 
 func TestIndexServingObjects(t *testing.T) {
 	var heard recorder

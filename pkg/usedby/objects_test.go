@@ -17,7 +17,7 @@ func TestTransformIngress(t *testing.T) {
 	ingress := &networkingv1.Ingress{
 		ObjectMeta: metav1.ObjectMeta{Namespace: "web", Name: "frontend", CreationTimestamp: metav1.NewTime(created),
 			Annotations: map[string]string{
-				AuthTLSSecretAnnotation: "pki/client-ca",
+				AuthTLSSecretAnnotation:                            "pki/client-ca",
 				"kubectl.kubernetes.io/last-applied-configuration": "{secret}",
 			},
 			Labels: map[string]string{"app": "web"}},

@@ -25,7 +25,7 @@ func (f *fakeAnalysis) StatusAt(time.Time) certstatus.CertificateStatusStatus {
 	return certstatus.CertificateStatusStatus{State: certstatus.StateValid, Conditions: f.conditions}
 }
 func (f *fakeAnalysis) NextTransition(time.Time) (time.Time, bool) { return time.Time{}, false }
-func (f *fakeAnalysis) LeafNames() ([]string, []string, bool)     { return f.dnsNames, f.ipAddresses, true }
+func (f *fakeAnalysis) LeafNames() ([]string, []string, bool)      { return f.dnsNames, f.ipAddresses, true }
 
 func hostsCovered(status certstatus.CertificateStatusStatus) *metav1.Condition {
 	for i := range status.Conditions {
