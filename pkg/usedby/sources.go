@@ -164,10 +164,7 @@ func newSources(kinds Kinds, namespaces []string, index *Index, client kubernete
 			if err := s.add(&s.static, "pods", informer, transformPod, s.podHandler()); err != nil {
 				return nil, err
 			}
-			for _, owner := range []struct {
-				resource schema.GroupVersionResource
-				kind     string
-			}{{replicaSetsResource, "ReplicaSet"}, {jobsResource, "Job"}} {
+			for _, owner := range []discovered{{replicaSetsResource, "ReplicaSet"}, {jobsResource, "Job"}} {
 				informer := metadatainformer.NewFilteredMetadataInformer(metadataClient, owner.resource, namespace, 0, nil, nil).Informer()
 				if err := s.add(&s.static, owner.resource.Resource, informer, ownerTransform(owner.kind), s.ownerHandler(owner.kind)); err != nil {
 					return nil, err
@@ -273,24 +270,15 @@ func (s *Sources) HasSynced() bool {
 // and stops those of kinds it no longer shows. A discovery error changes
 // nothing: a flaky API server must not empty usedBy.
 func (s *Sources) discover(ctx context.Context) {
-	wanted := map[schema.GroupResource]struct {
-		resource schema.GroupVersionResource
-		kind     string
-	}{}
+	wanted := map[schema.GroupResource]discovered{}
 	known := true
 	if resources, err := s.discovery.ServerResourcesForGroupVersion(gatewaysResource.GroupVersion().String()); err == nil {
 		for _, r := range resources.APIResources {
 			switch r.Name {
 			case gatewaysResource.Resource:
-				wanted[gatewaysResource.GroupResource()] = struct {
-					resource schema.GroupVersionResource
-					kind     string
-				}{gatewaysResource, KindGateway}
+				wanted[gatewaysResource.GroupResource()] = discovered{gatewaysResource, KindGateway}
 			case listenerSetsResource.Resource:
-				wanted[listenerSetsResource.GroupResource()] = struct {
-					resource schema.GroupVersionResource
-					kind     string
-				}{listenerSetsResource, KindListenerSet}
+				wanted[listenerSetsResource.GroupResource()] = discovered{listenerSetsResource, KindListenerSet}
 			}
 		}
 	} else if !apierrors.IsNotFound(err) {
@@ -299,10 +287,7 @@ func (s *Sources) discover(ctx context.Context) {
 	}
 	if istio, err := s.istioGateways(); err == nil {
 		if istio != nil {
-			wanted[istio.GroupResource()] = struct {
-				resource schema.GroupVersionResource
-				kind     string
-			}{*istio, KindIstioGateway}
+			wanted[istio.GroupResource()] = discovered{*istio, KindIstioGateway}
 		}
 	} else {
 		known = false
@@ -326,6 +311,12 @@ func (s *Sources) discover(ctx context.Context) {
 			klog.ErrorS(err, "Cannot watch", "resource", groupResource.String())
 		}
 	}
+}
+
+// discovered is a resource discovery shows, with the kind usedBy reports.
+type discovered struct {
+	resource schema.GroupVersionResource
+	kind     string
 }
 
 // istioGateways is the preferred version of Istio's gateways, nil when
