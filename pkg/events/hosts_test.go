@@ -67,7 +67,9 @@ func TestRecorderRecordsHostNotCovered(t *testing.T) {
 	start(t, b)
 	c := change(withHosts("w", metav1.ConditionTrue, now), withHosts("w", metav1.ConditionFalse, now))
 	a.Observe(c)
-	waitFor(t, "the Event", func() bool { return first.read(func(c *counts) int { return c.recorded[certstatus.ReasonHostNotCovered] }) == 1 })
+	waitFor(t, "the Event", func() bool {
+		return first.read(func(c *counts) int { return c.recorded[certstatus.ReasonHostNotCovered] }) == 1
+	})
 	b.Observe(c)
 	waitFor(t, "already recorded", func() bool { return second.read(func(c *counts) int { return c.already }) == 1 })
 	list, err := client.EventsV1().Events("team").List(context.Background(), metav1.ListOptions{})
