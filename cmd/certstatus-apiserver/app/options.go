@@ -21,6 +21,7 @@ import (
 	"github.com/certstatus/certstatus/pkg/certificate"
 	"github.com/certstatus/certstatus/pkg/events"
 	"github.com/certstatus/certstatus/pkg/statuscache"
+	"github.com/certstatus/certstatus/pkg/usedby"
 	"github.com/certstatus/certstatus/pkg/version"
 )
 
@@ -42,6 +43,9 @@ type Options struct {
 	EventsQPS       float32
 	EventsBurst     int
 	EventsQueueSize int
+
+	// UsedBy are the kinds watched for status.usedBy (--used-by).
+	UsedBy []string
 }
 
 // NewOptions returns the defaults. There is no etcd (nothing is stored) and
@@ -70,6 +74,7 @@ func NewOptions() *Options {
 		ExpiringSoonThreshold: analysis.ExpiringSoonThreshold,
 		ExpiringSoonFraction:  analysis.ExpiringSoonFraction,
 		HistorySize:           statuscache.DefaultOptions().HistorySize,
+		UsedBy:                append([]string(nil), usedby.KindNames...),
 	}
 }
 
@@ -101,6 +106,10 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.IntVar(&o.EventsBurst, "events-burst", o.EventsBurst, "With --events: the token bucket's burst.")
 	fs.IntVar(&o.EventsQueueSize, "events-queue-size", o.EventsQueueSize,
 		"With --events: transitions waiting to be written; beyond it they are dropped and counted.")
+	fs.StringSliceVar(&o.UsedBy, "used-by", o.UsedBy,
+		"Who is watched to fill status.usedBy and the HostsCovered condition: Ingress, Gateway (Gateway API Gateways "+
+			"and ListenerSets, Istio Gateways, while their CRDs exist), Pod (by their controlling workload). "+
+			"An empty value (--used-by=) turns usedBy off and needs none of its RBAC.")
 }
 
 // Validate checks the flags.
@@ -127,6 +136,9 @@ func (o *Options) Validate() error {
 	}
 	if o.EventsQueueSize < 1 {
 		errs = append(errs, fmt.Errorf("--events-queue-size must be at least 1"))
+	}
+	if _, err := usedby.ParseKinds(o.UsedBy); err != nil {
+		errs = append(errs, err)
 	}
 	if len(errs) > 0 {
 		return fmt.Errorf("invalid flags: %v", errs)
@@ -161,7 +173,12 @@ func (o *Options) Config() (*apiserver.Config, error) {
 		recorder = &events.Options{MaxAge: o.EventsMaxAge, QPS: o.EventsQPS, Burst: o.EventsBurst,
 			QueueSize: o.EventsQueueSize, Workers: events.DefaultOptions().Workers}
 	}
+	users, err := usedby.ParseKinds(o.UsedBy)
+	if err != nil {
+		return nil, err
+	}
 	return &apiserver.Config{
+		UsedBy:     users,
 		Events:     recorder,
 		Generic:    generic,
 		Analysis:   certificate.Options{ExpiringSoonThreshold: o.ExpiringSoonThreshold, ExpiringSoonFraction: o.ExpiringSoonFraction},
