@@ -518,7 +518,18 @@ func TestServerLeastPrivilege(t *testing.T) {
 		{[]string{"list", "flowschemas.flowcontrol.apiserver.k8s.io"}, false},
 		{[]string{"list", "prioritylevelconfigurations.flowcontrol.apiserver.k8s.io"}, false},
 		{[]string{"list", "namespaces"}, false},
-		{[]string{"list", "pods", "-A"}, false},
+		// usedBy (artifacts/deploy/rbac-used-by.yaml): reads only.
+		{[]string{"list", "pods", "-A"}, true},
+		{[]string{"watch", "ingresses.networking.k8s.io", "-A"}, true},
+		{[]string{"watch", "gateways.gateway.networking.k8s.io", "-A"}, true},
+		{[]string{"watch", "listenersets.gateway.networking.k8s.io", "-A"}, true},
+		{[]string{"watch", "gateways.networking.istio.io", "-A"}, true},
+		{[]string{"watch", "replicasets.apps", "-A"}, true},
+		{[]string{"watch", "jobs.batch", "-A"}, true},
+		{[]string{"delete", "pods", "-n", "default"}, false},
+		{[]string{"update", "ingresses.networking.k8s.io", "-n", "default"}, false},
+		{[]string{"list", "deployments.apps", "-A"}, false},
+		{[]string{"get", "pods/log", "-n", "default"}, false},
 		{[]string{"create", "certificatesigningrequests.certificates.k8s.io"}, false},
 		{[]string{"list", "certificatestatuses.certstatus.dev", "-A"}, false},
 		{[]string{"impersonate", "users"}, false},
@@ -563,6 +574,7 @@ func TestServerLeastPrivilege(t *testing.T) {
 	want := []string{
 		"ClusterRoleBinding certstatus-apiserver → ClusterRole certstatus-apiserver",
 		"ClusterRoleBinding certstatus-apiserver:system:auth-delegator → ClusterRole system:auth-delegator",
+		"ClusterRoleBinding certstatus-apiserver:used-by → ClusterRole certstatus-apiserver:used-by",
 		"RoleBinding kube-system/certstatus-apiserver-auth-reader → Role extension-apiserver-authentication-reader",
 	}
 	sort.Strings(bindings)
