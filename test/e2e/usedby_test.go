@@ -1,0 +1,387 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/watch"
+	"k8s.io/utils/ptr"
+
+	"github.com/certstatus/certstatus/pkg/apis/certstatus/v1alpha1"
+	"github.com/certstatus/certstatus/pkg/certificate/certtest"
+)
+
+// usedByWithin is how fast a change of a using object must reach watchers.
+const usedByWithin = time.Second
+
+// usedByOf renders usedBy compactly: "Ingress/ns/name[hosts|!uncovered]×pods".
+func usedByOf(object *v1alpha1.CertificateStatus) []string {
+	var out []string
+	for _, u := range object.Status.UsedBy {
+		s := u.Kind + "/" + u.Namespace + "/" + u.Name
+		if len(u.Hosts) > 0 {
+			s += "[" + strings.Join(u.Hosts, ",")
+			if len(u.HostsNotCovered) > 0 {
+				s += "|!" + strings.Join(u.HostsNotCovered, ",")
+			}
+			s += "]"
+		}
+		if u.Pods > 0 {
+			s += fmt.Sprintf("×%d", u.Pods)
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+func hostsCoveredOf(object *v1alpha1.CertificateStatus) *metav1.Condition {
+	for i := range object.Status.Conditions {
+		if object.Status.Conditions[i].Type == v1alpha1.ConditionHostsCovered {
+			return &object.Status.Conditions[i]
+		}
+	}
+	return nil
+}
+
+// expectUsedBy waits for the next event of name and checks it is a MODIFIED
+// with the given usedBy and HostsCovered status ("" for absent), arriving
+// within usedByWithin of since.
+func expectUsedBy(t *testing.T, w *watchRecorder, since time.Time, name string, usedBy []string, covered metav1.ConditionStatus) *v1alpha1.CertificateStatus {
+	t.Helper()
+	ev := w.expect(t, 10*time.Second, watch.Modified, name)
+	if got := usedByOf(ev.Object); !reflect.DeepEqual(got, usedBy) {
+		t.Fatalf("usedBy %q, want %q", got, usedBy)
+	}
+	c := hostsCoveredOf(ev.Object)
+	switch {
+	case covered == "" && c != nil:
+		t.Fatalf("HostsCovered %+v, want none", c)
+	case covered != "" && (c == nil || c.Status != covered):
+		t.Fatalf("HostsCovered %+v, want %s", c, covered)
+	}
+	if delay := ev.At.Sub(since); delay > usedByWithin {
+		t.Errorf("the watch saw the change after %v, want within %v", delay, usedByWithin)
+	}
+	return ev.Object
+}
+
+func ingressFor(namespace, name, secret string, hosts ...string) *networkingv1.Ingress {
+	return &networkingv1.Ingress{
+		ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: name},
+		Spec: networkingv1.IngressSpec{
+			TLS:   []networkingv1.IngressTLS{{SecretName: secret, Hosts: hosts}},
+			Rules: []networkingv1.IngressRule{{Host: hosts[0]}},
+		},
+	}
+}
+
+// TestUsedByIngressesAndWorkloads: real Ingresses, Deployments, ReplicaSets
+// and Pods (kube-apiserver stores Pods nobody runs; no controller makes
+// ReplicaSets, so the test writes the owner references a controller would).
+func TestUsedByIngressesAndWorkloads(t *testing.T) {
+	ns := newNamespace(t)
+	ctx := context.Background()
+	host := "web." + ns + ".example.com"
+	ch := newChain(t, host, time.Time{}, time.Time{}) // DNS names: host, www.host
+	createSecret(t, ch.tlsSecret(ns, "web", nil))
+	wildcard := certtest.Must(ch.intermediate.NewLeaf(certtest.Spec{CommonName: "*." + ns + ".example.com",
+		DNSNames: []string{"*." + ns + ".example.com"}, KeyAlgorithm: certtest.ECDSA}))
+	createSecret(t, chain{root: ch.root, intermediate: ch.intermediate, leaf: wildcard}.tlsSecret(ns, "wild", nil))
+	list := waitListed(t, ns, "web", "wild")
+	w := startWatch(t, ns, metav1.ListOptions{ResourceVersion: list.ResourceVersion})
+	ingresses := env.kube.NetworkingV1().Ingresses(ns)
+
+	// An Ingress serving a covered host: usedBy and HostsCovered True.
+	since := time.Now()
+	frontend, err := ingresses.Create(ctx, ingressFor(ns, "frontend", "web", host), metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	object := expectUsedBy(t, w, since, "web", []string{"Ingress/" + ns + "/frontend[" + host + "]"}, metav1.ConditionTrue)
+	if c := hostsCoveredOf(object); !c.LastTransitionTime.Time.Equal(frontend.CreationTimestamp.Time) {
+		t.Errorf("HostsCovered dated %v, want the Ingress's creation %v", c.LastTransitionTime, frontend.CreationTimestamp)
+	}
+
+	// An uncovered host (kube-apiserver accepts only lower-case hosts without
+	// a trailing dot in an Ingress; other spellings are unit-tested).
+	api := "api." + ns + ".example.com"
+	frontend.Spec.TLS[0].Hosts = []string{host, api}
+	since = time.Now()
+	if frontend, err = ingresses.Update(ctx, frontend, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	object = expectUsedBy(t, w, since, "web", []string{"Ingress/" + ns + "/frontend[" + host + "," + api + "|!" + api + "]"}, metav1.ConditionFalse)
+	if c := hostsCoveredOf(object); c.Reason != "HostNotCovered" || !strings.Contains(c.Message, "Ingress "+ns+"/frontend serves "+api) {
+		t.Errorf("HostsCovered %+v", c)
+	}
+	if object.Status.State != "Valid" {
+		t.Errorf("state %s: a host mismatch must not change the state", object.Status.State)
+	}
+
+	// A write that changes nothing usedBy shows (a label) sends nothing.
+	frontend.Labels = map[string]string{"touched": "yes"}
+	if frontend, err = ingresses.Update(ctx, frontend, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	w.none(t, 1500*time.Millisecond)
+
+	// The fix clears the condition.
+	frontend.Spec.TLS[0].Hosts = []string{host, "www." + host}
+	since = time.Now()
+	if frontend, err = ingresses.Update(ctx, frontend, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	expectUsedBy(t, w, since, "web", []string{"Ingress/" + ns + "/frontend[" + host + ",www." + host + "]"}, metav1.ConditionTrue)
+
+	// A wildcard covers one label, not two.
+	since = time.Now()
+	if _, err := ingresses.Create(ctx, ingressFor(ns, "wild", "wild", "a."+ns+".example.com", "a.b."+ns+".example.com"), metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	expectUsedBy(t, w, since, "wild", []string{"Ingress/" + ns + "/wild[a." + ns + ".example.com,a.b." + ns + ".example.com|!a.b." + ns + ".example.com]"}, metav1.ConditionFalse)
+
+	// A Deployment's Pods, through a ReplicaSet, counted under the Deployment.
+	deployment, err := env.kube.AppsV1().Deployments(ns).Create(ctx, &appsv1.Deployment{
+		ObjectMeta: metav1.ObjectMeta{Name: "frontend"},
+		Spec: appsv1.DeploymentSpec{
+			Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "frontend"}},
+			Template: podTemplate("frontend", "web"),
+		},
+	}, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	replicaSet, err := env.kube.AppsV1().ReplicaSets(ns).Create(ctx, &appsv1.ReplicaSet{
+		ObjectMeta: metav1.ObjectMeta{Name: "frontend-7c9f", OwnerReferences: []metav1.OwnerReference{controllerRef("apps/v1", "Deployment", deployment.Name, deployment.UID)}},
+		Spec: appsv1.ReplicaSetSpec{
+			Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "frontend"}},
+			Template: podTemplate("frontend", "web"),
+		},
+	}, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ingress := "Ingress/" + ns + "/frontend[" + host + ",www." + host + "]"
+	for i, name := range []string{"frontend-7c9f-a", "frontend-7c9f-b"} {
+		since = time.Now()
+		createPod(t, ns, name, "web", controllerRef("apps/v1", "ReplicaSet", replicaSet.Name, replicaSet.UID))
+		expectUsedBy(t, w, since, "web", []string{fmt.Sprintf("Deployment/%s/frontend×%d", ns, i+1), ingress}, metav1.ConditionTrue)
+	}
+	// A Pod without a controller is reported as itself.
+	since = time.Now()
+	createPod(t, ns, "debug", "web")
+	expectUsedBy(t, w, since, "web", []string{"Deployment/" + ns + "/frontend×2", ingress, "Pod/" + ns + "/debug"}, metav1.ConditionTrue)
+
+	// A deleted Pod stops counting.
+	since = time.Now()
+	if err := env.kube.CoreV1().Pods(ns).Delete(ctx, "frontend-7c9f-a", metav1.DeleteOptions{GracePeriodSeconds: ptr.To[int64](0)}); err != nil {
+		t.Fatal(err)
+	}
+	expectUsedBy(t, w, since, "web", []string{"Deployment/" + ns + "/frontend×1", ingress, "Pod/" + ns + "/debug"}, metav1.ConditionTrue)
+
+	// get and list serve the same usedBy as the watch.
+	got, err := env.certs.CertstatusV1alpha1().CertificateStatuses(ns).Get(ctx, "web", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u := usedByOf(got); !reflect.DeepEqual(u, []string{"Deployment/" + ns + "/frontend×1", ingress, "Pod/" + ns + "/debug"}) {
+		t.Errorf("get: usedBy %q", u)
+	}
+
+	// The Ingress goes: so do its hosts and the condition.
+	since = time.Now()
+	if err := ingresses.Delete(ctx, "frontend", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	expectUsedBy(t, w, since, "web", []string{"Deployment/" + ns + "/frontend×1", "Pod/" + ns + "/debug"}, "")
+}
+
+func podTemplate(app, secret string) corev1.PodTemplateSpec {
+	return corev1.PodTemplateSpec{
+		ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": app}},
+		Spec:       podSpec(secret),
+	}
+}
+
+func podSpec(secret string) corev1.PodSpec {
+	return corev1.PodSpec{
+		AutomountServiceAccountToken: ptr.To(false),
+		Containers:                   []corev1.Container{{Name: "app", Image: "registry.example.com/app:1"}},
+		Volumes: []corev1.Volume{
+			{Name: "tls", VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{SecretName: secret}}},
+			{Name: "projected", VolumeSource: corev1.VolumeSource{Projected: &corev1.ProjectedVolumeSource{Sources: []corev1.VolumeProjection{
+				{Secret: &corev1.SecretProjection{LocalObjectReference: corev1.LocalObjectReference{Name: secret}}},
+			}}}},
+		},
+	}
+}
+
+func controllerRef(apiVersion, kind, name string, uid types.UID) metav1.OwnerReference {
+	return metav1.OwnerReference{APIVersion: apiVersion, Kind: kind, Name: name, UID: uid, Controller: ptr.To(true)}
+}
+
+func createPod(t *testing.T, namespace, name, secret string, owners ...metav1.OwnerReference) {
+	t.Helper()
+	pod := &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{"app": "frontend"}, OwnerReferences: owners},
+		Spec:       podSpec(secret),
+	}
+	if _, err := env.kube.CoreV1().Pods(namespace).Create(context.Background(), pod, metav1.CreateOptions{}); err != nil {
+		t.Fatalf("create Pod %s/%s: %v", namespace, name, err)
+	}
+}
+
+// gatewayAPIModule is the Gateway API release whose CRDs the test installs.
+const gatewayAPIModule = "sigs.k8s.io/gateway-api@v1.6.3"
+
+// gatewayCRDs are the standard channel's Gateway and ListenerSet CRDs,
+// from the module proxy (downloaded into the module cache if needed).
+func gatewayCRDs(t *testing.T) []string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, "go", "mod", "download", "-json", gatewayAPIModule).Output()
+	if err != nil {
+		t.Fatalf("go mod download %s: %v", gatewayAPIModule, err)
+	}
+	var module struct{ Dir string }
+	if err := json.Unmarshal(out, &module); err != nil || module.Dir == "" {
+		t.Fatalf("go mod download %s: %s (%v)", gatewayAPIModule, out, err)
+	}
+	var files []string
+	for _, name := range []string{"gateway.networking.k8s.io_gateways.yaml", "gateway.networking.k8s.io_listenersets.yaml"} {
+		path := filepath.Join(module.Dir, "config", "crd", "standard", name)
+		if _, err := os.Stat(path); err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, path)
+	}
+	return files
+}
+
+// TestUsedByGatewayCRDsInstalledLater: the Gateway API CRDs are installed
+// while the server runs; within a minute a Gateway and a ListenerSet in
+// another namespace show in the Secret's usedBy, and when the CRDs are
+// removed they leave it. No restart.
+func TestUsedByGatewayCRDsInstalledLater(t *testing.T) {
+	secrets, gateways := newNamespace(t), newNamespace(t)
+	ctx := context.Background()
+	host := "edge." + secrets + ".example.com"
+	ch := newChain(t, host, time.Time{}, time.Time{})
+	createSecret(t, ch.tlsSecret(secrets, "edge", nil))
+	waitListed(t, secrets, "edge")
+
+	crds := gatewayCRDs(t)
+	args := []string{"apply", "--server-side"}
+	for _, file := range crds {
+		args = append(args, "-f", file)
+	}
+	kubectl(t, args...)
+	t.Cleanup(func() {
+		args := []string{"delete", "--ignore-not-found", "--wait=false"}
+		for _, file := range crds {
+			args = append(args, "-f", file)
+		}
+		_, _, _ = env.stack.Kubectl(context.Background(), args...)
+	})
+	kubectl(t, "wait", "--for=condition=Established", "--timeout=60s", "crd/gateways.gateway.networking.k8s.io", "crd/listenersets.gateway.networking.k8s.io")
+
+	manifest := fmt.Sprintf(`apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata:
+  name: edge
+  namespace: %[1]s
+spec:
+  gatewayClassName: example
+  listeners:
+  - name: https
+    port: 443
+    protocol: HTTPS
+    hostname: %[3]s
+    tls:
+      certificateRefs:
+      - name: edge
+        namespace: %[2]s
+  - name: other
+    port: 8443
+    protocol: HTTPS
+    hostname: other.%[2]s.example.com
+    tls:
+      certificateRefs:
+      - name: edge
+        namespace: %[2]s
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: ListenerSet
+metadata:
+  name: extra
+  namespace: %[1]s
+spec:
+  parentRef:
+    name: edge
+  listeners:
+  - name: https-www
+    port: 443
+    protocol: HTTPS
+    hostname: www.%[3]s
+    tls:
+      certificateRefs:
+      - name: edge
+        namespace: %[2]s
+`, gateways, secrets, host)
+	path := filepath.Join(t.TempDir(), "gateway.yaml")
+	if err := os.WriteFile(path, []byte(manifest), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	kubectl(t, "apply", "-f", path)
+
+	other := "other." + secrets + ".example.com"
+	want := []string{
+		"Gateway/" + gateways + "/edge[" + host + "," + other + "|!" + other + "]",
+		"ListenerSet/" + gateways + "/extra[www." + host + "]",
+	}
+	// Discovery is re-checked every 30 s: allow two rounds and the informers' sync.
+	eventually(t, 90*time.Second, func() error {
+		object, err := env.certs.CertstatusV1alpha1().CertificateStatuses(secrets).Get(ctx, "edge", metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		if got := usedByOf(object); !reflect.DeepEqual(got, want) {
+			return fmt.Errorf("usedBy %q, want %q", got, want)
+		}
+		if c := hostsCoveredOf(object); c == nil || c.Status != metav1.ConditionFalse {
+			return fmt.Errorf("HostsCovered %+v, want False", c)
+		}
+		return nil
+	})
+
+	// The CRDs go (and their objects with them): usedBy empties, no restart.
+	delete := []string{"delete", "--wait=true", "--timeout=60s"}
+	for _, file := range crds {
+		delete = append(delete, "-f", file)
+	}
+	kubectl(t, delete...)
+	eventually(t, 90*time.Second, func() error {
+		object, err := env.certs.CertstatusV1alpha1().CertificateStatuses(secrets).Get(ctx, "edge", metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		if got := usedByOf(object); len(got) != 0 || hostsCoveredOf(object) != nil {
+			return fmt.Errorf("usedBy %q after the CRDs were removed", got)
+		}
+		return nil
+	})
+}
