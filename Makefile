@@ -35,7 +35,7 @@ monitoring-tools:
 monitoring:
 	hack/update-monitoring.sh
 
-## run: a local control plane with certstatus and example Secrets, until Ctrl-C;
+## run: a local control plane with certstatus and the demo Secrets, until Ctrl-C;
 ## MONITORING=1 adds Prometheus and Alertmanager with the shipped rules and Slack routing
 # Built, then run (not `go run`, which exits 1 after Ctrl-C however its program ends).
 run: build

@@ -70,7 +70,7 @@ out=$("$work/src/_output/local/kubectl" --kubeconfig "$kubeconfig" get cst -A)
 echo "$out"
 for state in Valid ExpiringSoon Expired Invalid; do
 	if ! grep -qw "$state" <<<"$out"; then
-		step "kubectl get cst -A shows no $state example" >&2
+		step "kubectl get cst -A shows no $state demo Secret" >&2
 		exit 1
 	fi
 done

@@ -29,6 +29,7 @@ import (
 	"k8s.io/client-go/rest"
 
 	"github.com/certstatus/certstatus/generated/clientset/versioned"
+	"github.com/certstatus/certstatus/hack/internal/measure"
 	"github.com/certstatus/certstatus/test/stack"
 )
 
@@ -162,12 +163,7 @@ func run(ctx context.Context, o options) (err error) {
 		return err
 	}
 	b := &bench{o: o, st: st, res: res}
-	defer func() {
-		if err != nil && ctx.Err() == nil {
-			st.WriteLogTails(os.Stderr, 30)
-		}
-		err = errors.Join(err, st.Stop())
-	}()
+	defer func() { err = st.StopAfter(ctx, err) }()
 	if err := b.clients(); err != nil {
 		return err
 	}
@@ -189,7 +185,7 @@ func run(ctx context.Context, o options) (err error) {
 	if res.Memory.Empty, err = b.serverMemory(ctx); err != nil {
 		return err
 	}
-	logf("certstatus with 0 Secrets: heap in use %s, RSS %s", mib(res.Memory.Empty.HeapInuse), mib(res.Memory.Empty.RSS))
+	logf("certstatus with 0 Secrets: heap in use %s, RSS %s", measure.MiB(res.Memory.Empty.HeapInuse), measure.MiB(res.Memory.Empty.RSS))
 
 	// Load Secrets in steps; at each size measure table lists and memory.
 	loaded := 0
@@ -324,8 +320,8 @@ func (b *bench) sweepPoint(ctx context.Context, n int, final bool) (sweepPoint, 
 		return p, err
 	}
 	logf("N=%d: certstatus heap in use %s (%.0f B/Secret), RSS %s; kube-apiserver RSS %s", n,
-		mib(p.Memory.HeapInuse), perSecret(p.Memory.HeapInuse, b.res.Memory.Empty.HeapInuse, n),
-		mib(p.Memory.RSS), mib(p.KubeAPIServerRSS))
+		measure.MiB(p.Memory.HeapInuse), perSecret(p.Memory.HeapInuse, b.res.Memory.Empty.HeapInuse, n),
+		measure.MiB(p.Memory.RSS), measure.MiB(p.KubeAPIServerRSS))
 	if final {
 		return p, nil // the final size gets the full list figures
 	}
@@ -346,7 +342,7 @@ func (b *bench) sweepPoint(ctx context.Context, n int, final bool) (sweepPoint, 
 func (b *bench) kubeAPIServerRSS() (int64, error) {
 	for _, pid := range b.st.PIDs() {
 		if procName(pid) == "kube-apiserver" {
-			return procRSS(pid)
+			return measure.RSS(pid)
 		}
 	}
 	return 0, errors.New("kube-apiserver's PID not found")
@@ -364,13 +360,13 @@ func (b *bench) serverMemory(ctx context.Context) (memory, error) {
 			return m, fmt.Errorf("force GC through pprof: %w", err)
 		}
 	}
-	metrics, err := scrape(ctx, b.direct, "/metrics")
+	metrics, err := measure.Scrape(ctx, b.direct, "/metrics")
 	if err != nil {
 		return m, err
 	}
-	m.HeapInuse = int64(sum(metrics["go_memstats_heap_inuse_bytes"]))
-	m.HeapAlloc = int64(sum(metrics["go_memstats_heap_alloc_bytes"]))
-	m.RSS = int64(sum(metrics["process_resident_memory_bytes"]))
+	m.HeapInuse = int64(metrics.Sum("go_memstats_heap_inuse_bytes", nil))
+	m.HeapAlloc = int64(metrics.Sum("go_memstats_heap_alloc_bytes", nil))
+	m.RSS = int64(metrics.Sum("process_resident_memory_bytes", nil))
 	if m.HeapInuse == 0 || m.RSS == 0 {
 		return m, errors.New("certstatus /metrics has no go_memstats_heap_inuse_bytes or process_resident_memory_bytes")
 	}
@@ -379,11 +375,11 @@ func (b *bench) serverMemory(ctx context.Context) (memory, error) {
 
 // secretWatches counts the Secret watches kube-apiserver is serving.
 func (b *bench) secretWatches(ctx context.Context) (int, error) {
-	metrics, err := scrape(ctx, b.kubeRaw, "/metrics")
+	metrics, err := measure.Scrape(ctx, b.kubeRaw, "/metrics")
 	if err != nil {
 		return 0, err
 	}
-	return int(sum(metrics["apiserver_longrunning_requests"], `resource="secrets"`, `verb="WATCH"`)), nil
+	return int(metrics.Sum("apiserver_longrunning_requests", map[string]string{"resource": "secrets", "verb": "WATCH"})), nil
 }
 
 // saveProfile writes one of certstatus's pprof endpoints to outDir.
@@ -433,8 +429,6 @@ func (b *bench) saveProfile(ctx context.Context, path, name string, params ...st
 	b.res.Profiles = append(b.res.Profiles, file)
 	return os.WriteFile(file, data, 0o644)
 }
-
-func mib(bytes int64) string { return fmt.Sprintf("%.1f MiB", float64(bytes)/(1<<20)) }
 
 func perSecret(value, base int64, n int) float64 {
 	if n == 0 {

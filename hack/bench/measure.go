@@ -1,11 +1,9 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"fmt"
-	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,6 +17,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
+	"github.com/certstatus/certstatus/hack/internal/measure"
 	"github.com/certstatus/certstatus/test/stack"
 )
 
@@ -38,16 +37,7 @@ func summarize(samples []time.Duration) stats {
 	}
 	s := slices.Clone(samples)
 	slices.Sort(s)
-	return stats{Runs: len(s), Median: percentile(s, 50), P90: percentile(s, 90), P99: percentile(s, 99), Min: s[0], Max: s[len(s)-1]}
-}
-
-// percentile of sorted samples, nearest rank (p90 of 7 runs is the slowest).
-func percentile(sorted []time.Duration, p float64) time.Duration {
-	if len(sorted) == 0 {
-		return 0
-	}
-	rank := int(math.Ceil(p / 100 * float64(len(sorted))))
-	return sorted[min(max(rank, 1), len(sorted))-1]
+	return stats{Runs: len(s), Median: measure.Percentile(s, 50), P90: measure.Percentile(s, 90), P99: measure.Percentile(s, 99), Min: s[0], Max: s[len(s)-1]}
 }
 
 // repeat runs f once as a warm-up and then runs times, bounded by ctx.
@@ -98,7 +88,7 @@ func kubectl(ctx context.Context, st *stack.Stack, args ...string) (kubectlRun, 
 	cmd.Stdout, cmd.Stderr = out, &errOut
 	// Linux carries the forking process's RSS into the child's ru_maxrss
 	// across exec, so a peak not above ours is unknown (reported as 0).
-	parentRSS, _ := procRSS(os.Getpid())
+	parentRSS, _ := measure.RSS(os.Getpid())
 	if err := cmd.Run(); err != nil {
 		return kubectlRun{}, fmt.Errorf("kubectl %s: %w: %s", strings.Join(args, " "), err, strings.TrimSpace(errOut.String()))
 	}
@@ -120,97 +110,11 @@ func rawClient(cfg *rest.Config) (rest.Interface, error) {
 	return client.Discovery().RESTClient(), nil
 }
 
-// scrape reads a Prometheus text endpoint and returns the sum of the samples
-// of each wanted metric whose labels contain every given label pair.
-func scrape(ctx context.Context, client rest.Interface, path string) (map[string][]sample, error) {
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	body, err := client.Get().AbsPath(path).DoRaw(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("GET %s: %w", path, err)
-	}
-	out := map[string][]sample{}
-	sc := bufio.NewScanner(bytes.NewReader(body))
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		line := sc.Text()
-		if line == "" || line[0] == '#' {
-			continue
-		}
-		name, labels := line, ""
-		if i := strings.IndexByte(line, '{'); i >= 0 {
-			j := strings.LastIndexByte(line, '}')
-			if j < i {
-				continue
-			}
-			name, labels = line[:i], line[i+1:j]
-			line = name + line[j+1:]
-		}
-		fields := strings.Fields(line)
-		if len(fields) < 2 {
-			continue
-		}
-		name = fields[0]
-		value, err := strconv.ParseFloat(fields[1], 64)
-		if err != nil {
-			continue
-		}
-		out[name] = append(out[name], sample{labels: labels, value: value})
-	}
-	return out, sc.Err()
-}
-
-type sample struct {
-	labels string
-	value  float64
-}
-
-// sum adds the samples whose labels contain every pair, e.g. `verb="WATCH"`.
-func sum(samples []sample, pairs ...string) float64 {
-	var total float64
-outer:
-	for _, s := range samples {
-		for _, p := range pairs {
-			if !strings.Contains(s.labels, p) {
-				continue outer
-			}
-		}
-		total += s.value
-	}
-	return total
-}
-
-// procRSS is a process's resident set size, in bytes.
-func procRSS(pid int) (int64, error) {
-	stat, err := procStat(pid)
-	if err != nil {
-		return 0, err
-	}
-	return int64(stat.ResidentMemory()), nil
-}
-
-// procCPU is the CPU time (user + system) a process has used so far.
-func procCPU(pid int) (time.Duration, error) {
-	stat, err := procStat(pid)
-	if err != nil {
-		return 0, err
-	}
-	return time.Duration(stat.CPUTime() * float64(time.Second)), nil
-}
-
-func procStat(pid int) (procfs.ProcStat, error) {
-	proc, err := procfs.NewProc(pid)
-	if err != nil {
-		return procfs.ProcStat{}, err
-	}
-	return proc.Stat()
-}
-
 // cpuSnapshot is the CPU time used so far by each named process.
 func cpuSnapshot(pids map[string]int) map[string]time.Duration {
 	out := map[string]time.Duration{}
 	for name, pid := range pids {
-		if cpu, err := procCPU(pid); err == nil {
+		if cpu, err := measure.CPU(pid); err == nil {
 			out[name] = cpu
 		}
 	}

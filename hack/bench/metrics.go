@@ -7,6 +7,7 @@ import (
 
 	"k8s.io/client-go/rest"
 
+	"github.com/certstatus/certstatus/hack/internal/measure"
 	"github.com/certstatus/certstatus/test/stack"
 )
 
@@ -53,15 +54,12 @@ func (b *bench) metricsFigures(ctx context.Context) error {
 func (b *bench) scrapeFigure(ctx context.Context, name string, srv *stack.Server, client rest.Interface) (scrapeFigure, error) {
 	f := scrapeFigure{Name: name}
 	allocated := func() (float64, error) {
-		samples, err := scrape(ctx, client, "/metrics")
+		metrics, err := measure.Scrape(ctx, client, "/metrics")
 		if err != nil {
 			return 0, err
 		}
-		f.Series = 0
-		for _, s := range samples {
-			f.Series += len(s)
-		}
-		return sum(samples["go_memstats_alloc_bytes_total"]), nil
+		f.Series = metrics.Series()
+		return metrics.Sum("go_memstats_alloc_bytes_total", nil), nil
 	}
 	// Warm up, then the allocation counter over scrapeRuns scrapes (each
 	// scrape reads it before writing the certificate series).
@@ -69,7 +67,7 @@ func (b *bench) scrapeFigure(ctx context.Context, name string, srv *stack.Server
 	if err != nil {
 		return f, err
 	}
-	cpuBefore, err := procCPU(srv.PID())
+	cpuBefore, err := measure.CPU(srv.PID())
 	if err != nil {
 		return f, err
 	}
@@ -83,7 +81,7 @@ func (b *bench) scrapeFigure(ctx context.Context, name string, srv *stack.Server
 		durations = append(durations, time.Since(began))
 		f.Bytes = int64(len(body))
 	}
-	cpuAfter, err := procCPU(srv.PID())
+	cpuAfter, err := measure.CPU(srv.PID())
 	if err != nil {
 		return f, err
 	}

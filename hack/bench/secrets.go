@@ -25,6 +25,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/certstatus/certstatus/generated/clientset/versioned"
 	"github.com/certstatus/certstatus/pkg/certificate/certtest"
 )
 
@@ -324,4 +325,57 @@ func ensureNamespace(ctx context.Context, client kubernetes.Interface, name stri
 		return fmt.Errorf("create namespace %s: %w", name, err)
 	}
 	return nil
+}
+
+// ecdsaSecret is a small kubernetes.io/tls Secret: an ECDSA leaf and its CA.
+func ecdsaSecret(ca *certtest.Certificate, namespace, name string, notBefore, notAfter time.Time, labels map[string]string) (*corev1.Secret, error) {
+	leaf, err := ca.NewLeaf(certtest.Spec{CommonName: name + "." + namespace + ".example.com", NotBefore: notBefore, NotAfter: notAfter})
+	if err != nil {
+		return nil, err
+	}
+	key, err := leaf.KeyPEM(certtest.PKCS8)
+	if err != nil {
+		return nil, err
+	}
+	return &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: namespace, Labels: labels},
+		Type:       corev1.SecretTypeTLS,
+		Data:       map[string][]byte{corev1.TLSCertKey: leaf.PEM(), corev1.TLSPrivateKeyKey: key, "ca.crt": ca.PEM()},
+	}, nil
+}
+
+// createExpiringSecrets creates count TLS Secrets in namespace whose
+// certificates all expire at the same second, b.o.clockLead from now, waits
+// until lister lists them all, and returns that instant and the list's
+// resourceVersion (to watch from).
+func (b *bench) createExpiringSecrets(ctx context.Context, namespace, caName string, count int, lister versioned.Interface) (instant time.Time, rv string, err error) {
+	ca, err := certtest.NewCA(certtest.Spec{Subject: pkix.Name{CommonName: caName}})
+	if err != nil {
+		return time.Time{}, "", err
+	}
+	now := time.Now()
+	instant = now.Add(b.o.clockLead).Truncate(time.Second)
+	secrets := make([]*corev1.Secret, count)
+	if err := parallel(ctx, count, func(i int) (err error) {
+		secrets[i], err = ecdsaSecret(ca, namespace, fmt.Sprintf("expires-%04d", i), now.Add(-time.Hour).Truncate(time.Second), instant, nil)
+		return err
+	}); err != nil {
+		return time.Time{}, "", err
+	}
+	if err := parallelN(ctx, 16, count, func(i int) error {
+		_, err := b.kube.CoreV1().Secrets(namespace).Create(ctx, secrets[i], metav1.CreateOptions{})
+		return err
+	}); err != nil {
+		return time.Time{}, "", err
+	}
+	for {
+		list, err := lister.CertstatusV1alpha1().CertificateStatuses(namespace).List(ctx, metav1.ListOptions{})
+		if err == nil && len(list.Items) == count {
+			return instant, list.ResourceVersion, nil
+		}
+		if time.Until(instant) < 3*time.Second {
+			return time.Time{}, "", fmt.Errorf("%d Secrets were not listed 3 s before their notAfter; raise --clock-lead", count)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 }

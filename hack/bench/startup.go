@@ -11,6 +11,7 @@ import (
 	"k8s.io/client-go/rest"
 
 	"github.com/certstatus/certstatus/generated/clientset/versioned"
+	"github.com/certstatus/certstatus/hack/internal/measure"
 	"github.com/certstatus/certstatus/test/stack"
 )
 
@@ -109,7 +110,7 @@ func (b *bench) startup(ctx context.Context) error {
 	if b.res.Memory.Restarted, err2 = b.serverMemory(ctx); err2 != nil {
 		return err2
 	}
-	logf("certstatus started with N Secrets: heap in use %s, RSS %s", mib(b.res.Memory.Restarted.HeapInuse), mib(b.res.Memory.Restarted.RSS))
+	logf("certstatus started with N Secrets: heap in use %s, RSS %s", measure.MiB(b.res.Memory.Restarted.HeapInuse), measure.MiB(b.res.Memory.Restarted.RSS))
 	return nil
 }
 

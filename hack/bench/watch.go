@@ -48,23 +48,6 @@ func (b *bench) kubeWatchClient() (kubernetes.Interface, error) {
 	return kubernetes.NewForConfig(b.watchConfig())
 }
 
-// ecdsaSecret is a small kubernetes.io/tls Secret: an ECDSA leaf and its CA.
-func ecdsaSecret(ca *certtest.Certificate, namespace, name string, notBefore, notAfter time.Time, labels map[string]string) (*corev1.Secret, error) {
-	leaf, err := ca.NewLeaf(certtest.Spec{CommonName: name + "." + namespace + ".example.com", NotBefore: notBefore, NotAfter: notAfter})
-	if err != nil {
-		return nil, err
-	}
-	key, err := leaf.KeyPEM(certtest.PKCS8)
-	if err != nil {
-		return nil, err
-	}
-	return &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: namespace, Labels: labels},
-		Type:       corev1.SecretTypeTLS,
-		Data:       map[string][]byte{corev1.TLSCertKey: leaf.PEM(), corev1.TLSPrivateKeyKey: key, "ca.crt": ca.PEM()},
-	}, nil
-}
-
 // watchFanOut is figure 4: W watchers through the aggregator, every write to
 // one Secret timed until each of them has the event; and how many Secret
 // watches certstatus holds on kube-apiserver meanwhile.
@@ -320,30 +303,6 @@ func (b *bench) countUpstreamWatches(ctx context.Context) error {
 	return nil
 }
 
-// createExpiringSecrets creates count TLS Secrets in namespace whose
-// certificates all expire at the same second, b.o.clockLead from now, and
-// returns that instant.
-func (b *bench) createExpiringSecrets(ctx context.Context, namespace, caName string, count int) (time.Time, error) {
-	ca, err := certtest.NewCA(certtest.Spec{Subject: pkix.Name{CommonName: caName}})
-	if err != nil {
-		return time.Time{}, err
-	}
-	now := time.Now()
-	instant := now.Add(b.o.clockLead).Truncate(time.Second)
-	secrets := make([]*corev1.Secret, count)
-	if err := parallel(ctx, count, func(i int) (err error) {
-		secrets[i], err = ecdsaSecret(ca, namespace, fmt.Sprintf("expires-%04d", i), now.Add(-time.Hour).Truncate(time.Second), instant, nil)
-		return err
-	}); err != nil {
-		return time.Time{}, err
-	}
-	err = parallelN(ctx, 16, count, func(i int) error {
-		_, err := b.kube.CoreV1().Secrets(namespace).Create(ctx, secrets[i], metav1.CreateOptions{})
-		return err
-	})
-	return instant, err
-}
-
 // clock is figure 5: C certificates whose notAfter is the same second;
 // one watcher through the aggregator times every MODIFIED to Expired.
 func (b *bench) clock(ctx context.Context) error {
@@ -353,21 +312,9 @@ func (b *bench) clock(ctx context.Context) error {
 	if err := ensureNamespace(ctx, b.kube, clockNamespace); err != nil {
 		return err
 	}
-	instant, err := b.createExpiringSecrets(ctx, clockNamespace, "Bench Clock CA", C)
+	instant, rv, err := b.createExpiringSecrets(ctx, clockNamespace, "Bench Clock CA", C, b.certs)
 	if err != nil {
 		return err
-	}
-	var rv string
-	for {
-		list, err := b.certs.CertstatusV1alpha1().CertificateStatuses(clockNamespace).List(ctx, metav1.ListOptions{})
-		if err == nil && len(list.Items) == C {
-			rv = list.ResourceVersion
-			break
-		}
-		if time.Until(instant) < 3*time.Second {
-			return fmt.Errorf("%d Secrets were not listed 3 s before their notAfter; raise --clock-lead", C)
-		}
-		time.Sleep(200 * time.Millisecond)
 	}
 	logf("%d certificates expire at %s, in %v", C, instant.Format(time.TimeOnly), time.Until(instant).Round(time.Millisecond))
 

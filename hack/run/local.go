@@ -67,7 +67,7 @@ certstatus is running on a local control plane (started in %v).
   kube-apiserver  %s
   certstatus      %s (direct, CA %s)
   logs            %s
-  example Secrets namespace %s
+  demo Secrets namespace %s
 
 Paste into another shell:
 

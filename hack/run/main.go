@@ -1,5 +1,5 @@
 // Command run starts a local control plane with certstatus registered and a
-// few example Secrets, prints how to use it, and keeps it up until SIGINT or
+// few demo Secrets, prints how to use it, and keeps it up until SIGINT or
 // SIGTERM (`make run`).
 package main
 
@@ -16,7 +16,7 @@ import (
 	"github.com/certstatus/certstatus/test/stack"
 )
 
-// demoNamespace holds the example Secrets.
+// demoNamespace holds the demo Secrets.
 const demoNamespace = "demo"
 
 // withMonitoring starts Prometheus and Alertmanager too (make run MONITORING=1).
@@ -64,11 +64,11 @@ func run(ctx context.Context, server string) (err error) {
 		return err
 	}
 	log.Printf("certstatus ready and registered (pid %d)", srv.PID())
-	n, err := loadExamples(ctx, st, demoNamespace)
+	n, err := loadDemoSecrets(ctx, st, demoNamespace)
 	if err != nil {
 		return err
 	}
-	log.Printf("loaded %d example Secrets into namespace %s", n, demoNamespace)
+	log.Printf("loaded %d demo Secrets into namespace %s", n, demoNamespace)
 
 	local, err := writeLocalAccess(st)
 	if err != nil {

@@ -15,7 +15,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"math"
 	"os"
 	"slices"
 	"text/tabwriter"
@@ -29,6 +28,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/certstatus/certstatus/generated/clientset/versioned"
+	"github.com/certstatus/certstatus/hack/internal/measure"
 	"github.com/certstatus/certstatus/pkg/apis/certstatus/v1alpha1"
 	"github.com/certstatus/certstatus/pkg/certificate/certtest"
 )
@@ -187,7 +187,7 @@ func run(kubeconfig, namespace string, writes int, timeout time.Duration) error 
 	fmt.Fprintln(tw, "latency\tmedian\tp99\tmax")
 	line := func(name string, d []time.Duration) {
 		slices.Sort(d)
-		fmt.Fprintf(tw, "%s\t%v\t%v\t%v\n", name, round(percentile(d, 0.5)), round(percentile(d, 0.99)), round(d[len(d)-1]))
+		fmt.Fprintf(tw, "%s\t%v\t%v\t%v\n", name, round(measure.Percentile(d, 50)), round(measure.Percentile(d, 99)), round(d[len(d)-1]))
 	}
 	line("certificatestatuses watch, from write done", fromDone)
 	line("certificatestatuses watch, from write start", fromStart)
@@ -255,12 +255,6 @@ func ensureNamespace(ctx context.Context, kube kubernetes.Interface, name string
 		return fmt.Errorf("namespace %s is being deleted; choose another with --namespace", name)
 	}
 	return nil
-}
-
-// percentile of sorted durations, nearest rank.
-func percentile(sorted []time.Duration, p float64) time.Duration {
-	rank := int(math.Ceil(p*float64(len(sorted)))) - 1
-	return sorted[min(max(rank, 0), len(sorted)-1)]
 }
 
 func round(d time.Duration) time.Duration {

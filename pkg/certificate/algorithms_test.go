@@ -19,7 +19,7 @@ import (
 func TestAlgorithmsGoDoesNotParseAreNamed(t *testing.T) {
 	dir := t.TempDir()
 	dsaParams := filepath.Join(dir, "dsa-params.pem")
-	runOpenSSL(t, "genpkey", "-genparam", "-algorithm", "DSA", "-pkeyopt", "dsa_paramgen_bits:2048", "-pkeyopt", "dsa_paramgen_q_bits:256", "-out", dsaParams)
+	certtest.OpenSSL(t, "genpkey", "-genparam", "-algorithm", "DSA", "-pkeyopt", "dsa_paramgen_bits:2048", "-pkeyopt", "dsa_paramgen_q_bits:256", "-out", dsaParams)
 	tests := []struct {
 		name              string
 		newkey            []string
@@ -41,12 +41,12 @@ func TestAlgorithmsGoDoesNotParseAreNamed(t *testing.T) {
 			certPath := filepath.Join(dir, strconv.Itoa(i)+".pem")
 			args := append([]string{"req", "-x509", "-nodes", "-days", "30", "-subj", "/CN=" + tt.name,
 				"-keyout", filepath.Join(dir, strconv.Itoa(i)+".key"), "-out", certPath}, tt.newkey...)
-			runOpenSSL(t, args...)
+			certtest.OpenSSL(t, args...)
 			certPEM, err := os.ReadFile(certPath)
 			if err != nil {
 				t.Fatal(err)
 			}
-			text := runOpenSSL(t, "x509", "-noout", "-text", "-in", certPath)
+			text := certtest.OpenSSL(t, "x509", "-noout", "-text", "-in", certPath)
 			opensslSignature := signatureLine.FindStringSubmatch(text)
 			if opensslSignature == nil {
 				t.Fatalf("no Signature Algorithm in openssl's text:\n%s", text)
@@ -82,7 +82,7 @@ func TestAlgorithmsGoDoesNotParseAreNamed(t *testing.T) {
 		cert := certtest.Must(certtest.NewSelfSigned(certtest.Spec{CommonName: "unknown", KeyAlgorithm: certtest.Ed25519}))
 		der := bytes.ReplaceAll(cert.DER, []byte{0x06, 0x03, 0x2b, 0x65, 0x70}, []byte{0x06, 0x03, 0x2b, 0x65, 0x7f})
 		certPath := writeTemp(t, "unknown.pem", pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
-		text := runOpenSSL(t, "x509", "-noout", "-text", "-in", certPath)
+		text := certtest.OpenSSL(t, "x509", "-noout", "-text", "-in", certPath)
 		if m := signatureLine.FindStringSubmatch(text); m == nil || m[1] != "1.3.101.127" {
 			t.Fatalf("openssl does not print the rewritten OID as unknown: %v", m)
 		}

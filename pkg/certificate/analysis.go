@@ -92,12 +92,6 @@ func (r *certificateRecord) label() string {
 	return r.key + "[" + strconv.Itoa(int(r.index)) + "] (" + r.desc.displayName() + ")"
 }
 
-// verdict is a clock-independent Ready reason with its message.
-type verdict struct {
-	reason  string
-	message string
-}
-
 // chainVerdict is ChainStatus with its message interned: the same message
 // ("The chain verifies up to ca.crt[0] (Example Root CA).") recurs in
 // every Secret of one CA.

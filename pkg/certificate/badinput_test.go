@@ -32,12 +32,12 @@ func TestBadCertificateData(t *testing.T) {
 		{"bad base64 body", []byte("-----BEGIN CERTIFICATE-----\n@@@@\n-----END CERTIFICATE-----\n"), 0, "malformed"},
 		{"mismatched END line", []byte("-----BEGIN CERTIFICATE-----\nAAAA\n-----END PRIVATE KEY-----\n"), 0, "malformed"},
 		{"certificate block with garbage DER", pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: []byte("not der")}), 0, "Certificate 0 is not a valid X.509 certificate"},
-		{"private key in tls.crt", append(keyPEM(t, p.leaf, certtest.PKCS8), good...), 1, "It holds a private key, where only CERTIFICATE blocks belong"},
+		{"private key in tls.crt", append(p.leafKey, good...), 1, "It holds a private key, where only CERTIFICATE blocks belong"},
 		{"unknown block type is not repeated", append(pem.EncodeToMemory(&pem.Block{Type: "MY SECRET LABEL", Bytes: []byte{1}}), good...), 1, "a PEM block of another type"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			status := statusAt(t, tlsInput(tt.crt, keyPEM(t, p.leaf, certtest.PKCS8), nil), epoch)
+			status := statusAt(t, tlsInput(tt.crt, p.leafKey, nil), epoch)
 			if len(status.Certificates) != tt.wantCerts {
 				t.Errorf("%d certificates, want %d", len(status.Certificates), tt.wantCerts)
 			}
@@ -59,7 +59,7 @@ func TestBadCertificateData(t *testing.T) {
 
 func TestBadDataDoesNotHideTheRest(t *testing.T) {
 	p := newPKI(t)
-	in := tlsInput(certtest.ChainPEM(p.leaf, p.intermediate), keyPEM(t, p.leaf, certtest.PKCS8), []byte("garbage"))
+	in := tlsInput(certtest.ChainPEM(p.leaf, p.intermediate), p.leafKey, []byte("garbage"))
 	status := statusAt(t, in, epoch)
 	if status.State != certstatus.StateValid || len(status.Certificates) != 2 {
 		t.Errorf("state %s with %d certificates, want Valid with 2", status.State, len(status.Certificates))
@@ -76,7 +76,7 @@ func TestCRLFAndSurroundingText(t *testing.T) {
 	p := newPKI(t)
 	chain := "subject=CN=web.example.com\nissuer=CN=Test Intermediate\r\n" + string(p.leaf.PEM()) + "\nsome notes\n" + string(p.intermediate.PEM()) + "trailing"
 	crlf := []byte(strings.ReplaceAll(strings.ReplaceAll(chain, "\r\n", "\n"), "\n", "\r\n"))
-	status := statusAt(t, tlsInput(crlf, []byte(strings.ReplaceAll(string(keyPEM(t, p.leaf, certtest.PKCS8)), "\n", "\r\n")), p.root.PEM()), epoch)
+	status := statusAt(t, tlsInput(crlf, []byte(strings.ReplaceAll(string(p.leafKey), "\n", "\r\n")), p.root.PEM()), epoch)
 	if status.State != certstatus.StateValid || len(status.Certificates) != 3 || len(status.Errors) != 0 || !status.PrivateKey.MatchesCertificate {
 		t.Errorf("state %s, %d certificates, errors %+v, key %+v; want Valid, 3, none, matching", status.State, len(status.Certificates), status.Errors, status.PrivateKey)
 	}
@@ -100,7 +100,7 @@ func TestProblemsPerKeyAreBounded(t *testing.T) {
 }
 
 func TestCertificateBound(t *testing.T) {
-	root := certtest.Must(certtest.NewCA(certtest.Spec{CommonName: "Many", NotBefore: epoch.Add(-day), NotAfter: epoch.Add(900 * day)}))
+	root := newRootCA("Many")
 	one := root.PEM()
 	in := Input{Type: "Opaque", CreatedAt: changedAt, Data: map[string][]byte{
 		"a.crt": bytes.Repeat(one, 600),

@@ -66,7 +66,7 @@ func bundle150(b *testing.B) Input {
 // certificates (the 1000-certificate bound applies) and one of 1 MiB of
 // unterminated PEM headers.
 func BenchmarkAnalyze1MiB(b *testing.B) {
-	root := certtest.Must(certtest.NewCA(certtest.Spec{CommonName: "Many", NotBefore: epoch.Add(-day), NotAfter: epoch.Add(900 * day)}))
+	root := newRootCA("Many")
 	inputs := map[string]Input{
 		"certificates": {Type: "Opaque", Data: map[string][]byte{"ca.crt": repeatTo(root.PEM(), 1<<20)}},
 		"headers":      tlsInput(repeatTo([]byte("-----BEGIN CERTIFICATE-----\n"), 1<<20), nil, nil),

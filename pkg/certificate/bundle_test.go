@@ -140,7 +140,7 @@ func TestListing(t *testing.T) {
 		{"service account token with ca.crt", Input{Type: "kubernetes.io/service-account-token", Data: map[string][]byte{"ca.crt": p.root.PEM(), "token": []byte("t")}}, true},
 		{"Opaque with a broken certificate block", Input{Type: "Opaque", Data: map[string][]byte{"cert": []byte("-----BEGIN CERTIFICATE-----\n!!\n-----END CERTIFICATE-----\n")}}, true},
 		{"Opaque without certificates", Input{Type: "Opaque", Data: map[string][]byte{"password": []byte("x")}}, false},
-		{"Opaque with only a private key", Input{Type: "Opaque", Data: map[string][]byte{"key": keyPEM(t, p.leaf, certtest.PKCS8)}}, false},
+		{"Opaque with only a private key", Input{Type: "Opaque", Data: map[string][]byte{"key": p.leafKey}}, false},
 		{"docker config", Input{Type: "kubernetes.io/dockerconfigjson", Data: map[string][]byte{".dockerconfigjson": []byte("{}")}}, false},
 	}
 	for _, tt := range tests {

@@ -13,7 +13,6 @@ import (
 
 func TestChainVerification(t *testing.T) {
 	p := newPKI(t)
-	otherRoot := certtest.Must(certtest.NewCA(certtest.Spec{CommonName: "Other Root", NotBefore: epoch.Add(-day), NotAfter: epoch.Add(900 * day)}))
 	// Same subject as the real intermediate, different key: names link, signatures do not.
 	impostor := certtest.Must(p.root.NewIntermediate(certtest.Spec{Subject: p.intermediate.Certificate.Subject, NotBefore: epoch.Add(-day), NotAfter: epoch.Add(900 * day)}))
 	notACA := certtest.Must(p.intermediate.NewLeaf(certtest.Spec{CommonName: "Not A CA", NotBefore: epoch.Add(-day), NotAfter: epoch.Add(90 * day)}))
@@ -24,9 +23,8 @@ func TestChainVerification(t *testing.T) {
 	leafBelow := certtest.Must(below.NewLeaf(certtest.Spec{CommonName: "deep", NotBefore: epoch.Add(-day), NotAfter: epoch.Add(90 * day)}))
 	noCertSign := certtest.Must(p.root.NewIntermediate(certtest.Spec{CommonName: "No CertSign", KeyUsage: x509.KeyUsageDigitalSignature, NotBefore: epoch.Add(-day), NotAfter: epoch.Add(900 * day)}))
 	leafOfNoCertSign := certtest.Must(noCertSign.NewLeaf(certtest.Spec{CommonName: "n", NotBefore: epoch.Add(-day), NotAfter: epoch.Add(90 * day)}))
-	clientCA := certtest.Must(certtest.NewCA(certtest.Spec{CommonName: "Client CA", NotBefore: epoch.Add(-day), NotAfter: epoch.Add(900 * day)}))
 	// The root's name and key, issued by Other Root: what a cross-signed root is.
-	crossSigned := certtest.Must(otherRoot.NewIntermediate(certtest.Spec{Subject: p.root.Certificate.Subject, Key: p.root.Key, NotBefore: epoch.Add(-day), NotAfter: epoch.Add(900 * day)}))
+	crossSigned := certtest.Must(p.otherRoot.NewIntermediate(certtest.Spec{Subject: p.root.Certificate.Subject, Key: p.root.Key, NotBefore: epoch.Add(-day), NotAfter: epoch.Add(900 * day)}))
 	// The root's name with another key: the intermediate's signature does not verify with it.
 	forgedRoot := certtest.Must(certtest.NewCA(certtest.Spec{Subject: p.root.Certificate.Subject, NotBefore: epoch.Add(-day), NotAfter: epoch.Add(900 * day)}))
 
@@ -41,21 +39,21 @@ func TestChainVerification(t *testing.T) {
 		{"full chain, root also in ca.crt", certtest.ChainPEM(p.leaf, p.intermediate, p.root), p.root.PEM(), certstatus.ChainVerified, "also in ca.crt"},
 		{"self-signed leaf", selfSigned.PEM(), nil, certstatus.ChainVerified, "self-signed"},
 		{"self-signed leaf also in ca.crt", selfSigned.PEM(), selfSigned.PEM(), certstatus.ChainVerified, "also in ca.crt"},
-		{"ca.crt is a bundle holding the root", certtest.ChainPEM(p.leaf, p.intermediate), certtest.ChainPEM(otherRoot, p.root), certstatus.ChainVerified, "ca.crt[1] (Test Root)"},
+		{"ca.crt is a bundle holding the root", certtest.ChainPEM(p.leaf, p.intermediate), certtest.ChainPEM(p.otherRoot, p.root), certstatus.ChainVerified, "ca.crt[1] (Test Root)"},
 		{"ca.crt holds the intermediate", p.leaf.PEM(), p.intermediate.PEM(), certstatus.ChainVerified, "ca.crt[0] (Test Intermediate)"},
 		{"no root anywhere", certtest.ChainPEM(p.leaf, p.intermediate), nil, certstatus.ChainUnverified, "tls.crt[1] (Test Intermediate) is issued by Test Root, which is not in the Secret"},
 		{"leaf alone, no ca.crt", p.leaf.PEM(), nil, certstatus.ChainUnverified, "nothing to verify"},
-		{"unrelated certificate after the intermediate", certtest.ChainPEM(p.leaf, p.intermediate, otherRoot), p.root.PEM(), certstatus.ChainVerified, "tls.crt[2] (Other Root), served after the path"},
+		{"unrelated certificate after the intermediate", certtest.ChainPEM(p.leaf, p.intermediate, p.otherRoot), p.root.PEM(), certstatus.ChainVerified, "tls.crt[2] (Other Root), served after the path"},
 		{"leaf alone, issuer absent, ca.crt holds the root", p.leaf.PEM(), p.root.PEM(), certstatus.ChainUnverified, "tls.crt holds only the leaf: clients that do not already have its issuer Test Intermediate fail"},
 		{"leaf alone, no ca.crt, says so", p.leaf.PEM(), nil, certstatus.ChainUnverified, "tls.crt holds only the leaf"},
-		{"mutual TLS: ca.crt is the client CA", certtest.ChainPEM(p.leaf, p.intermediate), otherRoot.PEM(), certstatus.ChainUnverified, "ca.crt does not issue the served chain: tls.crt[1] (Test Intermediate) is issued by Test Root, which is in neither tls.crt nor ca.crt"},
-		{"mutual TLS with a client CA bundle", certtest.ChainPEM(p.leaf, p.intermediate), certtest.ChainPEM(otherRoot, clientCA), certstatus.ChainUnverified, "ca.crt does not issue the served chain"},
-		{"self-signed root in tls.crt, ca.crt is the client CA", certtest.ChainPEM(p.leaf, p.intermediate, p.root), otherRoot.PEM(), certstatus.ChainVerified, "tls.crt[2] (Test Root), which is self-signed with a valid signature. ca.crt does not issue it."},
+		{"mutual TLS: ca.crt is the client CA", certtest.ChainPEM(p.leaf, p.intermediate), p.otherRoot.PEM(), certstatus.ChainUnverified, "ca.crt does not issue the served chain: tls.crt[1] (Test Intermediate) is issued by Test Root, which is in neither tls.crt nor ca.crt"},
+		{"mutual TLS with a client CA bundle", certtest.ChainPEM(p.leaf, p.intermediate), certtest.ChainPEM(p.otherRoot, p.clientCA), certstatus.ChainUnverified, "ca.crt does not issue the served chain"},
+		{"self-signed root in tls.crt, ca.crt is the client CA", certtest.ChainPEM(p.leaf, p.intermediate, p.root), p.otherRoot.PEM(), certstatus.ChainVerified, "tls.crt[2] (Test Root), which is self-signed with a valid signature. ca.crt does not issue it."},
 		{"pasted-twice intermediate", certtest.ChainPEM(p.leaf, p.intermediate, p.intermediate), p.root.PEM(), certstatus.ChainVerified, "verifies up to ca.crt[0] (Test Root). Exact repeats were skipped for verification: tls.crt[2] (Test Intermediate) repeats tls.crt[1] (Test Intermediate)."},
 		{"fullchain and chain concatenated", certtest.ChainPEM(p.leaf, p.intermediate, p.root, p.intermediate, p.root), nil, certstatus.ChainVerified, "tls.crt[3] (Test Intermediate) repeats tls.crt[1] (Test Intermediate); tls.crt[4] (Test Root) repeats tls.crt[2] (Test Root)."},
 		{"repeated leaf", certtest.ChainPEM(p.leaf, p.leaf, p.intermediate), p.root.PEM(), certstatus.ChainVerified, "tls.crt[1] (web.example.com) repeats tls.crt[0] (web.example.com)"},
 		{"cross-signed root served after the intermediate", certtest.ChainPEM(p.leaf, p.intermediate, crossSigned), p.root.PEM(), certstatus.ChainVerified, "verifies up to ca.crt[0] (Test Root). tls.crt[2] (Test Root), served after the path, is not needed"},
-		{"cross-signed root, old root in ca.crt", certtest.ChainPEM(p.leaf, p.intermediate, crossSigned), otherRoot.PEM(), certstatus.ChainVerified, "verifies up to ca.crt[0] (Other Root)"},
+		{"cross-signed root, old root in ca.crt", certtest.ChainPEM(p.leaf, p.intermediate, crossSigned), p.otherRoot.PEM(), certstatus.ChainVerified, "verifies up to ca.crt[0] (Other Root)"},
 		{"cross-signed root, no ca.crt", certtest.ChainPEM(p.leaf, p.intermediate, crossSigned), nil, certstatus.ChainUnverified, "tls.crt[2] (Test Root) is issued by Other Root, which is not in the Secret"},
 		{"forged cross-sign with the real name", certtest.ChainPEM(p.leaf, p.intermediate, forgedRoot), nil, certstatus.ChainBroken, "signature does not verify"},
 		{"same-name CA in ca.crt with another key", certtest.ChainPEM(p.leaf, p.intermediate), forgedRoot.PEM(), certstatus.ChainBroken, "tls.crt[1] (Test Intermediate) is not issued by ca.crt[0] (Test Root)"},
@@ -66,7 +64,7 @@ func TestChainVerification(t *testing.T) {
 		{"issuer is not a CA", certtest.ChainPEM(issuedByLeaf, notACA, p.intermediate), p.root.PEM(), certstatus.ChainBroken, "not a CA"},
 		{"issuer lacks CertSign", certtest.ChainPEM(leafOfNoCertSign, noCertSign), p.root.PEM(), certstatus.ChainBroken, "CertSign"},
 		{"path length exceeded", certtest.ChainPEM(leafBelow, below, noIntermediates), p.root.PEM(), certstatus.ChainBroken, "allows 0 intermediate"},
-		{"unrelated second certificate", certtest.ChainPEM(p.leaf, otherRoot), nil, certstatus.ChainBroken, "issuer name differs"},
+		{"unrelated second certificate", certtest.ChainPEM(p.leaf, p.otherRoot), nil, certstatus.ChainBroken, "issuer name differs"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -90,9 +88,7 @@ func TestChainVerification(t *testing.T) {
 // verify does not judge but TLS clients do, is tested above.
 func TestChainAgreesWithOpenSSLVerify(t *testing.T) {
 	p := newPKI(t)
-	otherRoot := certtest.Must(certtest.NewCA(certtest.Spec{CommonName: "Other Root", NotBefore: epoch.Add(-day), NotAfter: epoch.Add(900 * day)}))
-	clientCA := certtest.Must(certtest.NewCA(certtest.Spec{CommonName: "Client CA", NotBefore: epoch.Add(-day), NotAfter: epoch.Add(900 * day)}))
-	crossSigned := certtest.Must(otherRoot.NewIntermediate(certtest.Spec{Subject: p.root.Certificate.Subject, Key: p.root.Key, NotBefore: epoch.Add(-day), NotAfter: epoch.Add(900 * day)}))
+	crossSigned := certtest.Must(p.otherRoot.NewIntermediate(certtest.Spec{Subject: p.root.Certificate.Subject, Key: p.root.Key, NotBefore: epoch.Add(-day), NotAfter: epoch.Add(900 * day)}))
 	impostor := certtest.Must(p.root.NewIntermediate(certtest.Spec{Subject: p.intermediate.Certificate.Subject, NotBefore: epoch.Add(-day), NotAfter: epoch.Add(900 * day)}))
 	noCertSign := certtest.Must(p.root.NewIntermediate(certtest.Spec{CommonName: "No CertSign", KeyUsage: x509.KeyUsageDigitalSignature, NotBefore: epoch.Add(-day), NotAfter: epoch.Add(900 * day)}))
 	leafOfNoCertSign := certtest.Must(noCertSign.NewLeaf(certtest.Spec{CommonName: "n", NotBefore: epoch.Add(-day), NotAfter: epoch.Add(90 * day)}))
@@ -104,11 +100,11 @@ func TestChainAgreesWithOpenSSLVerify(t *testing.T) {
 		contract certstatus.ChainVerification
 	}{
 		{"leaf and intermediate to the root", []*certtest.Certificate{p.leaf, p.intermediate}, []*certtest.Certificate{p.root}, ""},
-		{"mutual TLS: client CA in ca.crt", []*certtest.Certificate{p.leaf, p.intermediate}, []*certtest.Certificate{clientCA}, ""},
+		{"mutual TLS: client CA in ca.crt", []*certtest.Certificate{p.leaf, p.intermediate}, []*certtest.Certificate{p.clientCA}, ""},
 		{"leaf only, root in ca.crt", []*certtest.Certificate{p.leaf}, []*certtest.Certificate{p.root}, ""},
 		{"pasted-twice intermediate", []*certtest.Certificate{p.leaf, p.intermediate, p.intermediate}, []*certtest.Certificate{p.root}, ""},
 		{"cross-signed root after the intermediate", []*certtest.Certificate{p.leaf, p.intermediate, crossSigned}, []*certtest.Certificate{p.root}, ""},
-		{"cross-signed root, old root trusted", []*certtest.Certificate{p.leaf, p.intermediate, crossSigned}, []*certtest.Certificate{otherRoot}, ""},
+		{"cross-signed root, old root trusted", []*certtest.Certificate{p.leaf, p.intermediate, crossSigned}, []*certtest.Certificate{p.otherRoot}, ""},
 		// openssl's issuer lookup skips the impostor (its key ID differs) and reports error 20;
 		// api.md judges adjacent served certificates whose names link but whose signature fails
 		// as provably wrong: False.
@@ -120,7 +116,7 @@ func TestChainAgreesWithOpenSSLVerify(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			crt, ca := certtest.ChainPEM(tt.served...), certtest.ChainPEM(tt.anchors...)
 			status := statusAt(t, tlsInput(crt, nil, ca), epoch)
-			cmd := exec.Command(opensslBinary(t), "verify", "-no_check_time", "-CAfile", writeTemp(t, "ca.pem", ca),
+			cmd := exec.Command(certtest.OpenSSLBinary(t), "verify", "-no_check_time", "-CAfile", writeTemp(t, "ca.pem", ca),
 				"-untrusted", writeTemp(t, "crt.pem", crt), writeTemp(t, "leaf.pem", tt.served[0].PEM()))
 			out, err := cmd.CombinedOutput()
 			want := certstatus.ChainVerified

@@ -24,7 +24,10 @@ import (
 // built, so descriptions of CA certificates are shared between Secrets.
 type description struct {
 	subject, commonName, issuer string
-	serialNumber                string
+	// issuerCommonName is the issuer's CN as decoded, for the table and
+	// metrics, which would otherwise parse it back out of issuer.
+	issuerCommonName string
+	serialNumber     string
 	// notBefore and notAfter are as parsed; the API shows them in UTC.
 	notBefore, notAfter time.Time
 	dnsNames            []string
@@ -61,7 +64,8 @@ func newDescription(cert *x509.Certificate, fingerprint [sha256.Size]byte) *desc
 	}
 	d.subject, d.commonName = nameOrFallback(cert.RawSubject, cert.Subject.String(), cert.Subject.CommonName)
 	d.commonName = reuseBytes(d.commonName, d.dnsNames, d.subject)
-	d.issuer, _ = nameOrFallback(cert.RawIssuer, cert.Issuer.String(), cert.Issuer.CommonName)
+	d.issuer, d.issuerCommonName = nameOrFallback(cert.RawIssuer, cert.Issuer.String(), cert.Issuer.CommonName)
+	d.issuerCommonName = reuseBytes(d.issuerCommonName, nil, d.issuer)
 	d.publicKeyAlgorithm, d.publicKeySize = publicKeyDescription(cert)
 	var other otherNames
 	for _, ip := range cert.IPAddresses {
@@ -84,6 +88,7 @@ func (d *description) fill(info *certstatus.CertificateInfo) {
 	info.Subject = d.subject
 	info.CommonName = d.commonName
 	info.Issuer = d.issuer
+	info.IssuerCommonName = d.issuerCommonName
 	info.SerialNumber = d.serialNumber
 	info.NotBefore = metav1.NewTime(d.notBefore.UTC())
 	info.NotAfter = metav1.NewTime(d.notAfter.UTC())

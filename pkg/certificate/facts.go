@@ -39,6 +39,8 @@ type CertificateFacts struct {
 	DNSName string
 	// Issuer is in RFC 2253 form, like Subject.
 	Issuer string
+	// IssuerCommonName is the issuer's common name, or "".
+	IssuerCommonName string
 	// SerialNumber is uppercase hex, as `openssl x509 -serial` prints it.
 	SerialNumber        string
 	NotBefore, NotAfter time.Time
@@ -96,7 +98,7 @@ func (r *certificateRecord) facts() *CertificateFacts {
 func (r *certificateRecord) fillFacts(facts *CertificateFacts) {
 	d := r.desc
 	*facts = CertificateFacts{
-		Key: r.key, Subject: d.subject, CommonName: d.commonName, Issuer: d.issuer,
+		Key: r.key, Subject: d.subject, CommonName: d.commonName, Issuer: d.issuer, IssuerCommonName: d.issuerCommonName,
 		SerialNumber: d.serialNumber, NotBefore: d.notBefore, NotAfter: d.notAfter,
 	}
 	if len(d.dnsNames) > 0 {

@@ -52,6 +52,7 @@ func TestCertificateFields(t *testing.T) {
 		Subject:            "CN=web.example.com,O=Example",
 		CommonName:         "web.example.com",
 		Issuer:             "CN=Test Intermediate,O=Test",
+		IssuerCommonName:   "Test Intermediate",
 		SerialNumber:       printed["serial"],
 		NotBefore:          *apiTime(epoch.Add(-10 * day)),
 		NotAfter:           *apiTime(epoch.Add(80 * day)),

@@ -15,8 +15,7 @@ import (
 // must stay well-formed at any instant.
 func FuzzAnalyze(f *testing.F) {
 	p := newPKI(f)
-	key := keyPEM(f, p.leaf, certtest.PKCS8)
-	f.Add(certtest.ChainPEM(p.leaf, p.intermediate), key, p.root.PEM(), "168h")
+	f.Add(certtest.ChainPEM(p.leaf, p.intermediate), p.leafKey, p.root.PEM(), "168h")
 	f.Add(p.leaf.PEM(), keyPEM(f, p.leaf, certtest.SEC1), []byte{}, "")
 	f.Add([]byte("-----BEGIN CERTIFICATE-----\nAAAA"), []byte("garbage"), []byte("-----END CERTIFICATE-----"), "x")
 	f.Add(p.leaf.DER, []byte{}, certtest.ChainPEM(p.root, p.intermediate), "-1h")

@@ -17,9 +17,14 @@ var epoch = time.Date(2030, time.June, 1, 12, 0, 0, 0, time.UTC)
 // changedAt is when the test Secrets were last written.
 var changedAt = epoch.Add(-400 * day)
 
-// testPKI is a root, an intermediate and a leaf, valid around epoch.
+// testPKI is a root, an intermediate and a leaf, valid around epoch, and
+// two CAs outside that chain: an unrelated root and a CA of client
+// certificates (what ingress controllers put in ca.crt).
 type testPKI struct {
 	root, intermediate, leaf *certtest.Certificate
+	otherRoot, clientCA      *certtest.Certificate
+	// leafKey is the leaf's private key, PKCS#8 PEM.
+	leafKey []byte
 }
 
 func newPKI(t testing.TB) testPKI {
@@ -36,7 +41,15 @@ func newPKI(t testing.TB) testPKI {
 		CommonName: "web.example.com", DNSNames: []string{"web.example.com"},
 		NotBefore: epoch.Add(-10 * day), NotAfter: epoch.Add(80 * day),
 	}))
-	return testPKI{root: root, intermediate: intermediate, leaf: leaf}
+	return testPKI{root: root, intermediate: intermediate, leaf: leaf,
+		otherRoot: newRootCA("Other Root"), clientCA: newRootCA("Client CA"),
+		leafKey: certtest.Must(leaf.KeyPEM(certtest.PKCS8))}
+}
+
+// newRootCA is a self-signed CA valid from a day before epoch for 900 days:
+// another root beside the test PKI's.
+func newRootCA(commonName string) *certtest.Certificate {
+	return certtest.Must(certtest.NewCA(certtest.Spec{CommonName: commonName, NotBefore: epoch.Add(-day), NotAfter: epoch.Add(900 * day)}))
 }
 
 func keyPEM(t testing.TB, c *certtest.Certificate, format certtest.KeyFormat) []byte {
@@ -57,7 +70,7 @@ func tlsInput(crt, key, ca []byte) Input {
 
 // validTLS is the PKI's leaf served with its intermediate, its key and ca.crt.
 func (p testPKI) validTLS(t testing.TB) Input {
-	return tlsInput(certtest.ChainPEM(p.leaf, p.intermediate), keyPEM(t, p.leaf, certtest.PKCS8), p.root.PEM())
+	return tlsInput(certtest.ChainPEM(p.leaf, p.intermediate), p.leafKey, p.root.PEM())
 }
 
 func analyze(t testing.TB, in Input) *Analysis {

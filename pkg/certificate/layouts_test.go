@@ -13,8 +13,6 @@ import (
 // out raise no false alarm.
 func TestRealWorldLayouts(t *testing.T) {
 	p := newPKI(t)
-	clientCA := certtest.Must(certtest.NewCA(certtest.Spec{CommonName: "Client CA", NotBefore: epoch.Add(-day), NotAfter: epoch.Add(900 * day)}))
-	key := keyPEM(t, p.leaf, certtest.PKCS8)
 	tests := []struct {
 		name        string
 		in          Input
@@ -23,13 +21,13 @@ func TestRealWorldLayouts(t *testing.T) {
 		wantMessage string
 	}{
 		{"mutual TLS, Opaque", Input{Type: "Opaque", CreatedAt: changedAt, Data: map[string][]byte{
-			"tls.crt": certtest.ChainPEM(p.leaf, p.intermediate), "tls.key": key, "ca.crt": clientCA.PEM()}},
+			"tls.crt": certtest.ChainPEM(p.leaf, p.intermediate), "tls.key": p.leafKey, "ca.crt": p.clientCA.PEM()}},
 			certstatus.StateValid, certstatus.ChainUnverified, "ca.crt does not issue the served chain"},
-		{"mutual TLS, kubernetes.io/tls", tlsInput(certtest.ChainPEM(p.leaf, p.intermediate), key, clientCA.PEM()),
+		{"mutual TLS, kubernetes.io/tls", tlsInput(certtest.ChainPEM(p.leaf, p.intermediate), p.leafKey, p.clientCA.PEM()),
 			certstatus.StateValid, certstatus.ChainUnverified, "ca.crt does not issue the served chain"},
-		{"fullchain.pem and chain.pem concatenated", tlsInput(certtest.ChainPEM(p.leaf, p.intermediate, p.intermediate), key, nil),
+		{"fullchain.pem and chain.pem concatenated", tlsInput(certtest.ChainPEM(p.leaf, p.intermediate, p.intermediate), p.leafKey, nil),
 			certstatus.StateValid, certstatus.ChainUnverified, "tls.crt[2] (Test Intermediate) repeats tls.crt[1] (Test Intermediate)"},
-		{"leaf only", tlsInput(p.leaf.PEM(), key, nil),
+		{"leaf only", tlsInput(p.leaf.PEM(), p.leafKey, nil),
 			certstatus.StateValid, certstatus.ChainUnverified, "tls.crt holds only the leaf"},
 	}
 	for _, tt := range tests {
@@ -48,17 +46,16 @@ func TestRealWorldLayouts(t *testing.T) {
 // TestPrivateKeyMatchesThePrimaryLeafOrTheBundlesFirstMember.
 func TestPrivateKeyMatchesThePrimaryLeafOrTheBundlesFirstMember(t *testing.T) {
 	p := newPKI(t)
-	otherRoot := certtest.Must(certtest.NewCA(certtest.Spec{CommonName: "Other Root", NotBefore: epoch.Add(-day), NotAfter: epoch.Add(900 * day)}))
 	tests := []struct {
 		name  string
 		data  map[string][]byte
 		match bool
 	}{
 		// a.crt sorts before tls.crt but holds only a CA: the primary chain is tls.crt.
-		{"leaf of the primary key", map[string][]byte{"a.crt": otherRoot.PEM(), "tls.crt": certtest.ChainPEM(p.leaf, p.intermediate), "tls.key": keyPEM(t, p.leaf, certtest.PKCS8)}, true},
+		{"leaf of the primary key", map[string][]byte{"a.crt": p.otherRoot.PEM(), "tls.crt": certtest.ChainPEM(p.leaf, p.intermediate), "tls.key": p.leafKey}, true},
 		{"not the intermediate", map[string][]byte{"tls.crt": certtest.ChainPEM(p.leaf, p.intermediate), "tls.key": keyPEM(t, p.intermediate, certtest.PKCS8)}, false},
-		{"bundle: its first member", map[string][]byte{"bundle.crt": certtest.ChainPEM(otherRoot, p.root), "bundle.key": keyPEM(t, otherRoot, certtest.PKCS8)}, true},
-		{"bundle: not a later member", map[string][]byte{"bundle.crt": certtest.ChainPEM(otherRoot, p.root), "bundle.key": keyPEM(t, p.root, certtest.PKCS8)}, false},
+		{"bundle: its first member", map[string][]byte{"bundle.crt": certtest.ChainPEM(p.otherRoot, p.root), "bundle.key": keyPEM(t, p.otherRoot, certtest.PKCS8)}, true},
+		{"bundle: not a later member", map[string][]byte{"bundle.crt": certtest.ChainPEM(p.otherRoot, p.root), "bundle.key": keyPEM(t, p.root, certtest.PKCS8)}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -77,7 +74,7 @@ func TestAHugeCABundleDoesNotHideTheLeaf(t *testing.T) {
 	huge := bytes.Repeat(p.root.PEM(), maxCertificates+5)
 	for _, secretType := range []string{"kubernetes.io/tls", "Opaque"} {
 		t.Run(secretType, func(t *testing.T) {
-			in := tlsInput(certtest.ChainPEM(p.leaf, p.intermediate), keyPEM(t, p.leaf, certtest.PKCS8), huge)
+			in := tlsInput(certtest.ChainPEM(p.leaf, p.intermediate), p.leafKey, huge)
 			in.Type = secretType
 			status := statusAt(t, in, epoch)
 			if status.State != certstatus.StateValid || status.Chain.Verified != certstatus.ChainVerified {
@@ -109,7 +106,7 @@ func TestAHugeCABundleDoesNotHideTheLeaf(t *testing.T) {
 func TestPKCS7IsExplained(t *testing.T) {
 	p := newPKI(t)
 	chain := writeTemp(t, "chain.pem", certtest.ChainPEM(p.leaf, p.intermediate))
-	p7b := []byte(runOpenSSL(t, "crl2pkcs7", "-nocrl", "-certfile", chain))
+	p7b := []byte(certtest.OpenSSL(t, "crl2pkcs7", "-nocrl", "-certfile", chain))
 	if !bytes.Contains(p7b, []byte("-----BEGIN PKCS7-----")) {
 		t.Fatalf("openssl made no PKCS7 block:\n%s", p7b)
 	}
@@ -123,7 +120,7 @@ func TestPKCS7IsExplained(t *testing.T) {
 		t.Errorf("errors %+v, want %s explained as PKCS#7 with the conversion", status.Errors, key)
 	}
 	t.Run("tls.crt of a TLS Secret", func(t *testing.T) {
-		status := statusAt(t, tlsInput(p7b, keyPEM(t, p.leaf, certtest.PKCS8), nil), epoch)
+		status := statusAt(t, tlsInput(p7b, p.leafKey, nil), epoch)
 		if status.State != certstatus.StateInvalid {
 			t.Errorf("state %s, want Invalid", status.State)
 		}

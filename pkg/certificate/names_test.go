@@ -64,7 +64,7 @@ func (e *strconvError) Error() string { return "bad OID " + e.s }
 // subject, issuer, serial and SHA-256 fingerprint lines by name.
 func opensslFields(t *testing.T, certPEM []byte) map[string]string {
 	t.Helper()
-	out := runOpenSSL(t, "x509", "-noout", "-subject", "-issuer", "-serial", "-fingerprint", "-sha256",
+	out := certtest.OpenSSL(t, "x509", "-noout", "-subject", "-issuer", "-serial", "-fingerprint", "-sha256",
 		"-nameopt", "RFC2253,-esc_msb", "-in", writeTemp(t, "cert.pem", certPEM))
 	fields := map[string]string{}
 	for _, line := range strings.Split(strings.TrimRight(out, "\n"), "\n") {

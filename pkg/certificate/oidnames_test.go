@@ -48,7 +48,7 @@ func TestEveryOpenSSLNameMatchesTheBinary(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			results[i].theirs = strings.TrimSuffix(strings.TrimPrefix(runOpenSSL(t, "x509", "-noout", "-subject", "-nameopt", "RFC2253,-esc_msb", "-in", path), "subject="), "\n")
+			results[i].theirs = strings.TrimSuffix(strings.TrimPrefix(certtest.OpenSSL(t, "x509", "-noout", "-subject", "-nameopt", "RFC2253,-esc_msb", "-in", path), "subject="), "\n")
 		}()
 	}
 	wg.Wait()
@@ -73,7 +73,7 @@ func TestEveryOpenSSLNameMatchesTheBinary(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("compared %d attribute names with %s (table from %s); %d not known to this binary", compared, strings.TrimSpace(runOpenSSL(t, "version")), openSSLObjectsSource, unknownToBinary)
+	t.Logf("compared %d attribute names with %s (table from %s); %d not known to this binary", compared, strings.TrimSpace(certtest.OpenSSL(t, "version")), openSSLObjectsSource, unknownToBinary)
 	if compared < len(oids)/2 {
 		t.Errorf("only %d of %d names could be compared", compared, len(oids))
 	}

@@ -6,9 +6,13 @@ import (
 	"iter"
 )
 
+// The PEM markers the analysis looks for: block boundaries, and the quick
+// tests of whether a value holds a certificate or a private key.
 var (
-	pemBegin = []byte("-----BEGIN ")
-	pemEnd   = []byte("-----END ")
+	pemBegin          = []byte("-----BEGIN ")
+	pemEnd            = []byte("-----END ")
+	certificateMarker = []byte("-----BEGIN CERTIFICATE-----")
+	privateKeyMarker  = []byte("PRIVATE KEY-----")
 )
 
 // pemBlock is one PEM block of a data value, or the reason it could not be decoded.

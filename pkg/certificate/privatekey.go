@@ -9,6 +9,8 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"errors"
+
+	"github.com/certstatus/certstatus/pkg/apis/certstatus"
 )
 
 // privateKeyBlockTypes are the PEM types that may hold a private key. The
@@ -63,4 +65,44 @@ func parsePrivateKey(block *pem.Block) (crypto.PublicKey, string, error) {
 func publicKeysEqual(fromKey, fromCertificate crypto.PublicKey) bool {
 	comparable, ok := fromKey.(interface{ Equal(crypto.PublicKey) bool })
 	return ok && comparable.Equal(fromCertificate)
+}
+
+// matchPrivateKey describes the Secret's private key against the leaf. A
+// TLS Secret always gets a PrivateKey (absent or not); other types only
+// when they hold one.
+func (a *Analysis) matchPrivateKey(contents *secretContents, isTLS bool) *certstatus.PrivateKeyStatus {
+	key := contents.privateKey
+	if key == nil {
+		if isTLS {
+			return privateKeyStatusFor(certstatus.PrivateKeyStatus{})
+		}
+		return nil
+	}
+	status := certstatus.PrivateKeyStatus{Present: true, Type: key.algorithm}
+	if i := a.leafIndex(); i >= 0 {
+		status.MatchesCertificate = publicKeysEqual(key.public, contents.certificates[i].cert.PublicKey)
+	}
+	return privateKeyStatusFor(status)
+}
+
+// privateKeyStatuses are every PrivateKeyStatus parsePrivateKey can lead
+// to. Analyses point at these instead of keeping a copy each; nobody
+// mutates a status.
+var privateKeyStatuses = func() []certstatus.PrivateKeyStatus {
+	statuses := []certstatus.PrivateKeyStatus{{}}
+	for _, algorithm := range []string{"RSA", "ECDSA", "Ed25519", "X25519"} {
+		for _, matches := range []bool{false, true} {
+			statuses = append(statuses, certstatus.PrivateKeyStatus{Present: true, Type: algorithm, MatchesCertificate: matches})
+		}
+	}
+	return statuses
+}()
+
+func privateKeyStatusFor(status certstatus.PrivateKeyStatus) *certstatus.PrivateKeyStatus {
+	for i := range privateKeyStatuses {
+		if privateKeyStatuses[i] == status {
+			return &privateKeyStatuses[i]
+		}
+	}
+	return &status
 }

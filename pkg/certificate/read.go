@@ -22,11 +22,6 @@ const (
 // maxCertificates bounds the work one Secret can cause.
 const maxCertificates = 1000
 
-var (
-	certificateMarker = []byte("-----BEGIN CERTIFICATE-----")
-	privateKeyMarker  = []byte("PRIVATE KEY-----")
-)
-
 // parsedCertificate is a certificate while the Secret is analysed; only its
 // description outlives Analyze.
 type parsedCertificate struct {

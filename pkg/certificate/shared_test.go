@@ -34,7 +34,7 @@ func TestCADescriptionsAreShared(t *testing.T) {
 }
 
 func TestSharedDescriptionsAreCollected(t *testing.T) {
-	root := certtest.Must(certtest.NewCA(certtest.Spec{CommonName: "Collected Root", NotBefore: epoch.Add(-day), NotAfter: epoch.Add(900 * day)}))
+	root := newRootCA("Collected Root")
 	fingerprint := sha256.Sum256(root.DER)
 	func() {
 		a := analyze(t, Input{Type: "Opaque", Data: map[string][]byte{"ca.crt": root.PEM()}})

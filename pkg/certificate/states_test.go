@@ -40,10 +40,10 @@ func TestStatesAndReasons(t *testing.T) {
 		{"not yet valid", p.leafInput(t, epoch.Add(time.Second), epoch.Add(90*day)), certstatus.StateNotYetValid, "False/NotYetValid", "False/NotYetValid"},
 		{"valid from exactly notBefore", p.leafInput(t, epoch, epoch.Add(90*day)), certstatus.StateValid, "True/Valid", "False/Valid"},
 		{"key mismatch", tlsInput(certtest.ChainPEM(p.leaf, p.intermediate), keyPEM(t, otherKey, certtest.PKCS8), p.root.PEM()), certstatus.StateInvalid, "False/KeyPairMismatch", "False/KeyPairMismatch"},
-		{"chain invalid", tlsInput(certtest.ChainPEM(p.leaf, p.root), keyPEM(t, p.leaf, certtest.PKCS8), p.root.PEM()), certstatus.StateInvalid, "False/ChainInvalid", "False/ChainInvalid"},
+		{"chain invalid", tlsInput(certtest.ChainPEM(p.leaf, p.root), p.leafKey, p.root.PEM()), certstatus.StateInvalid, "False/ChainInvalid", "False/ChainInvalid"},
 		{"no certificate: empty tls.crt", tlsInput([]byte{}, []byte{}, nil), certstatus.StateInvalid, "False/NoCertificate", "False/NoCertificate"},
-		{"no certificate: missing tls.crt", tlsInput(nil, keyPEM(t, p.leaf, certtest.PKCS8), nil), certstatus.StateInvalid, "False/NoCertificate", "False/NoCertificate"},
-		{"invalid data", tlsInput([]byte("garbage"), keyPEM(t, p.leaf, certtest.PKCS8), nil), certstatus.StateInvalid, "False/InvalidData", "False/InvalidData"},
+		{"no certificate: missing tls.crt", tlsInput(nil, p.leafKey, nil), certstatus.StateInvalid, "False/NoCertificate", "False/NoCertificate"},
+		{"invalid data", tlsInput([]byte("garbage"), p.leafKey, nil), certstatus.StateInvalid, "False/InvalidData", "False/InvalidData"},
 		// Precedence: Invalid > Expired > NotYetValid > ExpiringSoon.
 		{"invalid beats expired", tlsInput(certtest.ChainPEM(leafOfExpired, expiredIntermediate), keyPEM(t, otherKey, certtest.PKCS8), p.root.PEM()), certstatus.StateInvalid, "False/KeyPairMismatch", "False/KeyPairMismatch"},
 		{"expired beats not yet valid", tlsInput(certtest.ChainPEM(futureLeaf, expiredIntermediate), keyPEM(t, futureLeaf, certtest.PKCS8), p.root.PEM()), certstatus.StateExpired, "False/Expired", "False/Expired"},

@@ -164,7 +164,7 @@ func factsOf(item *statuscache.Item, now time.Time) secretFacts {
 		if f.commonName == "" {
 			f.commonName = leaf.DNSName
 		}
-		f.issuer = commonName(leaf.Issuer)
+		f.issuer = leaf.IssuerCommonName
 	}
 	return f
 }
@@ -202,7 +202,7 @@ func factsFromStatus(status *certstatus.CertificateStatusStatus) certificate.Fac
 
 func certificateFactsFromInfo(info *certstatus.CertificateInfo) *certificate.CertificateFacts {
 	facts := &certificate.CertificateFacts{
-		Key: info.Key, Subject: info.Subject, CommonName: info.CommonName, Issuer: info.Issuer,
+		Key: info.Key, Subject: info.Subject, CommonName: info.CommonName, Issuer: info.Issuer, IssuerCommonName: info.IssuerCommonName,
 		SerialNumber: info.SerialNumber, NotBefore: info.NotBefore.Time, NotAfter: info.NotAfter.Time,
 	}
 	if len(info.DNSNames) > 0 {

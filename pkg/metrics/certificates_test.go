@@ -15,6 +15,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/certstatus/certstatus/hack/demo"
 	"github.com/certstatus/certstatus/pkg/apis/certstatus"
 	"github.com/certstatus/certstatus/pkg/certificate"
 	"github.com/certstatus/certstatus/pkg/certificate/certtest"
@@ -72,7 +73,7 @@ next:
 
 func exampleItems(t *testing.T, now time.Time) items {
 	var out items
-	for _, secret := range certtest.ExampleSecrets("demo", now) {
+	for _, secret := range demo.Secrets("demo", now) {
 		if secret.Name == "no-certificate" {
 			continue
 		}
@@ -251,7 +252,8 @@ type fakeStatus struct {
 
 func (f fakeStatus) StatusAt(time.Time) certstatus.CertificateStatusStatus {
 	return certstatus.CertificateStatusStatus{State: f.facts.State, Certificates: []certstatus.CertificateInfo{{
-		Key: "tls.crt", Role: certstatus.RoleLeaf, Subject: f.subject, CommonName: commonName(f.subject), Issuer: f.subject, SerialNumber: "01",
+		Key: "tls.crt", Role: certstatus.RoleLeaf, Subject: f.subject, CommonName: strings.TrimPrefix(f.subject, "CN="), Issuer: f.subject,
+		IssuerCommonName: strings.TrimPrefix(f.subject, "CN="), SerialNumber: "01",
 	}}}
 }
 

@@ -38,18 +38,6 @@ func parseName(name string) nameFields {
 	return fields
 }
 
-// commonName is the CN of an RFC 2253 name, or "".
-func commonName(name string) string {
-	for rest := name; rest != ""; {
-		var part string
-		part, rest = nextUnescaped(rest)
-		if value, ok := strings.CutPrefix(part, "CN="); ok {
-			return unescape(value)
-		}
-	}
-	return ""
-}
-
 // nextUnescaped splits s at its first "," or "+" not escaped by a backslash:
 // RDNs and the members of a multi-valued RDN are treated alike.
 func nextUnescaped(s string) (part, rest string) {

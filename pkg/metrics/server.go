@@ -12,42 +12,33 @@ import (
 // The server's own health. Counters and the histogram are updated as things
 // happen; the rest is read from the cache when scraped.
 var (
-	secretAnalyses = metrics.NewCounter(&metrics.CounterOpts{
-		Name:           "certstatus_secret_analyses_total",
-		Help:           "Secrets analysed (each Secret once per change of its content).",
-		StabilityLevel: metrics.ALPHA,
-	})
+	secretAnalyses = metrics.NewCounter(alpha("certstatus_secret_analyses_total",
+		"Secrets analysed (each Secret once per change of its content)."))
 	analysisDuration = metrics.NewHistogram(&metrics.HistogramOpts{
 		Name:           "certstatus_secret_analysis_duration_seconds",
 		Help:           "How long analysing one Secret took.",
 		Buckets:        metrics.ExponentialBuckets(0.0001, 4, 8), // 100µs to 1.6s
 		StabilityLevel: metrics.ALPHA,
 	})
-	forbiddenReads = metrics.NewCounterVec(&metrics.CounterOpts{
-		Name:           "certstatus_forbidden_reads_total",
-		Help:           "Lists and watches kube-apiserver refused for lack of RBAC permission, by resource.",
-		StabilityLevel: metrics.ALPHA,
-	}, []string{"resource"})
+	forbiddenReads = metrics.NewCounterVec(alpha("certstatus_forbidden_reads_total",
+		"Lists and watches kube-apiserver refused for lack of RBAC permission, by resource."), []string{"resource"})
 
-	eventsRecorded = metrics.NewCounterVec(&metrics.CounterOpts{
-		Name:           "certstatus_events_recorded_total",
-		Help:           "Events this process created (--events), by reason.",
-		StabilityLevel: metrics.ALPHA,
-	}, []string{"reason"})
-	eventsAlreadyRecorded = metrics.NewCounter(&metrics.CounterOpts{
-		Name:           "certstatus_events_already_recorded_total",
-		Help:           "Events another replica or an earlier run had already created (AlreadyExists).",
-		StabilityLevel: metrics.ALPHA,
-	})
-	eventsDropped = metrics.NewCounterVec(&metrics.CounterOpts{
-		Name: "certstatus_events_dropped_total",
-		Help: "State transitions not recorded as Events, by cause: queue_full (burst beyond the queue), " +
-			"too_old (older than --events-max-age), forbidden (RBAC refused the write), error (anything else).",
-		StabilityLevel: metrics.ALPHA,
-	}, []string{"cause"})
+	eventsRecorded = metrics.NewCounterVec(alpha("certstatus_events_recorded_total",
+		"Events this process created (--events), by reason."), []string{"reason"})
+	eventsAlreadyRecorded = metrics.NewCounter(alpha("certstatus_events_already_recorded_total",
+		"Events another replica or an earlier run had already created (AlreadyExists)."))
+	eventsDropped = metrics.NewCounterVec(alpha("certstatus_events_dropped_total",
+		"State transitions not recorded as Events, by cause: queue_full (burst beyond the queue), "+
+			"too_old (older than --events-max-age), forbidden (RBAC refused the write), error (anything else)."),
+		[]string{"cause"})
 
 	registerOnce sync.Once
 )
+
+// alpha is a counter's options: every certstatus counter is ALPHA.
+func alpha(name, help string) *metrics.CounterOpts {
+	return &metrics.CounterOpts{Name: name, Help: help, StabilityLevel: metrics.ALPHA}
+}
 
 func registerCounters() {
 	registerOnce.Do(func() {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/certstatus/certstatus/pkg/certificate"
 	"github.com/certstatus/certstatus/pkg/certificate/certtest"
+	"github.com/certstatus/certstatus/pkg/watchtest"
 )
 
 func TestAnalyseInParallelKeepsOrderAndAnalysesEverySecret(t *testing.T) {
@@ -36,7 +37,7 @@ func TestAnalyseInParallelKeepsOrderAndAnalysesEverySecret(t *testing.T) {
 	}})
 
 	for i := 0; i < 100; i++ {
-		event := receive(t, w)
+		event := watchtest.Next(t, w, 10*time.Second)
 		secret, ok := event.Object.(*analysedSecret)
 		if !ok || event.Type != watch.Added {
 			t.Fatalf("event %d: %s %T, want ADDED *analysedSecret", i, event.Type, event.Object)
@@ -45,7 +46,7 @@ func TestAnalyseInParallelKeepsOrderAndAnalysesEverySecret(t *testing.T) {
 			t.Fatalf("event %d is %s (analysed: %v), want %s analysed: order lost", i, secret.Name, secret.analysis != nil, want)
 		}
 	}
-	bookmark := receive(t, w)
+	bookmark := watchtest.Next(t, w, 10*time.Second)
 	if m, ok := bookmark.Object.(*analysedSecret); bookmark.Type != watch.Bookmark || !ok ||
 		m.ResourceVersion != "101" || m.Annotations[metav1.InitialEventsAnnotationKey] != "true" {
 		t.Errorf("bookmark %s %+v, want the initial-events-end annotation and resourceVersion 101", bookmark.Type, bookmark.Object)
@@ -68,18 +69,4 @@ func TestAnalyseInParallelStopsTheUpstreamWatch(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Error("the result channel was not closed after Stop")
 	}
-}
-
-func receive(t *testing.T, w watch.Interface) watch.Event {
-	t.Helper()
-	select {
-	case event, ok := <-w.ResultChan():
-		if !ok {
-			t.Fatal("watch closed early")
-		}
-		return event
-	case <-time.After(10 * time.Second):
-		t.Fatal("no event within 10s")
-	}
-	return watch.Event{}
 }

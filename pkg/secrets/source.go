@@ -1,6 +1,6 @@
-// Package secrets watches Secrets through one shared informer and feeds the
-// status cache. Each Secret is analysed once per change, in the informer's
-// transform, and only the analysis is kept: no Secret data, annotations or
+// Package secrets watches Secrets through informers (one cluster-wide, or one
+// per namespace given with --namespaces) and feeds the status cache. Each
+// Secret is analysed once per change, in its informer's transform, and only the analysis is kept: no Secret data, annotations or
 // managedFields stay in memory.
 package secrets
 

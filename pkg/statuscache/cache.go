@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
@@ -104,6 +105,10 @@ type Cache struct {
 	history *history
 	clockQ  transitionQueue
 	wake    chan struct{} // nudges the clock loop when the earliest transition moves
+	// bursting is true while the clock loop waits for watchers to drain,
+	// and drained is how they wake it (see waitForWatchers).
+	bursting atomic.Bool
+	drained  chan struct{}
 
 	watchers    map[int]*watcher
 	nextWatcher int
@@ -126,13 +131,14 @@ func New(clk clock.WithTicker, options Options) *Cache {
 		rv:       newResourceVersions(randomEpoch()),
 		history:  newHistory(options.HistorySize),
 		wake:     make(chan struct{}, 1),
+		drained:  make(chan struct{}, 1),
 		watchers: map[int]*watcher{},
 		synced:   make(chan struct{}),
 	}
 }
 
-// Key is how the cache names an object.
-func Key(namespace, name string) string { return namespace + "/" + name }
+// objectKey is how the cache names an object.
+func objectKey(namespace, name string) string { return namespace + "/" + name }
 
 // MarkSynced records that the initial list of Secrets has been loaded.
 func (c *Cache) MarkSynced() { c.syncedOnce.Do(func() { close(c.synced) }) }
@@ -161,7 +167,7 @@ func (c *Cache) WaitSynced(ctx context.Context) error {
 // watchers only when the computed object changes.
 func (c *Cache) Upsert(item Item) {
 	now := c.clock.Now()
-	key := Key(item.Meta.Namespace, item.Meta.Name)
+	key := objectKey(item.Meta.Namespace, item.Meta.Name)
 	updated := &entry{item: item, at: now}
 	object := updated.object(0)
 
@@ -187,15 +193,15 @@ func (c *Cache) Upsert(item Item) {
 	c.setNextTransition(key, updated, now)
 	if old == nil {
 		c.insertKey(key)
-		c.publish(&event{Type: watch.Added, RV: updated.rv, current: updated}, object, nil)
+		c.publish(&record{Type: watch.Added, RV: updated.rv, current: updated}, object, nil)
 		return
 	}
-	c.publish(&event{Type: watch.Modified, RV: updated.rv, current: updated, previous: old}, object, previous)
+	c.publish(&record{Type: watch.Modified, RV: updated.rv, current: updated, previous: old}, object, previous)
 }
 
 // Delete forgets a Secret that was deleted or no longer holds certificates.
 func (c *Cache) Delete(namespace, name string) {
-	key := Key(namespace, name)
+	key := objectKey(namespace, name)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	old := c.entries[key]
@@ -206,13 +212,13 @@ func (c *Cache) Delete(namespace, name string) {
 	c.removeKey(key)
 	rv := c.rv.next()
 	// The deleted object carries the resourceVersion of its deletion, as in kube-apiserver.
-	c.publish(&event{Type: watch.Deleted, RV: rv, current: old, previous: old}, old.object(rv), old.object(old.rv))
+	c.publish(&record{Type: watch.Deleted, RV: rv, current: old, previous: old}, old.object(rv), old.object(old.rv))
 }
 
 // Get returns the current object, built for this caller.
 func (c *Cache) Get(namespace, name string) (*certstatus.CertificateStatus, bool) {
 	c.mu.RLock()
-	e, ok := c.entries[Key(namespace, name)]
+	e, ok := c.entries[objectKey(namespace, name)]
 	c.mu.RUnlock()
 	if !ok {
 		return nil, false
@@ -302,15 +308,18 @@ func (c *Cache) removeKey(key string) {
 	}
 }
 
-// publish records an event and hands it, with its objects already built, to
-// every watcher. Called with c.mu held.
-func (c *Cache) publish(ev *event, object, previous *certstatus.CertificateStatus) {
-	c.history.add(ev)
-	c.notify(ev, object, previous)
+// publish remembers a change and hands it, with its objects already built,
+// to every subscriber and watcher. Called with c.mu held.
+func (c *Cache) publish(r *record, object, previous *certstatus.CertificateStatus) {
+	c.history.add(r)
+	live := &Change{Type: r.Type, rv: r.RV, Object: object, Previous: previous}
+	for _, listener := range c.listeners {
+		listener(*live)
+	}
 	if len(c.watchers) == 0 {
 		return
 	}
-	live := newChange(ev, object, previous)
+	live.shared = &encodedOnce{CertificateStatus: object}
 	for id, w := range c.watchers {
 		if !w.offer(live) {
 			// A watcher that cannot keep up is dropped rather than allowed to

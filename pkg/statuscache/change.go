@@ -11,27 +11,25 @@ import (
 	"github.com/certstatus/certstatus/pkg/apis/certstatus"
 )
 
-// change is an event with its objects built, as a watcher delivers it.
-type change struct {
+// Change is one change of one object with its objects built, Secret-driven
+// and clock-driven alike: what watchers deliver and subscribers get.
+type Change struct {
 	Type watch.EventType
-	RV   ResourceVersion
-	// Object is the object after the change (for Deleted, the last state
+	// Object is the object after the change (for Deleted, its last state,
 	// with the deletion's resourceVersion).
 	Object *certstatus.CertificateStatus
 	// Previous is the object before the change; nil for Added.
 	Previous *certstatus.CertificateStatus
+
+	rv ResourceVersion
 	// shared, when set, is Object as every watcher sends it: built once,
 	// and encoded once per wire format.
 	shared runtime.Object
 }
 
-// newChange is a live event, handed to every watcher at once.
-func newChange(ev *event, object, previous *certstatus.CertificateStatus) *change {
-	return &change{Type: ev.Type, RV: ev.RV, Object: object, Previous: previous, shared: &encodedOnce{CertificateStatus: object}}
-}
-
-// outgoing is the object to send when the event passes unchanged.
-func (ch *change) outgoing() runtime.Object {
+// outgoing is the object to send when the change passes a watcher's
+// selectors unchanged.
+func (ch *Change) outgoing() runtime.Object {
 	if ch.shared != nil {
 		return ch.shared
 	}

@@ -127,7 +127,7 @@ func (c *Cache) fireChunk(limit int) (wait time.Duration, more bool) {
 			updated.rv = c.rv.next()
 			object.ResourceVersion = updated.rv.String()
 			c.entries[due.key] = updated
-			c.publish(&event{Type: watch.Modified, RV: updated.rv, current: updated, previous: e}, object, previous)
+			c.publish(&record{Type: watch.Modified, RV: updated.rv, current: updated, previous: e}, object, previous)
 			published++
 			e = updated
 		}
@@ -140,15 +140,37 @@ func (c *Cache) fireChunk(limit int) (wait time.Duration, more bool) {
 }
 
 // waitForWatchers waits, at most timeout, until no watcher's buffer is more
-// than half full, and returns how long it waited. It polls, and in real time
-// rather than on the cache's clock: it waits for goroutines, not for an
-// instant, and only in a burst.
+// than half full, and returns how long it waited. While it waits, watchers
+// signal c.drained each time they take a change from a buffer at most half
+// full or stop, and it re-checks on each signal. It waits in real time
+// rather than on the cache's clock: for goroutines, not for an instant.
 func (c *Cache) waitForWatchers(timeout time.Duration) time.Duration {
 	began := time.Now()
-	for time.Since(began) < timeout && !c.watchersDrained() {
-		time.Sleep(time.Millisecond)
+	// Set before the first check, so a watcher that drains after the check
+	// sees it and signals: no wakeup is lost.
+	c.bursting.Store(true)
+	defer c.bursting.Store(false)
+	timer := time.NewTimer(timeout)
+	defer timer.Stop()
+	for !c.watchersDrained() {
+		select {
+		case <-c.drained:
+		case <-timer.C:
+			return time.Since(began)
+		}
 	}
 	return time.Since(began)
+}
+
+// signalDrained wakes waitForWatchers, if a burst is waiting, without blocking.
+func (c *Cache) signalDrained() {
+	if !c.bursting.Load() {
+		return
+	}
+	select {
+	case c.drained <- struct{}{}:
+	default: // a signal is already pending
+	}
 }
 
 func (c *Cache) watchersDrained() bool {

@@ -6,9 +6,10 @@ import (
 	"github.com/certstatus/certstatus/pkg/apis/certstatus"
 )
 
-// event is one change of one object, as the history remembers it: entries,
-// not built objects, so remembering costs little.
-type event struct {
+// record is one change of one object as the history remembers it: entries,
+// not built objects, so remembering costs little. change builds it into the
+// Change a watcher delivers.
+type record struct {
 	Type watch.EventType
 	RV   ResourceVersion
 	// current is the entry after the change; for Deleted, the last one.
@@ -18,54 +19,55 @@ type event struct {
 	previous *entry
 }
 
-// build turns a remembered event into one a watcher can deliver.
-func (ev *event) build() *change {
+// change builds the objects of a remembered change, for a watcher that
+// replays it.
+func (r *record) change() *Change {
 	var previous *certstatus.CertificateStatus
-	if ev.previous != nil {
-		previous = ev.previous.object(ev.previous.rv)
+	if r.previous != nil {
+		previous = r.previous.object(r.previous.rv)
 	}
-	return &change{Type: ev.Type, RV: ev.RV, Object: ev.current.object(ev.RV), Previous: previous}
+	return &Change{Type: r.Type, rv: r.RV, Object: r.current.object(r.RV), Previous: previous}
 }
 
-// history is a ring of the most recent events, in resourceVersion order.
+// history is a ring of the most recent records, in resourceVersion order.
 type history struct {
-	events []*event
-	start  int // index of the oldest event
-	size   int
+	records []*record
+	start   int // index of the oldest record
+	size    int
 }
 
 func newHistory(capacity int) *history {
 	if capacity < 1 {
 		capacity = 1
 	}
-	return &history{events: make([]*event, capacity)}
+	return &history{records: make([]*record, capacity)}
 }
 
-func (h *history) add(ev *event) {
-	if h.size < len(h.events) {
-		h.events[(h.start+h.size)%len(h.events)] = ev
+func (h *history) add(r *record) {
+	if h.size < len(h.records) {
+		h.records[(h.start+h.size)%len(h.records)] = r
 		h.size++
 		return
 	}
-	h.events[h.start] = ev
-	h.start = (h.start + 1) % len(h.events)
+	h.records[h.start] = r
+	h.start = (h.start + 1) % len(h.records)
 }
 
-// oldest is the resourceVersion of the oldest remembered event.
+// oldest is the resourceVersion of the oldest remembered change.
 func (h *history) oldest() (ResourceVersion, bool) {
 	if h.size == 0 {
 		return 0, false
 	}
-	return h.events[h.start].RV, true
+	return h.records[h.start].RV, true
 }
 
-// since returns the remembered events after rv, oldest first.
-func (h *history) since(rv ResourceVersion) []*event {
-	var out []*event
+// since returns the remembered changes after rv, oldest first.
+func (h *history) since(rv ResourceVersion) []*record {
+	var out []*record
 	for i := 0; i < h.size; i++ {
-		ev := h.events[(h.start+i)%len(h.events)]
-		if ev.RV > rv {
-			out = append(out, ev)
+		r := h.records[(h.start+i)%len(h.records)]
+		if r.RV > rv {
+			out = append(out, r)
 		}
 	}
 	return out

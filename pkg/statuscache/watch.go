@@ -35,7 +35,7 @@ func (c *Cache) Watch(options WatchOptions) (watch.Interface, error) {
 
 	streamingList := options.SendInitialEvents != nil && *options.SendInitialEvents
 	initialState := streamingList || (options.SendInitialEvents == nil && options.ResourceVersion == 0)
-	var backlog []*event
+	var backlog []*record
 	switch {
 	case initialState:
 		backlog = c.snapshot(options.Namespace)
@@ -52,9 +52,10 @@ func (c *Cache) Watch(options WatchOptions) (watch.Interface, error) {
 		options:  options,
 		clock:    c.clock,
 		interval: c.options.BookmarkInterval,
-		input:    make(chan *change, c.options.WatcherBuffer),
+		input:    make(chan *Change, c.options.WatcherBuffer),
 		result:   make(chan watch.Event),
 		done:     make(chan struct{}),
+		drained:  c.signalDrained,
 		lastRV:   c.rv.current(),
 	}
 	if !initialState && options.ResourceVersion != 0 {
@@ -67,30 +68,24 @@ func (c *Cache) Watch(options WatchOptions) (watch.Interface, error) {
 		c.mu.Lock()
 		delete(c.watchers, id)
 		c.mu.Unlock()
+		c.signalDrained()
 	}
 	go w.run(backlog, streamingList, c.rv.current())
 	return w, nil
 }
 
-// snapshot is an ADDED event for every current object. Called with c.mu
+// snapshot is an ADDED record for every current object. Called with c.mu
 // held; the watcher builds the objects in its own goroutine.
-func (c *Cache) snapshot(namespace string) []*event {
-	events := make([]*event, 0, len(c.keys))
+func (c *Cache) snapshot(namespace string) []*record {
+	records := make([]*record, 0, len(c.keys))
 	for _, key := range c.keys {
 		e := c.entries[key]
 		if namespace != "" && e.item.Meta.Namespace != namespace {
 			continue
 		}
-		events = append(events, &event{Type: watch.Added, RV: e.rv, current: e})
+		records = append(records, &record{Type: watch.Added, RV: e.rv, current: e})
 	}
-	return events
-}
-
-// WatcherCount is the number of open watches, for metrics and tests.
-func (c *Cache) WatcherCount() int {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	return len(c.watchers)
+	return records
 }
 
 // watcher is one client's watch: its own goroutine filters events and
@@ -99,19 +94,21 @@ type watcher struct {
 	options    WatchOptions
 	clock      clock.WithTicker
 	interval   time.Duration
-	input      chan *change
+	input      chan *Change
 	result     chan watch.Event
 	done       chan struct{}
 	stopOnce   sync.Once
 	unregister func()
-	lastRV     ResourceVersion // the newest event this watcher has seen, matched or not
+	// drained tells a burst waiting for watchers that this one has room.
+	drained func()
+	lastRV  ResourceVersion // the newest event this watcher has seen, matched or not
 }
 
-// offer hands an event to the watcher without blocking. False means the
+// offer hands a change to the watcher without blocking. False means the
 // watcher's buffer is full. Called with the cache's lock held.
-func (w *watcher) offer(ev *change) bool {
+func (w *watcher) offer(ch *Change) bool {
 	select {
-	case w.input <- ev:
+	case w.input <- ch:
 		return true
 	default:
 		return false
@@ -128,10 +125,10 @@ func (w *watcher) Stop() {
 
 func (w *watcher) terminate() { w.stopOnce.Do(func() { close(w.done) }) }
 
-func (w *watcher) run(backlog []*event, initialEvents bool, snapshotRV ResourceVersion) {
+func (w *watcher) run(backlog []*record, initialEvents bool, snapshotRV ResourceVersion) {
 	defer close(w.result)
-	for _, ev := range backlog {
-		if !w.deliver(ev.build()) {
+	for _, r := range backlog {
+		if !w.deliver(r.change()) {
 			return
 		}
 	}
@@ -150,11 +147,14 @@ func (w *watcher) run(backlog []*event, initialEvents bool, snapshotRV ResourceV
 		select {
 		case <-w.done:
 			return
-		case ev := <-w.input:
-			if ev.RV <= w.lastRV {
+		case ch := <-w.input:
+			if len(w.input) <= cap(w.input)/2 {
+				w.drained()
+			}
+			if ch.rv <= w.lastRV {
 				continue // already covered by the snapshot or the replayed history
 			}
-			if !w.deliver(ev) {
+			if !w.deliver(ch) {
 				return
 			}
 		case <-tick:
@@ -165,28 +165,28 @@ func (w *watcher) run(backlog []*event, initialEvents bool, snapshotRV ResourceV
 	}
 }
 
-// deliver sends ev as this watcher sees it through its selectors: an object
+// deliver sends ch as this watcher sees it through its selectors: an object
 // entering the selection is ADDED, staying MODIFIED, leaving DELETED.
-func (w *watcher) deliver(ev *change) bool {
-	if ev.RV > w.lastRV {
-		w.lastRV = ev.RV
+func (w *watcher) deliver(ch *Change) bool {
+	if ch.rv > w.lastRV {
+		w.lastRV = ch.rv
 	}
-	now := w.visible(ev.Object)
-	before := ev.Previous != nil && w.visible(ev.Previous)
+	now := w.visible(ch.Object)
+	before := ch.Previous != nil && w.visible(ch.Previous)
 	var out watch.Event
 	switch {
-	case ev.Type == watch.Deleted:
+	case ch.Type == watch.Deleted:
 		if !before && !now {
 			return true
 		}
-		out = watch.Event{Type: watch.Deleted, Object: ev.outgoing()}
+		out = watch.Event{Type: watch.Deleted, Object: ch.outgoing()}
 	case now && before:
-		out = watch.Event{Type: watch.Modified, Object: ev.outgoing()}
+		out = watch.Event{Type: watch.Modified, Object: ch.outgoing()}
 	case now:
-		out = watch.Event{Type: watch.Added, Object: ev.outgoing()}
+		out = watch.Event{Type: watch.Added, Object: ch.outgoing()}
 	case before:
-		gone := ev.Previous.DeepCopy()
-		gone.ResourceVersion = ev.RV.String()
+		gone := ch.Previous.DeepCopy()
+		gone.ResourceVersion = ch.rv.String()
 		out = watch.Event{Type: watch.Deleted, Object: gone}
 	default:
 		return true

@@ -39,7 +39,7 @@ func TestRealWorldLayouts(t *testing.T) {
 	if err := os.WriteFile(chainFile, certtest.ChainPEM(c.leaf, c.intermediate), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	p7b := openssl(t, "crl2pkcs7", "-nocrl", "-certfile", chainFile)
+	p7b := certtest.OpenSSL(t, "crl2pkcs7", "-nocrl", "-certfile", chainFile)
 	// Names openssl knows that a hand-typed table missed.
 	named := certtest.Must(c.intermediate.NewLeaf(certtest.Spec{KeyAlgorithm: certtest.ECDSA, Subject: pkix.Name{
 		CommonName: "named.example.com", Organization: []string{"ООО Пример"},
@@ -50,7 +50,7 @@ func TestRealWorldLayouts(t *testing.T) {
 			{Type: asn1.ObjectIdentifier{1, 2, 643, 3, 131, 1, 1}, Value: "7707083893"},              // INN
 		},
 	}}))
-	openssl(t, "req", "-x509", "-newkey", "ed448", "-nodes", "-days", "30", "-subj", "/CN=ed448.example.com",
+	certtest.OpenSSL(t, "req", "-x509", "-newkey", "ed448", "-nodes", "-days", "30", "-subj", "/CN=ed448.example.com",
 		"-keyout", filepath.Join(dir, "ed448.key"), "-out", filepath.Join(dir, "ed448.pem"))
 	ed448, err := os.ReadFile(filepath.Join(dir, "ed448.pem"))
 	if err != nil {
@@ -132,11 +132,11 @@ func TestRealWorldLayouts(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		subject := strings.TrimSpace(strings.TrimPrefix(openssl(t, "x509", "-noout", "-subject", "-nameopt", "RFC2253,-esc_msb", "-in", path), "subject="))
+		subject := strings.TrimSpace(strings.TrimPrefix(certtest.OpenSSL(t, "x509", "-noout", "-subject", "-nameopt", "RFC2253,-esc_msb", "-in", path), "subject="))
 		if info.Subject != subject {
 			t.Errorf("%s subject %q, openssl prints %q", file, info.Subject, subject)
 		}
-		signature := regexp.MustCompile(`(?m)^\s*Signature Algorithm: (\S+)`).FindStringSubmatch(openssl(t, "x509", "-noout", "-text", "-in", path))
+		signature := regexp.MustCompile(`(?m)^\s*Signature Algorithm: (\S+)`).FindStringSubmatch(certtest.OpenSSL(t, "x509", "-noout", "-text", "-in", path))
 		if file == "ed448.pem" && (signature == nil || info.SignatureAlgorithm != signature[1] || info.PublicKeyAlgorithm != "Ed448") {
 			t.Errorf("ed448: key %s signature %s, openssl prints %v", info.PublicKeyAlgorithm, info.SignatureAlgorithm, signature)
 		}

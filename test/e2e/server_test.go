@@ -19,19 +19,20 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/rest"
 
+	"github.com/certstatus/certstatus/hack/demo"
 	"github.com/certstatus/certstatus/pkg/apis/certstatus/v1alpha1"
 	"github.com/certstatus/certstatus/pkg/certificate/certtest"
 	"github.com/certstatus/certstatus/test/stack"
 )
 
-// listedExamples is how many of the example Secrets are listed (all but no-certificate).
-const listedExamples = 9
+// listedDemoSecrets is how many of the demo Secrets are listed (all but no-certificate).
+const listedDemoSecrets = 9
 
-// loadExamples creates the `make run` example Secrets in a new namespace.
-func loadExamples(t *testing.T) string {
+// loadExamples creates the `make run` demo Secrets in a new namespace.
+func loadDemoSecrets(t *testing.T) string {
 	t.Helper()
 	namespace := newNamespace(t)
-	for _, secret := range certtest.ExampleSecrets(namespace, time.Now()) {
+	for _, secret := range demo.Secrets(namespace, time.Now()) {
 		createSecret(t, secret)
 	}
 	// The informer delivers within milliseconds; wait until all listed ones show.
@@ -40,8 +41,8 @@ func loadExamples(t *testing.T) string {
 		if err != nil {
 			return err
 		}
-		if len(list.Items) != listedExamples {
-			return fmt.Errorf("%d CertificateStatuses in %s, want %d", len(list.Items), namespace, listedExamples)
+		if len(list.Items) != listedDemoSecrets {
+			return fmt.Errorf("%d CertificateStatuses in %s, want %d", len(list.Items), namespace, listedDemoSecrets)
 		}
 		return nil
 	})
@@ -102,7 +103,7 @@ func TestAPIResourcesListsTheReadOnlyResource(t *testing.T) {
 
 func TestGetShowsEveryExampleWithItsState(t *testing.T) {
 	t.Parallel()
-	namespace := loadExamples(t)
+	namespace := loadDemoSecrets(t)
 	header, rows := table(t, kubectl(t, "get", "cst", "-n", namespace))
 	if got := strings.Join(header, " "); got != "NAME STATE COMMON_NAME ISSUER EXPIRES AGE" {
 		t.Errorf("default columns: %s", got)
@@ -168,8 +169,8 @@ func TestGetShowsEveryExampleWithItsState(t *testing.T) {
 
 func TestYAMLMatchesWhatOpenSSLSays(t *testing.T) {
 	t.Parallel()
-	openssl := opensslBinary(t)
-	namespace := loadExamples(t)
+	openssl := certtest.OpenSSLBinary(t)
+	namespace := loadDemoSecrets(t)
 	var status v1alpha1.CertificateStatus
 	if err := json.Unmarshal([]byte(kubectl(t, "get", "cst", "valid-chain", "-n", namespace, "-o", "json")), &status); err != nil {
 		t.Fatal(err)
@@ -203,9 +204,7 @@ func TestYAMLMatchesWhatOpenSSLSays(t *testing.T) {
 			k, v, _ := strings.Cut(line, "=")
 			want[strings.ToLower(k)] = v
 		}
-		for k, v := range opensslKeyIDs(t, file) {
-			want[k] = v
-		}
+		want["subject key id"], want["authority key id"] = certtest.OpenSSLKeyIDs(t, file)
 		fields := map[string]string{
 			"subject": cert.Subject, "issuer": cert.Issuer, "serial": cert.SerialNumber,
 			"sha256 fingerprint": cert.SHA256Fingerprint, "subject key id": cert.SubjectKeyID,
@@ -250,7 +249,7 @@ func TestExplainDocumentsTheFields(t *testing.T) {
 
 func TestSelectorsSortingAndChunking(t *testing.T) {
 	t.Parallel()
-	namespace := loadExamples(t)
+	namespace := loadDemoSecrets(t)
 	names := func(args ...string) []string {
 		out := kubectl(t, append([]string{"get", "cst", "-n", namespace, "-o", "name"}, args...)...)
 		return strings.Fields(strings.ReplaceAll(out, "certificatestatus.certstatus.dev/", ""))
@@ -302,7 +301,7 @@ func TestSelectorsSortingAndChunking(t *testing.T) {
 
 	all := sorted(names())
 	chunked := sorted(names("--chunk-size=2"))
-	if strings.Join(all, ",") != strings.Join(chunked, ",") || len(all) != listedExamples {
+	if strings.Join(all, ",") != strings.Join(chunked, ",") || len(all) != listedDemoSecrets {
 		t.Errorf("--chunk-size=2 gave %v, unchunked %v", chunked, all)
 	}
 }
@@ -361,7 +360,7 @@ func TestSecretChangesShowInTheNextGet(t *testing.T) {
 
 func TestWritesAreMethodNotAllowed(t *testing.T) {
 	t.Parallel()
-	namespace := loadExamples(t)
+	namespace := loadDemoSecrets(t)
 	manifest := filepath.Join(t.TempDir(), "cst.yaml")
 	if err := os.WriteFile(manifest, []byte("apiVersion: certstatus.dev/v1alpha1\nkind: CertificateStatus\nmetadata:\n  name: forged\n  namespace: "+namespace+"\n"), 0o600); err != nil {
 		t.Fatal(err)
@@ -384,7 +383,7 @@ func TestWritesAreMethodNotAllowed(t *testing.T) {
 
 func TestKubectlWaitForReady(t *testing.T) {
 	t.Parallel()
-	namespace := loadExamples(t)
+	namespace := loadDemoSecrets(t)
 	kubectl(t, "wait", "--for=condition=Ready", "cst/valid-chain", "-n", namespace, "--timeout=20s")
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -429,7 +428,7 @@ func TestDeployManifestsAreAcceptedByKubeAPIServer(t *testing.T) {
 
 func TestTypedClientExampleListsAndWatches(t *testing.T) {
 	t.Parallel()
-	namespace := loadExamples(t)
+	namespace := loadDemoSecrets(t)
 	root, err := stack.RepoRoot()
 	if err != nil {
 		t.Fatal(err)
@@ -445,7 +444,7 @@ func TestTypedClientExampleListsAndWatches(t *testing.T) {
 		t.Fatalf("typed-client: %v\n%s", err, out)
 	}
 	text := string(out)
-	for _, want := range []string{namespace + "/valid-chain Valid", namespace + "/expired Expired", fmt.Sprintf("synced %d", listedExamples), "ADDED " + namespace + "/ca-bundle Valid"} {
+	for _, want := range []string{namespace + "/valid-chain Valid", namespace + "/expired Expired", fmt.Sprintf("synced %d", listedDemoSecrets), "ADDED " + namespace + "/ca-bundle Valid"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("typed-client output lacks %q:\n%s", want, text)
 		}

@@ -3,6 +3,7 @@ package e2e
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"os/exec"
 	"regexp"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/certstatus/certstatus/pkg/apis/certstatus/v1alpha1"
 	"github.com/certstatus/certstatus/pkg/certificate/certtest"
+	"github.com/certstatus/certstatus/pkg/watchtest"
 )
 
 // thresholdAnnotation is the only Secret annotation the server reads.
@@ -82,19 +84,14 @@ func recordWatch(w watch.Interface) *watchRecorder {
 // watch or on an ERROR event.
 func (r *watchRecorder) next(t *testing.T, timeout time.Duration) seenEvent {
 	t.Helper()
-	select {
-	case ev, ok := <-r.events:
-		if !ok {
-			t.Fatalf("the watch closed while an event was expected")
-		}
-		if ev.Object == nil {
-			t.Fatalf("unexpected watch event: %s", ev)
-		}
-		return ev
-	case <-time.After(timeout):
-		t.Fatalf("no watch event within %v", timeout)
+	ev, err := watchtest.Receive(r.events, timeout)
+	if err != nil {
+		t.Fatalf("watch: %v", err)
 	}
-	return seenEvent{}
+	if ev.Object == nil {
+		t.Fatalf("unexpected watch event: %s", ev)
+	}
+	return ev
 }
 
 // expect returns the next event and checks its type and object name.
@@ -245,16 +242,14 @@ func startKubectlWatch(t *testing.T, args ...string) *kubectlWatch {
 // next returns kubectl's next stdout line.
 func (k *kubectlWatch) next(t *testing.T, timeout time.Duration) string {
 	t.Helper()
-	select {
-	case line, ok := <-k.lines:
-		if !ok {
-			t.Fatalf("kubectl exited; stderr:\n%s", k.stderr)
-		}
-		return line
-	case <-time.After(timeout):
-		t.Fatalf("kubectl printed nothing within %v; stderr:\n%s", timeout, k.stderr)
+	line, err := watchtest.Receive(k.lines, timeout)
+	if errors.Is(err, watchtest.ErrClosed) {
+		t.Fatalf("kubectl exited; stderr:\n%s", k.stderr)
 	}
-	return ""
+	if err != nil {
+		t.Fatalf("kubectl printed nothing: %v; stderr:\n%s", err, k.stderr)
+	}
+	return line
 }
 
 // stderrBuffer collects a subprocess's stderr while the test may read it.

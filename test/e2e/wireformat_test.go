@@ -20,7 +20,7 @@ import (
 // with its feature gate on, and then answers exactly what it answers in JSON.
 func TestCBORIsServedOnlyWithItsFeatureGate(t *testing.T) {
 	t.Parallel()
-	namespace := loadExamples(t)
+	namespace := loadDemoSecrets(t)
 	path := "/apis/certstatus.dev/v1alpha1/namespaces/" + namespace + "/certificatestatuses"
 
 	if status, _, body := getAs(t, env.server, path, runtime.ContentTypeCBOR); status != http.StatusNotAcceptable {
@@ -56,7 +56,7 @@ func TestCBORIsServedOnlyWithItsFeatureGate(t *testing.T) {
 	if err := json.Unmarshal(body, &inJSON); err != nil {
 		t.Fatal(err)
 	}
-	if got, want := summaries(inCBOR), summaries(&inJSON); !slices.Equal(got, want) || len(got) != listedExamples {
+	if got, want := summaries(inCBOR), summaries(&inJSON); !slices.Equal(got, want) || len(got) != listedDemoSecrets {
 		t.Errorf("CBOR list:\n%v\nJSON list:\n%v", got, want)
 	}
 }

@@ -9,11 +9,7 @@ import (
 // startEtcd starts a single-member etcd on loopback ports and waits for
 // /health.
 func (s *Stack) startEtcd(ctx context.Context) error {
-	return retryOnPortInUse(func() error {
-		clientPort, err := freePort()
-		if err != nil {
-			return err
-		}
+	return startOnFreePort(func(clientPort int) error {
 		peerPort, err := freePort()
 		if err != nil {
 			return err

@@ -13,11 +13,7 @@ import (
 // (design/local-control-plane.md) and waits for /readyz, which includes the
 // RBAC bootstrap of the default ClusterRoles.
 func (s *Stack) startAPIServer(ctx context.Context) error {
-	return retryOnPortInUse(func() error {
-		port, err := freePort()
-		if err != nil {
-			return err
-		}
+	return startOnFreePort(func(port int) error {
 		c := s.certs
 		args := []string{
 			"--bind-address=127.0.0.1",

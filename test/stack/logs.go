@@ -2,6 +2,8 @@ package stack
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -28,6 +30,17 @@ func (s *Stack) WriteLogTails(w io.Writer, lines int) {
 	for _, path := range s.LogPaths() {
 		fmt.Fprintf(w, "==> %s (last %d lines) <==\n%s\n", path, lines, tail(path, lines))
 	}
+}
+
+// StopAfter ends a command's run (make run, bench, soak) that started the
+// stack: when runErr is a failure rather than ctx ending, the tail of every
+// log goes to stderr first, to show why. It returns runErr joined with
+// Stop's error.
+func (s *Stack) StopAfter(ctx context.Context, runErr error) error {
+	if runErr != nil && ctx.Err() == nil {
+		s.WriteLogTails(os.Stderr, 30)
+	}
+	return errors.Join(runErr, s.Stop())
 }
 
 // tail returns the last n lines of a file, or why it could not be read.

@@ -89,18 +89,10 @@ func (s *Stack) StartMonitoring(ctx context.Context, srv *Server, o MonitoringOp
 		return nil, err
 	}
 
-	err = retryOnPortInUse(func() error {
-		port, err := freePort()
-		if err != nil {
-			return err
-		}
-		m.AlertmanagerURL = "http://127.0.0.1:" + strconv.Itoa(port)
-		return s.startExtra(ctx, "alertmanager", filepath.Join(o.ToolsDir, "alertmanager"), m.AlertmanagerURL+"/-/ready",
-			"--config.file="+amConfigFile,
-			"--storage.path="+filepath.Join(m.Dir, "alertmanager-data"),
-			"--web.listen-address=127.0.0.1:"+strconv.Itoa(port),
-			"--cluster.listen-address=")
-	})
+	m.AlertmanagerURL, err = s.startExtra(ctx, "alertmanager", filepath.Join(o.ToolsDir, "alertmanager"),
+		"--config.file="+amConfigFile,
+		"--storage.path="+filepath.Join(m.Dir, "alertmanager-data"),
+		"--cluster.listen-address=")
 	if err != nil {
 		return nil, err
 	}
@@ -128,17 +120,9 @@ scrape_configs:
 	if err != nil {
 		return nil, err
 	}
-	err = retryOnPortInUse(func() error {
-		port, err := freePort()
-		if err != nil {
-			return err
-		}
-		m.PrometheusURL = "http://127.0.0.1:" + strconv.Itoa(port)
-		return s.startExtra(ctx, "prometheus", filepath.Join(o.ToolsDir, "prometheus"), m.PrometheusURL+"/-/ready",
-			"--config.file="+promConfigFile,
-			"--storage.tsdb.path="+filepath.Join(m.Dir, "prometheus-data"),
-			"--web.listen-address=127.0.0.1:"+strconv.Itoa(port))
-	})
+	m.PrometheusURL, err = s.startExtra(ctx, "prometheus", filepath.Join(o.ToolsDir, "prometheus"),
+		"--config.file="+promConfigFile,
+		"--storage.tsdb.path="+filepath.Join(m.Dir, "prometheus-data"))
 	if err != nil {
 		return nil, err
 	}
@@ -188,29 +172,35 @@ func (s *Stack) monitoringToken(ctx context.Context) (string, error) {
 	return token.Status.Token, nil
 }
 
-// startExtra starts a process that lives as long as the stack and waits
-// until readyURL answers 200.
-func (s *Stack) startExtra(ctx context.Context, name, binary, readyURL string, args ...string) error {
-	s.mu.Lock()
-	if s.stopped {
+// startExtra starts a Prometheus-style tool that lives as long as the stack
+// on a free loopback port (its --web.listen-address), waits until its
+// /-/ready answers 200 and returns its URL.
+func (s *Stack) startExtra(ctx context.Context, name, binary string, args ...string) (url string, err error) {
+	err = startOnFreePort(func(port int) error {
+		s.mu.Lock()
+		if s.stopped {
+			s.mu.Unlock()
+			return fmt.Errorf("stack is stopping")
+		}
 		s.mu.Unlock()
-		return fmt.Errorf("stack is stopping")
-	}
-	s.mu.Unlock()
-	p, err := startProcess(name, filepath.Join(s.dir, name+".log"), binary, args...)
-	if err != nil {
-		return err
-	}
-	s.mu.Lock()
-	s.extra = append(s.extra, p)
-	s.mu.Unlock()
-	ctx, cancel := context.WithTimeout(ctx, serverReadyTimeout)
-	defer cancel()
-	if err := waitReady(ctx, p, readyURL, nil); err != nil {
-		_ = p.stop()
-		return fmt.Errorf("%s: %w", name, err)
-	}
-	return nil
+		listen := "127.0.0.1:" + strconv.Itoa(port)
+		p, err := startProcess(name, filepath.Join(s.dir, name+".log"), binary, append(args, "--web.listen-address="+listen)...)
+		if err != nil {
+			return err
+		}
+		s.mu.Lock()
+		s.extra = append(s.extra, p)
+		s.mu.Unlock()
+		ctx, cancel := context.WithTimeout(ctx, serverReadyTimeout)
+		defer cancel()
+		url = "http://" + listen
+		if err := waitReady(ctx, p, url+"/-/ready", nil); err != nil {
+			_ = p.stop()
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		return nil
+	})
+	return url, err
 }
 
 // MonitoringToolsDir runs hack/build-monitoring-tools.sh (which builds

@@ -1,31 +1,27 @@
 package stack
 
 import (
-	"crypto"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/rsa"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"fmt"
-	"math/big"
 	"net"
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/certstatus/certstatus/pkg/certificate/certtest"
 )
 
 // certLifetime is long enough for any test run, short enough to never matter.
 const certLifetime = 24 * time.Hour
 
-// keyPair is a certificate with its private key, in memory and as PEM.
+// keyPair is a certificate with its private key, in memory (built by
+// pkg/certificate/certtest) and as PEM.
 type keyPair struct {
-	Cert    *x509.Certificate
-	Key     crypto.Signer
-	CertPEM []byte
-	KeyPEM  []byte
+	certificate *certtest.Certificate
+	CertPEM     []byte
+	KeyPEM      []byte
 }
 
 // certSpec describes a certificate to issue.
@@ -37,84 +33,49 @@ type certSpec struct {
 	Server       bool // serving certificate (otherwise client)
 }
 
-// newCA creates a self-signed certificate authority.
+// newCA creates a self-signed certificate authority (ECDSA P-256, the
+// certtest default).
 func newCA(commonName string) (*keyPair, error) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return nil, fmt.Errorf("generate key for CA %q: %w", commonName, err)
-	}
-	serial, err := randomSerial()
-	if err != nil {
-		return nil, err
-	}
 	now := time.Now()
-	tmpl := &x509.Certificate{
-		SerialNumber:          serial,
-		Subject:               pkix.Name{CommonName: commonName},
-		NotBefore:             now.Add(-time.Minute),
-		NotAfter:              now.Add(certLifetime),
-		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature | x509.KeyUsageCRLSign,
-		BasicConstraintsValid: true,
-		IsCA:                  true,
+	ca, err := certtest.NewCA(certtest.Spec{
+		CommonName: commonName,
+		NotBefore:  now.Add(-time.Minute),
+		NotAfter:   now.Add(certLifetime),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("CA %q: %w", commonName, err)
 	}
-	return sign(tmpl, tmpl, key, key)
+	return pairOf(ca)
 }
 
 // issue signs a leaf certificate with this CA.
 func (ca *keyPair) issue(spec certSpec) (*keyPair, error) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return nil, fmt.Errorf("generate key for %q: %w", spec.CommonName, err)
-	}
-	serial, err := randomSerial()
-	if err != nil {
-		return nil, err
-	}
 	usage := x509.ExtKeyUsageClientAuth
 	if spec.Server {
 		usage = x509.ExtKeyUsageServerAuth
 	}
 	now := time.Now()
-	tmpl := &x509.Certificate{
-		SerialNumber: serial,
-		Subject:      pkix.Name{CommonName: spec.CommonName, Organization: spec.Organization},
-		DNSNames:     spec.DNSNames,
-		IPAddresses:  spec.IPs,
-		NotBefore:    now.Add(-time.Minute),
-		NotAfter:     now.Add(certLifetime),
-		KeyUsage:     x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment,
-		ExtKeyUsage:  []x509.ExtKeyUsage{usage},
+	leaf, err := ca.certificate.NewLeaf(certtest.Spec{
+		Subject:     pkix.Name{CommonName: spec.CommonName, Organization: spec.Organization},
+		DNSNames:    spec.DNSNames,
+		IPAddresses: spec.IPs,
+		NotBefore:   now.Add(-time.Minute),
+		NotAfter:    now.Add(certLifetime),
+		KeyUsage:    x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment,
+		ExtKeyUsage: []x509.ExtKeyUsage{usage},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("certificate %q: %w", spec.CommonName, err)
 	}
-	return sign(tmpl, ca.Cert, key, ca.Key)
+	return pairOf(leaf)
 }
 
-func sign(tmpl, parent *x509.Certificate, key crypto.Signer, parentKey crypto.Signer) (*keyPair, error) {
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, key.Public(), parentKey)
+func pairOf(c *certtest.Certificate) (*keyPair, error) {
+	keyPEM, err := c.KeyPEM(certtest.PKCS8)
 	if err != nil {
-		return nil, fmt.Errorf("sign certificate %q: %w", tmpl.Subject.CommonName, err)
+		return nil, fmt.Errorf("marshal key of %q: %w", c.Certificate.Subject.CommonName, err)
 	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		return nil, fmt.Errorf("parse certificate %q: %w", tmpl.Subject.CommonName, err)
-	}
-	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		return nil, fmt.Errorf("marshal key of %q: %w", tmpl.Subject.CommonName, err)
-	}
-	return &keyPair{
-		Cert:    cert,
-		Key:     key,
-		CertPEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
-		KeyPEM:  pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}),
-	}, nil
-}
-
-func randomSerial() (*big.Int, error) {
-	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 127))
-	if err != nil {
-		return nil, fmt.Errorf("random serial number: %w", err)
-	}
-	return serial, nil
+	return &keyPair{certificate: c, CertPEM: c.PEM(), KeyPEM: keyPEM}, nil
 }
 
 // write stores the pair as <dir>/<name>.crt and <dir>/<name>.key.
@@ -134,17 +95,20 @@ func (kp *keyPair) write(dir, name string) (certFile, keyFile string, err error)
 // verifies service-account tokens with (kube-controller-manager asks for such
 // tokens because it runs with --use-service-account-credentials).
 func writeServiceAccountKeys(dir string) (privateFile, publicFile string, err error) {
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	key, err := certtest.NewKey(certtest.RSA, 2048)
 	if err != nil {
 		return "", "", fmt.Errorf("generate service-account key: %w", err)
 	}
-	pubDER, err := x509.MarshalPKIXPublicKey(&key.PublicKey)
+	priv, err := certtest.KeyPEM(key, certtest.PKCS1)
+	if err != nil {
+		return "", "", fmt.Errorf("marshal service-account private key: %w", err)
+	}
+	pubDER, err := x509.MarshalPKIXPublicKey(key.Public())
 	if err != nil {
 		return "", "", fmt.Errorf("marshal service-account public key: %w", err)
 	}
 	privateFile = filepath.Join(dir, "sa.key")
 	publicFile = filepath.Join(dir, "sa.pub")
-	priv := pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)})
 	pub := pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pubDER})
 	if err := os.WriteFile(privateFile, priv, 0o600); err != nil {
 		return "", "", fmt.Errorf("write %s: %w", privateFile, err)

@@ -52,11 +52,7 @@ func (s *Stack) LaunchServer(ctx context.Context, binary string, extraArgs ...st
 		return nil, fmt.Errorf("start certstatus: %w", err)
 	}
 	var srv *Server
-	err := retryOnPortInUse(func() error {
-		port, err := freePort()
-		if err != nil {
-			return err
-		}
+	err := startOnFreePort(func(port int) error {
 		c := s.certs
 		args := []string{
 			"--bind-address=127.0.0.1",

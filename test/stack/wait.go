@@ -67,12 +67,16 @@ func (p *process) failure() error {
 	return fmt.Errorf("%s exited early (%v); log %s:\n%s", p.name, p.err, p.logPath, logTail)
 }
 
-// retryOnPortInUse runs start up to three times while it fails with
-// errPortInUse.
-func retryOnPortInUse(start func() error) error {
+// startOnFreePort runs start with a free loopback port, up to three times
+// (with a new port each time) while it fails with errPortInUse.
+func startOnFreePort(start func(port int) error) error {
 	var err error
 	for range 3 {
-		if err = start(); !errors.Is(err, errPortInUse) {
+		port, portErr := freePort()
+		if portErr != nil {
+			return portErr
+		}
+		if err = start(port); !errors.Is(err, errPortInUse) {
 			return err
 		}
 	}

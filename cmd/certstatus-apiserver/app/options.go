@@ -4,7 +4,6 @@ package app
 import (
 	"fmt"
 	"net"
-	"time"
 
 	"github.com/spf13/pflag"
 	"k8s.io/apiserver/pkg/endpoints/openapi"
@@ -32,17 +31,16 @@ type Options struct {
 	// (--feature-gates, --emulated-version) the generic server runs with.
 	Components basecompatibility.ComponentGlobalsRegistry
 
-	ExpiringSoonThreshold time.Duration
-	ExpiringSoonFraction  float64
-	Namespaces            []string
-	HistorySize           int
-	X509ExporterMetrics   bool
+	// Analysis, Cache and Recorder are the packages' own options, starting
+	// from their defaults; flags set some of their fields.
+	Analysis certificate.Options
+	Cache    statuscache.Options
+	Recorder events.Options
 
-	Events          bool
-	EventsMaxAge    time.Duration
-	EventsQPS       float32
-	EventsBurst     int
-	EventsQueueSize int
+	Namespaces          []string
+	X509ExporterMetrics bool
+	// Events turns the Recorder on.
+	Events bool
 
 	// UsedBy are the kinds watched for status.usedBy (--used-by).
 	UsedBy []string
@@ -58,23 +56,17 @@ func NewOptions() *Options {
 	generic.Admission = nil
 	generic.Features.EnablePriorityAndFairness = false
 	generic.SecureServing.BindPort = 8443
-	analysis := certificate.DefaultOptions()
 	components := compatibility.DefaultComponentGlobalsRegistry
 	_, _ = components.ComponentGlobalsOrRegister(basecompatibility.DefaultKubeComponent,
 		basecompatibility.NewEffectiveVersionFromString(baseversion.DefaultKubeBinaryVersion, "", ""),
 		utilfeature.DefaultMutableFeatureGate)
-	recorder := events.DefaultOptions()
 	return &Options{
-		EventsMaxAge:          recorder.MaxAge,
-		EventsQPS:             recorder.QPS,
-		EventsBurst:           recorder.Burst,
-		EventsQueueSize:       recorder.QueueSize,
-		Generic:               generic,
-		Components:            components,
-		ExpiringSoonThreshold: analysis.ExpiringSoonThreshold,
-		ExpiringSoonFraction:  analysis.ExpiringSoonFraction,
-		HistorySize:           statuscache.DefaultOptions().HistorySize,
-		UsedBy:                append([]string(nil), usedby.KindNames...),
+		Generic:    generic,
+		Components: components,
+		Analysis:   certificate.DefaultOptions(),
+		Cache:      statuscache.DefaultOptions(),
+		Recorder:   events.DefaultOptions(),
+		UsedBy:     append([]string(nil), usedby.KindNames...),
 	}
 }
 
@@ -82,15 +74,15 @@ func NewOptions() *Options {
 func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	o.Generic.AddFlags(fs)
 	o.Components.AddFlags(fs)
-	fs.DurationVar(&o.ExpiringSoonThreshold, "expiring-soon-threshold", o.ExpiringSoonThreshold,
+	fs.DurationVar(&o.Analysis.ExpiringSoonThreshold, "expiring-soon-threshold", o.Analysis.ExpiringSoonThreshold,
 		"A certificate is ExpiringSoon when its remaining time is below min(this, fraction × lifetime). "+
 			"The Secret annotation certstatus.dev/expiring-soon-threshold overrides it per Secret.")
-	fs.Float64Var(&o.ExpiringSoonFraction, "expiring-soon-fraction", o.ExpiringSoonFraction,
+	fs.Float64Var(&o.Analysis.ExpiringSoonFraction, "expiring-soon-fraction", o.Analysis.ExpiringSoonFraction,
 		"Fraction of a certificate's lifetime used in the expiring-soon rule (0 < fraction ≤ 1).")
 	fs.StringSliceVar(&o.Namespaces, "namespaces", o.Namespaces,
 		"Watch Secrets only in these namespaces (comma-separated); empty means all. "+
 			"With it the server needs only namespaced Roles.")
-	fs.IntVar(&o.HistorySize, "watch-history-size", o.HistorySize,
+	fs.IntVar(&o.Cache.HistorySize, "watch-history-size", o.Cache.HistorySize,
 		"How many recent changes are kept so watches can resume; older resourceVersions answer 410 Gone.")
 	fs.BoolVar(&o.X509ExporterMetrics, "x509-exporter-metrics", o.X509ExporterMetrics,
 		"Also serve x509_cert_not_after, x509_cert_not_before and x509_cert_expired per certificate on /metrics, "+
@@ -99,12 +91,12 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.BoolVar(&o.Events, "events", o.Events,
 		"Record an events.k8s.io/v1 Event regarding the CertificateStatus whenever a Secret's state changes "+
 			"(by a Secret change or the clock). Needs create on events.k8s.io events (artifacts/events).")
-	fs.DurationVar(&o.EventsMaxAge, "events-max-age", o.EventsMaxAge,
+	fs.DurationVar(&o.Recorder.MaxAge, "events-max-age", o.Recorder.MaxAge,
 		"With --events: transitions that began longer ago are never recorded (a restart replays no older history). "+
 			"Keep it at most kube-apiserver's --event-ttl, or an expired Event could be recorded again.")
-	fs.Float32Var(&o.EventsQPS, "events-qps", o.EventsQPS, "With --events: Event writes per second (token bucket).")
-	fs.IntVar(&o.EventsBurst, "events-burst", o.EventsBurst, "With --events: the token bucket's burst.")
-	fs.IntVar(&o.EventsQueueSize, "events-queue-size", o.EventsQueueSize,
+	fs.Float32Var(&o.Recorder.QPS, "events-qps", o.Recorder.QPS, "With --events: Event writes per second (token bucket).")
+	fs.IntVar(&o.Recorder.Burst, "events-burst", o.Recorder.Burst, "With --events: the token bucket's burst.")
+	fs.IntVar(&o.Recorder.QueueSize, "events-queue-size", o.Recorder.QueueSize,
 		"With --events: transitions waiting to be written; beyond it they are dropped and counted.")
 	fs.StringSliceVar(&o.UsedBy, "used-by", o.UsedBy,
 		"Who is watched to fill status.usedBy and the HostsCovered condition: Ingress, Gateway (Gateway API Gateways "+
@@ -116,25 +108,25 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 func (o *Options) Validate() error {
 	var errs []error
 	errs = append(errs, o.Generic.Validate()...)
-	if o.ExpiringSoonThreshold < 0 {
+	if o.Analysis.ExpiringSoonThreshold < 0 {
 		errs = append(errs, fmt.Errorf("--expiring-soon-threshold must not be negative"))
 	}
-	if o.ExpiringSoonFraction <= 0 || o.ExpiringSoonFraction > 1 {
-		errs = append(errs, fmt.Errorf("--expiring-soon-fraction must be in (0, 1], got %v", o.ExpiringSoonFraction))
+	if o.Analysis.ExpiringSoonFraction <= 0 || o.Analysis.ExpiringSoonFraction > 1 {
+		errs = append(errs, fmt.Errorf("--expiring-soon-fraction must be in (0, 1], got %v", o.Analysis.ExpiringSoonFraction))
 	}
-	if o.HistorySize < 1 {
+	if o.Cache.HistorySize < 1 {
 		errs = append(errs, fmt.Errorf("--watch-history-size must be at least 1"))
 	}
-	if o.EventsMaxAge <= 0 {
+	if o.Recorder.MaxAge <= 0 {
 		errs = append(errs, fmt.Errorf("--events-max-age must be positive"))
 	}
-	if o.EventsQPS <= 0 {
+	if o.Recorder.QPS <= 0 {
 		errs = append(errs, fmt.Errorf("--events-qps must be positive"))
 	}
-	if o.EventsBurst < 1 {
+	if o.Recorder.Burst < 1 {
 		errs = append(errs, fmt.Errorf("--events-burst must be at least 1"))
 	}
-	if o.EventsQueueSize < 1 {
+	if o.Recorder.QueueSize < 1 {
 		errs = append(errs, fmt.Errorf("--events-queue-size must be at least 1"))
 	}
 	if _, err := usedby.ParseKinds(o.UsedBy); err != nil {
@@ -166,12 +158,10 @@ func (o *Options) Config() (*apiserver.Config, error) {
 	if err := o.Generic.ApplyTo(generic); err != nil {
 		return nil, err
 	}
-	cache := statuscache.DefaultOptions()
-	cache.HistorySize = o.HistorySize
 	var recorder *events.Options
 	if o.Events {
-		recorder = &events.Options{MaxAge: o.EventsMaxAge, QPS: o.EventsQPS, Burst: o.EventsBurst,
-			QueueSize: o.EventsQueueSize, Workers: events.DefaultOptions().Workers}
+		copied := o.Recorder
+		recorder = &copied
 	}
 	users, err := usedby.ParseKinds(o.UsedBy)
 	if err != nil {
@@ -181,9 +171,9 @@ func (o *Options) Config() (*apiserver.Config, error) {
 		UsedBy:     users,
 		Events:     recorder,
 		Generic:    generic,
-		Analysis:   certificate.Options{ExpiringSoonThreshold: o.ExpiringSoonThreshold, ExpiringSoonFraction: o.ExpiringSoonFraction},
+		Analysis:   o.Analysis,
 		Namespaces: o.Namespaces,
-		Cache:      cache,
+		Cache:      o.Cache,
 
 		X509ExporterMetrics: o.X509ExporterMetrics,
 	}, nil

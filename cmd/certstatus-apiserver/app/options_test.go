@@ -15,7 +15,7 @@ func TestFlagsParseIntoOptions(t *testing.T) {
 	if err := flags.Parse([]string{"--expiring-soon-threshold=168h", "--expiring-soon-fraction=0.5", "--namespaces=a,b"}); err != nil {
 		t.Fatal(err)
 	}
-	if options.ExpiringSoonThreshold != 168*time.Hour || options.ExpiringSoonFraction != 0.5 ||
+	if options.Analysis.ExpiringSoonThreshold != 168*time.Hour || options.Analysis.ExpiringSoonFraction != 0.5 ||
 		strings.Join(options.Namespaces, ",") != "a,b" {
 		t.Errorf("parsed %+v", options)
 	}
@@ -30,14 +30,14 @@ func TestValidateRejectsNonsense(t *testing.T) {
 		change func(*Options)
 		want   string
 	}{
-		{"fraction zero", func(o *Options) { o.ExpiringSoonFraction = 0 }, "--expiring-soon-fraction"},
-		{"fraction above one", func(o *Options) { o.ExpiringSoonFraction = 1.5 }, "--expiring-soon-fraction"},
-		{"negative threshold", func(o *Options) { o.ExpiringSoonThreshold = -time.Hour }, "--expiring-soon-threshold"},
-		{"no history", func(o *Options) { o.HistorySize = 0 }, "--watch-history-size"},
-		{"events max age zero", func(o *Options) { o.EventsMaxAge = 0 }, "--events-max-age"},
-		{"events qps zero", func(o *Options) { o.EventsQPS = 0 }, "--events-qps"},
-		{"events burst zero", func(o *Options) { o.EventsBurst = 0 }, "--events-burst"},
-		{"events queue zero", func(o *Options) { o.EventsQueueSize = 0 }, "--events-queue-size"},
+		{"fraction zero", func(o *Options) { o.Analysis.ExpiringSoonFraction = 0 }, "--expiring-soon-fraction"},
+		{"fraction above one", func(o *Options) { o.Analysis.ExpiringSoonFraction = 1.5 }, "--expiring-soon-fraction"},
+		{"negative threshold", func(o *Options) { o.Analysis.ExpiringSoonThreshold = -time.Hour }, "--expiring-soon-threshold"},
+		{"no history", func(o *Options) { o.Cache.HistorySize = 0 }, "--watch-history-size"},
+		{"events max age zero", func(o *Options) { o.Recorder.MaxAge = 0 }, "--events-max-age"},
+		{"events qps zero", func(o *Options) { o.Recorder.QPS = 0 }, "--events-qps"},
+		{"events burst zero", func(o *Options) { o.Recorder.Burst = 0 }, "--events-burst"},
+		{"events queue zero", func(o *Options) { o.Recorder.QueueSize = 0 }, "--events-queue-size"},
 	} {
 		options := NewOptions()
 		tc.change(options)
@@ -54,15 +54,15 @@ func TestValidateRejectsNonsense(t *testing.T) {
 // Events are off unless asked for; the flags reach the recorder's options.
 func TestEventsAreOptIn(t *testing.T) {
 	options := NewOptions()
-	if options.Events || options.EventsMaxAge != time.Hour {
-		t.Errorf("defaults: events %v, max age %s; want off and 1h", options.Events, options.EventsMaxAge)
+	if options.Events || options.Recorder.MaxAge != time.Hour {
+		t.Errorf("defaults: events %v, max age %s; want off and 1h", options.Events, options.Recorder.MaxAge)
 	}
 	flags := pflag.NewFlagSet("test", pflag.ContinueOnError)
 	options.AddFlags(flags)
 	if err := flags.Parse([]string{"--events", "--events-max-age=30m", "--events-qps=7", "--events-burst=3", "--events-queue-size=9"}); err != nil {
 		t.Fatal(err)
 	}
-	if !options.Events || options.EventsMaxAge != 30*time.Minute || options.EventsQPS != 7 || options.EventsBurst != 3 || options.EventsQueueSize != 9 {
+	if !options.Events || options.Recorder.MaxAge != 30*time.Minute || options.Recorder.QPS != 7 || options.Recorder.Burst != 3 || options.Recorder.QueueSize != 9 {
 		t.Errorf("parsed %+v", options)
 	}
 }

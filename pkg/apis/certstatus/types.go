@@ -258,6 +258,9 @@ type CertificateInfo struct {
 	CommonName string `json:"commonName,omitempty"`
 	// Issuer is the issuer name in RFC 2253 form.
 	Issuer string `json:"issuer"`
+	// IssuerCommonName is the issuer's common name as the analysis decoded it, for the
+	// table; internal only (not served), so the table need not parse Issuer back.
+	IssuerCommonName string `json:"-"`
 	// SerialNumber is the serial in uppercase hex, as `openssl x509 -serial` prints it.
 	SerialNumber string `json:"serialNumber"`
 	// NotBefore is the start of the validity period.

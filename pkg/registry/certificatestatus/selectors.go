@@ -4,33 +4,35 @@ import (
 	metainternalversion "k8s.io/apimachinery/pkg/apis/meta/internalversion"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/labels"
-	"k8s.io/apiserver/pkg/registry/generic"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apiserver/pkg/storage"
 
 	"github.com/certstatus/certstatus/pkg/apis/certstatus"
 )
 
-// fieldSet is what field selectors see of an object. The apiserver has
-// already refused any other field (see v1alpha1's field label conversion).
-func fieldSet(object *certstatus.CertificateStatus) fields.Set {
-	set := generic.ObjectMetaFieldsSet(&object.ObjectMeta, true)
-	set["status.state"] = string(object.Status.State)
-	set["status.secretType"] = object.Status.SecretType
-	return set
+// getAttrs is what selectors see of an object. The apiserver has already
+// refused any field a field selector cannot name (v1alpha1's field label
+// conversion, from the same certstatus.FieldLabels).
+func getAttrs(object runtime.Object) (labels.Set, fields.Set, error) {
+	status := object.(*certstatus.CertificateStatus)
+	return labels.Set(status.Labels), certstatus.FieldSet(status), nil
 }
 
-// matcher turns the request's selectors into one predicate, the same for list and watch.
+// matcher turns the request's selectors into one predicate, the same for
+// list and watch; nil when they select everything.
 func matcher(options *metainternalversion.ListOptions) func(*certstatus.CertificateStatus) bool {
-	labelSelector, fieldSelector := labels.Everything(), fields.Everything()
+	predicate := storage.SelectionPredicate{Label: labels.Everything(), Field: fields.Everything(), GetAttrs: getAttrs}
 	if options != nil && options.LabelSelector != nil {
-		labelSelector = options.LabelSelector
+		predicate.Label = options.LabelSelector
 	}
 	if options != nil && options.FieldSelector != nil {
-		fieldSelector = options.FieldSelector
+		predicate.Field = options.FieldSelector
 	}
-	if labelSelector.Empty() && fieldSelector.Empty() {
+	if predicate.Empty() {
 		return nil
 	}
 	return func(object *certstatus.CertificateStatus) bool {
-		return labelSelector.Matches(labels.Set(object.Labels)) && fieldSelector.Matches(fieldSet(object))
+		matches, _ := predicate.Matches(object) // getAttrs never fails
+		return matches
 	}
 }

@@ -78,7 +78,7 @@ func (r *REST) List(ctx context.Context, options *metainternalversion.ListOption
 		return nil, err
 	}
 	query := statuscache.ListOptions{Namespace: genericapirequest.NamespaceValue(ctx), Matches: matcher(options)}
-	var continueRV int64
+	var continueRV statuscache.ResourceVersion
 	if options != nil {
 		query.Limit = options.Limit
 		if options.Continue != "" {
@@ -86,7 +86,7 @@ func (r *REST) List(ctx context.Context, options *metainternalversion.ListOption
 			if err != nil {
 				return nil, apierrors.NewBadRequest(fmt.Sprintf("invalid continue token: %v", err))
 			}
-			query.StartKey, continueRV = strings.TrimPrefix(startKey, "/"), rv
+			query.StartKey, continueRV = strings.TrimPrefix(startKey, "/"), statuscache.ResourceVersion(rv)
 		}
 		if err := checkListResourceVersion(options, r.cache.ResourceVersion()); err != nil {
 			return nil, err
@@ -94,14 +94,15 @@ func (r *REST) List(ctx context.Context, options *metainternalversion.ListOption
 	}
 
 	page := r.cache.List(query)
-	list := &certstatus.CertificateStatusList{Items: page.Items}
-	list.ResourceVersion = page.ResourceVersion.String()
+	// Every page carries the first page's resourceVersion.
+	listRV := page.ResourceVersion
 	if continueRV != 0 {
-		list.ResourceVersion = statuscache.ResourceVersion(continueRV).String()
+		listRV = continueRV
 	}
+	list := &certstatus.CertificateStatusList{Items: page.Items}
+	list.ResourceVersion = listRV.String()
 	if page.NextKey != "" {
-		rv, _ := statuscache.ParseResourceVersion(list.ResourceVersion)
-		token, err := storage.EncodeContinue("/"+page.NextKey, "/", int64(rv))
+		token, err := storage.EncodeContinue("/"+page.NextKey, "/", int64(listRV))
 		if err != nil {
 			return nil, apierrors.NewInternalError(err)
 		}

@@ -65,26 +65,38 @@ func (t tableConvertor) ConvertToTable(_ context.Context, object, tableOptions r
 	return table, nil
 }
 
-// row fills one table row. Cells are strings and bools only: other types
-// are not JSON-safe in a Table.
+// row builds one table row, its cells in column order. Cells are strings
+// and bools only: other types are not JSON-safe in a Table.
 func row(object *certstatus.CertificateStatus, now time.Time) metav1.TableRow {
 	status := &object.Status
 	leaf := primaryCertificate(status)
+	var commonName, issuer, key string
+	isCA := false
+	if leaf != nil {
+		commonName = leaf.CommonName
+		if commonName == "" && len(leaf.DNSNames) > 0 {
+			commonName = leaf.DNSNames[0]
+		}
+		// The analysis decoded the CN; parsing Issuer back would lose escapes.
+		issuer = leaf.IssuerCommonName
+		key = keyDescription(leaf)
+		isCA = leaf.IsCA
+	}
 	cells := []interface{}{
 		object.Name,
 		string(status.State),
-		"", "", expires(status.NotAfter, now), age(object.CreationTimestamp, now),
-		dnsNames(leaf), notAfter(status.NotAfter), "", certstatus.KeyPairWord(status.PrivateKey), certstatus.ChainWord(status.Chain.Verified),
-		false, certificateCounts(status.Summary), status.SecretType,
-	}
-	if leaf != nil {
-		cells[2] = leaf.CommonName
-		if cells[2] == "" && len(leaf.DNSNames) > 0 {
-			cells[2] = leaf.DNSNames[0]
-		}
-		cells[3] = commonName(leaf.Issuer)
-		cells[8] = keyDescription(leaf)
-		cells[11] = leaf.IsCA
+		commonName,
+		issuer,
+		expires(status.NotAfter, now),
+		age(object.CreationTimestamp, now),
+		dnsNames(leaf),
+		notAfter(status.NotAfter),
+		key,
+		certstatus.KeyPairWord(status.PrivateKey),
+		certstatus.ChainWord(status.Chain.Verified),
+		isCA,
+		certificateCounts(status.Summary),
+		status.SecretType,
 	}
 	return metav1.TableRow{Cells: cells, Object: runtime.RawExtension{Object: object}}
 }
@@ -170,46 +182,4 @@ func certificateCounts(s certstatus.CertificateSummary) string {
 		return fmt.Sprint(s.Certificates)
 	}
 	return fmt.Sprintf("%d (%s)", s.Certificates, strings.Join(notes, ", "))
-}
-
-// commonName picks the CN out of an RFC 2253 name, undoing its escapes.
-func commonName(rfc2253 string) string {
-	for _, attribute := range splitUnescaped(rfc2253, ',') {
-		for _, part := range splitUnescaped(attribute, '+') {
-			if value, ok := strings.CutPrefix(part, "CN="); ok {
-				return unescape(value)
-			}
-		}
-	}
-	return ""
-}
-
-// splitUnescaped splits s at separators not preceded by a backslash.
-func splitUnescaped(s string, separator byte) []string {
-	var parts []string
-	start := 0
-	for i := 0; i < len(s); i++ {
-		switch s[i] {
-		case '\\':
-			i++
-		case separator:
-			parts = append(parts, s[start:i])
-			start = i + 1
-		}
-	}
-	return append(parts, s[start:])
-}
-
-func unescape(s string) string {
-	if !strings.Contains(s, `\`) {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+1 < len(s) {
-			i++
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
 }

@@ -8,6 +8,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/certstatus/certstatus/pkg/apis/certstatus"
+	"github.com/certstatus/certstatus/pkg/certificate"
+	"github.com/certstatus/certstatus/pkg/certificate/certtest"
 )
 
 var now = time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
@@ -27,6 +29,7 @@ func TestTableRowHasEveryColumnInOrder(t *testing.T) {
 			Certificates: []certstatus.CertificateInfo{{
 				Role: certstatus.RoleLeaf, CommonName: "web.example.com",
 				Issuer:             `CN=Example\, Intermediate+O=Ex,O=Example`,
+				IssuerCommonName:   "Example, Intermediate",
 				DNSNames:           []string{"a.example.com", "b.example.com", "c.example.com", "d.example.com", "e.example.com"},
 				PublicKeyAlgorithm: "ECDSA", PublicKeySize: 256,
 			}},
@@ -109,17 +112,17 @@ func TestCertificateCountsAndKeyDescriptions(t *testing.T) {
 	}
 }
 
-func TestCommonNameReadsRFC2253(t *testing.T) {
-	for name, want := range map[string]string{
-		"CN=web.example.com,O=Example":         "web.example.com",
-		`O=Example,CN=a\,b`:                    "a,b",
-		"CN=multi+UID=7,O=Example":             "multi",
-		"O=No Common Name":                     "",
-		`CN=back\\slash`:                       `back\slash`,
-		"emailAddress=a@b.c+CN=Mixed,O=Sample": "Mixed",
-	} {
-		if got := commonName(name); got != want {
-			t.Errorf("commonName(%q) = %q, want %q", name, got, want)
+// The ISSUER column is the CN the analysis decoded, so an escape the
+// RFC 2253 form needs (\0A for a newline, "\," for a comma) is undone.
+func TestIssuerColumnIsTheDecodedCommonName(t *testing.T) {
+	for _, issuerCN := range []string{"Example CA", "Line\nBreak, Inc.", `back\slash+plus`} {
+		ca := certtest.Must(certtest.NewCA(certtest.Spec{CommonName: issuerCN, KeyAlgorithm: certtest.ECDSA}))
+		leaf := certtest.Must(ca.NewLeaf(certtest.Spec{CommonName: "web.example.com", KeyAlgorithm: certtest.ECDSA}))
+		analysis, _ := certificate.Analyze(certificate.Input{Type: "kubernetes.io/tls",
+			Data: map[string][]byte{"tls.crt": leaf.PEM()}}, certificate.DefaultOptions())
+		object := &certstatus.CertificateStatus{Status: analysis.StatusAt(time.Now())}
+		if got := row(object, time.Now()).Cells[3]; got != issuerCN {
+			t.Errorf("issuer %q (RFC 2253 %q) shows as %q", issuerCN, object.Status.Certificates[0].Issuer, got)
 		}
 	}
 }

@@ -1,4 +1,11 @@
-package certtest
+// Package demo is the one home of the demo Secrets: the Secrets `make run`
+// loads (hack/run), the README shows, `go run ./hack/demo/print` prints and
+// the e2e and metrics tests use as a realistic mix.
+//
+// They are built in code rather than checked in because their certificates'
+// dates are relative to now (expiring in 5 days, expired 3 days ago, valid
+// in 2 days): checked-in files would drift into other states.
+package demo
 
 import (
 	"crypto"
@@ -7,32 +14,38 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/certstatus/certstatus/pkg/certificate/certtest"
 )
 
 const day = 24 * time.Hour
 
-// ExampleLabel marks every example Secret, for `kubectl get cst -l`.
-const ExampleLabel = "app.kubernetes.io/part-of"
+// PartOfLabel and PartOf mark every demo Secret, for `kubectl get cst -l`.
+// The value predates this package's name and is kept so that selectors
+// written against `make run` keep working.
+const (
+	PartOfLabel = "app.kubernetes.io/part-of"
+	PartOf      = "certstatus-examples"
+)
 
-// ExampleSecrets returns the demo Secrets: one per state and failure, with
-// dates relative to now so they show the same states whenever they are
-// loaded. All carry app.kubernetes.io/part-of=certstatus-examples and a
-// tier=frontend|backend label. "no-certificate" is there to show that a
-// Secret without certificates is not listed. It panics only if the
-// system's random source fails.
-func ExampleSecrets(namespace string, now time.Time) []*corev1.Secret {
+// Secrets returns the demo Secrets: one per state and failure, with dates
+// relative to now so they show the same states whenever they are loaded.
+// All carry PartOfLabel=PartOf and a tier=frontend|backend label.
+// "no-certificate" is there to show that a Secret without certificates is
+// not listed. It panics only if the system's random source fails.
+func Secrets(namespace string, now time.Time) []*corev1.Secret {
 	now = now.UTC().Truncate(time.Second)
 	org := []string{"certstatus examples"}
-	root := Must(NewCA(Spec{
+	root := certtest.Must(certtest.NewCA(certtest.Spec{
 		Subject:   pkix.Name{CommonName: "Example Root CA", Organization: org},
 		NotBefore: now.Add(-365 * day), NotAfter: now.Add(9 * 365 * day),
 	}))
-	intermediate := Must(root.NewIntermediate(Spec{
+	intermediate := certtest.Must(root.NewIntermediate(certtest.Spec{
 		Subject:   pkix.Name{CommonName: "Example Intermediate CA", Organization: org},
 		NotBefore: now.Add(-180 * day), NotAfter: now.Add(4 * 365 * day),
 	}))
-	leaf := func(name string, notBefore, notAfter time.Time, algorithm KeyAlgorithm) *Certificate {
-		return Must(intermediate.NewLeaf(Spec{
+	leaf := func(name string, notBefore, notAfter time.Time, algorithm certtest.KeyAlgorithm) *certtest.Certificate {
+		return certtest.Must(intermediate.NewLeaf(certtest.Spec{
 			Subject:      pkix.Name{CommonName: name, Organization: org},
 			DNSNames:     []string{name, "www." + name},
 			NotBefore:    notBefore,
@@ -40,22 +53,22 @@ func ExampleSecrets(namespace string, now time.Time) []*corev1.Secret {
 			KeyAlgorithm: algorithm,
 		}))
 	}
-	served := func(c *Certificate) []byte { return ChainPEM(c, intermediate) }
+	served := func(c *certtest.Certificate) []byte { return certtest.ChainPEM(c, intermediate) }
 
-	valid := leaf("web.example.com", now.Add(-10*day), now.Add(80*day), RSA)
-	expiring := leaf("expiring.example.com", now.Add(-85*day), now.Add(5*day), ECDSA)
-	expired := leaf("expired.example.com", now.Add(-93*day), now.Add(-3*day), ECDSA)
-	future := leaf("future.example.com", now.Add(2*day), now.Add(92*day), Ed25519)
-	mismatched := leaf("mismatch.example.com", now.Add(-10*day), now.Add(80*day), ECDSA)
-	otherKey := Must(NewKey(ECDSA, 0))
-	orphan := leaf("orphan.example.com", now.Add(-10*day), now.Add(80*day), ECDSA)
-	mtls := leaf("mtls.example.com", now.Add(-10*day), now.Add(80*day), ECDSA)
-	clientCA := Must(NewCA(Spec{
+	valid := leaf("web.example.com", now.Add(-10*day), now.Add(80*day), certtest.RSA)
+	expiring := leaf("expiring.example.com", now.Add(-85*day), now.Add(5*day), certtest.ECDSA)
+	expired := leaf("expired.example.com", now.Add(-93*day), now.Add(-3*day), certtest.ECDSA)
+	future := leaf("future.example.com", now.Add(2*day), now.Add(92*day), certtest.Ed25519)
+	mismatched := leaf("mismatch.example.com", now.Add(-10*day), now.Add(80*day), certtest.ECDSA)
+	otherKey := certtest.Must(certtest.NewKey(certtest.ECDSA, 0))
+	orphan := leaf("orphan.example.com", now.Add(-10*day), now.Add(80*day), certtest.ECDSA)
+	mtls := leaf("mtls.example.com", now.Add(-10*day), now.Add(80*day), certtest.ECDSA)
+	clientCA := certtest.Must(certtest.NewCA(certtest.Spec{
 		Subject:   pkix.Name{CommonName: "Example Client CA", Organization: org},
 		NotBefore: now.Add(-365 * day), NotAfter: now.Add(9 * 365 * day),
 	}))
 
-	bundleRoots := []*Certificate{root}
+	bundleRoots := []*certtest.Certificate{root}
 	for _, r := range []struct {
 		name                string
 		notBefore, notAfter time.Time
@@ -64,7 +77,7 @@ func ExampleSecrets(namespace string, now time.Time) []*corev1.Secret {
 		{"Example Old Root CA", now.Add(-11 * 365 * day), now.Add(-365 * day)},
 		{"Example Third Root CA", now.Add(-30 * day), now.Add(20 * 365 * day)},
 	} {
-		bundleRoots = append(bundleRoots, Must(NewCA(Spec{
+		bundleRoots = append(bundleRoots, certtest.Must(certtest.NewCA(certtest.Spec{
 			Subject:   pkix.Name{CommonName: r.name, Organization: org},
 			NotBefore: r.notBefore, NotAfter: r.notAfter,
 		})))
@@ -77,7 +90,7 @@ func ExampleSecrets(namespace string, now time.Time) []*corev1.Secret {
 		tlsSecret(namespace, "not-yet-valid", "backend", served(future), keyPEM(future.Key), root.PEM()),
 		tlsSecret(namespace, "key-mismatch", "frontend", served(mismatched), keyPEM(otherKey), root.PEM()),
 		// The root is served where the intermediate belongs: the leaf's issuer link fails.
-		tlsSecret(namespace, "broken-chain", "backend", ChainPEM(orphan, root), keyPEM(orphan.Key), root.PEM()),
+		tlsSecret(namespace, "broken-chain", "backend", certtest.ChainPEM(orphan, root), keyPEM(orphan.Key), root.PEM()),
 		// The mutual-TLS layout of ingress controllers: ca.crt is the CA that
 		// client certificates must chain to, not the server chain's issuer.
 		secret(namespace, "mutual-tls", "frontend", corev1.SecretTypeOpaque, map[string][]byte{
@@ -86,7 +99,7 @@ func ExampleSecrets(namespace string, now time.Time) []*corev1.Secret {
 			"ca.crt":                clientCA.PEM(),
 		}),
 		tlsSecret(namespace, "garbage", "backend", []byte("this is not a certificate\n"), []byte("nor is this a key\n"), nil),
-		secret(namespace, "ca-bundle", "backend", corev1.SecretTypeOpaque, map[string][]byte{"ca-bundle.crt": ChainPEM(bundleRoots...)}),
+		secret(namespace, "ca-bundle", "backend", corev1.SecretTypeOpaque, map[string][]byte{"ca-bundle.crt": certtest.ChainPEM(bundleRoots...)}),
 		secret(namespace, "no-certificate", "backend", corev1.SecretTypeOpaque, map[string][]byte{"username": []byte("demo"), "password": []byte("not-a-real-password")}),
 	}
 }
@@ -105,7 +118,7 @@ func secret(namespace, name, tier string, secretType corev1.SecretType, data map
 		ObjectMeta: metav1.ObjectMeta{
 			Name:      name,
 			Namespace: namespace,
-			Labels:    map[string]string{ExampleLabel: "certstatus-examples", "tier": tier},
+			Labels:    map[string]string{PartOfLabel: PartOf, "tier": tier},
 		},
 		Type: secretType,
 		Data: data,
@@ -114,5 +127,5 @@ func secret(namespace, name, tier string, secretType corev1.SecretType, data map
 
 // keyPEM uses PKCS#8, as cert-manager and kubectl create secret tls do.
 func keyPEM(key crypto.Signer) []byte {
-	return Must(KeyPEM(key, PKCS8))
+	return certtest.Must(certtest.KeyPEM(key, certtest.PKCS8))
 }

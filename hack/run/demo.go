@@ -11,15 +11,15 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
-	"github.com/certstatus/certstatus/pkg/certificate/certtest"
+	"github.com/certstatus/certstatus/hack/demo"
 	"github.com/certstatus/certstatus/test/stack"
 )
 
-// loadExamples creates namespace and the example Secrets in it, so that
+// loadDemoSecrets creates namespace and the demo Secrets in it, so that
 // `kubectl get cst` has something of every kind to show.
-func loadExamples(ctx context.Context, st *stack.Stack, namespace string) (int, error) {
+func loadDemoSecrets(ctx context.Context, st *stack.Stack, namespace string) (int, error) {
 	cfg := st.RESTConfig()
-	// Some examples are broken on purpose; kube-apiserver's warnings about
+	// Some demo Secrets are broken on purpose; kube-apiserver's warnings about
 	// their keys are expected noise here.
 	cfg.WarningHandler = rest.NoWarnings{}
 	client, err := kubernetes.NewForConfig(cfg)
@@ -30,10 +30,10 @@ func loadExamples(ctx context.Context, st *stack.Stack, namespace string) (int, 
 	if _, err := client.CoreV1().Namespaces().Create(ctx, ns, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
 		return 0, fmt.Errorf("create namespace %s: %w", namespace, err)
 	}
-	secrets := certtest.ExampleSecrets(namespace, time.Now())
+	secrets := demo.Secrets(namespace, time.Now())
 	for _, secret := range secrets {
 		if _, err := client.CoreV1().Secrets(namespace).Create(ctx, secret, metav1.CreateOptions{}); err != nil {
-			return 0, fmt.Errorf("create example Secret %s/%s: %w", namespace, secret.Name, err)
+			return 0, fmt.Errorf("create demo Secret %s/%s: %w", namespace, secret.Name, err)
 		}
 	}
 	return len(secrets), nil

@@ -1,6 +1,7 @@
-// Command examples prints the demo Secrets as a multi-document YAML stream:
+// Command print prints the demo Secrets (package demo) as a multi-document
+// YAML stream, to load them into any cluster:
 //
-//	go run ./artifacts/examples -namespace demo | kubectl apply -f -
+//	go run ./hack/demo/print -namespace demo | kubectl apply -f -
 package main
 
 import (
@@ -11,20 +12,20 @@ import (
 
 	"sigs.k8s.io/yaml"
 
-	"github.com/certstatus/certstatus/pkg/certificate/certtest"
+	"github.com/certstatus/certstatus/hack/demo"
 )
 
 func main() {
-	namespace := flag.String("namespace", "default", "namespace of the example Secrets")
+	namespace := flag.String("namespace", "default", "namespace of the demo Secrets")
 	flag.Parse()
 	if err := printSecrets(*namespace); err != nil {
-		fmt.Fprintln(os.Stderr, "examples:", err)
+		fmt.Fprintln(os.Stderr, "print demo Secrets:", err)
 		os.Exit(1)
 	}
 }
 
 func printSecrets(namespace string) error {
-	for i, secret := range certtest.ExampleSecrets(namespace, time.Now()) {
+	for i, secret := range demo.Secrets(namespace, time.Now()) {
 		document, err := yaml.Marshal(secret)
 		if err != nil {
 			return fmt.Errorf("marshal secret %s: %w", secret.Name, err)

@@ -1,16 +1,18 @@
-package certificate
+package demo
 
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/certstatus/certstatus/pkg/apis/certstatus"
-	"github.com/certstatus/certstatus/pkg/certificate/certtest"
+	"github.com/certstatus/certstatus/pkg/certificate"
 )
 
-// TestExampleSecrets: each demo Secret shows the state it is named after,
-// whenever it is generated.
-func TestExampleSecrets(t *testing.T) {
+// TestSecrets: each demo Secret shows the state it is named after, whenever
+// it is generated.
+func TestSecrets(t *testing.T) {
+	epoch := time.Date(2030, time.June, 1, 12, 0, 0, 0, time.UTC)
 	want := map[string]string{ // name → state/Ready reason; "" = not listed
 		"valid-chain":    "Valid/Valid",
 		"expiring-soon":  "ExpiringSoon/ExpiringSoon",
@@ -23,22 +25,22 @@ func TestExampleSecrets(t *testing.T) {
 		"ca-bundle":      "Valid/Valid",
 		"no-certificate": "",
 	}
-	secrets := certtest.ExampleSecrets("demo", epoch)
+	secrets := Secrets("demo", epoch)
 	if len(secrets) != len(want) {
-		t.Errorf("%d example Secrets, want %d", len(secrets), len(want))
+		t.Errorf("%d demo Secrets, want %d", len(secrets), len(want))
 	}
 	tiers := map[string]int{}
 	for _, secret := range secrets {
 		t.Run(secret.Name, func(t *testing.T) {
 			wantState, known := want[secret.Name]
 			if !known {
-				t.Fatalf("unexpected example %q", secret.Name)
+				t.Fatalf("unexpected demo Secret %q", secret.Name)
 			}
-			if secret.Namespace != "demo" || secret.Labels["app.kubernetes.io/part-of"] != "certstatus-examples" || secret.Labels["tier"] == "" {
+			if secret.Namespace != "demo" || secret.Labels[PartOfLabel] != PartOf || secret.Labels["tier"] == "" {
 				t.Errorf("namespace %q labels %v", secret.Namespace, secret.Labels)
 			}
 			tiers[secret.Labels["tier"]]++
-			a, listed := Analyze(InputFromSecret(secret), DefaultOptions())
+			a, listed := certificate.Analyze(certificate.InputFromSecret(secret), certificate.DefaultOptions())
 			if !listed {
 				if wantState != "" {
 					t.Errorf("not listed, want %s", wantState)
@@ -46,7 +48,7 @@ func TestExampleSecrets(t *testing.T) {
 				return
 			}
 			status := a.StatusAt(epoch)
-			if got := string(status.State) + "/" + condition(t, status, certstatus.ConditionReady).Reason; got != wantState {
+			if got := string(status.State) + "/" + readyReason(status); got != wantState {
 				t.Errorf("got %s, want %s", got, wantState)
 			}
 			if secret.Name == "valid-chain" && (len(status.Certificates) != 3 || status.Chain.Verified != certstatus.ChainVerified) {
@@ -63,4 +65,13 @@ func TestExampleSecrets(t *testing.T) {
 	if tiers["frontend"] == 0 || tiers["backend"] == 0 {
 		t.Errorf("tiers %v, want both frontend and backend", tiers)
 	}
+}
+
+func readyReason(status certstatus.CertificateStatusStatus) string {
+	for _, c := range status.Conditions {
+		if c.Type == certstatus.ConditionReady {
+			return c.Reason
+		}
+	}
+	return "no Ready condition"
 }
