@@ -96,7 +96,12 @@ func TestUsedByIngressesAndWorkloads(t *testing.T) {
 	ctx := context.Background()
 	host := "web." + ns + ".example.com"
 	ch := newChain(t, host, time.Time{}, time.Time{}) // DNS names: host, www.host
-	createSecret(t, ch.tlsSecret(ns, "web", nil))
+	web := ch.tlsSecret(ns, "web", nil)
+	web.Annotations = map[string]string{
+		"cert-manager.io/certificate-name": "web-cert", "cert-manager.io/issuer-name": "letsencrypt",
+		"cert-manager.io/issuer-kind": "ClusterIssuer", "cert-manager.io/issuer-group": "cert-manager.io",
+	}
+	createSecret(t, web)
 	wildcard := certtest.Must(ch.intermediate.NewLeaf(certtest.Spec{CommonName: "*." + ns + ".example.com",
 		DNSNames: []string{"*." + ns + ".example.com"}, KeyAlgorithm: certtest.ECDSA}))
 	createSecret(t, chain{root: ch.root, intermediate: ch.intermediate, leaf: wildcard}.tlsSecret(ns, "wild", nil))
@@ -199,6 +204,43 @@ func TestUsedByIngressesAndWorkloads(t *testing.T) {
 	}
 	if u := usedByOf(got); !reflect.DeepEqual(u, []string{"Deployment/" + ns + "/frontend×1", ingress, "Pod/" + ns + "/debug"}) {
 		t.Errorf("get: usedBy %q", u)
+	}
+	if cm := got.Status.CertManager; cm == nil || cm.Certificate != "web-cert" || cm.Issuer == nil ||
+		*cm.Issuer != (v1alpha1.CertManagerIssuer{Name: "letsencrypt", Kind: "ClusterIssuer", Group: "cert-manager.io"}) {
+		t.Errorf("certManager %+v", cm)
+	}
+	header, rows := table(t, kubectl(t, "get", "cst", "-n", ns, "-o", "wide"))
+	if n := len(header); n < 2 || header[n-2] != "USED_BY" || header[n-1] != "CERTIFICATE" {
+		t.Fatalf("wide header %q", header)
+	}
+	for name, want := range map[string][2]string{"web": {"Deployment/frontend +2", "web-cert"}, "wild": {"Ingress/wild", "<none>"}} {
+		if row := rows[name]; row[len(row)-2] != want[0] || row[len(row)-1] != want[1] {
+			t.Errorf("%s: USED BY %q, CERTIFICATE %q, want %q", name, row[len(row)-2], row[len(row)-1], want)
+		}
+	}
+
+	// ingress-nginx's client CA annotation is a use without hosts.
+	mtls := ingressFor(ns, "mtls", "web", host)
+	mtls.Annotations = map[string]string{"nginx.ingress.kubernetes.io/auth-tls-secret": ns + "/wild"}
+	if _, err := ingresses.Create(ctx, mtls, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 10*time.Second, func() error {
+		got, err := env.certs.CertstatusV1alpha1().CertificateStatuses(ns).Get(ctx, "wild", metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		if u := usedByOf(got); !reflect.DeepEqual(u, []string{"Ingress/" + ns + "/mtls", "Ingress/" + ns + "/wild[a." + ns + ".example.com,a.b." + ns + ".example.com|!a.b." + ns + ".example.com]"}) {
+			return fmt.Errorf("wild usedBy %q", u)
+		}
+		return nil
+	})
+	if err := ingresses.Delete(ctx, "mtls", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	// Two MODIFIED of web (mtls in, mtls out) and two of wild.
+	for range 4 {
+		w.next(t, 10*time.Second)
 	}
 
 	// The Ingress goes: so do its hosts and the condition.
