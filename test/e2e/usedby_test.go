@@ -427,3 +427,32 @@ spec:
 		return nil
 	})
 }
+
+// TestHostNotCoveredEvent: with --events, an Ingress serving a host the
+// certificate does not cover gives one Warning HostNotCovered Event naming
+// the Ingress and the host; the fix records nothing more.
+func TestHostNotCoveredEvent(t *testing.T) {
+	grantEvents(t, true)
+	ns := newNamespace(t)
+	launchEventsReplica(t, ns)
+	host := "events." + ns + ".example.com"
+	createSecret(t, newChain(t, host, time.Time{}, time.Time{}).tlsSecret(ns, "web", nil))
+	ingresses := env.kube.NetworkingV1().Ingresses(ns)
+	ctx := context.Background()
+	ingress, err := ingresses.Create(ctx, ingressFor(ns, "shop", "web", host, "shop."+ns+".example.com"), metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitEvents(t, ns, 30*time.Second, map[string]int{"web/HostNotCovered": 1})
+	events := checkEvents(t, ns, map[string]int{"web/HostNotCovered": 1})
+	if e := events[0]; e.Type != corev1.EventTypeWarning || !strings.Contains(e.Note, "Ingress "+ns+"/shop serves shop."+ns+".example.com") ||
+		!e.EventTime.Time.Equal(ingress.CreationTimestamp.Time) {
+		t.Errorf("Event %s %q at %v, want a Warning naming the Ingress and host, at the Ingress's creation %v", e.Type, e.Note, e.EventTime, ingress.CreationTimestamp)
+	}
+	ingress.Spec.TLS[0].Hosts = []string{host}
+	if _, err := ingresses.Update(ctx, ingress, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(2 * time.Second)
+	checkEvents(t, ns, map[string]int{"web/HostNotCovered": 1})
+}
