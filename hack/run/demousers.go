@@ -30,7 +30,7 @@ func loadDemoUsers(ctx context.Context, client kubernetes.Interface, namespace s
 	ingress := &networkingv1.Ingress{
 		ObjectMeta: metav1.ObjectMeta{Name: "shop"},
 		Spec: networkingv1.IngressSpec{
-			TLS: []networkingv1.IngressTLS{{SecretName: "valid-chain", Hosts: []string{"web.example.com", "shop.example.com"}}},
+			TLS:   []networkingv1.IngressTLS{{SecretName: "valid-chain", Hosts: []string{"web.example.com", "shop.example.com"}}},
 			Rules: []networkingv1.IngressRule{{Host: "web.example.com"}, {Host: "shop.example.com"}},
 		},
 	}
