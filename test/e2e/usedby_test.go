@@ -286,38 +286,63 @@ func createPod(t *testing.T, namespace, name, secret string, owners ...metav1.Ow
 	}
 }
 
-// gatewayAPIModule is the Gateway API release whose CRDs the test installs.
-const gatewayAPIModule = "sigs.k8s.io/gateway-api@v1.6.3"
+// The releases whose CRDs the test installs, from the Go module proxy.
+const (
+	gatewayAPIModule = "sigs.k8s.io/gateway-api@v1.6.3"
+	istioAPIModule   = "istio.io/api@v1.32.0"
+)
 
-// gatewayCRDs are the standard channel's Gateway and ListenerSet CRDs,
-// from the module proxy (downloaded into the module cache if needed).
-func gatewayCRDs(t *testing.T) []string {
+// moduleDir downloads a module into the module cache (if needed) and returns its directory.
+func moduleDir(t *testing.T, module string) string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	out, err := exec.CommandContext(ctx, "go", "mod", "download", "-json", gatewayAPIModule).Output()
+	out, err := exec.CommandContext(ctx, "go", "mod", "download", "-json", module).Output()
 	if err != nil {
-		t.Fatalf("go mod download %s: %v", gatewayAPIModule, err)
+		t.Fatalf("go mod download %s: %v", module, err)
 	}
-	var module struct{ Dir string }
-	if err := json.Unmarshal(out, &module); err != nil || module.Dir == "" {
-		t.Fatalf("go mod download %s: %s (%v)", gatewayAPIModule, out, err)
+	var downloaded struct{ Dir string }
+	if err := json.Unmarshal(out, &downloaded); err != nil || downloaded.Dir == "" {
+		t.Fatalf("go mod download %s: %s (%v)", module, out, err)
 	}
+	return downloaded.Dir
+}
+
+// gatewayCRDs are the standard channel's Gateway and ListenerSet CRDs and
+// Istio's Gateway CRD (cut out of istio.io/api's file of all its CRDs).
+func gatewayCRDs(t *testing.T) []string {
+	t.Helper()
 	var files []string
+	dir := moduleDir(t, gatewayAPIModule)
 	for _, name := range []string{"gateway.networking.k8s.io_gateways.yaml", "gateway.networking.k8s.io_listenersets.yaml"} {
-		path := filepath.Join(module.Dir, "config", "crd", "standard", name)
+		path := filepath.Join(dir, "config", "crd", "standard", name)
 		if _, err := os.Stat(path); err != nil {
 			t.Fatal(err)
 		}
 		files = append(files, path)
 	}
-	return files
+	all, err := os.ReadFile(filepath.Join(moduleDir(t, istioAPIModule), "kubernetes", "customresourcedefinitions.gen.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, doc := range strings.Split(string(all), "\n---\n") {
+		if strings.Contains(doc, "\n  name: gateways.networking.istio.io\n") {
+			path := filepath.Join(t.TempDir(), "istio-gateways.yaml")
+			if err := os.WriteFile(path, []byte(doc), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			return append(files, path)
+		}
+	}
+	t.Fatalf("no gateways.networking.istio.io CRD in %s", istioAPIModule)
+	return nil
 }
 
-// TestUsedByGatewayCRDsInstalledLater: the Gateway API CRDs are installed
-// while the server runs; within a minute a Gateway and a ListenerSet in
-// another namespace show in the Secret's usedBy, and when the CRDs are
-// removed they leave it. No restart.
+// TestUsedByGatewayCRDsInstalledLater: the Gateway API CRDs and Istio's
+// Gateway CRD are installed while the server runs; within a minute a
+// Gateway and a ListenerSet in another namespace, and an Istio Gateway,
+// show in the Secrets' usedBy, and when the CRDs are removed they leave it.
+// No restart.
 func TestUsedByGatewayCRDsInstalledLater(t *testing.T) {
 	secrets, gateways := newNamespace(t), newNamespace(t)
 	ctx := context.Background()
@@ -339,7 +364,8 @@ func TestUsedByGatewayCRDsInstalledLater(t *testing.T) {
 		}
 		_, _, _ = env.stack.Kubectl(context.Background(), args...)
 	})
-	kubectl(t, "wait", "--for=condition=Established", "--timeout=60s", "crd/gateways.gateway.networking.k8s.io", "crd/listenersets.gateway.networking.k8s.io")
+	kubectl(t, "wait", "--for=condition=Established", "--timeout=60s", "crd/gateways.gateway.networking.k8s.io",
+		"crd/listenersets.gateway.networking.k8s.io", "crd/gateways.networking.istio.io")
 
 	manifest := fmt.Sprintf(`apiVersion: gateway.networking.k8s.io/v1
 kind: Gateway
@@ -383,6 +409,21 @@ spec:
       certificateRefs:
       - name: edge
         namespace: %[2]s
+---
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata:
+  name: mesh-edge
+  namespace: %[2]s
+spec:
+  selector:
+    istio: ingressgateway
+  servers:
+  - port: {number: 443, name: https, protocol: HTTPS}
+    hosts: ["%[2]s/%[3]s", "*"]
+    tls:
+      mode: SIMPLE
+      credentialName: edge
 `, gateways, secrets, host)
 	path := filepath.Join(t.TempDir(), "gateway.yaml")
 	if err := os.WriteFile(path, []byte(manifest), 0o600); err != nil {
@@ -393,6 +434,7 @@ spec:
 	other := "other." + secrets + ".example.com"
 	want := []string{
 		"Gateway/" + gateways + "/edge[" + host + "," + other + "|!" + other + "]",
+		"Gateway.networking.istio.io/" + secrets + "/mesh-edge[" + host + "]",
 		"ListenerSet/" + gateways + "/extra[www." + host + "]",
 	}
 	// Discovery is re-checked every 30 s: allow two rounds and the informers' sync.
