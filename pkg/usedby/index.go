@@ -12,7 +12,7 @@ type User struct {
 	// Hosts are served with the Secret, normalized, in declared order.
 	Hosts []string
 	// Pods is how many of a workload's Pods mount the Secret; 0 for
-	// objects that serve it.
+	// objects that serve it and for a Pod without a controller.
 	Pods int32
 	// Created is the object's creationTimestamp (zero for workloads, whose
 	// Pods declare no hosts): it dates HostsCovered, and is never served.
@@ -24,29 +24,52 @@ type objectKey struct {
 	kind, namespace, name string
 }
 
-// secretUsers are the kept objects that reference one Secret.
-type secretUsers struct {
-	serving map[objectKey]*servingObject
-	pods    map[objectKey]*keptPod
+func (o *servingObject) key() objectKey {
+	return objectKey{kind: o.kind, namespace: o.namespace, name: o.name}
 }
 
-func (s *secretUsers) empty() bool { return len(s.serving) == 0 && len(s.pods) == 0 }
+// podOwner is what a Pod is counted under in its own namespace: its
+// controller, or the Pod itself (kind Pod) when it has none.
+type podOwner struct {
+	kind, name string
+}
 
-// Index joins the kept objects into the Secrets they use. It is fed by the
-// informers' handlers and tells its listener which Secrets' users changed
-// (after releasing its lock, so the listener may call UsedBy).
+func ownerOf(p *keptPod) podOwner {
+	if p.ownerKind == "" {
+		return podOwner{kind: KindPod, name: p.name}
+	}
+	return podOwner{kind: p.ownerKind, name: p.ownerName}
+}
+
+// podCount is how many Pods of one owner mount a Secret.
+type podCount struct {
+	owner podOwner
+	pods  int32
+}
+
+// secretUsers are the users of one Secret. Slices, not maps: a Secret has
+// few users (a handful of Ingresses, a few workloads), and a map costs
+// hundreds of bytes even for one entry, which would dominate the memory
+// kept per Pod.
+type secretUsers struct {
+	serving []*servingObject
+	pods    []podCount
+}
+
+// Index joins the kept objects into the Secrets they use, and tells its
+// listener which Secrets' users changed (after releasing its lock, so the
+// listener may call UsedBy). It keeps no copy of the objects by their own
+// key: the informers' stores do, and hand the previous version of an
+// object to each update and delete.
 type Index struct {
-	mu       sync.Mutex
-	bySecret map[SecretRef]*secretUsers
-	// owners are the ReplicaSets and Jobs, to reach their Deployment or CronJob.
-	owners map[objectKey]*keptOwner
-	// podsByOwner are the Pods (that mount Secrets) of each ReplicaSet and
-	// Job, so that an owner's change reaches their Secrets.
-	podsByOwner map[objectKey]map[objectKey]*keptPod
-	// current is the last version of every kept object that references
-	// Secrets, to find the references an update or delete removes.
-	serving map[objectKey]*servingObject
-	pods    map[objectKey]*keptPod
+	mu sync.Mutex
+	// bySecret is by namespace, then Secret name: a change of a ReplicaSet
+	// or Job then looks only at its namespace's Secrets, and the inner keys
+	// are plain strings (map slots with large keys cost much per entry).
+	bySecret map[string]map[string]*secretUsers
+	// controllerOf finds a ReplicaSet's or Job's own controller in the
+	// metadata informers' stores; kept objects are not copied here.
+	controllerOf func(kind, namespace, name string) (podOwner, bool)
 
 	changed func([]SecretRef)
 }
@@ -58,54 +81,85 @@ func NewIndex(changed func([]SecretRef)) *Index {
 		changed = func([]SecretRef) {}
 	}
 	return &Index{
-		bySecret:    map[SecretRef]*secretUsers{},
-		owners:      map[objectKey]*keptOwner{},
-		podsByOwner: map[objectKey]map[objectKey]*keptPod{},
-		serving:     map[objectKey]*servingObject{},
-		pods:        map[objectKey]*keptPod{},
-		changed:     changed,
+		bySecret:     map[string]map[string]*secretUsers{},
+		controllerOf: func(string, string, string) (podOwner, bool) { return podOwner{}, false },
+		changed:      changed,
 	}
 }
 
 // SetChanged sets the listener (before any informer runs).
 func (x *Index) SetChanged(changed func([]SecretRef)) { x.changed = changed }
 
+// setControllerOf sets how owners' controllers are found (before any informer runs).
+func (x *Index) setControllerOf(f func(kind, namespace, name string) (podOwner, bool)) {
+	x.controllerOf = f
+}
+
 func (x *Index) users(secret SecretRef) *secretUsers {
-	u := x.bySecret[secret]
+	names := x.bySecret[secret.Namespace]
+	if names == nil {
+		names = map[string]*secretUsers{}
+		x.bySecret[secret.Namespace] = names
+	}
+	u := names[secret.Name]
 	if u == nil {
-		u = &secretUsers{serving: map[objectKey]*servingObject{}, pods: map[objectKey]*keptPod{}}
-		x.bySecret[secret] = u
+		u = &secretUsers{}
+		names[secret.Name] = u
 	}
 	return u
 }
 
+func (x *Index) lookup(secret SecretRef) *secretUsers {
+	return x.bySecret[secret.Namespace][secret.Name]
+}
+
 func (x *Index) dropIfEmpty(secret SecretRef) {
-	if u := x.bySecret[secret]; u != nil && u.empty() {
-		delete(x.bySecret, secret)
+	names := x.bySecret[secret.Namespace]
+	if u := names[secret.Name]; u != nil && len(u.serving) == 0 && len(u.pods) == 0 {
+		delete(names, secret.Name)
+		if len(names) == 0 {
+			delete(x.bySecret, secret.Namespace)
+		}
 	}
 }
 
-// putServing records the current version of a serving object; nil deletes it.
-func (x *Index) putServing(key objectKey, object *servingObject) {
+// secretCount is the number of Secrets the index knows of users for.
+func (x *Index) secretCount() int {
 	x.mu.Lock()
-	old := x.serving[key]
-	if old != nil && object != nil && sameServing(old, object) {
-		x.mu.Unlock()
+	defer x.mu.Unlock()
+	n := 0
+	for _, names := range x.bySecret {
+		n += len(names)
+	}
+	return n
+}
+
+// putServing replaces old (nil: none) by current (nil: deleted), both
+// versions of one serving object as its informer had them.
+func (x *Index) putServing(old, current *servingObject) {
+	if old != nil && current != nil && sameServing(old, current) {
 		return
 	}
+	x.mu.Lock()
 	var touched []SecretRef
 	if old != nil {
+		key := old.key()
 		for _, ref := range old.refs {
-			delete(x.users(ref.secret).serving, key)
+			u := x.users(ref.secret)
+			for i, o := range u.serving {
+				if o.key() == key {
+					u.serving = deleteAt(u.serving, i)
+					break
+				}
+			}
 			x.dropIfEmpty(ref.secret)
 			touched = appendSecret(touched, ref.secret)
 		}
-		delete(x.serving, key)
 	}
-	if object != nil && len(object.refs) > 0 {
-		x.serving[key] = object
-		for _, ref := range object.refs {
-			x.users(ref.secret).serving[key] = object
+	if current != nil {
+		for _, ref := range current.refs {
+			u := x.users(ref.secret)
+			u.serving = append(u.serving, current)
 			touched = appendSecret(touched, ref.secret)
 		}
 	}
@@ -115,9 +169,21 @@ func (x *Index) putServing(key objectKey, object *servingObject) {
 	}
 }
 
+// deleteAt removes element i without keeping the order (UsedBy sorts).
+func deleteAt[T any](list []T, i int) []T {
+	last := len(list) - 1
+	list[i] = list[last]
+	var zero T
+	list[last] = zero
+	if last == 0 {
+		return nil
+	}
+	return list[:last]
+}
+
 // sameServing tells whether an update changed nothing usedBy shows.
 func sameServing(a, b *servingObject) bool {
-	if a.created != b.created || len(a.refs) != len(b.refs) {
+	if a.key() != b.key() || a.created != b.created || len(a.refs) != len(b.refs) {
 		return false
 	}
 	for i := range a.refs {
@@ -149,43 +215,19 @@ func appendSecret(list []SecretRef, secret SecretRef) []SecretRef {
 	return append(list, secret)
 }
 
-// putPod records the current version of a Pod; nil deletes it.
-func (x *Index) putPod(key objectKey, pod *keptPod) {
-	x.mu.Lock()
-	old := x.pods[key]
-	if old != nil && pod != nil && old.ownerKind == pod.ownerKind && old.ownerName == pod.ownerName && equalStrings(old.secrets, pod.secrets) {
-		x.mu.Unlock()
+// putPod replaces old (nil: none) by current (nil: deleted), both versions
+// of one Pod as its informer had them.
+func (x *Index) putPod(old, current *keptPod) {
+	if old != nil && current != nil && ownerOf(old) == ownerOf(current) && equalStrings(old.secrets, current.secrets) {
 		return
 	}
+	x.mu.Lock()
 	var touched []SecretRef
 	if old != nil {
-		for _, name := range old.secrets {
-			secret := SecretRef{Namespace: key.namespace, Name: name}
-			delete(x.users(secret).pods, key)
-			x.dropIfEmpty(secret)
-			touched = appendSecret(touched, secret)
-		}
-		if owner, ok := trackedOwner(old); ok {
-			delete(x.podsByOwner[owner], key)
-			if len(x.podsByOwner[owner]) == 0 {
-				delete(x.podsByOwner, owner)
-			}
-		}
-		delete(x.pods, key)
+		touched = x.countPod(old, -1, touched)
 	}
-	if pod != nil && len(pod.secrets) > 0 {
-		x.pods[key] = pod
-		for _, name := range pod.secrets {
-			secret := SecretRef{Namespace: key.namespace, Name: name}
-			x.users(secret).pods[key] = pod
-			touched = appendSecret(touched, secret)
-		}
-		if owner, ok := trackedOwner(pod); ok {
-			if x.podsByOwner[owner] == nil {
-				x.podsByOwner[owner] = map[objectKey]*keptPod{}
-			}
-			x.podsByOwner[owner][key] = pod
-		}
+	if current != nil {
+		touched = x.countPod(current, +1, touched)
 	}
 	x.mu.Unlock()
 	if len(touched) > 0 {
@@ -193,32 +235,48 @@ func (x *Index) putPod(key objectKey, pod *keptPod) {
 	}
 }
 
-// trackedOwner is a Pod's ReplicaSet or Job, whose own controller decides
-// how the Pod is reported.
-func trackedOwner(pod *keptPod) (objectKey, bool) {
-	if pod.ownerKind != "ReplicaSet" && pod.ownerKind != "Job" {
-		return objectKey{}, false
+// countPod adds delta to the counts of the Pod's owner under each Secret it
+// mounts. Called with x.mu held.
+func (x *Index) countPod(p *keptPod, delta int32, touched []SecretRef) []SecretRef {
+	owner := ownerOf(p)
+	for _, name := range p.secrets {
+		secret := SecretRef{Namespace: p.namespace, Name: name}
+		u := x.users(secret)
+		i := 0
+		for ; i < len(u.pods) && u.pods[i].owner != owner; i++ {
+		}
+		if i == len(u.pods) {
+			u.pods = append(u.pods, podCount{owner: owner})
+		}
+		if u.pods[i].pods += delta; u.pods[i].pods <= 0 {
+			u.pods = deleteAt(u.pods, i)
+		}
+		x.dropIfEmpty(secret)
+		touched = appendSecret(touched, secret)
 	}
-	return objectKey{kind: pod.ownerKind, namespace: pod.namespace, name: pod.ownerName}, true
+	return touched
 }
 
-// putOwner records a ReplicaSet or Job; nil deletes it.
-func (x *Index) putOwner(key objectKey, owner *keptOwner) {
-	x.mu.Lock()
-	old := x.owners[key]
-	if old != nil && owner != nil && old.controllerKind == owner.controllerKind && old.controllerName == owner.controllerName {
-		x.mu.Unlock()
+// ownerChanged tells the Secrets mounted by the Pods of a ReplicaSet or Job
+// whose own controller changed (old or current nil: none); the informer's
+// store already holds the current version, which controllerOf reads.
+func (x *Index) ownerChanged(old, current *keptOwner) {
+	if old != nil && current != nil && old.controllerKind == current.controllerKind && old.controllerName == current.controllerName {
 		return
 	}
-	if owner == nil {
-		delete(x.owners, key)
-	} else {
-		x.owners[key] = owner
+	o := current
+	if o == nil {
+		o = old
 	}
+	owner := podOwner{kind: o.kind, name: o.name}
+	x.mu.Lock()
 	var touched []SecretRef
-	for _, pod := range x.podsByOwner[key] {
-		for _, name := range pod.secrets {
-			touched = appendSecret(touched, SecretRef{Namespace: key.namespace, Name: name})
+	for name, u := range x.bySecret[o.namespace] {
+		for _, count := range u.pods {
+			if count.owner == owner {
+				touched = appendSecret(touched, SecretRef{Namespace: o.namespace, Name: name})
+				break
+			}
 		}
 	}
 	x.mu.Unlock()
@@ -230,15 +288,19 @@ func (x *Index) putOwner(key objectKey, owner *keptOwner) {
 // forgetKind drops every serving object of a kind (its CRD was removed).
 func (x *Index) forgetKind(kind string) {
 	x.mu.Lock()
-	var keys []objectKey
-	for key := range x.serving {
-		if key.kind == kind {
-			keys = append(keys, key)
+	objects := map[objectKey]*servingObject{}
+	for _, names := range x.bySecret {
+		for _, u := range names {
+			for _, o := range u.serving {
+				if o.kind == kind {
+					objects[o.key()] = o
+				}
+			}
 		}
 	}
 	x.mu.Unlock()
-	for _, key := range keys {
-		x.putServing(key, nil)
+	for _, o := range objects {
+		x.putServing(o, nil)
 	}
 }
 
@@ -247,13 +309,13 @@ func (x *Index) forgetKind(kind string) {
 func (x *Index) UsedBy(secret SecretRef) []User {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	u := x.bySecret[secret]
+	u := x.lookup(secret)
 	if u == nil {
 		return nil
 	}
-	users := make([]User, 0, len(u.serving)+1)
-	for key, object := range u.serving {
-		user := User{Kind: key.kind, Namespace: key.namespace, Name: key.name, Created: time.Unix(object.created, 0).UTC()}
+	users := make([]User, 0, len(u.serving)+len(u.pods))
+	for _, object := range u.serving {
+		user := User{Kind: object.kind, Namespace: object.namespace, Name: object.name, Created: time.Unix(object.created, 0).UTC()}
 		for _, ref := range object.refs {
 			if ref.secret == secret {
 				user.Hosts = ref.hosts
@@ -261,15 +323,15 @@ func (x *Index) UsedBy(secret SecretRef) []User {
 		}
 		users = append(users, user)
 	}
-	workloads := map[objectKey]int{}
-	for key, pod := range u.pods {
-		workload := x.workloadOf(key, pod)
+	workloads := map[podOwner]int{}
+	for _, count := range u.pods {
+		workload := x.workloadOf(secret.Namespace, count.owner)
 		if i, ok := workloads[workload]; ok {
-			users[i].Pods++
+			users[i].Pods += count.pods
 			continue
 		}
 		workloads[workload] = len(users)
-		user := User{Kind: workload.kind, Namespace: workload.namespace, Name: workload.name, Pods: 1}
+		user := User{Kind: workload.kind, Namespace: secret.Namespace, Name: workload.name, Pods: count.pods}
 		if workload.kind == KindPod {
 			user.Pods = 0
 		}
@@ -288,17 +350,15 @@ func (x *Index) UsedBy(secret SecretRef) []User {
 	return users
 }
 
-// workloadOf is how a Pod is reported: by its controller, a ReplicaSet or
-// a Job by its own controller when it has one (a Deployment, a CronJob, or
-// a custom controller), and a Pod without a controller as itself. Called
-// with x.mu held.
-func (x *Index) workloadOf(key objectKey, pod *keptPod) objectKey {
-	if pod.ownerKind == "" {
-		return objectKey{kind: KindPod, namespace: key.namespace, name: key.name}
+// workloadOf is how Pods of owner are reported: a ReplicaSet or a Job by
+// its own controller when it has one (a Deployment, a CronJob, or a
+// custom controller), anything else as itself. Called with x.mu held.
+func (x *Index) workloadOf(namespace string, owner podOwner) podOwner {
+	if owner.kind != "ReplicaSet" && owner.kind != "Job" {
+		return owner
 	}
-	workload := objectKey{kind: pod.ownerKind, namespace: key.namespace, name: pod.ownerName}
-	if owner := x.owners[workload]; owner != nil && owner.controllerKind != "" {
-		return objectKey{kind: owner.controllerKind, namespace: key.namespace, name: owner.controllerName}
+	if controller, ok := x.controllerOf(owner.kind, namespace, owner.name); ok {
+		return controller
 	}
-	return workload
+	return owner
 }

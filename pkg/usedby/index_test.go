@@ -47,11 +47,12 @@ func key(kind, namespace, name string) objectKey {
 func TestIndexServingObjects(t *testing.T) {
 	var heard recorder
 	x := NewIndex(heard.hear)
+	st := newStore(x)
 	webTLS := SecretRef{"web", "web-tls"}
-	x.putServing(key(KindIngress, "web", "frontend"), ingress("web", "frontend", reference{secret: webTLS, hosts: []string{"web.example.com"}}))
-	x.putServing(key(KindGateway, "infra", "edge"), &servingObject{compactMeta: compactMeta{"infra", "edge"}, kind: KindGateway,
+	st.putServing(key(KindIngress, "web", "frontend"), ingress("web", "frontend", reference{secret: webTLS, hosts: []string{"web.example.com"}}))
+	st.putServing(key(KindGateway, "infra", "edge"), &servingObject{compactMeta: compactMeta{"infra", "edge"}, kind: KindGateway,
 		created: created.Add(time.Hour).Unix(), refs: []reference{{secret: webTLS}}})
-	x.putServing(key(KindIngress, "web", "admin"), ingress("web", "admin", reference{secret: webTLS, hosts: []string{"admin.example.com"}}))
+	st.putServing(key(KindIngress, "web", "admin"), ingress("web", "admin", reference{secret: webTLS, hosts: []string{"admin.example.com"}}))
 	if got := heard.take(); !reflect.DeepEqual(got, []SecretRef{webTLS, webTLS, webTLS}) {
 		t.Errorf("heard %v", got)
 	}
@@ -65,14 +66,14 @@ func TestIndexServingObjects(t *testing.T) {
 	}
 
 	// An update that changes nothing usedBy shows is not a change.
-	x.putServing(key(KindIngress, "web", "frontend"), ingress("web", "frontend", reference{secret: webTLS, hosts: []string{"web.example.com"}}))
+	st.putServing(key(KindIngress, "web", "frontend"), ingress("web", "frontend", reference{secret: webTLS, hosts: []string{"web.example.com"}}))
 	if got := heard.take(); len(got) != 0 {
 		t.Errorf("an unchanged Ingress was heard as %v", got)
 	}
 
 	// Moving to another Secret touches both.
 	other := SecretRef{"web", "other-tls"}
-	x.putServing(key(KindIngress, "web", "frontend"), ingress("web", "frontend", reference{secret: other, hosts: []string{"web.example.com"}}))
+	st.putServing(key(KindIngress, "web", "frontend"), ingress("web", "frontend", reference{secret: other, hosts: []string{"web.example.com"}}))
 	if got := heard.take(); !reflect.DeepEqual(got, []SecretRef{other, webTLS}) {
 		t.Errorf("heard %v", got)
 	}
@@ -80,7 +81,7 @@ func TestIndexServingObjects(t *testing.T) {
 		t.Errorf("UsedBy after the move = %+v", got)
 	}
 	// Deleting forgets it; forgetting a kind forgets all of it.
-	x.putServing(key(KindIngress, "web", "frontend"), nil)
+	st.putServing(key(KindIngress, "web", "frontend"), nil)
 	if got := x.UsedBy(other); got != nil {
 		t.Errorf("UsedBy of a Secret nobody uses = %+v", got)
 	}
@@ -88,21 +89,22 @@ func TestIndexServingObjects(t *testing.T) {
 	if got := x.UsedBy(webTLS); len(got) != 1 || got[0].Name != "admin" {
 		t.Errorf("UsedBy after forgetting Gateways = %+v", got)
 	}
-	if len(x.bySecret) != 1 {
-		t.Errorf("index keeps %d Secrets, want 1", len(x.bySecret))
+	if n := x.secretCount(); n != 1 {
+		t.Errorf("index keeps %d Secrets, want 1", n)
 	}
 }
 
 func TestIndexPodsByWorkload(t *testing.T) {
 	var heard recorder
 	x := NewIndex(heard.hear)
+	st := newStore(x)
 	tls := SecretRef{"web", "web-tls"}
-	x.putPod(key(KindPod, "web", "frontend-abc-1"), pod("web", "frontend-abc-1", "ReplicaSet", "frontend-abc", "web-tls"))
-	x.putPod(key(KindPod, "web", "frontend-abc-2"), pod("web", "frontend-abc-2", "ReplicaSet", "frontend-abc", "web-tls", "client-ca"))
-	x.putPod(key(KindPod, "web", "debug"), pod("web", "debug", "", "", "web-tls"))
-	x.putPod(key(KindPod, "web", "db-0"), pod("web", "db-0", "StatefulSet", "db", "web-tls"))
-	x.putPod(key(KindPod, "web", "report-1-x"), pod("web", "report-1-x", "Job", "report-1", "web-tls"))
-	x.putPod(key(KindPod, "web", "plain"), pod("web", "plain", "", ""))
+	st.putPod(key(KindPod, "web", "frontend-abc-1"), pod("web", "frontend-abc-1", "ReplicaSet", "frontend-abc", "web-tls"))
+	st.putPod(key(KindPod, "web", "frontend-abc-2"), pod("web", "frontend-abc-2", "ReplicaSet", "frontend-abc", "web-tls", "client-ca"))
+	st.putPod(key(KindPod, "web", "debug"), pod("web", "debug", "", "", "web-tls"))
+	st.putPod(key(KindPod, "web", "db-0"), pod("web", "db-0", "StatefulSet", "db", "web-tls"))
+	st.putPod(key(KindPod, "web", "report-1-x"), pod("web", "report-1-x", "Job", "report-1", "web-tls"))
+	st.putPod(key(KindPod, "web", "plain"), pod("web", "plain", "", ""))
 	heard.take()
 
 	// Until the ReplicaSet's metadata arrives, its Pods are reported under it.
@@ -115,8 +117,8 @@ func TestIndexPodsByWorkload(t *testing.T) {
 	if got := x.UsedBy(tls); !reflect.DeepEqual(got, want) {
 		t.Errorf("UsedBy = %+v\nwant %+v", got, want)
 	}
-	x.putOwner(key("ReplicaSet", "web", "frontend-abc"), &keptOwner{compactMeta: compactMeta{"web", "frontend-abc"}, kind: "ReplicaSet", controllerKind: "Deployment", controllerName: "frontend"})
-	x.putOwner(key("Job", "web", "report-1"), &keptOwner{compactMeta: compactMeta{"web", "report-1"}, kind: "Job", controllerKind: "CronJob", controllerName: "report"})
+	st.putOwner(&keptOwner{compactMeta: compactMeta{"web", "frontend-abc"}, kind: "ReplicaSet", controllerKind: "Deployment", controllerName: "frontend"})
+	st.putOwner(&keptOwner{compactMeta: compactMeta{"web", "report-1"}, kind: "Job", controllerKind: "CronJob", controllerName: "report"})
 	if got := heard.take(); !reflect.DeepEqual(got, []SecretRef{{"web", "client-ca"}, tls, tls}) {
 		t.Errorf("owners changed %v", got)
 	}
@@ -130,13 +132,13 @@ func TestIndexPodsByWorkload(t *testing.T) {
 		t.Errorf("UsedBy = %+v\nwant %+v", got, want)
 	}
 	// An owner update that keeps its controller is no change.
-	x.putOwner(key("ReplicaSet", "web", "frontend-abc"), &keptOwner{compactMeta: compactMeta{"web", "frontend-abc"}, kind: "ReplicaSet", controllerKind: "Deployment", controllerName: "frontend"})
+	st.putOwner(&keptOwner{compactMeta: compactMeta{"web", "frontend-abc"}, kind: "ReplicaSet", controllerKind: "Deployment", controllerName: "frontend"})
 	if got := heard.take(); len(got) != 0 {
 		t.Errorf("an unchanged owner was heard as %v", got)
 	}
 	// A finished Pod (kept without Secrets) and a deleted one stop counting.
-	x.putPod(key(KindPod, "web", "frontend-abc-1"), pod("web", "frontend-abc-1", "ReplicaSet", "frontend-abc"))
-	x.putPod(key(KindPod, "web", "debug"), nil)
+	st.putPod(key(KindPod, "web", "frontend-abc-1"), pod("web", "frontend-abc-1", "ReplicaSet", "frontend-abc"))
+	st.putPod(key(KindPod, "web", "debug"), nil)
 	if got := heard.take(); !reflect.DeepEqual(got, []SecretRef{tls, tls}) {
 		t.Errorf("heard %v", got)
 	}
@@ -150,9 +152,56 @@ func TestIndexPodsByWorkload(t *testing.T) {
 	}
 	// Every Pod gone: nothing is left behind.
 	for _, name := range []string{"frontend-abc-1", "frontend-abc-2", "db-0", "report-1-x", "plain"} {
-		x.putPod(key(KindPod, "web", name), nil)
+		st.putPod(key(KindPod, "web", name), nil)
 	}
-	if len(x.bySecret) != 0 || len(x.pods) != 0 || len(x.podsByOwner) != 0 {
-		t.Errorf("left behind: %d Secrets, %d Pods, %d owners", len(x.bySecret), len(x.pods), len(x.podsByOwner))
+	if n := x.secretCount(); n != 0 || len(x.bySecret) != 0 {
+		t.Errorf("left behind: %d Secrets in %d namespaces", n, len(x.bySecret))
 	}
+}
+
+// store keeps the current version of each object, as an informer's store
+// does, and hands the index the previous one with each change.
+type store struct {
+	x       *Index
+	serving map[objectKey]*servingObject
+	pods    map[objectKey]*keptPod
+	owners  map[objectKey]*keptOwner
+}
+
+func newStore(x *Index) *store {
+	s := &store{x: x, serving: map[objectKey]*servingObject{}, pods: map[objectKey]*keptPod{}, owners: map[objectKey]*keptOwner{}}
+	x.setControllerOf(func(kind, namespace, name string) (podOwner, bool) {
+		if o := s.owners[objectKey{kind: kind, namespace: namespace, name: name}]; o != nil && o.controllerKind != "" {
+			return podOwner{kind: o.controllerKind, name: o.controllerName}, true
+		}
+		return podOwner{}, false
+	})
+	return s
+}
+
+func (s *store) putOwner(o *keptOwner) {
+	key := objectKey{kind: o.kind, namespace: o.namespace, name: o.name}
+	old := s.owners[key]
+	s.owners[key] = o
+	s.x.ownerChanged(old, o)
+}
+
+func (s *store) putServing(key objectKey, o *servingObject) {
+	old := s.serving[key]
+	if o == nil {
+		delete(s.serving, key)
+	} else {
+		s.serving[key] = o
+	}
+	s.x.putServing(old, o)
+}
+
+func (s *store) putPod(key objectKey, p *keptPod) {
+	old := s.pods[key]
+	if p == nil {
+		delete(s.pods, key)
+	} else {
+		s.pods[key] = p
+	}
+	s.x.putPod(old, p)
 }

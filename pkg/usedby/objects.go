@@ -161,6 +161,11 @@ func transformPod(obj interface{}) (interface{}, error) {
 	kept := &keptPod{compactMeta: newCompactMeta(pod.Namespace, pod.Name)}
 	if owner := metav1.GetControllerOfNoCopy(pod); owner != nil {
 		kept.ownerKind, kept.ownerName = shared(owner.Kind), owner.Name
+		// A controller names its Pods after itself ("web-5d8f7-x2k9q"):
+		// share the name's bytes instead of keeping a second copy.
+		if strings.HasPrefix(kept.name, owner.Name) {
+			kept.ownerName = kept.name[:len(owner.Name)]
+		}
 	}
 	if pod.Status.Phase == corev1.PodSucceeded || pod.Status.Phase == corev1.PodFailed {
 		return kept, nil

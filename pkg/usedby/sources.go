@@ -152,6 +152,16 @@ func newSources(kinds Kinds, namespaces []string, index *Index, client kubernete
 		dynamicResources:  map[schema.GroupResource]*running{},
 		logged:            map[string]bool{},
 	}
+	owners := map[string][]toolscache.SharedIndexInformer{}
+	index.setControllerOf(func(kind, namespace, name string) (podOwner, bool) {
+		for _, informer := range owners[kind] {
+			obj, ok, _ := informer.GetStore().GetByKey(namespace + "/" + name)
+			if o, isOwner := obj.(*keptOwner); ok && isOwner && o.controllerKind != "" {
+				return podOwner{kind: o.controllerKind, name: o.controllerName}, true
+			}
+		}
+		return podOwner{}, false
+	})
 	for _, namespace := range namespaces {
 		if kinds.Ingress {
 			informer := networkinginformers.NewIngressInformer(client, namespace, 0, nil)
@@ -166,6 +176,7 @@ func newSources(kinds Kinds, namespaces []string, index *Index, client kubernete
 			}
 			for _, owner := range []discovered{{replicaSetsResource, "ReplicaSet"}, {jobsResource, "Job"}} {
 				informer := metadatainformer.NewFilteredMetadataInformer(metadataClient, owner.resource, namespace, 0, nil, nil).Informer()
+				owners[owner.kind] = append(owners[owner.kind], informer)
 				if err := s.add(&s.static, owner.resource.Resource, informer, ownerTransform(owner.kind), s.ownerHandler(owner.kind)); err != nil {
 					return nil, err
 				}
@@ -403,21 +414,23 @@ func keyOf(kind string, obj interface{}) (objectKey, interface{}, bool) {
 	return objectKey{kind: kind, namespace: m.GetNamespace(), name: m.GetName()}, obj, true
 }
 
-func handlerFuncs(kind string, put func(objectKey, interface{})) toolscache.ResourceEventHandlerFuncs {
+// handlerFuncs hands put the previous and the current version of each
+// object (nil for none), as the informer's store had and has them.
+func handlerFuncs(kind string, put func(key objectKey, old, current interface{})) toolscache.ResourceEventHandlerFuncs {
 	return toolscache.ResourceEventHandlerFuncs{
 		AddFunc: func(obj interface{}) {
 			if key, obj, ok := keyOf(kind, obj); ok {
-				put(key, obj)
+				put(key, nil, obj)
 			}
 		},
-		UpdateFunc: func(_, obj interface{}) {
+		UpdateFunc: func(old, obj interface{}) {
 			if key, obj, ok := keyOf(kind, obj); ok {
-				put(key, obj)
+				put(key, old, obj)
 			}
 		},
 		DeleteFunc: func(obj interface{}) {
-			if key, _, ok := keyOf(kind, obj); ok {
-				put(key, nil)
+			if key, obj, ok := keyOf(kind, obj); ok {
+				put(key, obj, nil)
 			}
 		},
 	}
@@ -426,11 +439,9 @@ func handlerFuncs(kind string, put func(objectKey, interface{})) toolscache.Reso
 // servingHandler feeds serving objects of kind to the index; r, when set,
 // is the running resource whose events count only until it stops.
 func (s *Sources) servingHandler(kind string, r *running) toolscache.ResourceEventHandler {
-	return handlerFuncs(kind, func(key objectKey, obj interface{}) {
-		object, _ := obj.(*servingObject)
-		if obj != nil && object == nil {
-			return
-		}
+	return handlerFuncs(kind, func(_ objectKey, old, current interface{}) {
+		before, _ := old.(*servingObject)
+		after, _ := current.(*servingObject)
 		if r != nil {
 			r.mu.Lock()
 			defer r.mu.Unlock()
@@ -438,27 +449,25 @@ func (s *Sources) servingHandler(kind string, r *running) toolscache.ResourceEve
 				return
 			}
 		}
-		s.index.putServing(key, object)
+		s.index.putServing(before, after)
 	})
 }
 
 func (s *Sources) podHandler() toolscache.ResourceEventHandler {
-	return handlerFuncs(KindPod, func(key objectKey, obj interface{}) {
-		pod, _ := obj.(*keptPod)
-		if obj != nil && pod == nil {
-			return
-		}
-		s.index.putPod(key, pod)
+	return handlerFuncs(KindPod, func(_ objectKey, old, current interface{}) {
+		before, _ := old.(*keptPod)
+		after, _ := current.(*keptPod)
+		s.index.putPod(before, after)
 	})
 }
 
 func (s *Sources) ownerHandler(kind string) toolscache.ResourceEventHandler {
-	return handlerFuncs(kind, func(key objectKey, obj interface{}) {
-		owner, _ := obj.(*keptOwner)
-		if obj != nil && owner == nil {
-			return
+	return handlerFuncs(kind, func(_ objectKey, old, current interface{}) {
+		before, _ := old.(*keptOwner)
+		after, _ := current.(*keptOwner)
+		if before != nil || after != nil {
+			s.index.ownerChanged(before, after)
 		}
-		s.index.putOwner(key, owner)
 	})
 }
 

@@ -124,13 +124,14 @@ func TestCombiner(t *testing.T) {
 	}
 	index := NewIndex(nil)
 	combiner := NewCombiner(index, cache)
+	st := newStore(index)
 	secret := &metav1.ObjectMeta{Namespace: "web", Name: "web-tls", UID: "u1", CreationTimestamp: metav1.NewTime(created)}
 	combiner.Upsert(statuscache.Item{Meta: secret, SecretType: "kubernetes.io/tls", Analysis: &fakeAnalysis{dnsNames: []string{"web.example.com"}}})
 	if got := take(); len(got) != 1 || got[0].Type != watch.Added {
 		t.Fatalf("changes %+v", got)
 	}
 	webTLS := SecretRef{"web", "web-tls"}
-	index.putServing(key(KindIngress, "web", "frontend"), ingress("web", "frontend", reference{secret: webTLS, hosts: []string{"web.example.com"}}))
+	st.putServing(key(KindIngress, "web", "frontend"), ingress("web", "frontend", reference{secret: webTLS, hosts: []string{"web.example.com"}}))
 	got := take()
 	if len(got) != 1 || got[0].Type != watch.Modified || got[0].Object.ResourceVersion == got[0].Previous.ResourceVersion {
 		t.Fatalf("changes %+v", got)
@@ -139,13 +140,13 @@ func TestCombiner(t *testing.T) {
 		t.Errorf("object %+v", got[0].Object.Status)
 	}
 	// A Pod that mounts another Secret, and an Ingress update that keeps its hosts: nothing.
-	index.putPod(key(KindPod, "web", "p"), pod("web", "p", "", "", "other"))
-	index.putServing(key(KindIngress, "web", "frontend"), ingress("web", "frontend", reference{secret: webTLS, hosts: []string{"web.example.com"}}))
+	st.putPod(key(KindPod, "web", "p"), pod("web", "p", "", "", "other"))
+	st.putServing(key(KindIngress, "web", "frontend"), ingress("web", "frontend", reference{secret: webTLS, hosts: []string{"web.example.com"}}))
 	if got := take(); len(got) != 0 {
 		t.Errorf("changes %+v", got)
 	}
 	// An uncovered host: MODIFIED with HostsCovered False.
-	index.putServing(key(KindIngress, "web", "frontend"), ingress("web", "frontend", reference{secret: webTLS, hosts: []string{"web.example.com", "api.example.com"}}))
+	st.putServing(key(KindIngress, "web", "frontend"), ingress("web", "frontend", reference{secret: webTLS, hosts: []string{"web.example.com", "api.example.com"}}))
 	got = take()
 	if len(got) != 1 || hostsCovered(got[0].Object.Status).Status != metav1.ConditionFalse {
 		t.Fatalf("changes %+v", got)
@@ -157,7 +158,7 @@ func TestCombiner(t *testing.T) {
 		t.Fatalf("changes %+v", got)
 	}
 	combiner.Delete("web", "web-tls")
-	index.putServing(key(KindIngress, "web", "frontend"), nil)
+	st.putServing(key(KindIngress, "web", "frontend"), nil)
 	if got := take(); len(got) != 1 || got[0].Type != watch.Deleted {
 		t.Fatalf("changes %+v", got)
 	}
