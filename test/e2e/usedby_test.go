@@ -72,9 +72,11 @@ func expectUsedBy(t *testing.T, w *watchRecorder, since time.Time, name string, 
 	case covered != "" && (c == nil || c.Status != covered):
 		t.Fatalf("HostsCovered %+v, want %s", c, covered)
 	}
-	if delay := ev.At.Sub(since); delay > usedByWithin {
+	delay := ev.At.Sub(since)
+	if delay > usedByWithin {
 		t.Errorf("the watch saw the change after %v, want within %v", delay, usedByWithin)
 	}
+	t.Logf("%s: MODIFIED %v after the write", name, delay.Round(time.Millisecond))
 	return ev.Object
 }
 
