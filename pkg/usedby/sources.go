@@ -267,16 +267,6 @@ func (s *Sources) Synced() map[string]bool {
 	return synced
 }
 
-// HasSynced tells whether every running informer has synced.
-func (s *Sources) HasSynced() bool {
-	for _, done := range s.Synced() {
-		if !done {
-			return false
-		}
-	}
-	return true
-}
-
 // discover starts the informers of the Gateway kinds that discovery shows
 // and stops those of kinds it no longer shows. A discovery error changes
 // nothing: a flaky API server must not empty usedBy.
