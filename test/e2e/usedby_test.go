@@ -20,8 +20,10 @@ import (
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/utils/ptr"
 
+	"github.com/certstatus/certstatus/generated/clientset/versioned"
 	"github.com/certstatus/certstatus/pkg/apis/certstatus/v1alpha1"
 	"github.com/certstatus/certstatus/pkg/certificate/certtest"
+	"github.com/certstatus/certstatus/test/stack"
 )
 
 // usedByWithin is how fast a change of a using object must reach watchers.
@@ -499,4 +501,64 @@ func TestHostNotCoveredEvent(t *testing.T) {
 	}
 	time.Sleep(2 * time.Second)
 	checkEvents(t, ns, map[string]int{"web/HostNotCovered": 1})
+}
+
+// TestUsedByAtStartAndTurnedOff: a replica started after the Secret and its
+// Ingress exist is ready from the Secrets alone and fills usedBy in; one
+// started with --used-by= runs no usedBy informer and shows none.
+func TestUsedByAtStartAndTurnedOff(t *testing.T) {
+	ns := newNamespace(t)
+	ctx := context.Background()
+	host := "start." + ns + ".example.com"
+	createSecret(t, newChain(t, host, time.Time{}, time.Time{}).tlsSecret(ns, "web", nil))
+	if _, err := env.kube.NetworkingV1().Ingresses(ns).Create(ctx, ingressFor(ns, "frontend", "web", host), metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	getVia := func(srv *stack.Server) (*v1alpha1.CertificateStatus, error) {
+		client, err := versioned.NewForConfig(srv.DirectRESTConfig(env.stack.RESTConfig()))
+		if err != nil {
+			return nil, err
+		}
+		return client.CertstatusV1alpha1().CertificateStatuses(ns).Get(ctx, "web", metav1.GetOptions{})
+	}
+
+	on, err := env.stack.LaunchServer(ctx, env.binary, "--namespaces="+ns)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = on.Stop() })
+	eventually(t, 10*time.Second, func() error {
+		object, err := getVia(on)
+		if err != nil {
+			return err
+		}
+		if got := usedByOf(object); !reflect.DeepEqual(got, []string{"Ingress/" + ns + "/frontend[" + host + "]"}) {
+			return fmt.Errorf("usedBy %q", got)
+		}
+		return nil
+	})
+	if n := metricSum(t, on, `certstatus_informer_synced{resource="ingresses"}`); n != 1 {
+		t.Errorf("ingresses synced %v, want 1", n)
+	}
+
+	off, err := env.stack.LaunchServer(ctx, env.binary, "--namespaces="+ns, "--used-by=")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = off.Stop() })
+	object, err := getVia(off)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := usedByOf(object); len(got) != 0 || hostsCoveredOf(object) != nil {
+		t.Errorf("--used-by=: usedBy %q, HostsCovered %+v", got, hostsCoveredOf(object))
+	}
+	for _, resource := range []string{"ingresses", "pods", "replicasets", "jobs"} {
+		if n := metricSum(t, off, `certstatus_informer_synced{resource="`+resource+`"}`); n != 0 {
+			t.Errorf("--used-by=: an informer of %s runs", resource)
+		}
+	}
+	if n := metricSum(t, off, `certstatus_informer_synced{resource="secrets"}`); n != 1 {
+		t.Errorf("--used-by=: secrets synced %v, want 1", n)
+	}
 }
