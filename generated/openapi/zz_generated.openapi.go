@@ -33,6 +33,8 @@ import (
 
 func GetOpenAPIDefinitions(ref common.ReferenceCallback) map[string]common.OpenAPIDefinition {
 	return map[string]common.OpenAPIDefinition{
+		v1alpha1.CertManagerIssuer{}.OpenAPIModelName():       schema_pkg_apis_certstatus_v1alpha1_CertManagerIssuer(ref),
+		v1alpha1.CertManagerReference{}.OpenAPIModelName():    schema_pkg_apis_certstatus_v1alpha1_CertManagerReference(ref),
 		v1alpha1.CertificateInfo{}.OpenAPIModelName():         schema_pkg_apis_certstatus_v1alpha1_CertificateInfo(ref),
 		v1alpha1.CertificateStatus{}.OpenAPIModelName():       schema_pkg_apis_certstatus_v1alpha1_CertificateStatus(ref),
 		v1alpha1.CertificateStatusList{}.OpenAPIModelName():   schema_pkg_apis_certstatus_v1alpha1_CertificateStatusList(ref),
@@ -41,6 +43,7 @@ func GetOpenAPIDefinitions(ref common.ReferenceCallback) map[string]common.OpenA
 		v1alpha1.ChainStatus{}.OpenAPIModelName():             schema_pkg_apis_certstatus_v1alpha1_ChainStatus(ref),
 		v1alpha1.DataError{}.OpenAPIModelName():               schema_pkg_apis_certstatus_v1alpha1_DataError(ref),
 		v1alpha1.PrivateKeyStatus{}.OpenAPIModelName():        schema_pkg_apis_certstatus_v1alpha1_PrivateKeyStatus(ref),
+		v1alpha1.UsedBy{}.OpenAPIModelName():                  schema_pkg_apis_certstatus_v1alpha1_UsedBy(ref),
 		resource.Quantity{}.OpenAPIModelName():                schema_apimachinery_pkg_api_resource_Quantity(ref),
 		v1.APIGroup{}.OpenAPIModelName():                      schema_pkg_apis_meta_v1_APIGroup(ref),
 		v1.APIGroupList{}.OpenAPIModelName():                  schema_pkg_apis_meta_v1_APIGroupList(ref),
@@ -96,6 +99,68 @@ func GetOpenAPIDefinitions(ref common.ReferenceCallback) map[string]common.OpenA
 		runtime.TypeMeta{}.OpenAPIModelName():                 schema_k8sio_apimachinery_pkg_runtime_TypeMeta(ref),
 		runtime.Unknown{}.OpenAPIModelName():                  schema_k8sio_apimachinery_pkg_runtime_Unknown(ref),
 		version.Info{}.OpenAPIModelName():                     schema_k8sio_apimachinery_pkg_version_Info(ref),
+	}
+}
+
+func schema_pkg_apis_certstatus_v1alpha1_CertManagerIssuer(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "CertManagerIssuer names a cert-manager issuer.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"name": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Name is the issuer's name (cert-manager.io/issuer-name).",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"kind": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Kind is Issuer, ClusterIssuer or an external issuer's kind (cert-manager.io/issuer-kind).",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"group": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Group is the issuer's API group, e.g. cert-manager.io (cert-manager.io/issuer-group).",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+				},
+			},
+		},
+	}
+}
+
+func schema_pkg_apis_certstatus_v1alpha1_CertManagerReference(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "CertManagerReference links the Secret to cert-manager.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"certificate": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Certificate is the cert-manager Certificate in the Secret's namespace (cert-manager.io/certificate-name).",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"issuer": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Issuer is the issuer the Certificate names.",
+							Ref:         ref(v1alpha1.CertManagerIssuer{}.OpenAPIModelName()),
+						},
+					},
+				},
+			},
+		},
+		Dependencies: []string{
+			v1alpha1.CertManagerIssuer{}.OpenAPIModelName()},
 	}
 }
 
@@ -548,6 +613,30 @@ func schema_pkg_apis_certstatus_v1alpha1_CertificateStatusStatus(ref common.Refe
 							},
 						},
 					},
+					"certManager": {
+						SchemaProps: spec.SchemaProps{
+							Description: "CertManager names the cert-manager Certificate and issuer that manage the Secret, from cert-manager's annotations; absent when the Secret carries none.",
+							Ref:         ref(v1alpha1.CertManagerReference{}.OpenAPIModelName()),
+						},
+					},
+					"usedBy": {
+						VendorExtensible: spec.VendorExtensible{
+							Extensions: spec.Extensions{
+								"x-kubernetes-list-type": "atomic",
+							},
+						},
+						SchemaProps: spec.SchemaProps{
+							Description: "UsedBy lists who serves or mounts the Secret (Ingresses, Gateways, ListenerSets, workloads by their controller, Pods without one), sorted by kind, namespace and name: what its expiry breaks.",
+							Type:        []string{"array"},
+							Items: &spec.SchemaOrArray{
+								Schema: &spec.Schema{
+									SchemaProps: spec.SchemaProps{
+										Ref: ref(v1alpha1.UsedBy{}.OpenAPIModelName()),
+									},
+								},
+							},
+						},
+					},
 					"errors": {
 						VendorExtensible: spec.VendorExtensible{
 							Extensions: spec.Extensions{
@@ -570,7 +659,7 @@ func schema_pkg_apis_certstatus_v1alpha1_CertificateStatusStatus(ref common.Refe
 			},
 		},
 		Dependencies: []string{
-			v1alpha1.CertificateInfo{}.OpenAPIModelName(), v1alpha1.CertificateSummary{}.OpenAPIModelName(), v1alpha1.ChainStatus{}.OpenAPIModelName(), v1alpha1.DataError{}.OpenAPIModelName(), v1alpha1.PrivateKeyStatus{}.OpenAPIModelName(), v1.Condition{}.OpenAPIModelName(), v1.Time{}.OpenAPIModelName()},
+			v1alpha1.CertManagerReference{}.OpenAPIModelName(), v1alpha1.CertificateInfo{}.OpenAPIModelName(), v1alpha1.CertificateSummary{}.OpenAPIModelName(), v1alpha1.ChainStatus{}.OpenAPIModelName(), v1alpha1.DataError{}.OpenAPIModelName(), v1alpha1.PrivateKeyStatus{}.OpenAPIModelName(), v1alpha1.UsedBy{}.OpenAPIModelName(), v1.Condition{}.OpenAPIModelName(), v1.Time{}.OpenAPIModelName()},
 	}
 }
 
@@ -717,6 +806,89 @@ func schema_pkg_apis_certstatus_v1alpha1_PrivateKeyStatus(ref common.ReferenceCa
 					},
 				},
 				Required: []string{"present", "matchesCertificate"},
+			},
+		},
+	}
+}
+
+func schema_pkg_apis_certstatus_v1alpha1_UsedBy(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "UsedBy is one object that serves or mounts the Secret. Only names, hosts and counts are kept of it: nothing else of the object is read or served.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"kind": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Kind is Ingress, Gateway, ListenerSet, Deployment, StatefulSet, DaemonSet, Job, CronJob, Pod, or the kind of another controller of Pods (a bare ReplicaSet, a custom controller).",
+							Default:     "",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"namespace": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Namespace is the object's namespace; it may differ from the Secret's.",
+							Default:     "",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"name": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Name is the object's name.",
+							Default:     "",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"hosts": {
+						VendorExtensible: spec.VendorExtensible{
+							Extensions: spec.Extensions{
+								"x-kubernetes-list-type": "atomic",
+							},
+						},
+						SchemaProps: spec.SchemaProps{
+							Description: "Hosts are the hosts the object serves with this Secret (Ingress tls[].hosts, listener hostname), lower case without a trailing dot.",
+							Type:        []string{"array"},
+							Items: &spec.SchemaOrArray{
+								Schema: &spec.Schema{
+									SchemaProps: spec.SchemaProps{
+										Type:   []string{"string"},
+										Format: "",
+									},
+								},
+							},
+						},
+					},
+					"hostsNotCovered": {
+						VendorExtensible: spec.VendorExtensible{
+							Extensions: spec.Extensions{
+								"x-kubernetes-list-type": "atomic",
+							},
+						},
+						SchemaProps: spec.SchemaProps{
+							Description: "HostsNotCovered are those of Hosts that no DNS name (or IP address) of the leaf certificate covers, by RFC 6125 rules: clients fail TLS for them today.",
+							Type:        []string{"array"},
+							Items: &spec.SchemaOrArray{
+								Schema: &spec.Schema{
+									SchemaProps: spec.SchemaProps{
+										Type:   []string{"string"},
+										Format: "",
+									},
+								},
+							},
+						},
+					},
+					"pods": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Pods is, for workloads and Pods, how many of its running or pending Pods mount the Secret (a secret volume or a projected source).",
+							Type:        []string{"integer"},
+							Format:      "int32",
+						},
+					},
+				},
+				Required: []string{"kind", "namespace", "name"},
 			},
 		},
 	}

@@ -32,9 +32,15 @@ func loadDemoSecrets(ctx context.Context, st *stack.Stack, namespace string) (in
 	}
 	secrets := demo.Secrets(namespace, time.Now())
 	for _, secret := range secrets {
+		if secret.Name == "valid-chain" {
+			secret.Annotations = certManagerDemo
+		}
 		if _, err := client.CoreV1().Secrets(namespace).Create(ctx, secret, metav1.CreateOptions{}); err != nil {
 			return 0, fmt.Errorf("create demo Secret %s/%s: %w", namespace, secret.Name, err)
 		}
+	}
+	if err := loadDemoUsers(ctx, client, namespace); err != nil {
+		return 0, err
 	}
 	return len(secrets), nil
 }

@@ -25,6 +25,7 @@ import (
 	"github.com/certstatus/certstatus/pkg/registry/certificatestatus"
 	"github.com/certstatus/certstatus/pkg/secrets"
 	"github.com/certstatus/certstatus/pkg/statuscache"
+	"github.com/certstatus/certstatus/pkg/usedby"
 )
 
 // Config is everything the server needs.
@@ -39,6 +40,9 @@ type Config struct {
 	X509ExporterMetrics bool
 	// Events, when set, records an Event on every state change (--events).
 	Events *events.Options
+	// UsedBy selects who is watched to fill status.usedBy (--used-by);
+	// none turns usedBy off, with no extra informers or RBAC.
+	UsedBy usedby.Kinds
 }
 
 // Server is a prepared certstatus API server.
@@ -64,7 +68,21 @@ func New(config *Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := metrics.RegisterHealth(cache, metrics.Informer{Resource: "secrets", HasSynced: source.HasSynced}); err != nil {
+	informers := []metrics.Informer{{Resource: "secrets", HasSynced: source.HasSynced}}
+	var users *usedby.Sources
+	if config.UsedBy.Any() {
+		index := usedby.NewIndex(nil)
+		source.SetSink(usedby.NewCombiner(index, cache))
+		users, err = usedby.NewSources(config.Generic.ClientConfig, config.UsedBy, config.Namespaces, index)
+		if err != nil {
+			return nil, err
+		}
+		// Readiness waits for the Secrets only; these are exported, not awaited.
+		for _, resource := range users.Resources() {
+			informers = append(informers, metrics.Informer{Resource: resource, HasSynced: func() bool { return users.Synced()[resource] }})
+		}
+	}
+	if err := metrics.RegisterHealth(cache, informers...); err != nil {
 		return nil, fmt.Errorf("register metrics: %w", err)
 	}
 
@@ -98,6 +116,9 @@ func New(config *Config) (*Server, error) {
 	generic.AddPostStartHookOrDie("certstatus-start-secret-source", func(ctx genericapiserver.PostStartHookContext) error {
 		go source.Run(ctx)
 		go cache.Run(ctx)
+		if users != nil {
+			users.Run(ctx)
+		}
 		if recorder != nil {
 			go recorder.Run(ctx)
 		}

@@ -218,6 +218,41 @@ func appendStatus(buf []byte, s *certstatus.CertificateStatusStatus) []byte {
 		}
 		o.buf = append(o.buf, ']')
 	}
+	if m := s.CertManager; m != nil {
+		o.key("certManager")
+		ref := object{buf: append(o.buf, '{')}
+		ref.stringOmitEmpty("certificate", m.Certificate)
+		if is := m.Issuer; is != nil {
+			ref.key("issuer")
+			issuer := object{buf: append(ref.buf, '{')}
+			issuer.stringOmitEmpty("name", is.Name)
+			issuer.stringOmitEmpty("kind", is.Kind)
+			issuer.stringOmitEmpty("group", is.Group)
+			ref.buf = append(issuer.buf, '}')
+		}
+		o.buf = append(ref.buf, '}')
+	}
+	if len(s.UsedBy) > 0 {
+		o.key("usedBy")
+		o.buf = append(o.buf, '[')
+		for i := range s.UsedBy {
+			u := &s.UsedBy[i]
+			if i > 0 {
+				o.buf = append(o.buf, ',')
+			}
+			user := object{buf: append(o.buf, '{')}
+			user.string("kind", u.Kind)
+			user.string("namespace", u.Namespace)
+			user.string("name", u.Name)
+			user.strings("hosts", u.Hosts)
+			user.strings("hostsNotCovered", u.HostsNotCovered)
+			if u.Pods != 0 {
+				user.int("pods", u.Pods)
+			}
+			o.buf = append(user.buf, '}')
+		}
+		o.buf = append(o.buf, ']')
+	}
 	if len(s.Errors) > 0 {
 		o.key("errors")
 		o.buf = append(o.buf, '[')

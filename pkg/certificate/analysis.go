@@ -34,6 +34,8 @@ type Analysis struct {
 	privateKey *certstatus.PrivateKeyStatus
 	chain      chainVerdict
 	errors     []certstatus.DataError
+	// certManager is status.certManager, nil without cert-manager's annotations.
+	certManager *certstatus.CertManagerReference
 	// bundleTimeline is the state over time of a bundle, whose members take
 	// a sweep to combine; a chain's is computed by StatusAt.
 	bundleTimeline timeline
@@ -132,6 +134,7 @@ func Analyze(in Input, opts Options) (a *Analysis, listed bool) {
 		a.bundleTimeline = bundleTimeline(a.validities())
 	}
 	a.errors = contents.problems.dataErrors()
+	a.certManager = certManagerFrom(in.Annotations)
 	return a, true
 }
 

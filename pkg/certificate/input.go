@@ -14,7 +14,8 @@ type Input struct {
 	Type string
 	// Data is the Secret's data; it is read, never kept.
 	Data map[string][]byte
-	// Annotations: only certstatus.dev/expiring-soon-threshold is read.
+	// Annotations: only certstatus.dev/expiring-soon-threshold and the four
+	// cert-manager.io annotations of status.certManager are read.
 	Annotations map[string]string
 	// CreatedAt is the Secret's creationTimestamp. Non-clock transitions are
 	// dated with the later of it and the primary leaf's notBefore, so that
@@ -23,16 +24,21 @@ type Input struct {
 	CreatedAt time.Time
 }
 
-// InputFromSecret builds an Input from a Secret. It copies only the one
-// annotation the analysis reads, so nothing else of the metadata leaks in.
+// InputFromSecret builds an Input from a Secret. It copies only the
+// annotations the analysis reads, so nothing else of the metadata leaks in.
 func InputFromSecret(s *corev1.Secret) Input {
 	in := Input{
 		Type:      string(s.Type),
 		Data:      s.Data,
 		CreatedAt: s.CreationTimestamp.Time,
 	}
-	if value, ok := s.Annotations[certstatus.ExpiringSoonThresholdAnnotation]; ok {
-		in.Annotations = map[string]string{certstatus.ExpiringSoonThresholdAnnotation: value}
+	for _, name := range append([]string{certstatus.ExpiringSoonThresholdAnnotation}, certManagerAnnotations[:]...) {
+		if value, ok := s.Annotations[name]; ok {
+			if in.Annotations == nil {
+				in.Annotations = map[string]string{}
+			}
+			in.Annotations[name] = value
+		}
 	}
 	return in
 }

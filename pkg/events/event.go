@@ -27,6 +27,8 @@ type transition struct {
 	namespace, name string
 	uid             types.UID
 	state           certstatus.State
+	// reason overrides the state as the Event's reason: HostNotCovered.
+	reason string
 	// at is the instant the state began: the conditions' lastTransitionTime.
 	at      time.Time
 	message string
@@ -62,6 +64,44 @@ func transitionOf(previous, object *certstatus.CertificateStatus) (transition, b
 	}, true
 }
 
+// hostsTransitionOf tells whether the change made HostsCovered False (a new
+// object whose condition is already False counts, like an expired one), and
+// describes it: Warning HostNotCovered, dated with the condition's
+// lastTransitionTime, with its message naming the objects and hosts.
+func hostsTransitionOf(previous, object *certstatus.CertificateStatus) (transition, bool) {
+	now := hostsCovered(&object.Status)
+	if now == nil || now.Status != metav1.ConditionFalse || now.LastTransitionTime.IsZero() {
+		return transition{}, false
+	}
+	if previous != nil {
+		if before := hostsCovered(&previous.Status); before != nil && before.Status == metav1.ConditionFalse {
+			return transition{}, false
+		}
+	}
+	text := now.Message
+	if len(text) > noteLimit {
+		text = strings.ToValidUTF8(text[:noteLimit-3], "") + "..."
+	}
+	return transition{
+		namespace: object.Namespace,
+		name:      object.Name,
+		uid:       object.UID,
+		state:     object.Status.State,
+		reason:    certstatus.ReasonHostNotCovered,
+		at:        now.LastTransitionTime.UTC(),
+		message:   text,
+	}, true
+}
+
+func hostsCovered(status *certstatus.CertificateStatusStatus) *metav1.Condition {
+	for i := range status.Conditions {
+		if status.Conditions[i].Type == certstatus.ConditionHostsCovered {
+			return &status.Conditions[i]
+		}
+	}
+	return nil
+}
+
 // stateBegan is the instant the current state began: the Ready condition's
 // lastTransitionTime (both conditions carry it).
 func stateBegan(status *certstatus.CertificateStatusStatus) (time.Time, bool) {
@@ -73,9 +113,17 @@ func stateBegan(status *certstatus.CertificateStatusStatus) (time.Time, bool) {
 	return time.Time{}, false
 }
 
+// reasonName is the Event's reason: the state, or HostNotCovered.
+func (t transition) reasonName() string {
+	if t.reason != "" {
+		return t.reason
+	}
+	return string(t.state)
+}
+
 // eventType is Normal for Valid, Warning for everything else.
 func (t transition) eventType() string {
-	if t.state == certstatus.StateValid {
+	if t.reason == "" && t.state == certstatus.StateValid {
 		return corev1.EventTypeNormal
 	}
 	return corev1.EventTypeWarning
@@ -99,14 +147,14 @@ func eventName(name string, uid types.UID, reason string, at time.Time) string {
 func (t transition) event(instance string) *eventsv1.Event {
 	return &eventsv1.Event{
 		ObjectMeta: metav1.ObjectMeta{
-			Name:      eventName(t.name, t.uid, string(t.state), t.at),
+			Name:      eventName(t.name, t.uid, t.reasonName(), t.at),
 			Namespace: t.namespace,
 		},
 		EventTime:           metav1.NewMicroTime(t.at),
 		ReportingController: ReportingController,
 		ReportingInstance:   instance,
 		Action:              Action,
-		Reason:              string(t.state),
+		Reason:              t.reasonName(),
 		Regarding: corev1.ObjectReference{
 			APIVersion: certstatus.GroupName + "/v1alpha1",
 			Kind:       "CertificateStatus",

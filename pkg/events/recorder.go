@@ -96,10 +96,17 @@ func (r *Recorder) Observe(change statuscache.Change) {
 	if change.Object == nil || change.Type == watch.Deleted {
 		return
 	}
-	t, ok := transitionOf(change.Previous, change.Object)
-	if !ok {
-		return
+	if t, ok := transitionOf(change.Previous, change.Object); ok {
+		r.enqueue(t)
 	}
+	if t, ok := hostsTransitionOf(change.Previous, change.Object); ok {
+		r.enqueue(t)
+	}
+}
+
+// enqueue hands a transition to the workers unless it is too old or the
+// queue is full.
+func (r *Recorder) enqueue(t transition) {
 	if r.tooOld(t) {
 		r.observer.Dropped(DropTooOld)
 		return

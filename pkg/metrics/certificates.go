@@ -79,12 +79,38 @@ type factsSource interface {
 	CertificateAt(i int) certificate.CertificateFacts
 }
 
+// Analyses with usedBy attached (usedby.Decorated) offer the Secret's own
+// analysis and the count of uncovered hosts; certificate.Analysis offers
+// status.certManager. Metrics read them without building the status.
+type (
+	unwrapper interface {
+		Unwrap() statuscache.Analysis
+	}
+	hostsSource interface {
+		HostsNotCovered() int
+	}
+	certManagerSource interface {
+		CertManager() *certstatus.CertManagerReference
+	}
+)
+
+// ownAnalysis is the Secret's own analysis, without what is attached to it.
+func ownAnalysis(item *statuscache.Item) statuscache.Analysis {
+	if u, ok := item.Analysis.(unwrapper); ok {
+		return u.Unwrap()
+	}
+	return item.Analysis
+}
+
 // secretFacts is one Secret as the certificate families need it.
 type secretFacts struct {
 	meta       *statuscache.Item
 	facts      certificate.Facts
 	commonName string
 	issuer     string
+	// certificate is the cert-manager Certificate, or empty.
+	certificate     string
+	hostsNotCovered int
 }
 
 // writeCertificates sends every certificate series of items at now to s.
@@ -129,7 +155,7 @@ func writeCertificates(s sink, items []statuscache.Item, now time.Time, x509 boo
 	for i := range secrets {
 		f := &secrets[i]
 		s.sample(infoFamily, 1, labels(f, f.meta.SecretType, f.commonName, f.issuer,
-			certstatus.ChainWord(f.facts.Chain), certstatus.KeyPairWord(f.facts.PrivateKey), ""))
+			certstatus.ChainWord(f.facts.Chain), certstatus.KeyPairWord(f.facts.PrivateKey), f.certificate))
 	}
 	s.begin(certificatesFamily)
 	for i := range secrets {
@@ -141,9 +167,9 @@ func writeCertificates(s sink, items []statuscache.Item, now time.Time, x509 boo
 	}
 	s.begin(hostsNotCoveredFamily)
 	for i := range secrets {
-		// Nothing reports who uses a Secret yet (usedBy), so no host can be
-		// uncovered; the series exists so that rules and dashboards do.
-		s.sample(hostsNotCoveredFamily, 0, labels(&secrets[i]))
+		// 0 too when nothing uses the Secret, so that rules and dashboards
+		// see every Secret.
+		s.sample(hostsNotCoveredFamily, float64(secrets[i].hostsNotCovered), labels(&secrets[i]))
 	}
 	if x509 {
 		writeX509(s, items, now)
@@ -153,11 +179,24 @@ func writeCertificates(s sink, items []statuscache.Item, now time.Time, x509 boo
 // factsOf evaluates one item at now.
 func factsOf(item *statuscache.Item, now time.Time) secretFacts {
 	f := secretFacts{meta: item}
-	if source, ok := item.Analysis.(factsSource); ok {
+	own := ownAnalysis(item)
+	if source, ok := own.(factsSource); ok {
 		f.facts = source.FactsAt(now)
+		if hosts, ok := item.Analysis.(hostsSource); ok {
+			f.hostsNotCovered = hosts.HostsNotCovered()
+		}
+		if c, ok := own.(certManagerSource); ok && c.CertManager() != nil {
+			f.certificate = c.CertManager().Certificate
+		}
 	} else {
 		status := item.Analysis.StatusAt(now)
 		f.facts = factsFromStatus(&status)
+		for _, u := range status.UsedBy {
+			f.hostsNotCovered += len(u.HostsNotCovered)
+		}
+		if status.CertManager != nil {
+			f.certificate = status.CertManager.Certificate
+		}
 	}
 	if leaf := f.facts.Leaf; leaf != nil {
 		f.commonName = leaf.CommonName
@@ -251,7 +290,7 @@ type x509Writer struct {
 // rowsOf fills x.rows with the item's distinct rows and returns them.
 func (x *x509Writer) rowsOf(item *statuscache.Item, now time.Time) []x509Row {
 	x.rows = x.rows[:0]
-	if source, ok := item.Analysis.(factsSource); ok {
+	if source, ok := ownAnalysis(item).(factsSource); ok {
 		for i := range min(source.NumCertificates(), MaxX509SeriesPerSecret) {
 			c := source.CertificateAt(i)
 			x.add(item, &c)

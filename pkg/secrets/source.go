@@ -33,6 +33,26 @@ type Source struct {
 	informers []toolscache.SharedIndexInformer
 	synced    []toolscache.InformerSynced
 	cache     *statuscache.Cache
+	// sink receives the analysed Secrets: the cache, or what sits in front
+	// of it (usedBy's combiner).
+	sink Sink
+}
+
+// Sink receives analysed Secrets.
+type Sink interface {
+	Upsert(item statuscache.Item)
+	Delete(namespace, name string)
+}
+
+// SetSink puts sink between the source and the cache; call it before Run.
+func (s *Source) SetSink(sink Sink) { s.sink = sink }
+
+// output is where analysed Secrets go: the sink if set, else the cache.
+func (s *Source) output() Sink {
+	if s.sink != nil {
+		return s.sink
+	}
+	return s.cache
 }
 
 // NewSource prepares informers for the given namespaces (none: all namespaces).
@@ -126,10 +146,10 @@ func (s *Source) apply(obj interface{}) {
 	}
 	if secret.analysis == nil {
 		// Not (or no longer) holding certificates: it does not appear.
-		s.cache.Delete(secret.Namespace, secret.Name)
+		s.output().Delete(secret.Namespace, secret.Name)
 		return
 	}
-	s.cache.Upsert(statuscache.Item{Meta: &secret.ObjectMeta, SecretType: secret.secretType, Analysis: secret.analysis})
+	s.output().Upsert(statuscache.Item{Meta: &secret.ObjectMeta, SecretType: secret.secretType, Analysis: secret.analysis})
 }
 
 func (s *Source) remove(obj interface{}) {
@@ -141,7 +161,7 @@ func (s *Source) remove(obj interface{}) {
 		klog.ErrorS(err, "Cannot read a deleted Secret")
 		return
 	}
-	s.cache.Delete(m.GetNamespace(), m.GetName())
+	s.output().Delete(m.GetNamespace(), m.GetName())
 }
 
 // analysedSecret is what the informer keeps of a Secret.

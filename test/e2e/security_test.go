@@ -518,7 +518,16 @@ func TestServerLeastPrivilege(t *testing.T) {
 		{[]string{"list", "flowschemas.flowcontrol.apiserver.k8s.io"}, false},
 		{[]string{"list", "prioritylevelconfigurations.flowcontrol.apiserver.k8s.io"}, false},
 		{[]string{"list", "namespaces"}, false},
-		{[]string{"list", "pods", "-A"}, false},
+		// usedBy (artifacts/deploy/rbac-used-by.yaml): reads only.
+		{[]string{"list", "pods", "-A"}, true},
+		{[]string{"watch", "ingresses.networking.k8s.io", "-A"}, true},
+		{[]string{"watch", "replicasets.apps", "-A"}, true},
+		{[]string{"watch", "jobs.batch", "-A"}, true},
+		{[]string{"delete", "pods", "-n", "default"}, false},
+		{[]string{"update", "ingresses.networking.k8s.io", "-n", "default"}, false},
+		{[]string{"list", "deployments.apps", "-A"}, false},
+		{[]string{"get", "pods", "--subresource=log", "-n", "default"}, false},
+		{[]string{"create", "pods", "--subresource=exec", "-n", "default"}, false},
 		{[]string{"create", "certificatesigningrequests.certificates.k8s.io"}, false},
 		{[]string{"list", "certificatestatuses.certstatus.dev", "-A"}, false},
 		{[]string{"impersonate", "users"}, false},
@@ -563,6 +572,7 @@ func TestServerLeastPrivilege(t *testing.T) {
 	want := []string{
 		"ClusterRoleBinding certstatus-apiserver → ClusterRole certstatus-apiserver",
 		"ClusterRoleBinding certstatus-apiserver:system:auth-delegator → ClusterRole system:auth-delegator",
+		"ClusterRoleBinding certstatus-apiserver:used-by → ClusterRole certstatus-apiserver:used-by",
 		"RoleBinding kube-system/certstatus-apiserver-auth-reader → Role extension-apiserver-authentication-reader",
 	}
 	sort.Strings(bindings)
@@ -576,6 +586,27 @@ func TestServerLeastPrivilege(t *testing.T) {
 	if len(role.Rules) != 1 || strings.Join(role.Rules[0].Resources, ",") != "secrets" || strings.Join(role.Rules[0].Verbs, ",") != "get,list,watch" ||
 		len(role.Rules[0].ResourceNames) != 0 || len(role.Rules[0].NonResourceURLs) != 0 {
 		t.Errorf("ClusterRole certstatus-apiserver rules %+v, want get/list/watch secrets only", role.Rules)
+	}
+	// usedBy's reads, including the Gateway kinds whose CRDs this cluster
+	// lacks (kubectl auth can-i cannot name those).
+	usedBy, err := env.kube.RbacV1().ClusterRoles().Get(ctx, "certstatus-apiserver:used-by", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rules []string
+	for _, rule := range usedBy.Rules {
+		if strings.Join(rule.Verbs, ",") != "get,list,watch" || len(rule.ResourceNames) != 0 || len(rule.NonResourceURLs) != 0 {
+			t.Errorf("usedBy rule %+v is not a plain read", rule)
+		}
+		for _, group := range rule.APIGroups {
+			for _, resource := range rule.Resources {
+				rules = append(rules, resource+"."+group)
+			}
+		}
+	}
+	sort.Strings(rules)
+	if want := "gateways.gateway.networking.k8s.io gateways.networking.istio.io ingresses.networking.k8s.io jobs.batch listenersets.gateway.networking.k8s.io pods. replicasets.apps"; strings.Join(rules, " ") != want {
+		t.Errorf("usedBy reads %q, want %q", strings.Join(rules, " "), want)
 	}
 }
 

@@ -54,7 +54,7 @@ func table(t *testing.T, out string) (header []string, rows map[string][]string)
 	t.Helper()
 	lines := strings.Split(strings.TrimRight(out, "\n"), "\n")
 	header = strings.Fields(strings.NewReplacer("COMMON NAME", "COMMON_NAME", "DNS NAMES", "DNS_NAMES",
-		"NOT AFTER", "NOT_AFTER", "KEY PAIR", "KEY_PAIR").Replace(lines[0]))
+		"NOT AFTER", "NOT_AFTER", "KEY PAIR", "KEY_PAIR", "USED BY", "USED_BY").Replace(lines[0]))
 	// Cells may hold spaces ("3 (1 expired)"), so cut at the header's column starts.
 	starts := columnStarts(lines[0])
 	rows = map[string][]string{}
@@ -142,15 +142,15 @@ func TestGetShowsEveryExampleWithItsState(t *testing.T) {
 	}
 
 	wideHeader, wide := table(t, kubectl(t, "get", "cst", "-n", namespace, "-o", "wide"))
-	if got := strings.Join(wideHeader, " "); got != "NAME STATE COMMON_NAME ISSUER EXPIRES AGE DNS_NAMES NOT_AFTER KEY KEY_PAIR CHAIN CA CERTS TYPE" {
+	if got := strings.Join(wideHeader, " "); got != "NAME STATE COMMON_NAME ISSUER EXPIRES AGE DNS_NAMES NOT_AFTER KEY KEY_PAIR CHAIN CA CERTS TYPE USED_BY CERTIFICATE" {
 		t.Errorf("wide columns: %s", got)
 	}
-	for name, cells := range map[string][]string{ // KEY, KEY PAIR, CHAIN, CA, CERTS, TYPE
-		"valid-chain":  {"RSA-2048", "Match", "Verified", "false", "3", "kubernetes.io/tls"},
-		"key-mismatch": {"ECDSA-P256", "Mismatch", "Verified", "false", "3", "kubernetes.io/tls"},
-		"broken-chain": {"ECDSA-P256", "Match", "Broken", "false", "3", "kubernetes.io/tls"},
-		"mutual-tls":   {"ECDSA-P256", "Match", "Unknown", "false", "3", "Opaque"},
-		"ca-bundle":    {"ECDSA-P256", "Absent", "Unknown", "true", "4 (1 expired)", "Opaque"},
+	for name, cells := range map[string][]string{ // KEY, KEY PAIR, CHAIN, CA, CERTS, TYPE, USED BY, CERTIFICATE
+		"valid-chain":  {"RSA-2048", "Match", "Verified", "false", "3", "kubernetes.io/tls", "<none>", "<none>"},
+		"key-mismatch": {"ECDSA-P256", "Mismatch", "Verified", "false", "3", "kubernetes.io/tls", "<none>", "<none>"},
+		"broken-chain": {"ECDSA-P256", "Match", "Broken", "false", "3", "kubernetes.io/tls", "<none>", "<none>"},
+		"mutual-tls":   {"ECDSA-P256", "Match", "Unknown", "false", "3", "Opaque", "<none>", "<none>"},
+		"ca-bundle":    {"ECDSA-P256", "Absent", "Unknown", "true", "4 (1 expired)", "Opaque", "<none>", "<none>"},
 	} {
 		row := wide[name]
 		for i, cell := range cells {

@@ -40,3 +40,39 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
 {{ .Values.image.repository }}:{{ default .Chart.AppVersion .Values.image.tag }}
 {{- end -}}
 {{- end -}}
+
+{{/*
+The RBAC rules of the usedBy kinds in .Values.usedBy.
+*/}}
+{{- define "certstatus.usedByRules" -}}
+{{- $kinds := .Values.usedBy -}}
+{{- range $kinds }}
+{{- if not (has . (list "Ingress" "Gateway" "Pod")) }}
+{{- fail (printf "usedBy: unknown kind %q (supported: Ingress, Gateway, Pod)" .) }}
+{{- end }}
+{{- end }}
+{{- if has "Ingress" $kinds }}
+- apiGroups: ["networking.k8s.io"]
+  resources: ["ingresses"]
+  verbs: ["get", "list", "watch"]
+{{- end }}
+{{- if has "Gateway" $kinds }}
+- apiGroups: ["gateway.networking.k8s.io"]
+  resources: ["gateways", "listenersets"]
+  verbs: ["get", "list", "watch"]
+- apiGroups: ["networking.istio.io"]
+  resources: ["gateways"]
+  verbs: ["get", "list", "watch"]
+{{- end }}
+{{- if has "Pod" $kinds }}
+- apiGroups: [""]
+  resources: ["pods"]
+  verbs: ["get", "list", "watch"]
+- apiGroups: ["apps"]
+  resources: ["replicasets"]
+  verbs: ["get", "list", "watch"]
+- apiGroups: ["batch"]
+  resources: ["jobs"]
+  verbs: ["get", "list", "watch"]
+{{- end }}
+{{- end }}

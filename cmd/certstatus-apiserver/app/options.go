@@ -20,6 +20,7 @@ import (
 	"github.com/certstatus/certstatus/pkg/certificate"
 	"github.com/certstatus/certstatus/pkg/events"
 	"github.com/certstatus/certstatus/pkg/statuscache"
+	"github.com/certstatus/certstatus/pkg/usedby"
 	"github.com/certstatus/certstatus/pkg/version"
 )
 
@@ -40,6 +41,9 @@ type Options struct {
 	X509ExporterMetrics bool
 	// Events turns the Recorder on.
 	Events bool
+
+	// UsedBy are the kinds watched for status.usedBy (--used-by).
+	UsedBy []string
 }
 
 // NewOptions returns the defaults. There is no etcd (nothing is stored) and
@@ -62,6 +66,7 @@ func NewOptions() *Options {
 		Analysis:   certificate.DefaultOptions(),
 		Cache:      statuscache.DefaultOptions(),
 		Recorder:   events.DefaultOptions(),
+		UsedBy:     append([]string(nil), usedby.KindNames...),
 	}
 }
 
@@ -93,6 +98,10 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.IntVar(&o.Recorder.Burst, "events-burst", o.Recorder.Burst, "With --events: the token bucket's burst.")
 	fs.IntVar(&o.Recorder.QueueSize, "events-queue-size", o.Recorder.QueueSize,
 		"With --events: transitions waiting to be written; beyond it they are dropped and counted.")
+	fs.StringSliceVar(&o.UsedBy, "used-by", o.UsedBy,
+		"Who is watched to fill status.usedBy and the HostsCovered condition: Ingress, Gateway (Gateway API Gateways "+
+			"and ListenerSets, Istio Gateways, while their CRDs exist), Pod (by their controlling workload). "+
+			"An empty value (--used-by=) turns usedBy off and needs none of its RBAC.")
 }
 
 // Validate checks the flags.
@@ -119,6 +128,9 @@ func (o *Options) Validate() error {
 	}
 	if o.Recorder.QueueSize < 1 {
 		errs = append(errs, fmt.Errorf("--events-queue-size must be at least 1"))
+	}
+	if _, err := usedby.ParseKinds(o.UsedBy); err != nil {
+		errs = append(errs, err)
 	}
 	if len(errs) > 0 {
 		return fmt.Errorf("invalid flags: %v", errs)
@@ -151,7 +163,12 @@ func (o *Options) Config() (*apiserver.Config, error) {
 		copied := o.Recorder
 		recorder = &copied
 	}
+	users, err := usedby.ParseKinds(o.UsedBy)
+	if err != nil {
+		return nil, err
+	}
 	return &apiserver.Config{
+		UsedBy:     users,
 		Events:     recorder,
 		Generic:    generic,
 		Analysis:   o.Analysis,

@@ -30,6 +30,8 @@ var columns = []metav1.TableColumnDefinition{
 	{Name: "CA", Type: "boolean", Priority: 1, Description: "Whether the leaf is a CA certificate."},
 	{Name: "Certs", Type: "string", Priority: 1, Description: "Number of certificates, with how many are expired or expiring."},
 	{Name: "Type", Type: "string", Priority: 1, Description: "The Secret's type."},
+	{Name: "Used By", Type: "string", Priority: 1, Description: "Who serves or mounts the Secret: the first as Kind/name (Kind/namespace/name from another namespace), then +N."},
+	{Name: "Certificate", Type: "string", Priority: 1, Description: "The cert-manager Certificate that manages the Secret."},
 }
 
 type tableConvertor struct {
@@ -106,6 +108,8 @@ func row(object *certstatus.CertificateStatus, now time.Time) metav1.TableRow {
 		isCA,
 		certificateCounts(status.Summary),
 		status.SecretType,
+		usedBy(object),
+		certManagerCertificate(status.CertManager),
 	}
 	return metav1.TableRow{Cells: cells, Object: runtime.RawExtension{Object: object}}
 }
@@ -191,4 +195,27 @@ func certificateCounts(s certstatus.CertificateSummary) string {
 		return fmt.Sprint(s.Certificates)
 	}
 	return fmt.Sprintf("%d (%s)", s.Certificates, strings.Join(notes, ", "))
+}
+
+// usedBy is "Ingress/frontend", "Gateway/infra/edge +2", or "<none>".
+func usedBy(object *certstatus.CertificateStatus) string {
+	users := object.Status.UsedBy
+	if len(users) == 0 {
+		return "<none>"
+	}
+	first := users[0].Kind + "/" + users[0].Name
+	if users[0].Namespace != object.Namespace {
+		first = users[0].Kind + "/" + users[0].Namespace + "/" + users[0].Name
+	}
+	if len(users) == 1 {
+		return first
+	}
+	return fmt.Sprintf("%s +%d", first, len(users)-1)
+}
+
+func certManagerCertificate(reference *certstatus.CertManagerReference) string {
+	if reference == nil || reference.Certificate == "" {
+		return "<none>"
+	}
+	return reference.Certificate
 }

@@ -39,12 +39,12 @@ func TestTableRowHasEveryColumnInOrder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(table.ColumnDefinitions) != 14 {
-		t.Fatalf("%d columns, want 14", len(table.ColumnDefinitions))
+	if len(table.ColumnDefinitions) != 16 {
+		t.Fatalf("%d columns, want 16", len(table.ColumnDefinitions))
 	}
 	want := []interface{}{"web", "ExpiringSoon", "web.example.com", "Example, Intermediate", "88d", "2d1h",
 		"a.example.com,b.example.com,c.example.com +2", "2026-08-28T12:01:00Z", "ECDSA-P256", "Match", "Verified",
-		false, "3 (1 expiring)", "kubernetes.io/tls"}
+		false, "3 (1 expiring)", "kubernetes.io/tls", "<none>", "<none>"}
 	got := table.Rows[0].Cells
 	for i := range want {
 		if got[i] != want[i] {
@@ -124,5 +124,27 @@ func TestIssuerColumnIsTheDecodedCommonName(t *testing.T) {
 		if got := row(object, time.Now()).Cells[3]; got != issuerCN {
 			t.Errorf("issuer %q (RFC 2253 %q) shows as %q", issuerCN, object.Status.Certificates[0].Issuer, got)
 		}
+	}
+}
+
+func TestUsedByAndCertificateColumns(t *testing.T) {
+	object := &certstatus.CertificateStatus{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: "a"}}
+	cells := func() (string, string) {
+		c := row(object, now).Cells
+		return c[14].(string), c[15].(string)
+	}
+	if used, cert := cells(); used != "<none>" || cert != "<none>" {
+		t.Errorf("empty: %q %q", used, cert)
+	}
+	object.Status.UsedBy = []certstatus.UsedBy{{Kind: "Ingress", Namespace: "a", Name: "frontend"}}
+	object.Status.CertManager = &certstatus.CertManagerReference{Certificate: "web-cert"}
+	if used, cert := cells(); used != "Ingress/frontend" || cert != "web-cert" {
+		t.Errorf("one: %q %q", used, cert)
+	}
+	object.Status.UsedBy = []certstatus.UsedBy{{Kind: "Gateway", Namespace: "infra", Name: "edge"},
+		{Kind: "Ingress", Namespace: "a", Name: "frontend"}, {Kind: "Pod", Namespace: "a", Name: "debug"}}
+	object.Status.CertManager = &certstatus.CertManagerReference{Issuer: &certstatus.CertManagerIssuer{Name: "ca"}}
+	if used, cert := cells(); used != "Gateway/infra/edge +2" || cert != "<none>" {
+		t.Errorf("three: %q %q", used, cert)
 	}
 }

@@ -26,6 +26,10 @@ const (
 	ConditionReady = "Ready"
 	// ConditionExpiringSoon is True while the state is ExpiringSoon.
 	ConditionExpiringSoon = "ExpiringSoon"
+	// ConditionHostsCovered is False when the leaf does not cover some host an
+	// object using the Secret serves, True when it covers all of them, and
+	// absent when no using object declares hosts.
+	ConditionHostsCovered = "HostsCovered"
 
 	ReasonValid           = "Valid"
 	ReasonExpiringSoon    = "ExpiringSoon"
@@ -35,11 +39,22 @@ const (
 	ReasonNoCertificate   = "NoCertificate"
 	ReasonKeyPairMismatch = "KeyPairMismatch"
 	ReasonChainInvalid    = "ChainInvalid"
+	ReasonHostNotCovered  = "HostNotCovered"
+	ReasonHostsCovered    = "HostsCovered"
 )
 
 // ExpiringSoonThresholdAnnotation on a Secret overrides --expiring-soon-threshold
 // for that Secret (a Go duration such as "168h"). It is the only annotation read.
 const ExpiringSoonThresholdAnnotation = "certstatus.dev/expiring-soon-threshold"
+
+// cert-manager's annotations on the Secrets it manages: the only other
+// annotation values the server reads (status.certManager).
+const (
+	CertManagerCertificateNameAnnotation = "cert-manager.io/certificate-name"
+	CertManagerIssuerNameAnnotation      = "cert-manager.io/issuer-name"
+	CertManagerIssuerKindAnnotation      = "cert-manager.io/issuer-kind"
+	CertManagerIssuerGroupAnnotation     = "cert-manager.io/issuer-group"
+)
 
 // +genclient
 // +genclient:readonly
@@ -106,10 +121,71 @@ type CertificateStatusStatus struct {
 	// +listType=atomic
 	Certificates []CertificateInfo `json:"certificates,omitempty"`
 
+	// CertManager names the cert-manager Certificate and issuer that manage the Secret,
+	// from cert-manager's annotations; absent when the Secret carries none.
+	// +optional
+	CertManager *CertManagerReference `json:"certManager,omitempty"`
+
+	// UsedBy lists who serves or mounts the Secret (Ingresses, Gateways, ListenerSets,
+	// workloads by their controller, Pods without one), sorted by kind, namespace and name:
+	// what its expiry breaks.
+	// +optional
+	// +listType=atomic
+	UsedBy []UsedBy `json:"usedBy,omitempty"`
+
 	// Errors has one entry per data key that could not be read; the rest of the Secret still shows.
 	// +optional
 	// +listType=atomic
 	Errors []DataError `json:"errors,omitempty"`
+}
+
+// CertManagerReference links the Secret to cert-manager.
+type CertManagerReference struct {
+	// Certificate is the cert-manager Certificate in the Secret's namespace (cert-manager.io/certificate-name).
+	// +optional
+	Certificate string `json:"certificate,omitempty"`
+	// Issuer is the issuer the Certificate names.
+	// +optional
+	Issuer *CertManagerIssuer `json:"issuer,omitempty"`
+}
+
+// CertManagerIssuer names a cert-manager issuer.
+type CertManagerIssuer struct {
+	// Name is the issuer's name (cert-manager.io/issuer-name).
+	// +optional
+	Name string `json:"name,omitempty"`
+	// Kind is Issuer, ClusterIssuer or an external issuer's kind (cert-manager.io/issuer-kind).
+	// +optional
+	Kind string `json:"kind,omitempty"`
+	// Group is the issuer's API group, e.g. cert-manager.io (cert-manager.io/issuer-group).
+	// +optional
+	Group string `json:"group,omitempty"`
+}
+
+// UsedBy is one object that serves or mounts the Secret. Only names, hosts and
+// counts are kept of it: nothing else of the object is read or served.
+type UsedBy struct {
+	// Kind is Ingress, Gateway, ListenerSet, Deployment, StatefulSet, DaemonSet, Job, CronJob,
+	// Pod, or the kind of another controller of Pods (a bare ReplicaSet, a custom controller).
+	Kind string `json:"kind"`
+	// Namespace is the object's namespace; it may differ from the Secret's.
+	Namespace string `json:"namespace"`
+	// Name is the object's name.
+	Name string `json:"name"`
+	// Hosts are the hosts the object serves with this Secret (Ingress tls[].hosts,
+	// listener hostname), lower case without a trailing dot.
+	// +optional
+	// +listType=atomic
+	Hosts []string `json:"hosts,omitempty"`
+	// HostsNotCovered are those of Hosts that no DNS name (or IP address) of the leaf
+	// certificate covers, by RFC 6125 rules: clients fail TLS for them today.
+	// +optional
+	// +listType=atomic
+	HostsNotCovered []string `json:"hostsNotCovered,omitempty"`
+	// Pods is, for workloads and Pods, how many of its running or pending Pods mount
+	// the Secret (a secret volume or a projected source).
+	// +optional
+	Pods int32 `json:"pods,omitempty"`
 }
 
 // CertificateSummary counts certificates by their own state.

@@ -22,6 +22,16 @@ limitations under the License.
 package v1alpha1
 
 // OpenAPIModelName returns the OpenAPI model name for this type.
+func (in CertManagerIssuer) OpenAPIModelName() string {
+	return "dev.certstatus.v1alpha1.CertManagerIssuer"
+}
+
+// OpenAPIModelName returns the OpenAPI model name for this type.
+func (in CertManagerReference) OpenAPIModelName() string {
+	return "dev.certstatus.v1alpha1.CertManagerReference"
+}
+
+// OpenAPIModelName returns the OpenAPI model name for this type.
 func (in CertificateInfo) OpenAPIModelName() string {
 	return "dev.certstatus.v1alpha1.CertificateInfo"
 }
@@ -59,4 +69,9 @@ func (in DataError) OpenAPIModelName() string {
 // OpenAPIModelName returns the OpenAPI model name for this type.
 func (in PrivateKeyStatus) OpenAPIModelName() string {
 	return "dev.certstatus.v1alpha1.PrivateKeyStatus"
+}
+
+// OpenAPIModelName returns the OpenAPI model name for this type.
+func (in UsedBy) OpenAPIModelName() string {
+	return "dev.certstatus.v1alpha1.UsedBy"
 }

@@ -1,0 +1,207 @@
+package usedby
+
+import (
+	"reflect"
+	"sort"
+	"sync"
+	"testing"
+	"time"
+)
+
+// recorder collects the index's change notifications.
+type recorder struct {
+	mu      sync.Mutex
+	changed []SecretRef
+}
+
+func (r *recorder) hear(secrets []SecretRef) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.changed = append(r.changed, secrets...)
+}
+
+// take returns and clears what was heard, sorted.
+func (r *recorder) take() []SecretRef {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	heard := r.changed
+	r.changed = nil
+	sort.Slice(heard, func(i, j int) bool {
+		return heard[i].Namespace+"/"+heard[i].Name < heard[j].Namespace+"/"+heard[j].Name
+	})
+	return heard
+}
+
+func ingress(namespace, name string, refs ...reference) *servingObject {
+	return &servingObject{compactMeta: compactMeta{namespace: namespace, name: name}, kind: KindIngress, created: created.Unix(), refs: refs}
+}
+
+func pod(namespace, name, ownerKind, ownerName string, secrets ...string) *keptPod {
+	return &keptPod{compactMeta: compactMeta{namespace: namespace, name: name}, ownerKind: ownerKind, ownerName: ownerName, secrets: secrets}
+}
+
+func key(kind, namespace, name string) objectKey {
+	return objectKey{kind: kind, namespace: namespace, name: name}
+}
+
+func TestIndexServingObjects(t *testing.T) {
+	var heard recorder
+	x := NewIndex(heard.hear)
+	st := newStore(x)
+	webTLS := SecretRef{"web", "web-tls"}
+	st.putServing(key(KindIngress, "web", "frontend"), ingress("web", "frontend", reference{secret: webTLS, hosts: []string{"web.example.com"}}))
+	st.putServing(key(KindGateway, "infra", "edge"), &servingObject{compactMeta: compactMeta{"infra", "edge"}, kind: KindGateway,
+		created: created.Add(time.Hour).Unix(), refs: []reference{{secret: webTLS}}})
+	st.putServing(key(KindIngress, "web", "admin"), ingress("web", "admin", reference{secret: webTLS, hosts: []string{"admin.example.com"}}))
+	if got := heard.take(); !reflect.DeepEqual(got, []SecretRef{webTLS, webTLS, webTLS}) {
+		t.Errorf("heard %v", got)
+	}
+	want := []User{
+		{Kind: KindGateway, Namespace: "infra", Name: "edge", Created: created.Add(time.Hour)},
+		{Kind: KindIngress, Namespace: "web", Name: "admin", Hosts: []string{"admin.example.com"}, Created: created},
+		{Kind: KindIngress, Namespace: "web", Name: "frontend", Hosts: []string{"web.example.com"}, Created: created},
+	}
+	if got := x.UsedBy(webTLS); !reflect.DeepEqual(got, want) {
+		t.Errorf("UsedBy = %+v\nwant %+v", got, want)
+	}
+
+	// An update that changes nothing usedBy shows is not a change.
+	st.putServing(key(KindIngress, "web", "frontend"), ingress("web", "frontend", reference{secret: webTLS, hosts: []string{"web.example.com"}}))
+	if got := heard.take(); len(got) != 0 {
+		t.Errorf("an unchanged Ingress was heard as %v", got)
+	}
+
+	// Moving to another Secret touches both.
+	other := SecretRef{"web", "other-tls"}
+	st.putServing(key(KindIngress, "web", "frontend"), ingress("web", "frontend", reference{secret: other, hosts: []string{"web.example.com"}}))
+	if got := heard.take(); !reflect.DeepEqual(got, []SecretRef{other, webTLS}) {
+		t.Errorf("heard %v", got)
+	}
+	if got := x.UsedBy(webTLS); len(got) != 2 {
+		t.Errorf("UsedBy after the move = %+v", got)
+	}
+	// Deleting forgets it; forgetting a kind forgets all of it.
+	st.putServing(key(KindIngress, "web", "frontend"), nil)
+	if got := x.UsedBy(other); got != nil {
+		t.Errorf("UsedBy of a Secret nobody uses = %+v", got)
+	}
+	x.forgetKind(KindGateway)
+	if got := x.UsedBy(webTLS); len(got) != 1 || got[0].Name != "admin" {
+		t.Errorf("UsedBy after forgetting Gateways = %+v", got)
+	}
+	if n := x.secretCount(); n != 1 {
+		t.Errorf("index keeps %d Secrets, want 1", n)
+	}
+}
+
+func TestIndexPodsByWorkload(t *testing.T) {
+	var heard recorder
+	x := NewIndex(heard.hear)
+	st := newStore(x)
+	tls := SecretRef{"web", "web-tls"}
+	st.putPod(key(KindPod, "web", "frontend-abc-1"), pod("web", "frontend-abc-1", "ReplicaSet", "frontend-abc", "web-tls"))
+	st.putPod(key(KindPod, "web", "frontend-abc-2"), pod("web", "frontend-abc-2", "ReplicaSet", "frontend-abc", "web-tls", "client-ca"))
+	st.putPod(key(KindPod, "web", "debug"), pod("web", "debug", "", "", "web-tls"))
+	st.putPod(key(KindPod, "web", "db-0"), pod("web", "db-0", "StatefulSet", "db", "web-tls"))
+	st.putPod(key(KindPod, "web", "report-1-x"), pod("web", "report-1-x", "Job", "report-1", "web-tls"))
+	st.putPod(key(KindPod, "web", "plain"), pod("web", "plain", "", ""))
+	heard.take()
+
+	// Until the ReplicaSet's metadata arrives, its Pods are reported under it.
+	want := []User{
+		{Kind: "Job", Namespace: "web", Name: "report-1", Pods: 1},
+		{Kind: KindPod, Namespace: "web", Name: "debug"},
+		{Kind: "ReplicaSet", Namespace: "web", Name: "frontend-abc", Pods: 2},
+		{Kind: "StatefulSet", Namespace: "web", Name: "db", Pods: 1},
+	}
+	if got := x.UsedBy(tls); !reflect.DeepEqual(got, want) {
+		t.Errorf("UsedBy = %+v\nwant %+v", got, want)
+	}
+	st.putOwner(&keptOwner{compactMeta: compactMeta{"web", "frontend-abc"}, kind: "ReplicaSet", controllerKind: "Deployment", controllerName: "frontend"})
+	st.putOwner(&keptOwner{compactMeta: compactMeta{"web", "report-1"}, kind: "Job", controllerKind: "CronJob", controllerName: "report"})
+	if got := heard.take(); !reflect.DeepEqual(got, []SecretRef{{"web", "client-ca"}, tls, tls}) {
+		t.Errorf("owners changed %v", got)
+	}
+	want = []User{
+		{Kind: "CronJob", Namespace: "web", Name: "report", Pods: 1},
+		{Kind: "Deployment", Namespace: "web", Name: "frontend", Pods: 2},
+		{Kind: KindPod, Namespace: "web", Name: "debug"},
+		{Kind: "StatefulSet", Namespace: "web", Name: "db", Pods: 1},
+	}
+	if got := x.UsedBy(tls); !reflect.DeepEqual(got, want) {
+		t.Errorf("UsedBy = %+v\nwant %+v", got, want)
+	}
+	// An owner update that keeps its controller is no change.
+	st.putOwner(&keptOwner{compactMeta: compactMeta{"web", "frontend-abc"}, kind: "ReplicaSet", controllerKind: "Deployment", controllerName: "frontend"})
+	if got := heard.take(); len(got) != 0 {
+		t.Errorf("an unchanged owner was heard as %v", got)
+	}
+	// A finished Pod (kept without Secrets) and a deleted one stop counting.
+	st.putPod(key(KindPod, "web", "frontend-abc-1"), pod("web", "frontend-abc-1", "ReplicaSet", "frontend-abc"))
+	st.putPod(key(KindPod, "web", "debug"), nil)
+	if got := heard.take(); !reflect.DeepEqual(got, []SecretRef{tls, tls}) {
+		t.Errorf("heard %v", got)
+	}
+	want = []User{
+		{Kind: "CronJob", Namespace: "web", Name: "report", Pods: 1},
+		{Kind: "Deployment", Namespace: "web", Name: "frontend", Pods: 1},
+		{Kind: "StatefulSet", Namespace: "web", Name: "db", Pods: 1},
+	}
+	if got := x.UsedBy(tls); !reflect.DeepEqual(got, want) {
+		t.Errorf("UsedBy = %+v\nwant %+v", got, want)
+	}
+	// Every Pod gone: nothing is left behind.
+	for _, name := range []string{"frontend-abc-1", "frontend-abc-2", "db-0", "report-1-x", "plain"} {
+		st.putPod(key(KindPod, "web", name), nil)
+	}
+	if n := x.secretCount(); n != 0 || len(x.bySecret) != 0 {
+		t.Errorf("left behind: %d Secrets in %d namespaces", n, len(x.bySecret))
+	}
+}
+
+// store keeps the current version of each object, as an informer's store
+// does, and hands the index the previous one with each change.
+type store struct {
+	x       *Index
+	serving map[objectKey]*servingObject
+	pods    map[objectKey]*keptPod
+	owners  map[objectKey]*keptOwner
+}
+
+func newStore(x *Index) *store {
+	s := &store{x: x, serving: map[objectKey]*servingObject{}, pods: map[objectKey]*keptPod{}, owners: map[objectKey]*keptOwner{}}
+	x.setControllerOf(func(kind, namespace, name string) (podOwner, bool) {
+		if o := s.owners[objectKey{kind: kind, namespace: namespace, name: name}]; o != nil && o.controllerKind != "" {
+			return podOwner{kind: o.controllerKind, name: o.controllerName}, true
+		}
+		return podOwner{}, false
+	})
+	return s
+}
+
+func (s *store) putOwner(o *keptOwner) {
+	key := objectKey{kind: o.kind, namespace: o.namespace, name: o.name}
+	old := s.owners[key]
+	s.owners[key] = o
+	s.x.ownerChanged(old, o)
+}
+
+func (s *store) putServing(key objectKey, o *servingObject) {
+	old := s.serving[key]
+	if o == nil {
+		delete(s.serving, key)
+	} else {
+		s.serving[key] = o
+	}
+	s.x.putServing(old, o)
+}
+
+func (s *store) putPod(key objectKey, p *keptPod) {
+	old := s.pods[key]
+	if p == nil {
+		delete(s.pods, key)
+	} else {
+		s.pods[key] = p
+	}
+	s.x.putPod(old, p)
+}

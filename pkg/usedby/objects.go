@@ -1,0 +1,280 @@
+package usedby
+
+import (
+	"strings"
+	"unique"
+
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+)
+
+// The kinds usedBy reports for objects that serve a Secret. An Istio
+// Gateway is named with its group, as kubectl names it, because a Gateway
+// API Gateway of the same namespace and name is a different object.
+const (
+	KindIngress      = "Ingress"
+	KindGateway      = "Gateway"
+	KindListenerSet  = "ListenerSet"
+	KindIstioGateway = "Gateway.networking.istio.io"
+	KindPod          = "Pod"
+)
+
+// AuthTLSSecretAnnotation is ingress-nginx's client CA Secret of an Ingress
+// ("namespace/name", or a name in the Ingress's namespace).
+const AuthTLSSecretAnnotation = "nginx.ingress.kubernetes.io/auth-tls-secret"
+
+// SecretRef names a Secret.
+type SecretRef struct {
+	Namespace, Name string
+}
+
+// reference is one object's use of one Secret, with the hosts it serves
+// with it (none for a client CA or a listener without a hostname).
+type reference struct {
+	secret SecretRef
+	hosts  []string
+}
+
+// servingObject is all that is kept of an Ingress, a Gateway, a ListenerSet
+// or an Istio Gateway: its name, kind, creationTimestamp (which dates
+// HostsCovered) and the Secrets it references with their hosts.
+type servingObject struct {
+	compactMeta
+	kind string
+	// created is the creationTimestamp in Unix seconds, its precision.
+	created int64
+	refs    []reference
+}
+
+// keptPod is all that is kept of a Pod: its controller and the Secrets it
+// mounts. A finished Pod (Succeeded, Failed) is kept without Secrets: it no
+// longer counts.
+type keptPod struct {
+	compactMeta
+	ownerKind, ownerName string
+	secrets              []string
+}
+
+// keptOwner is a ReplicaSet or a Job as seen through a metadata informer:
+// only its own controller, to report Pods by their Deployment or CronJob.
+type keptOwner struct {
+	compactMeta
+	kind                           string
+	controllerKind, controllerName string
+}
+
+// The informer stores want runtime.Objects; the kept objects are
+// immutable, so a deep copy is the object itself.
+func (o *servingObject) GetObjectKind() schema.ObjectKind { return schema.EmptyObjectKind }
+func (o *servingObject) DeepCopyObject() runtime.Object   { return o }
+func (p *keptPod) GetObjectKind() schema.ObjectKind       { return schema.EmptyObjectKind }
+func (p *keptPod) DeepCopyObject() runtime.Object         { return p }
+func (o *keptOwner) GetObjectKind() schema.ObjectKind     { return schema.EmptyObjectKind }
+func (o *keptOwner) DeepCopyObject() runtime.Object       { return o }
+
+// shared interns the strings that recur across thousands of objects.
+func shared(s string) string { return unique.Make(s).Value() }
+
+func newCompactMeta(namespace, name string) compactMeta {
+	return compactMeta{namespace: shared(namespace), name: name}
+}
+
+// references accumulates an object's references, merging the hosts of
+// repeated references to one Secret, in the order declared.
+type references []reference
+
+func (r *references) add(secret SecretRef, hosts ...string) {
+	if secret.Name == "" {
+		return
+	}
+	i := 0
+	for ; i < len(*r) && (*r)[i].secret != secret; i++ {
+	}
+	if i == len(*r) {
+		*r = append(*r, reference{secret: secret})
+	}
+	ref := &(*r)[i]
+	for _, host := range hosts {
+		host = NormalizeHost(host)
+		if host == "" || containsString(ref.hosts, host) {
+			continue
+		}
+		ref.hosts = append(ref.hosts, host)
+	}
+}
+
+func containsString(list []string, s string) bool {
+	for _, item := range list {
+		if item == s {
+			return true
+		}
+	}
+	return false
+}
+
+// transformIngress keeps an Ingress's TLS Secrets and hosts, and its
+// ingress-nginx client CA Secret. Idempotent, like every transform here.
+func transformIngress(obj interface{}) (interface{}, error) {
+	ingress, ok := obj.(*networkingv1.Ingress)
+	if !ok {
+		return obj, nil
+	}
+	var refs references
+	for _, tls := range ingress.Spec.TLS {
+		refs.add(SecretRef{Namespace: ingress.Namespace, Name: tls.SecretName}, tls.Hosts...)
+	}
+	if value := ingress.Annotations[AuthTLSSecretAnnotation]; value != "" {
+		refs.add(parseSecretRef(value, ingress.Namespace))
+	}
+	return newServingObject(KindIngress, &ingress.ObjectMeta, refs), nil
+}
+
+func newServingObject(kind string, meta metav1.Object, refs references) *servingObject {
+	return &servingObject{
+		compactMeta: newCompactMeta(meta.GetNamespace(), meta.GetName()),
+		kind:        kind,
+		created:     meta.GetCreationTimestamp().Unix(),
+		refs:        refs,
+	}
+}
+
+// parseSecretRef reads "namespace/name" or "name" (in namespace).
+func parseSecretRef(value, namespace string) SecretRef {
+	value = strings.TrimSpace(value)
+	if ns, name, ok := strings.Cut(value, "/"); ok {
+		return SecretRef{Namespace: ns, Name: name}
+	}
+	return SecretRef{Namespace: namespace, Name: value}
+}
+
+// transformPod keeps a Pod's controller and the Secrets it mounts as a
+// secret volume or a projected source.
+func transformPod(obj interface{}) (interface{}, error) {
+	pod, ok := obj.(*corev1.Pod)
+	if !ok {
+		return obj, nil
+	}
+	kept := &keptPod{compactMeta: newCompactMeta(pod.Namespace, pod.Name)}
+	if owner := metav1.GetControllerOfNoCopy(pod); owner != nil {
+		kept.ownerKind, kept.ownerName = shared(owner.Kind), owner.Name
+		// A controller names its Pods after itself ("web-5d8f7-x2k9q"):
+		// share the name's bytes instead of keeping a second copy.
+		if strings.HasPrefix(kept.name, owner.Name) {
+			kept.ownerName = kept.name[:len(owner.Name)]
+		}
+	}
+	if pod.Status.Phase == corev1.PodSucceeded || pod.Status.Phase == corev1.PodFailed {
+		return kept, nil
+	}
+	for _, volume := range pod.Spec.Volumes {
+		if volume.Secret != nil && volume.Secret.SecretName != "" && !containsString(kept.secrets, volume.Secret.SecretName) {
+			kept.secrets = append(kept.secrets, volume.Secret.SecretName)
+		}
+		if volume.Projected == nil {
+			continue
+		}
+		for _, source := range volume.Projected.Sources {
+			if source.Secret != nil && source.Secret.Name != "" && !containsString(kept.secrets, source.Secret.Name) {
+				kept.secrets = append(kept.secrets, source.Secret.Name)
+			}
+		}
+	}
+	return kept, nil
+}
+
+// ownerTransform keeps a ReplicaSet's or a Job's controller from its
+// metadata.
+func ownerTransform(kind string) func(interface{}) (interface{}, error) {
+	return func(obj interface{}) (interface{}, error) {
+		m, ok := obj.(*metav1.PartialObjectMetadata)
+		if !ok {
+			return obj, nil
+		}
+		kept := &keptOwner{compactMeta: newCompactMeta(m.Namespace, m.Name), kind: kind}
+		if owner := metav1.GetControllerOfNoCopy(m); owner != nil {
+			kept.controllerKind, kept.controllerName = shared(owner.Kind), owner.Name
+		}
+		return kept, nil
+	}
+}
+
+// gatewayTransform keeps the Secrets a Gateway's or ListenerSet's listeners
+// reference (tls.certificateRefs of kind Secret in the core group, in any
+// namespace) with the listener's hostname.
+func gatewayTransform(kind string) func(interface{}) (interface{}, error) {
+	return func(obj interface{}) (interface{}, error) {
+		u, ok := obj.(*unstructured.Unstructured)
+		if !ok {
+			return obj, nil
+		}
+		var refs references
+		listeners, _, _ := unstructured.NestedSlice(u.Object, "spec", "listeners")
+		for _, l := range listeners {
+			listener, ok := l.(map[string]interface{})
+			if !ok {
+				continue
+			}
+			hostname, _, _ := unstructured.NestedString(listener, "hostname")
+			certificateRefs, _, _ := unstructured.NestedSlice(listener, "tls", "certificateRefs")
+			for _, c := range certificateRefs {
+				ref, ok := c.(map[string]interface{})
+				if !ok {
+					continue
+				}
+				group, _, _ := unstructured.NestedString(ref, "group")
+				refKind, found, _ := unstructured.NestedString(ref, "kind")
+				if group != "" || (found && refKind != "Secret") {
+					continue
+				}
+				name, _, _ := unstructured.NestedString(ref, "name")
+				namespace, _, _ := unstructured.NestedString(ref, "namespace")
+				if namespace == "" {
+					namespace = u.GetNamespace()
+				}
+				refs.add(SecretRef{Namespace: namespace, Name: name}, hostname)
+			}
+		}
+		return newServingObject(kind, u, refs), nil
+	}
+}
+
+// transformIstioGateway keeps the Secrets an Istio Gateway's servers name in
+// tls.credentialName, with the servers' hosts. The Secret is looked up in
+// the Gateway's namespace (Istio reads it from its gateway workload's
+// namespace, which is where the Gateway usually lives).
+func transformIstioGateway(obj interface{}) (interface{}, error) {
+	u, ok := obj.(*unstructured.Unstructured)
+	if !ok {
+		return obj, nil
+	}
+	var refs references
+	servers, _, _ := unstructured.NestedSlice(u.Object, "spec", "servers")
+	for _, s := range servers {
+		server, ok := s.(map[string]interface{})
+		if !ok {
+			continue
+		}
+		credential, _, _ := unstructured.NestedString(server, "tls", "credentialName")
+		credential = strings.TrimPrefix(credential, "kubernetes://")
+		if credential == "" || strings.Contains(credential, "/") {
+			continue
+		}
+		declared, _, _ := unstructured.NestedStringSlice(server, "hosts")
+		var hosts []string
+		for _, host := range declared {
+			// "namespace/host" selects routes by namespace; "*" is any host.
+			if i := strings.LastIndex(host, "/"); i >= 0 {
+				host = host[i+1:]
+			}
+			if host != "*" {
+				hosts = append(hosts, host)
+			}
+		}
+		refs.add(SecretRef{Namespace: u.GetNamespace(), Name: credential}, hosts...)
+	}
+	return newServingObject(KindIstioGateway, u, refs), nil
+}

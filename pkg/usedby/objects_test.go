@@ -1,0 +1,168 @@
+package usedby
+
+import (
+	"reflect"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+)
+
+var created = time.Date(2026, time.March, 1, 10, 0, 0, 0, time.UTC)
+
+func TestTransformIngress(t *testing.T) {
+	ingress := &networkingv1.Ingress{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "web", Name: "frontend", CreationTimestamp: metav1.NewTime(created),
+			Annotations: map[string]string{
+				AuthTLSSecretAnnotation:                            "pki/client-ca",
+				"kubectl.kubernetes.io/last-applied-configuration": "{secret}",
+			},
+			Labels: map[string]string{"app": "web"}},
+		Spec: networkingv1.IngressSpec{TLS: []networkingv1.IngressTLS{
+			{SecretName: "web-tls", Hosts: []string{"Web.Example.com.", "", "api.example.com"}},
+			{SecretName: "web-tls", Hosts: []string{"web.example.com", "www.example.com"}},
+			{SecretName: "", Hosts: []string{"default.example.com"}}, // the controller's default certificate
+			{SecretName: "other-tls"},
+		}},
+	}
+	obj, err := transformIngress(ingress)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kept := obj.(*servingObject)
+	want := &servingObject{
+		compactMeta: compactMeta{namespace: "web", name: "frontend"}, kind: KindIngress, created: created.Unix(),
+		refs: []reference{
+			{secret: SecretRef{"web", "web-tls"}, hosts: []string{"web.example.com", "api.example.com", "www.example.com"}},
+			{secret: SecretRef{"web", "other-tls"}},
+			{secret: SecretRef{"pki", "client-ca"}},
+		},
+	}
+	if !reflect.DeepEqual(kept, want) {
+		t.Errorf("kept %+v\nwant %+v", kept, want)
+	}
+	// Idempotent: a kept object passes through.
+	if again, _ := transformIngress(kept); again != kept {
+		t.Error("transform is not idempotent")
+	}
+	// A client CA named without a namespace is in the Ingress's.
+	ingress.Annotations[AuthTLSSecretAnnotation] = "client-ca"
+	obj, _ = transformIngress(ingress)
+	if got := obj.(*servingObject).refs[2].secret; got != (SecretRef{"web", "client-ca"}) {
+		t.Errorf("client CA %v", got)
+	}
+}
+
+func TestTransformPod(t *testing.T) {
+	controller := true
+	pod := &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "web", Name: "frontend-abc-1",
+			OwnerReferences: []metav1.OwnerReference{
+				{Kind: "Node", Name: "not-the-controller"},
+				{Kind: "ReplicaSet", Name: "frontend-abc", Controller: &controller},
+			}},
+		Spec: corev1.PodSpec{
+			Volumes: []corev1.Volume{
+				{Name: "tls", VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{SecretName: "web-tls"}}},
+				{Name: "config", VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{LocalObjectReference: corev1.LocalObjectReference{Name: "web-tls-config"}}}},
+				{Name: "all", VolumeSource: corev1.VolumeSource{Projected: &corev1.ProjectedVolumeSource{Sources: []corev1.VolumeProjection{
+					{Secret: &corev1.SecretProjection{LocalObjectReference: corev1.LocalObjectReference{Name: "client-ca"}}},
+					{Secret: &corev1.SecretProjection{LocalObjectReference: corev1.LocalObjectReference{Name: "web-tls"}}},
+					{ServiceAccountToken: &corev1.ServiceAccountTokenProjection{Path: "token"}},
+				}}}},
+			},
+			Containers: []corev1.Container{{Name: "web", Env: []corev1.EnvVar{{Name: "PASSWORD", Value: "secret"}}}},
+		},
+		Status: corev1.PodStatus{Phase: corev1.PodRunning},
+	}
+	obj, _ := transformPod(pod)
+	want := &keptPod{compactMeta: compactMeta{namespace: "web", name: "frontend-abc-1"}, ownerKind: "ReplicaSet", ownerName: "frontend-abc",
+		secrets: []string{"web-tls", "client-ca"}}
+	if got := obj.(*keptPod); !reflect.DeepEqual(got, want) {
+		t.Errorf("kept %+v, want %+v", got, want)
+	}
+	for _, phase := range []corev1.PodPhase{corev1.PodSucceeded, corev1.PodFailed} {
+		pod.Status.Phase = phase
+		obj, _ := transformPod(pod)
+		if got := obj.(*keptPod); got.secrets != nil {
+			t.Errorf("a %s Pod keeps Secrets %v", phase, got.secrets)
+		}
+	}
+}
+
+func TestOwnerTransform(t *testing.T) {
+	controller := true
+	obj, _ := ownerTransform("ReplicaSet")(&metav1.PartialObjectMetadata{ObjectMeta: metav1.ObjectMeta{
+		Namespace: "web", Name: "frontend-abc",
+		OwnerReferences: []metav1.OwnerReference{{Kind: "Deployment", Name: "frontend", Controller: &controller}},
+	}})
+	want := &keptOwner{compactMeta: compactMeta{namespace: "web", name: "frontend-abc"}, kind: "ReplicaSet", controllerKind: "Deployment", controllerName: "frontend"}
+	if got := obj.(*keptOwner); !reflect.DeepEqual(got, want) {
+		t.Errorf("kept %+v, want %+v", got, want)
+	}
+}
+
+func unstructuredObject(t *testing.T, apiVersion, kind, namespace, name string, spec map[string]interface{}) *unstructured.Unstructured {
+	t.Helper()
+	u := &unstructured.Unstructured{Object: map[string]interface{}{"apiVersion": apiVersion, "kind": kind, "spec": spec}}
+	u.SetNamespace(namespace)
+	u.SetName(name)
+	u.SetCreationTimestamp(metav1.NewTime(created))
+	return u
+}
+
+func TestGatewayTransform(t *testing.T) {
+	gateway := unstructuredObject(t, "gateway.networking.k8s.io/v1", "Gateway", "infra", "edge", map[string]interface{}{
+		"listeners": []interface{}{
+			map[string]interface{}{"name": "https", "hostname": "Web.Example.com", "tls": map[string]interface{}{
+				"certificateRefs": []interface{}{
+					map[string]interface{}{"name": "web-tls", "namespace": "web"},
+					map[string]interface{}{"kind": "Secret", "group": "", "name": "edge-tls"},
+					map[string]interface{}{"kind": "ConfigMap", "name": "not-a-secret"},
+					map[string]interface{}{"group": "example.com", "kind": "Secret", "name": "vault"},
+					"garbage",
+				}}},
+			map[string]interface{}{"name": "wild", "tls": map[string]interface{}{
+				"certificateRefs": []interface{}{map[string]interface{}{"name": "edge-tls"}}}},
+			map[string]interface{}{"name": "http", "hostname": "plain.example.com"},
+			"garbage",
+		},
+	})
+	obj, _ := gatewayTransform(KindGateway)(gateway)
+	want := &servingObject{compactMeta: compactMeta{namespace: "infra", name: "edge"}, kind: KindGateway, created: created.Unix(),
+		refs: []reference{
+			{secret: SecretRef{"web", "web-tls"}, hosts: []string{"web.example.com"}},
+			{secret: SecretRef{"infra", "edge-tls"}, hosts: []string{"web.example.com"}},
+		}}
+	if got := obj.(*servingObject); !reflect.DeepEqual(got, want) {
+		t.Errorf("kept %+v\nwant %+v", got, want)
+	}
+	// A spec of the wrong shape keeps nothing and breaks nothing.
+	broken := unstructuredObject(t, "gateway.networking.k8s.io/v1", "Gateway", "infra", "broken", map[string]interface{}{"listeners": "no"})
+	if obj, err := gatewayTransform(KindGateway)(broken); err != nil || obj.(*servingObject).refs != nil {
+		t.Errorf("broken Gateway: %+v, %v", obj, err)
+	}
+}
+
+func TestTransformIstioGateway(t *testing.T) {
+	gateway := unstructuredObject(t, "networking.istio.io/v1", "Gateway", "istio-system", "edge", map[string]interface{}{
+		"servers": []interface{}{
+			map[string]interface{}{"hosts": []interface{}{"web/web.example.com", "*", "API.example.com"},
+				"tls": map[string]interface{}{"mode": "SIMPLE", "credentialName": "web-tls"}},
+			map[string]interface{}{"hosts": []interface{}{"*"}, "tls": map[string]interface{}{"credentialName": "kubernetes://any-tls"}},
+			map[string]interface{}{"hosts": []interface{}{"x.example.com"}, "tls": map[string]interface{}{"mode": "PASSTHROUGH"}},
+		},
+	})
+	obj, _ := transformIstioGateway(gateway)
+	want := &servingObject{compactMeta: compactMeta{namespace: "istio-system", name: "edge"}, kind: KindIstioGateway, created: created.Unix(),
+		refs: []reference{
+			{secret: SecretRef{"istio-system", "web-tls"}, hosts: []string{"web.example.com", "api.example.com"}},
+			{secret: SecretRef{"istio-system", "any-tls"}},
+		}}
+	if got := obj.(*servingObject); !reflect.DeepEqual(got, want) {
+		t.Errorf("kept %+v\nwant %+v", got, want)
+	}
+}
