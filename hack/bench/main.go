@@ -55,6 +55,8 @@ type options struct {
 	skip       map[string]bool
 	generate   bool
 	rerender   string
+	// usedBy step (issue 15): sizes and repetitions.
+	ingresses, pods, usedByChanges, rolloutPods int
 }
 
 func main() {
@@ -76,7 +78,11 @@ func main() {
 	flag.StringVar(&o.doc, "doc", "docs/benchmarks.md", "report to write (the part between its bench markers)")
 	flag.StringVar(&o.plot, "plot", "docs/benchmarks.png", "PNG plot to write")
 	flag.StringVar(&o.outDir, "out", "_output/bench", "raw results and pprof profiles")
-	flag.StringVar(&skip, "skip", "", "comma-separated figures to skip: list,memory,startup,watch,clock,events,clientside,metrics")
+	flag.StringVar(&skip, "skip", "", "comma-separated figures to skip: list,memory,startup,watch,clock,events,clientside,metrics,usedby")
+	flag.IntVar(&o.ingresses, "ingresses", 10000, "usedby: Ingresses, each serving one bench Secret's leaf name")
+	flag.IntVar(&o.pods, "pods", 30000, "usedby: Pods, 3 per Deployment (through a ReplicaSet), each Deployment mounting one bench Secret")
+	flag.IntVar(&o.usedByChanges, "usedby-changes", 20, "usedby: Ingress changes timed until their watch event")
+	flag.IntVar(&o.rolloutPods, "rollout-pods", 100, "usedby: Pods of the Deployment whose rollout's churn is measured")
 	flag.BoolVar(&o.generate, "generate-only", false, "only generate (or find cached) Secrets, then exit")
 	flag.StringVar(&o.rerender, "render", "", "only rewrite --doc and --plot from a results.json of an earlier run")
 	flag.Parse()
@@ -222,6 +228,7 @@ func run(ctx context.Context, o options) (err error) {
 		{"clock", b.clock},
 		{"events", b.eventsFigure},
 		{"metrics", b.metricsFigures},
+		{"usedby", b.usedByFigures}, // last: it adds Ingresses and Pods the other figures do not expect
 	}
 	for _, step := range steps {
 		if o.skip[step.name] {
