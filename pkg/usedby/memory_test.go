@@ -81,7 +81,7 @@ func benchPod(i int) interface{} {
 	deployment := fmt.Sprintf("web-%05d", i/3)
 	return &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{
-			Namespace: fmt.Sprintf("team-%02d", i%50), Name: fmt.Sprintf("%s-5d8f7c9b4-%05d", deployment, i),
+			Namespace: fmt.Sprintf("team-%02d", (i/3)%50), Name: fmt.Sprintf("%s-5d8f7c9b4-%05d", deployment, i),
 			Labels:          map[string]string{"app": deployment, "pod-template-hash": "5d8f7c9b4"},
 			OwnerReferences: []metav1.OwnerReference{{APIVersion: "apps/v1", Kind: "ReplicaSet", Name: deployment + "-5d8f7c9b4", Controller: ptr.To(true)}},
 		},
