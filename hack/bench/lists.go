@@ -117,21 +117,21 @@ func (b *bench) goListPair(ctx context.Context, c comparison, ours versioned.Int
 
 // listFigures is figure 1 at N: kubectl tables and JSON, the typed clients,
 // and the raw HTTPS lists (response sizes).
-func (b *bench) listFigures(ctx context.Context) error {
+func (b *bench) listFigures(ctx context.Context) ([]comparison, error) {
 	table, err := b.kubectlPair(ctx, "kubectl table, all namespaces", []string{"get", "cst", "-A"}, []string{"get", "secrets", "-A"})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	b.logComparison(table)
 	jsonOut, err := b.kubectlPair(ctx, "kubectl -o json, all namespaces", []string{"get", "cst", "-A", "-o", "json"}, []string{"get", "secrets", "-A", "-o", "json"})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	b.logComparison(jsonOut)
 
 	directClient, err := b.directTypedClient()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	var goLists []comparison
 	for _, l := range []struct {
@@ -152,7 +152,7 @@ func (b *bench) listFigures(ctx context.Context) error {
 	} {
 		c, err := b.goListPair(ctx, l.c, l.ours, l.peer)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		b.logComparison(c)
 		goLists = append(goLists, c)
@@ -170,12 +170,12 @@ func (b *bench) listFigures(ctx context.Context) error {
 		return err
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	b.logComparison(raw)
 
-	b.res.Lists = append(append([]comparison{table, jsonOut}, goLists...), raw)
-	for _, c := range b.res.Lists {
+	lists := append(append([]comparison{table, jsonOut}, goLists...), raw)
+	for _, c := range lists {
 		if c.Target > 0 && c.Ratio() > c.Target {
 			// Missed: keep a CPU profile of certstatus serving lists.
 			if err := b.profileWhile(ctx, "cpu-list.pprof", func() error {
@@ -187,7 +187,7 @@ func (b *bench) listFigures(ctx context.Context) error {
 			break
 		}
 	}
-	return nil
+	return lists, nil
 }
 
 // profileWhile takes a 10 s CPU profile of certstatus while f runs in a loop.

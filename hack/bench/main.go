@@ -23,6 +23,7 @@ import (
 	"syscall"
 	"time"
 
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes"
@@ -30,6 +31,7 @@ import (
 
 	"github.com/certstatus/certstatus/generated/clientset/versioned"
 	"github.com/certstatus/certstatus/hack/internal/measure"
+	"github.com/certstatus/certstatus/pkg/certificate/certtest"
 	"github.com/certstatus/certstatus/test/stack"
 )
 
@@ -57,6 +59,12 @@ type options struct {
 	rerender   string
 	// usedBy step (issue 15): sizes and repetitions.
 	ingresses, pods, usedByChanges, rolloutPods int
+	// mixes are the Secret populations listed; the first is loaded for
+	// every figure, the others for the list figures only.
+	mixes []certtest.Mix
+	// memoryLimit is handed to certstatus as the Deployment does (its Go
+	// memory limit is then 90 % of it); 0 for none.
+	memoryLimit int64
 }
 
 func main() {
@@ -74,7 +82,7 @@ func main() {
 	flag.IntVar(&o.clockCerts, "clock-certs", 1000, "certificates crossing notAfter at the same instant")
 	flag.DurationVar(&o.clockLead, "clock-lead", 30*time.Second, "how far ahead of now their notAfter is set")
 	flag.IntVar(&o.startups, "startups", 3, "restarts timed for the start-up figure")
-	flag.DurationVar(&o.timeout, "timeout", 15*time.Minute, "bound on the whole run")
+	flag.DurationVar(&o.timeout, "timeout", 25*time.Minute, "bound on the whole run")
 	flag.StringVar(&o.doc, "doc", "docs/benchmarks.md", "report to write (the part between its bench markers)")
 	flag.StringVar(&o.plot, "plot", "docs/benchmarks.png", "PNG plot to write")
 	flag.StringVar(&o.outDir, "out", "_output/bench", "raw results and pprof profiles")
@@ -85,7 +93,23 @@ func main() {
 	flag.IntVar(&o.rolloutPods, "rollout-pods", 100, "usedby: Pods of the Deployment whose rollout's churn is measured")
 	flag.BoolVar(&o.generate, "generate-only", false, "only generate (or find cached) Secrets, then exit")
 	flag.StringVar(&o.rerender, "render", "", "only rewrite --doc and --plot from a results.json of an earlier run")
+	var mixes, memoryLimit string
+	flag.StringVar(&mixes, "mixes", "rsa-heavy,ecdsa", "Secret mixes to list, comma-separated (rsa-heavy, ecdsa); the first is loaded for every figure")
+	flag.StringVar(&memoryLimit, "memory-limit", "512Mi", "container memory limit certstatus is told of, as the Deployment does (GOMEMLIMIT = 90 %); 0 for none")
 	flag.Parse()
+	for _, m := range strings.Split(mixes, ",") {
+		if m = strings.TrimSpace(m); m != "" {
+			o.mixes = append(o.mixes, certtest.Mix(m))
+		}
+	}
+	if len(o.mixes) == 0 {
+		log.Fatal("--mixes: at least one mix")
+	}
+	limit, err := resource.ParseQuantity(memoryLimit)
+	if err != nil {
+		log.Fatalf("--memory-limit: %v", err)
+	}
+	o.memoryLimit = limit.Value()
 	// certstatus serves CBOR to the clients that ask for it (an alpha feature
 	// in 1.37, off by default), so the bench can measure what a binary wire
 	// format buys; every other client keeps JSON or protobuf.
@@ -116,7 +140,7 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	ctx, cancel := context.WithTimeout(ctx, o.timeout)
-	err := run(ctx, o)
+	err = run(ctx, o)
 	cancel()
 	stop()
 	if err != nil {
@@ -156,11 +180,16 @@ func run(ctx context.Context, o options) (err error) {
 	if err := os.MkdirAll(o.outDir, 0o755); err != nil {
 		return err
 	}
-	secrets, err := loadOrGenerate(ctx, o.secrets, logf)
+	secrets, err := loadOrGenerate(o.mixes[0], o.secrets, logf)
 	if err != nil {
 		return fmt.Errorf("generate Secrets: %w", err)
 	}
 	if o.generate {
+		for _, mix := range o.mixes[1:] {
+			if _, err := loadOrGenerate(mix, o.secrets, logf); err != nil {
+				return fmt.Errorf("generate Secrets: %w", err)
+			}
+		}
 		return nil
 	}
 
@@ -180,6 +209,18 @@ func run(ctx context.Context, o options) (err error) {
 	}
 	if res.Memory.KubeAPIServerRSS0, err = b.kubeAPIServerRSS(); err != nil {
 		return err
+	}
+	// certstatus's GC settings: the memory limit as the Deployment hands it
+	// over, and a trace of every GC cycle in its log (the heap peaks). Set
+	// after the control plane started, so only certstatus inherits them.
+	res.GC = gcSettings(o.memoryLimit)
+	if err := os.Setenv("GODEBUG", "gctrace=1"); err != nil {
+		return err
+	}
+	if o.memoryLimit > 0 {
+		if err := os.Setenv(memoryLimitEnv, strconv.FormatInt(o.memoryLimit, 10)); err != nil {
+			return err
+		}
 	}
 	if b.srv, err = st.StartServer(ctx, o.server, o.serverArgs...); err != nil {
 		return err
@@ -221,14 +262,13 @@ func run(ctx context.Context, o options) (err error) {
 		name string
 		f    func(context.Context) error
 	}{
-		{"list", b.listFigures},
+		{"list", func(ctx context.Context) error { return b.listStep(ctx, o.mixes[0]) }},
 		{"clientside", b.clientSide},
 		{"startup", b.startup},
 		{"watch", b.watchFanOut},
 		{"clock", b.clock},
 		{"events", b.eventsFigure},
 		{"metrics", b.metricsFigures},
-		{"usedby", b.usedByFigures}, // last: it adds Ingresses and Pods the other figures do not expect
 	}
 	for _, step := range steps {
 		if o.skip[step.name] {
@@ -239,6 +279,30 @@ func run(ctx context.Context, o options) (err error) {
 			return fmt.Errorf("%s: %w", step.name, err)
 		}
 		logf("%s figures done in %v", step.name, time.Since(stepBegin).Round(time.Millisecond))
+	}
+	// The other mixes: the same list figures with their Secrets in place of
+	// the first mix's.
+	for _, mix := range o.mixes[1:] {
+		if o.skip["list"] {
+			break
+		}
+		stepBegin := time.Now()
+		if err := b.switchMix(ctx, mix); err != nil {
+			return fmt.Errorf("list %s: %w", mix, err)
+		}
+		if err := b.listStep(ctx, mix); err != nil {
+			return fmt.Errorf("list %s: %w", mix, err)
+		}
+		logf("list figures of the %s mix done in %v", mix, time.Since(stepBegin).Round(time.Millisecond))
+	}
+	// usedby comes last: the Ingresses and Pods it adds must not show in
+	// any other figure, the other mixes' lists included.
+	if !o.skip["usedby"] {
+		stepBegin := time.Now()
+		if err := b.usedByFigures(ctx); err != nil {
+			return fmt.Errorf("usedby: %w", err)
+		}
+		logf("usedby figures done in %v", time.Since(stepBegin).Round(time.Millisecond))
 	}
 
 	res.LoadAfter = loadAverage()
@@ -345,11 +409,20 @@ func (b *bench) sweepPoint(ctx context.Context, n int, final bool) (sweepPoint, 
 	return p, nil
 }
 
-// kubeAPIServerRSS finds kube-apiserver among the stack's processes.
+// kubeAPIServerRSS is kube-apiserver's RSS.
 func (b *bench) kubeAPIServerRSS() (int64, error) {
+	pid, err := b.kubeAPIServerPID()
+	if err != nil {
+		return 0, err
+	}
+	return measure.RSS(pid)
+}
+
+// kubeAPIServerPID finds kube-apiserver among the stack's processes.
+func (b *bench) kubeAPIServerPID() (int, error) {
 	for _, pid := range b.st.PIDs() {
 		if procName(pid) == "kube-apiserver" {
-			return measure.RSS(pid)
+			return pid, nil
 		}
 	}
 	return 0, errors.New("kube-apiserver's PID not found")

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/certstatus/certstatus/pkg/certificate/certtest"
 )
 
 const (
@@ -70,8 +72,12 @@ func renderMarkdown(r *results, plot, doc string) string {
 	p("Run %s, took %s.\n\n", r.Started.UTC().Format("2006-01-02 15:04 MST"), r.Duration.Round(time.Second))
 	p("- Machine: %s. Load average (1, 5, 15 min) before: %s, after: %s.\n", r.Machine, r.LoadBefore, r.LoadAfter)
 	p("- Command: `%s`\n", r.Command)
-	p("- N = %d kubernetes.io/tls Secrets in 50 namespaces, 3 certificates each (tls.crt = leaf + intermediate, ca.crt = root, RSA-2048 CAs); "+
-		"60 %% RSA-2048 leaves, 40 %% ECDSA P-256 leaves; 5 %% expired, 10 %% expiring within 30 days.\n", n)
+	p("- N = %d kubernetes.io/tls Secrets in 50 namespaces, 3 certificates each (tls.crt = leaf + intermediate, ca.crt = root); 5 %% expired, 10 %% expiring within 30 days. "+
+		"Mix **rsa-heavy**: RSA-2048 CAs, 60 %% RSA-2048 leaves, 40 %% ECDSA P-256 leaves (large Secrets). Mix **ecdsa**: P-256 CAs, leaves and keys (small Secrets, as ECDSA issuers make). "+
+		"Every figure but the lists of the other mixes is measured with the first mix loaded (%s).\n", n, firstMix(r))
+	if r.GC != "" {
+		p("- certstatus's garbage collector: %s; `GODEBUG=gctrace=1` for the heap peaks.\n", r.GC)
+	}
 	p("- Timings: median and p90 (nearest rank) of the timed runs after one warm-up; certstatus and its peer alternate run by run. " +
 		"Ratio = certstatus median ÷ peer median. Go clients use client-go's defaults (protobuf for Secrets, JSON for certstatus, which serves no protobuf) " +
 		"unless a row says otherwise, and no client-side rate limit. kubectl output is counted and discarded. " +
@@ -79,14 +85,25 @@ func renderMarkdown(r *results, plot, doc string) string {
 
 	p("## Summary against the targets\n\n")
 	p("| target | measured | |\n|---|---|---|\n")
-	if len(r.Lists) > 0 {
-		worst := r.Lists[0]
-		for _, c := range r.Lists {
+	for _, fig := range mixesOrLists(r) {
+		if len(fig.Lists) == 0 {
+			continue
+		}
+		worst := fig.Lists[0]
+		for _, c := range fig.Lists {
 			if c.Target > 0 && c.Ratio() > worst.Ratio() {
 				worst = c
 			}
 		}
-		p("| list ≤ 1.0× kube-apiserver's list of the same Secrets | worst ratio %.2f× (%s) | %s |\n", worst.Ratio(), worst.Name, verdict(worst.Ratio() <= 1.0))
+		p("| list ≤ 1.0× kube-apiserver's list of the same Secrets%s | worst ratio %.2f× (%s) | %s |\n", mixSuffix(fig.Mix), worst.Ratio(), worst.Name, verdict(worst.Ratio() <= 1.0))
+	}
+	for _, fig := range r.Mixes {
+		ours, peer := fig.Memory.growth()
+		if peer <= 0 {
+			continue
+		}
+		p("| certstatus RSS growth under lists ≤ 0.25× kube-apiserver's%s | %s against %s: %.2f× | %s |\n", mixSuffix(fig.Mix), size(ours), size(peer),
+			float64(ours)/float64(peer), verdict(float64(ours) <= 0.25*float64(peer)))
 	}
 	heapPer := perSecret(r.Memory.Loaded.HeapInuse, r.Memory.Empty.HeapInuse, n)
 	p("| ≤ 3 KiB heap per TLS Secret | %.2f KiB (%.0f B) | %s |\n", heapPer/1024, heapPer, verdict(heapPer <= 3*1024))
@@ -116,7 +133,7 @@ func renderMarkdown(r *results, plot, doc string) string {
 	usedBySummary(p, r)
 
 	if len(r.Lists) > 0 {
-		p("\n## 1. List, N = %d\n\n", n)
+		p("\n## 1. List, N = %d%s\n\n", n, mixSuffix(certtest.Mix(firstMixIfAny(r))))
 		p("| what | certstatus | median | p90 | peer | median | p90 | ratio |\n|---|---|---|---|---|---|---|---|\n")
 		for _, c := range r.Lists {
 			p("| %s | %s | %s | %s | %s | %s | %s | **%.2f×** |\n", c.Name, c.OursLabel, ms(c.Ours.Median), ms(c.Ours.P90), c.PeerLabel, ms(c.Peer.Median), ms(c.Peer.P90), c.Ratio())
@@ -130,7 +147,19 @@ func renderMarkdown(r *results, plot, doc string) string {
 		}
 	}
 
+	if len(r.Mixes) > 1 {
+		for _, fig := range r.Mixes[1:] {
+			p("\n### The same lists, mix %s\n\n", fig.Mix)
+			p("| what | certstatus median | p90 | peer median | p90 | ratio | certstatus bytes | peer bytes |\n|---|---|---|---|---|---|---|---|\n")
+			for _, c := range fig.Lists {
+				p("| %s | %s | %s | %s | %s | **%.2f×** | %s | %s |\n", c.Name, ms(c.Ours.Median), ms(c.Ours.P90), ms(c.Peer.Median), ms(c.Peer.P90), c.Ratio(), size(c.OursBytes), size(c.PeerBytes))
+			}
+		}
+	}
 	p("\nkubectl's peak RSS comes from wait4's rusage; \"–\" means it did not exceed the bench's own RSS, which Linux reports instead.\n")
+	if len(r.Mixes) > 0 {
+		renderListMemory(p, r)
+	}
 	p("\n## 2. Memory\n\n| | 0 Secrets | N = %d loaded | per Secret | started with N present |\n|---|---|---|---|---|\n", n)
 	m := r.Memory
 	p("| certstatus Go heap in use (after a forced GC) | %s | %s | **%.0f B** | %s |\n", size(m.Empty.HeapInuse), size(m.Loaded.HeapInuse), heapPer, size(m.Restarted.HeapInuse))
@@ -207,6 +236,14 @@ func renderMarkdown(r *results, plot, doc string) string {
 				p("| %s | %s | %s | %s |\n", name, ms(c.CPU), ms(cpuOf(cbor.CPUPerWrite, c.Process)), ms(cpuOf(peer.CPUPerWrite, c.Process)))
 			}
 			p("| total | %s | %s | %s |\n", ms(totalCPU(f.CPUPerWrite)), ms(totalCPU(cbor.CPUPerWrite)), ms(totalCPU(peer.CPUPerWrite)))
+			if f.Watchers > 0 {
+				perEvent := func(run []processCPU) string {
+					return fmt.Sprintf("%.1f µs", float64(cpuOf(run, "certstatus").Microseconds())/float64(f.Watchers))
+				}
+				p("\ncertstatus's own CPU per delivered event (its CPU per write ÷ %d watchers): %s with JSON clients, %s with CBOR clients; kube-apiserver's per delivery of its own Secret watch: %s.\n",
+					f.Watchers, perEvent(f.CPUPerWrite), perEvent(cbor.CPUPerWrite),
+					fmt.Sprintf("%.1f µs", float64(cpuOf(peer.CPUPerWrite, "kube-apiserver").Microseconds())/float64(f.Watchers)))
+			}
 		}
 	}
 
@@ -273,4 +310,67 @@ func totalCPU(cpu []processCPU) time.Duration {
 		total += c.CPU
 	}
 	return total
+}
+
+func firstMix(r *results) string {
+	if len(r.Mixes) > 0 {
+		return string(r.Mixes[0].Mix)
+	}
+	return "rsa-heavy"
+}
+
+// mixesOrLists is the per-mix figures, or for results of runs before there
+// were mixes, their one list figure.
+func mixesOrLists(r *results) []mixFigure {
+	if len(r.Mixes) > 0 {
+		return r.Mixes
+	}
+	return []mixFigure{{Lists: r.Lists}}
+}
+
+func mixSuffix(mix certtest.Mix) string {
+	if mix == "" {
+		return ""
+	}
+	return ", mix " + string(mix)
+}
+
+// growth is each server's RSS growth from before the lists to the highest of
+// the peaks and the values after, over the whole list step.
+func (m listMemory) growth() (ours, peer int64) {
+	ours = max(m.Sequential.PeakRSS, m.Sequential.After.RSS, m.Concurrent.PeakRSS, m.Concurrent.After.RSS, m.PeerPhase.PeakRSS, m.PeerPhase.After.RSS) - m.Before.RSS
+	peer = max(m.Sequential.PeakPeerRSS, m.Sequential.After.PeerRSS, m.Concurrent.PeakPeerRSS, m.Concurrent.After.PeerRSS, m.PeerPhase.PeakPeerRSS, m.PeerPhase.After.PeerRSS) - m.Before.PeerRSS
+	return ours, peer
+}
+
+// renderListMemory is section 1c: memory under list load, per mix.
+func renderListMemory(p func(string, ...any), r *results) {
+	p("\n### Memory under list load\n\n")
+	p("Both servers are restarted before each mix's lists, so \"before\" is a server that has served no list. "+
+		"\"Every list row\" is all the rows above (each run of certstatus and of its peer: kube-apiserver also proxies certstatus's lists); "+
+		"\"%d lists at once\" is %d raw HTTPS lists of all namespaces at the same time, repeated as many times as the rows, certstatus's then kube-apiserver's. "+
+		"RSS is sampled every 20 ms from /proc; certstatus's heap peak is the largest heap a GC cycle saw (gctrace), heap in use is read from /metrics without forcing a GC. "+
+		"Growth = the highest RSS during or after the lists − the RSS before.\n\n", concurrentLists, concurrentLists)
+	p("| mix | phase | certstatus RSS before → peak → after | certstatus heap in use before → after | certstatus heap peak (GC cycles) | kube-apiserver RSS before → peak → after |\n|---|---|---|---|---|---|\n")
+	for _, fig := range r.Mixes {
+		m := fig.Memory
+		p("| %s | every list row | %s → %s → %s | %s → %s | %s (%d) | %s → %s → %s |\n", fig.Mix,
+			size(m.Before.RSS), size(m.Sequential.PeakRSS), size(m.Sequential.After.RSS),
+			size(m.Before.HeapInuse), size(m.Sequential.After.HeapInuse), size(m.Sequential.PeakHeap), m.Sequential.GCs,
+			size(m.Before.PeerRSS), size(m.Sequential.PeakPeerRSS), size(m.Sequential.After.PeerRSS))
+		p("| %s | %d certstatus lists at once | %s → %s → %s | %s → %s | %s (%d) | |\n", fig.Mix, concurrentLists,
+			size(m.Sequential.After.RSS), size(m.Concurrent.PeakRSS), size(m.Concurrent.After.RSS),
+			size(m.Sequential.After.HeapInuse), size(m.Concurrent.After.HeapInuse), size(m.Concurrent.PeakHeap), m.Concurrent.GCs)
+		p("| %s | %d Secret lists at once | | | | %s → %s → %s |\n", fig.Mix, concurrentLists,
+			size(m.PeerBefore), size(m.PeerPhase.PeakPeerRSS), size(m.PeerPhase.After.PeerRSS))
+		ours, peer := m.growth()
+		p("| %s | **growth** | **%s** | | | **%s** (ratio %.2f×) |\n", fig.Mix, size(ours), size(peer), float64(ours)/float64(max(peer, 1)))
+	}
+}
+
+func firstMixIfAny(r *results) string {
+	if len(r.Mixes) > 0 {
+		return string(r.Mixes[0].Mix)
+	}
+	return ""
 }

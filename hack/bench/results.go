@@ -15,9 +15,12 @@ type results struct {
 	Started    time.Time     `json:"started"`
 	Duration   time.Duration `json:"duration"`
 	Secrets    int           `json:"secrets"`
+	// GC is certstatus's garbage collector settings in this run.
+	GC string `json:"gc"`
 
 	Sweep      []sweepPoint   `json:"sweep"`
 	Lists      []comparison   `json:"lists"`
+	Mixes      []mixFigure    `json:"mixes"`
 	ClientSide comparison     `json:"clientSide"`
 	Memory     memoryFigure   `json:"memory"`
 	Startup    startupFigure  `json:"startup"`

@@ -4,12 +4,10 @@ import (
 	"bufio"
 	"compress/gzip"
 	"context"
-	"crypto"
 	"crypto/x509/pkix"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -31,19 +29,14 @@ import (
 
 const (
 	day = 24 * time.Hour
-	// cacheVersion changes whenever the generated mix changes.
-	cacheVersion = "v1"
+	// cacheVersion changes whenever the generated mixes change.
+	cacheVersion = "v2"
 	// cacheMaxAge bounds how long generated Secrets are reused: their dates
 	// are relative to the generation time, and after a week an "expiring"
 	// certificate could have expired. The margins below hold for 7 days.
 	cacheMaxAge = 7 * day
 	// benchNamespaces is how many namespaces the Secrets are spread over.
 	benchNamespaces = 50
-	// rsaKeyPool is how many RSA-2048 keys are generated and then reused:
-	// generating one costs ~100 ms of CPU, signing with one ~1.5 ms.
-	rsaKeyPool = 8
-	// issuers is how many root → intermediate pairs sign the leaves.
-	issuers = 4
 )
 
 // benchSecret is one generated Secret as cached on disk.
@@ -82,15 +75,15 @@ func cacheDir() (string, error) {
 	return filepath.Join(base, "certstatus", "bench"), nil
 }
 
-var cacheFileName = regexp.MustCompile(`^secrets-` + cacheVersion + `-(\d+)\.json\.gz$`)
-
-// loadOrGenerate returns n Secrets: the first n of a cached set at least that
-// large and younger than cacheMaxAge, or a freshly generated (and cached) set.
-func loadOrGenerate(ctx context.Context, n int, logf func(string, ...any)) ([]*benchSecret, error) {
+// loadOrGenerate returns n Secrets of mix: the first n of a cached set at
+// least that large and younger than cacheMaxAge, or a freshly generated (and
+// cached) set.
+func loadOrGenerate(mix certtest.Mix, n int, logf func(string, ...any)) ([]*benchSecret, error) {
 	dir, err := cacheDir()
 	if err != nil {
 		return nil, err
 	}
+	cacheFileName := regexp.MustCompile(`^secrets-` + regexp.QuoteMeta(string(mix)) + `-` + cacheVersion + `-(\d+)\.json\.gz$`)
 	if entries, err := os.ReadDir(dir); err == nil {
 		for _, e := range entries {
 			m := cacheFileName.FindStringSubmatch(e.Name())
@@ -108,20 +101,20 @@ func loadOrGenerate(ctx context.Context, n int, logf func(string, ...any)) ([]*b
 				logf("ignoring unreadable cache %s: %v", path, err)
 				continue
 			}
-			logf("using %d cached Secrets from %s (generated %s ago)", n, path, time.Since(info.ModTime()).Round(time.Minute))
+			logf("using %d cached %s Secrets from %s (generated %s ago)", n, mix, path, time.Since(info.ModTime()).Round(time.Minute))
 			return secrets, nil
 		}
 	}
 	begin := time.Now()
-	secrets, err := generate(ctx, n, time.Now())
+	secrets, err := generate(mix, n, time.Now())
 	if err != nil {
 		return nil, err
 	}
-	logf("generated %d Secrets in %v", n, time.Since(begin).Round(time.Millisecond))
+	logf("generated %d %s Secrets in %v", n, mix, time.Since(begin).Round(time.Millisecond))
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
-	path := filepath.Join(dir, fmt.Sprintf("secrets-%s-%d.json.gz", cacheVersion, n))
+	path := filepath.Join(dir, fmt.Sprintf("secrets-%s-%s-%d.json.gz", mix, cacheVersion, n))
 	if err := writeCache(path, secrets); err != nil {
 		return nil, err
 	}
@@ -171,93 +164,18 @@ func writeCache(path string, secrets []*benchSecret) error {
 	return os.Rename(tmp, path)
 }
 
-// issuer is a root CA and the intermediate it signed.
-type issuer struct{ root, intermediate *certtest.Certificate }
-
-// generate builds n kubernetes.io/tls Secrets, each with 3 certificates
-// (tls.crt = leaf + intermediate, ca.crt = root; RSA-2048 CAs). Per 20
-// Secrets: 1 expired, 2 expiring within the 30-day window, 17 valid; 60 %
-// have an RSA-2048 leaf, 40 % an ECDSA P-256 leaf. Dates are relative to now
-// and keep their state for cacheMaxAge.
-func generate(ctx context.Context, n int, now time.Time) ([]*benchSecret, error) {
-	now = now.UTC().Truncate(time.Second)
-	keys := make([]crypto.Signer, rsaKeyPool)
-	if err := parallel(ctx, len(keys), func(i int) (err error) {
-		keys[i], err = certtest.NewKey(certtest.RSA, 2048)
-		return err
-	}); err != nil {
-		return nil, err
-	}
-	ca := make([]issuer, issuers)
-	if err := parallel(ctx, len(ca), func(i int) error {
-		org := []string{"certstatus bench"}
-		root, err := certtest.NewCA(certtest.Spec{
-			Subject: pkix.Name{CommonName: fmt.Sprintf("Bench Root CA %d", i), Organization: org},
-			Key:     keys[i%len(keys)], NotBefore: now.Add(-2 * 365 * day), NotAfter: now.Add(10 * 365 * day),
-		})
-		if err != nil {
-			return err
-		}
-		intermediate, err := root.NewIntermediate(certtest.Spec{
-			Subject: pkix.Name{CommonName: fmt.Sprintf("Bench Intermediate CA %d", i), Organization: org},
-			Key:     keys[(i+1)%len(keys)], NotBefore: now.Add(-365 * day), NotAfter: now.Add(5 * 365 * day),
-		})
-		ca[i] = issuer{root: root, intermediate: intermediate}
-		return err
-	}); err != nil {
+// generate builds n Secrets of mix (see certtest.Mix) spread over the bench
+// namespaces. Dates are relative to now and keep their state for cacheMaxAge.
+func generate(mix certtest.Mix, n int, now time.Time) ([]*benchSecret, error) {
+	generated, err := certtest.GenerateMix(mix, n, now)
+	if err != nil {
 		return nil, err
 	}
 	secrets := make([]*benchSecret, n)
-	err := parallel(ctx, n, func(i int) error {
-		rng := rand.New(rand.NewPCG(uint64(i), 42))
-		s := &benchSecret{Namespace: benchNamespace(i), Name: fmt.Sprintf("tls-%05d", i)}
-		var notBefore, notAfter time.Time
-		switch i % 20 {
-		case 0:
-			s.State = "expired"
-			notAfter = now.Add(-time.Duration(1+rng.IntN(300)) * day)
-			notBefore = notAfter.Add(-90 * day)
-		case 1, 2:
-			// Window: min(30 d, a third of the ≥ 88 d lifetime) ≥ 29 d.
-			s.State = "expiring"
-			notBefore = now.Add(-80 * day)
-			notAfter = now.Add(time.Duration(8*24+rng.IntN(17*24)) * time.Hour)
-		default:
-			s.State = "valid"
-			notBefore = now.Add(-time.Duration(rng.IntN(60*24)) * time.Hour)
-			notAfter = now.Add(time.Duration(60+rng.IntN(640)) * day)
-		}
-		spec := certtest.Spec{
-			CommonName: fmt.Sprintf("svc-%05d.%s.example.com", i, s.Namespace),
-			NotBefore:  notBefore,
-			NotAfter:   notAfter,
-		}
-		spec.DNSNames = []string{spec.CommonName, fmt.Sprintf("svc-%05d.%s.svc", i, s.Namespace)}
-		if i%5 < 3 {
-			s.Kind = "rsa-chain"
-			spec.Key = keys[rng.IntN(len(keys))]
-		} else {
-			s.Kind = "ecdsa-leaf"
-			spec.KeyAlgorithm = certtest.ECDSA
-		}
-		is := ca[i%len(ca)]
-		leaf, err := is.intermediate.NewLeaf(spec)
-		if err != nil {
-			return err
-		}
-		key, err := leaf.KeyPEM(certtest.PKCS8)
-		if err != nil {
-			return err
-		}
-		s.Data = map[string][]byte{
-			corev1.TLSCertKey:       certtest.ChainPEM(leaf, is.intermediate),
-			corev1.TLSPrivateKeyKey: key,
-			"ca.crt":                is.root.PEM(),
-		}
-		secrets[i] = s
-		return nil
-	})
-	return secrets, err
+	for i, g := range generated {
+		secrets[i] = &benchSecret{Namespace: benchNamespace(i), Name: g.Name, Kind: g.Kind, State: g.State, Data: g.Data}
+	}
+	return secrets, nil
 }
 
 // parallel runs do(0..n-1) on every core and returns the first error.

@@ -79,7 +79,9 @@ type rolloutFigure struct {
 // Pods beside the Secrets, measure memory, lists, restarts, the delay of an
 // Ingress change and a rollout's churn.
 func (b *bench) usedByFigures(ctx context.Context) error {
-	secrets, err := loadOrGenerate(ctx, b.o.secrets, logf)
+	// Every mix names and namespaces its Secrets alike and gives leaf i the
+	// same DNS names, so the first mix's list fits whichever is loaded.
+	secrets, err := loadOrGenerate(b.o.mixes[0], b.o.secrets, logf)
 	if err != nil {
 		return err
 	}
@@ -176,11 +178,12 @@ func benchIngress(i int, s *benchSecret) *networkingv1.Ingress {
 	}
 }
 
-// leafHost is the common name generate gives secret tls-NNNNN (also a DNS SAN).
+// leafHost is the common name certtest.GenerateMix gives Secret tls-NNNNN
+// (also a DNS SAN, beside svc-NNNNN.svc).
 func leafHost(s *benchSecret) string {
 	var i int
 	_, _ = fmt.Sscanf(s.Name, "tls-%d", &i)
-	return fmt.Sprintf("svc-%05d.%s.example.com", i, s.Namespace)
+	return fmt.Sprintf("svc-%05d.example.com", i)
 }
 
 func podTemplate(secret string, labels map[string]string) corev1.PodTemplateSpec {

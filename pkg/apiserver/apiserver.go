@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"os"
 
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apiserver/pkg/registry/rest"
 	genericapiserver "k8s.io/apiserver/pkg/server"
 	"k8s.io/apiserver/pkg/server/healthz"
@@ -19,7 +18,6 @@ import (
 	"k8s.io/client-go/util/flowcontrol"
 	"k8s.io/utils/clock"
 
-	"github.com/certstatus/certstatus/pkg/apis/certstatus"
 	"github.com/certstatus/certstatus/pkg/apis/certstatus/v1alpha1"
 	"github.com/certstatus/certstatus/pkg/certificate"
 	"github.com/certstatus/certstatus/pkg/events"
@@ -99,8 +97,7 @@ func New(config *Config) (*Server, error) {
 		cache.Subscribe(recorder.Observe)
 	}
 
-	group := genericapiserver.NewDefaultAPIGroupInfo(certstatus.GroupName, Scheme, metav1.ParameterCodec, Codecs)
-	group.NegotiatedSerializer = withoutProtobuf{group.NegotiatedSerializer}
+	group := apiGroupInfo()
 	group.VersionedResourcesStorageMap[v1alpha1.SchemeGroupVersion.Version] = map[string]rest.Storage{
 		"certificatestatuses": certificatestatus.NewREST(cache),
 	}

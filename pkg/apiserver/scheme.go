@@ -5,8 +5,12 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/runtime/serializer"
+	genericapiserver "k8s.io/apiserver/pkg/server"
+
+	"github.com/certstatus/certstatus/pkg/apis/certstatus"
 
 	"github.com/certstatus/certstatus/pkg/apis/certstatus/install"
+	"github.com/certstatus/certstatus/pkg/apis/certstatus/v1alpha1"
 )
 
 var (
@@ -30,17 +34,45 @@ func init() {
 	)
 }
 
+// apiGroupInfo is the certstatus.dev group as served, without storage: the
+// benchmarks encode with its serializers.
+func apiGroupInfo() genericapiserver.APIGroupInfo {
+	group := genericapiserver.NewDefaultAPIGroupInfo(certstatus.GroupName, Scheme, metav1.ParameterCodec, Codecs)
+	group.NegotiatedSerializer = withoutProtobuf{group.NegotiatedSerializer}
+	return group
+}
+
 // withoutProtobuf is Codecs without the protobuf media type: the types have
 // no protobuf encoding, and advertising it would make every protobuf-only
-// request log an internal error before answering 406.
+// request log an internal error before answering 406. Plain JSON for
+// v1alpha1 is written by jsonCodec; every other encoder builds the statuses a
+// list deferred first (fillingCodec).
 type withoutProtobuf struct{ runtime.NegotiatedSerializer }
+
+// plainJSON marks the JSON serializer (not the pretty one) for EncoderForVersion.
+type plainJSON struct{ runtime.Serializer }
 
 func (w withoutProtobuf) SupportedMediaTypes() []runtime.SerializerInfo {
 	var supported []runtime.SerializerInfo
 	for _, info := range w.NegotiatedSerializer.SupportedMediaTypes() {
-		if info.MediaType != runtime.ContentTypeProtobuf {
-			supported = append(supported, info)
+		if info.MediaType == runtime.ContentTypeProtobuf {
+			continue
 		}
+		if info.MediaType == runtime.ContentTypeJSON {
+			info.Serializer = plainJSON{info.Serializer}
+		}
+		supported = append(supported, info)
 	}
 	return supported
+}
+
+func (w withoutProtobuf) EncoderForVersion(encoder runtime.Encoder, gv runtime.GroupVersioner) runtime.Encoder {
+	if plain, ok := encoder.(plainJSON); ok {
+		standard := w.NegotiatedSerializer.EncoderForVersion(plain.Serializer, gv)
+		if gv, ok := gv.(schema.GroupVersion); ok && gv == v1alpha1.SchemeGroupVersion {
+			return newJSONCodec(standard, gv)
+		}
+		return fillingCodec{standard}
+	}
+	return fillingCodec{w.NegotiatedSerializer.EncoderForVersion(encoder, gv)}
 }

@@ -76,6 +76,12 @@ func (e *entry) object(rv ResourceVersion) *certstatus.CertificateStatus {
 
 // fill builds the entry's object into dst (which is overwritten).
 func (e *entry) fill(dst *certstatus.CertificateStatus, rv ResourceVersion) {
+	e.fillMeta(dst, rv)
+	dst.Status = e.status()
+}
+
+// fillMeta builds the entry's object without its status into dst.
+func (e *entry) fillMeta(dst *certstatus.CertificateStatus, rv ResourceVersion) {
 	meta := e.item.Meta
 	*dst = certstatus.CertificateStatus{
 		ObjectMeta: metav1.ObjectMeta{
@@ -86,11 +92,16 @@ func (e *entry) fill(dst *certstatus.CertificateStatus, rv ResourceVersion) {
 			Labels:            meta.Labels,
 			CreationTimestamp: meta.CreationTimestamp,
 		},
-		Status: e.item.Analysis.StatusAt(e.at),
 	}
-	if dst.Status.SecretType == "" {
-		dst.Status.SecretType = e.item.SecretType
+}
+
+// status is the entry's object's status.
+func (e *entry) status() certstatus.CertificateStatusStatus {
+	status := e.item.Analysis.StatusAt(e.at)
+	if status.SecretType == "" {
+		status.SecretType = e.item.SecretType
 	}
+	return status
 }
 
 // Cache is safe for concurrent use.
@@ -234,6 +245,11 @@ type ListOptions struct {
 	StartKey string
 	// Limit is the page size; 0 means everything.
 	Limit int64
+	// DeferStatuses leaves the status of every object empty and returns
+	// ListResult.Status to build them one at a time, so that a caller that
+	// writes them out one by one never holds them all. Without Matches only
+	// (a selector may need the status).
+	DeferStatuses bool
 }
 
 // ListResult is a page of objects.
@@ -243,6 +259,9 @@ type ListResult struct {
 	ResourceVersion ResourceVersion
 	// NextKey is the key of the first object after the page; empty on the last page.
 	NextKey string
+	// Status builds the status of Items[i] (as of the page) when the
+	// statuses were deferred; nil otherwise.
+	Status func(i int) certstatus.CertificateStatusStatus
 }
 
 // List returns the matching objects in key order. The entries are taken
@@ -270,6 +289,18 @@ func (c *Cache) List(options ListOptions) ListResult {
 	capacity := len(entries)
 	if options.Limit > 0 && options.Limit < int64(capacity) {
 		capacity = int(options.Limit)
+	}
+	if options.DeferStatuses && options.Matches == nil {
+		page := entries[:capacity]
+		if capacity < len(entries) {
+			result.NextKey = keys[capacity]
+		}
+		result.Items = make([]certstatus.CertificateStatus, len(page))
+		for i, e := range page {
+			e.fillMeta(&result.Items[i], e.rv)
+		}
+		result.Status = func(i int) certstatus.CertificateStatusStatus { return page[i].status() }
+		return result
 	}
 	result.Items = make([]certstatus.CertificateStatus, 0, capacity)
 	var candidate certstatus.CertificateStatus

@@ -2,6 +2,7 @@ package statuscache
 
 import (
 	"fmt"
+	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	"slices"
 	"testing"
 	"time"
@@ -349,20 +350,32 @@ func TestListPagesCoverEveryObjectOnce(t *testing.T) {
 	for _, key := range [][2]string{{"b", "x"}, {"a", "z"}, {"a", "y"}, {"c", "w"}, {"a-b", "v"}} {
 		c.Upsert(item(key[0], key[1], nil, longLived("v1")))
 	}
-	var got []string
-	page := ListResult{}
-	for {
-		page = c.List(ListOptions{Limit: 2, StartKey: page.NextKey})
-		for _, object := range page.Items {
-			got = append(got, objectKey(object.Namespace, object.Name))
-		}
-		if page.NextKey == "" {
-			break
-		}
-	}
 	want := []string{"a-b/v", "a/y", "a/z", "b/x", "c/w"}
-	if !slices.Equal(got, want) {
-		t.Errorf("pages %v, want %v", got, want)
+	for _, deferred := range []bool{false, true} {
+		var got []string
+		page := ListResult{}
+		for {
+			page = c.List(ListOptions{Limit: 2, StartKey: page.NextKey, DeferStatuses: deferred})
+			if (page.Status != nil) != deferred {
+				t.Fatalf("deferred %v, but Status set: %v", deferred, page.Status != nil)
+			}
+			for i, object := range page.Items {
+				got = append(got, objectKey(object.Namespace, object.Name))
+				if deferred {
+					// Deferred: metadata only, and Status builds what Get returns.
+					full, _ := c.Get(object.Namespace, object.Name)
+					if object.Status.State != "" || !apiequality.Semantic.DeepEqual(page.Status(i), full.Status) || object.ResourceVersion != full.ResourceVersion {
+						t.Errorf("deferred %s: %+v / %+v, want the status of %+v", object.Name, object, page.Status(i), full)
+					}
+				}
+			}
+			if page.NextKey == "" {
+				break
+			}
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("pages (deferred %v) %v, want %v", deferred, got, want)
+		}
 	}
 	inA := c.List(ListOptions{Namespace: "a"})
 	if len(inA.Items) != 2 || inA.Items[0].Name != "y" || inA.Items[1].Name != "z" {

@@ -14,6 +14,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/watch"
+	auditinternal "k8s.io/apiserver/pkg/apis/audit"
+	"k8s.io/apiserver/pkg/audit"
 	genericapirequest "k8s.io/apiserver/pkg/endpoints/request"
 	"k8s.io/apiserver/pkg/registry/rest"
 	"k8s.io/apiserver/pkg/storage"
@@ -77,7 +79,9 @@ func (r *REST) List(ctx context.Context, options *metainternalversion.ListOption
 	if err := r.waitSynced(ctx); err != nil {
 		return nil, err
 	}
-	query := statuscache.ListOptions{Namespace: genericapirequest.NamespaceValue(ctx), Matches: matcher(options)}
+	// Statuses are built as they are written (deferred.go), unless a
+	// selector needs them first or the response is audited with its body.
+	query := statuscache.ListOptions{Namespace: genericapirequest.NamespaceValue(ctx), Matches: matcher(options), DeferStatuses: !auditsResponse(ctx)}
 	var continueRV statuscache.ResourceVersion
 	if options != nil {
 		query.Limit = options.Limit
@@ -111,7 +115,19 @@ func (r *REST) List(ctx context.Context, options *metainternalversion.ListOption
 	if list.Items == nil {
 		list.Items = []certstatus.CertificateStatus{}
 	}
+	if page.Status != nil {
+		deferStatuses(list.Items, page.Status)
+	}
 	return list, nil
+}
+
+// auditsResponse tells whether the request's audit event records the
+// response body. The audit log encodes the response from a deep copy when
+// its policy omits managedFields, and a copy would not have the statuses
+// the list deferred: such lists are built in full.
+func auditsResponse(ctx context.Context) bool {
+	ac := audit.AuditContextFrom(ctx)
+	return ac != nil && !ac.GetEventLevel().Less(auditinternal.LevelRequestResponse)
 }
 
 // checkListResourceVersion refuses an exact resourceVersion the cache cannot

@@ -49,13 +49,22 @@ func (t tableConvertor) ConvertToTable(_ context.Context, object, tableOptions r
 		table.ResourceVersion = o.ResourceVersion
 		table.Rows = []metav1.TableRow{row(o, now)}
 	case *certstatus.CertificateStatusList:
+		// A row needs its object's status once (deferred.go); the list keeps
+		// the statuses only when rows carry whole objects.
+		if options, ok := tableOptions.(*metav1.TableOptions); ok && options.IncludeObject == metav1.IncludeObject {
+			FillDeferred(o.Items)
+		}
 		table.ResourceVersion = o.ResourceVersion
 		table.Continue = o.Continue
 		table.RemainingItemCount = o.RemainingItemCount
-		table.Rows = make([]metav1.TableRow, len(o.Items))
-		for i := range o.Items {
-			table.Rows[i] = row(&o.Items[i], now)
-		}
+		table.Rows = make([]metav1.TableRow, 0, len(o.Items))
+		_ = WriteItems(o.Items, func(item *certstatus.CertificateStatus) error {
+			r := row(item, now)
+			// The list's own item: WriteItems reuses the one it passes.
+			r.Object = runtime.RawExtension{Object: &o.Items[len(table.Rows)]}
+			table.Rows = append(table.Rows, r)
+			return nil
+		})
 	default:
 		// Anything else (never expected) still gets a name row rather than a 500.
 		m, err := meta.Accessor(object)

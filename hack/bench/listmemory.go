@@ -1,0 +1,337 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"regexp"
+	"strconv"
+	"sync"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/certstatus/certstatus/hack/internal/measure"
+	"github.com/certstatus/certstatus/pkg/certificate/certtest"
+)
+
+// concurrentLists is how many full lists run at once in the memory figure.
+const concurrentLists = 4
+
+// mixFigure is the list figures of one Secret mix and the memory the two
+// servers needed while they ran.
+type mixFigure struct {
+	Mix    certtest.Mix `json:"mix"`
+	Lists  []comparison `json:"lists"`
+	Memory listMemory   `json:"memory"`
+}
+
+// listMemory is memory before, during and after list load. Sequential is
+// every row of the list figure (each run of certstatus and of its peer);
+// Concurrent is concurrentLists raw lists at once, repeated, certstatus's
+// first and then kube-apiserver's.
+type listMemory struct {
+	Before     memorySnapshot `json:"before"`
+	Sequential memoryPhase    `json:"sequential"`
+	Concurrent memoryPhase    `json:"concurrent"`
+	PeerBefore int64          `json:"peerBefore"` // kube-apiserver RSS before its concurrent lists
+	PeerPhase  memoryPhase    `json:"peerPhase"`
+}
+
+// memorySnapshot is the certstatus heap in use (no forced GC) and both
+// servers' RSS at one moment.
+type memorySnapshot struct {
+	HeapInuse int64 `json:"heapInuse"`
+	RSS       int64 `json:"rss"`
+	PeerRSS   int64 `json:"peerRSS"`
+}
+
+// memoryPhase is the peaks during a phase and the snapshot at its end.
+type memoryPhase struct {
+	PeakRSS     int64          `json:"peakRSS"`
+	PeakHeap    int64          `json:"peakHeap"` // certstatus, from gctrace: the largest heap a GC cycle saw
+	PeakPeerRSS int64          `json:"peakPeerRSS"`
+	GCs         int            `json:"gcs"`
+	After       memorySnapshot `json:"after"`
+}
+
+// rssSampler polls the RSS of processes every 20 ms and keeps the peaks.
+type rssSampler struct {
+	pids  []int
+	peaks []int64
+	stop  chan struct{}
+	done  sync.WaitGroup
+}
+
+func sampleRSS(pids ...int) *rssSampler {
+	s := &rssSampler{pids: pids, peaks: make([]int64, len(pids)), stop: make(chan struct{})}
+	s.done.Go(func() {
+		tick := time.NewTicker(20 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			for i, pid := range s.pids {
+				if rss, err := measure.RSS(pid); err == nil {
+					s.peaks[i] = max(s.peaks[i], rss)
+				}
+			}
+			select {
+			case <-s.stop:
+				return
+			case <-tick.C:
+			}
+		}
+	})
+	return s
+}
+
+// Stop ends the sampling and returns the peak of each process.
+func (s *rssSampler) Stop() []int64 {
+	close(s.stop)
+	s.done.Wait()
+	return s.peaks
+}
+
+// gctraceLine matches the heap sizes of a GODEBUG=gctrace=1 line: heap at
+// the start of the cycle, at the end of marking, and live, in MiB.
+var gctraceLine = regexp.MustCompile(`^gc \d+ @.* (\d+)->(\d+)->(\d+) MB, `)
+
+// gcTrace reads the GC lines certstatus appends to its log from an offset on.
+type gcTrace struct {
+	path   string
+	offset int64
+}
+
+func newGCTrace(path string) *gcTrace {
+	t := &gcTrace{path: path}
+	if info, err := os.Stat(path); err == nil {
+		t.offset = info.Size()
+	}
+	return t
+}
+
+// peak is the largest heap (MiB → bytes) any GC cycle since the offset saw,
+// and how many cycles there were.
+func (t *gcTrace) peak() (peak int64, cycles int, err error) {
+	f, err := os.Open(t.path)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer f.Close()
+	if _, err := f.Seek(t.offset, io.SeekStart); err != nil {
+		return 0, 0, err
+	}
+	scanner := bufio.NewScanner(f)
+	scanner.Buffer(make([]byte, 64<<10), 1<<20)
+	for scanner.Scan() {
+		m := gctraceLine.FindStringSubmatch(scanner.Text())
+		if m == nil {
+			continue
+		}
+		cycles++
+		for _, v := range m[1:3] {
+			mib, _ := strconv.ParseInt(v, 10, 64)
+			peak = max(peak, mib<<20)
+		}
+	}
+	return peak, cycles, scanner.Err()
+}
+
+// snapshot reads certstatus's heap in use from /metrics without forcing a
+// GC, and both servers' RSS.
+func (b *bench) snapshot(ctx context.Context) (memorySnapshot, error) {
+	var s memorySnapshot
+	metrics, err := measure.Scrape(ctx, b.direct, "/metrics")
+	if err != nil {
+		return s, err
+	}
+	s.HeapInuse = int64(metrics.Sum("go_memstats_heap_inuse_bytes", nil))
+	if s.RSS, err = measure.RSS(b.srv.PID()); err != nil {
+		return s, err
+	}
+	s.PeerRSS, err = b.kubeAPIServerRSS()
+	return s, err
+}
+
+// phase runs f while sampling both servers' RSS and certstatus's GC trace.
+func (b *bench) phase(ctx context.Context, f func() error) (memoryPhase, error) {
+	var p memoryPhase
+	peerPID, err := b.kubeAPIServerPID()
+	if err != nil {
+		return p, err
+	}
+	trace := newGCTrace(b.srv.LogPath())
+	sampler := sampleRSS(b.srv.PID(), peerPID)
+	err = f()
+	peaks := sampler.Stop()
+	if err != nil {
+		return p, err
+	}
+	p.PeakRSS, p.PeakPeerRSS = peaks[0], peaks[1]
+	if p.PeakHeap, p.GCs, err = trace.peak(); err != nil {
+		return p, fmt.Errorf("read certstatus's GC trace: %w", err)
+	}
+	p.After, err = b.snapshot(ctx)
+	return p, err
+}
+
+// listStep measures the list figures of one mix and the memory both servers
+// needed meanwhile. Both are restarted first, so that each mix starts from a
+// server that has served no list.
+func (b *bench) listStep(ctx context.Context, mix certtest.Mix) error {
+	if err := b.freshServers(ctx); err != nil {
+		return err
+	}
+	fig := mixFigure{Mix: mix}
+	var err error
+	if fig.Memory.Before, err = b.snapshot(ctx); err != nil {
+		return err
+	}
+	logf("%s: before the lists: certstatus heap in use %s, RSS %s; kube-apiserver RSS %s", mix,
+		measure.MiB(fig.Memory.Before.HeapInuse), measure.MiB(fig.Memory.Before.RSS), measure.MiB(fig.Memory.Before.PeerRSS))
+	if fig.Memory.Sequential, err = b.phase(ctx, func() error {
+		fig.Lists, err = b.listFigures(ctx)
+		return err
+	}); err != nil {
+		return err
+	}
+	b.logPhase(mix, "every list row", fig.Memory.Sequential)
+
+	rawList := func(path string) func() error {
+		return func() error {
+			var wg sync.WaitGroup
+			errs := make([]error, concurrentLists)
+			for i := range concurrentLists {
+				wg.Go(func() { _, errs[i] = b.kubeRaw.Get().AbsPath(path).DoRaw(ctx) })
+			}
+			wg.Wait()
+			for _, err := range errs {
+				if err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}
+	if fig.Memory.Concurrent, err = b.phase(ctx, func() error {
+		_, err := repeat(ctx, b.o.runs, rawList("/apis/certstatus.dev/v1alpha1/certificatestatuses"))
+		return err
+	}); err != nil {
+		return err
+	}
+	b.logPhase(mix, fmt.Sprintf("%d raw lists at once", concurrentLists), fig.Memory.Concurrent)
+	if fig.Memory.PeerBefore, err = b.kubeAPIServerRSS(); err != nil {
+		return err
+	}
+	if fig.Memory.PeerPhase, err = b.phase(ctx, func() error {
+		_, err := repeat(ctx, b.o.runs, rawList("/api/v1/secrets"))
+		return err
+	}); err != nil {
+		return err
+	}
+	logf("%s: %d raw Secret lists at once: kube-apiserver RSS %s → peak %s", mix, concurrentLists,
+		measure.MiB(fig.Memory.PeerBefore), measure.MiB(fig.Memory.PeerPhase.PeakPeerRSS))
+	b.res.Mixes = append(b.res.Mixes, fig)
+	if len(b.res.Lists) == 0 {
+		b.res.Lists = fig.Lists
+	}
+	return nil
+}
+
+func (b *bench) logPhase(mix certtest.Mix, what string, p memoryPhase) {
+	logf("%s: %s: certstatus peak RSS %s, peak heap %s (%d GCs), after: heap in use %s, RSS %s; kube-apiserver peak RSS %s, after %s",
+		mix, what, measure.MiB(p.PeakRSS), measure.MiB(p.PeakHeap), p.GCs, measure.MiB(p.After.HeapInuse), measure.MiB(p.After.RSS),
+		measure.MiB(p.PeakPeerRSS), measure.MiB(p.After.PeerRSS))
+}
+
+// freshServers restarts kube-apiserver and certstatus and waits until
+// certstatus lists every bench Secret through the aggregator again.
+func (b *bench) freshServers(ctx context.Context) error {
+	begin := time.Now()
+	// kube-apiserver must not inherit the server's GC settings.
+	restore := withoutEnv("GODEBUG", memoryLimitEnv)
+	err := b.st.RestartAPIServer(ctx)
+	restore()
+	if err != nil {
+		return err
+	}
+	if err := b.srv.Restart(ctx); err != nil {
+		return err
+	}
+	if err := b.waitListed(ctx, b.o.secrets); err != nil {
+		return err
+	}
+	logf("restarted kube-apiserver and certstatus (pid %d) in %v", b.srv.PID(), time.Since(begin).Round(time.Millisecond))
+	return nil
+}
+
+// switchMix replaces the bench Secrets with n of mix. The Secrets the
+// clock and events figures left go too, so that every mix is listed alone,
+// as the first was.
+func (b *bench) switchMix(ctx context.Context, mix certtest.Mix) error {
+	begin := time.Now()
+	secrets, err := loadOrGenerate(mix, b.o.secrets, logf)
+	if err != nil {
+		return err
+	}
+	for _, ns := range []string{clockNamespace, eventsNamespace} {
+		if err := b.kube.CoreV1().Secrets(ns).DeleteCollection(ctx, metav1.DeleteOptions{}, metav1.ListOptions{}); err != nil && !apierrors.IsNotFound(err) {
+			return fmt.Errorf("delete the Secrets of %s: %w", ns, err)
+		}
+	}
+	for i := range benchNamespaces {
+		if err := b.kube.CoreV1().Secrets(benchNamespace(i)).DeleteCollection(ctx, metav1.DeleteOptions{},
+			metav1.ListOptions{LabelSelector: benchLabel}); err != nil {
+			return fmt.Errorf("delete the bench Secrets of %s: %w", benchNamespace(i), err)
+		}
+	}
+	if err := b.waitListed(ctx, 0); err != nil {
+		return err
+	}
+	if err := createSecrets(ctx, b.kube, secrets); err != nil {
+		return err
+	}
+	if err := b.waitListed(ctx, len(secrets)); err != nil {
+		return err
+	}
+	logf("replaced the bench Secrets by %d of the %s mix in %v", len(secrets), mix, time.Since(begin).Round(time.Millisecond))
+	return nil
+}
+
+// withoutEnv unsets variables until the returned function restores them.
+func withoutEnv(names ...string) (restore func()) {
+	saved := map[string]string{}
+	for _, name := range names {
+		if v, ok := os.LookupEnv(name); ok {
+			saved[name] = v
+			os.Unsetenv(name)
+		}
+	}
+	return func() {
+		for name, v := range saved {
+			os.Setenv(name, v)
+		}
+	}
+}
+
+// maxGrowth is the growth from before to the larger of the peak and after.
+func maxGrowth(before, peak, after int64) int64 { return max(peak, after) - before }
+
+// memoryLimitEnv is how the Deployment hands certstatus its memory limit
+// (see cmd/certstatus-apiserver/memlimit.go).
+const memoryLimitEnv = "CERTSTATUS_MEMORY_LIMIT"
+
+// gcSettings says how certstatus's garbage collector runs in this bench.
+func gcSettings(memoryLimit int64) string {
+	gogc := os.Getenv("GOGC")
+	if gogc == "" {
+		gogc = "100 (default)"
+	}
+	if memoryLimit <= 0 {
+		return "GOGC=" + gogc + ", no GOMEMLIMIT"
+	}
+	return fmt.Sprintf("GOGC=%s, GOMEMLIMIT=%s (90 %% of %s, as the Deployment sets it from the container limit)",
+		gogc, measure.MiB(memoryLimit*9/10), measure.MiB(memoryLimit))
+}

@@ -1,0 +1,286 @@
+package apiserver
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metainternalversion "k8s.io/apimachinery/pkg/apis/meta/internalversion"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/serializer"
+	"k8s.io/apimachinery/pkg/types"
+	genericapirequest "k8s.io/apiserver/pkg/endpoints/request"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/utils/clock"
+
+	versionedscheme "github.com/certstatus/certstatus/generated/clientset/versioned/scheme"
+	"github.com/certstatus/certstatus/pkg/apis/certstatus/v1alpha1"
+	"github.com/certstatus/certstatus/pkg/certificate"
+	"github.com/certstatus/certstatus/pkg/certificate/certtest"
+	"github.com/certstatus/certstatus/pkg/registry/certificatestatus"
+	"github.com/certstatus/certstatus/pkg/statuscache"
+)
+
+// The list benchmarks compare, in one process, the CPU and memory certstatus
+// spends answering a list of N CertificateStatuses with what kube-apiserver
+// spends encoding the v1 SecretList of the same Secrets, with the same
+// apimachinery codecs each server uses (streaming collection encoding on,
+// as NewDefaultAPIGroupInfo sets it). N defaults to 2000;
+// CERTSTATUS_BENCH_SECRETS overrides it.
+//
+//	go test ./pkg/apiserver -run '^$' -bench 'List' -benchmem -count 5
+
+// listFixture is N Secrets of one mix, as kube-apiserver holds them, and the
+// certstatus storage that serves them.
+type listFixture struct {
+	secrets []corev1.Secret
+	storage *certificatestatus.REST
+}
+
+var (
+	fixturesMu sync.Mutex
+	fixtures   = map[certtest.Mix]*listFixture{}
+)
+
+func benchSecrets(b *testing.B) int {
+	if s := os.Getenv("CERTSTATUS_BENCH_SECRETS"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil {
+			b.Fatalf("CERTSTATUS_BENCH_SECRETS: %v", err)
+		}
+		return n
+	}
+	return 2000
+}
+
+// fixture generates the mix once per process (-count runs reuse it).
+func fixture(b *testing.B, mix certtest.Mix) *listFixture {
+	fixturesMu.Lock()
+	defer fixturesMu.Unlock()
+	if f := fixtures[mix]; f != nil {
+		return f
+	}
+	now := time.Now()
+	generated, err := certtest.GenerateMix(mix, benchSecrets(b), now)
+	if err != nil {
+		b.Fatal(err)
+	}
+	cache := statuscache.New(clock.RealClock{}, statuscache.DefaultOptions())
+	f := &listFixture{secrets: make([]corev1.Secret, len(generated)), storage: certificatestatus.NewREST(cache)}
+	for i, g := range generated {
+		f.secrets[i] = storedSecret(g, i, now)
+		secret := &f.secrets[i]
+		analysis, listed := certificate.Analyze(certificate.InputFromSecret(secret), certificate.DefaultOptions())
+		if !listed {
+			b.Fatalf("%s is not listed", secret.Name)
+		}
+		cache.Upsert(statuscache.Item{Meta: &secret.ObjectMeta, SecretType: string(secret.Type), Analysis: analysis})
+	}
+	cache.MarkSynced()
+	fixtures[mix] = f
+	return f
+}
+
+// storedSecret is a generated Secret with the metadata kube-apiserver adds
+// when a client creates it (uid, resourceVersion, creationTimestamp and the
+// managedFields entry of the create), so its encoding is what a list returns.
+func storedSecret(g certtest.MixSecret, i int, now time.Time) corev1.Secret {
+	labels := map[string]string{"app.kubernetes.io/part-of": "certstatus-bench", "bench/kind": g.Kind, "bench/state": g.State}
+	created := metav1.NewTime(now.Add(-time.Hour).Truncate(time.Second))
+	return corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{
+			Name:              g.Name,
+			Namespace:         fmt.Sprintf("bench-%02d", i%50),
+			UID:               types.UID(fmt.Sprintf("5f0c7b3e-0000-4000-8000-%012d", i)),
+			ResourceVersion:   strconv.Itoa(1000 + i),
+			CreationTimestamp: created,
+			Labels:            labels,
+			ManagedFields: []metav1.ManagedFieldsEntry{{
+				Manager: "bench", Operation: metav1.ManagedFieldsOperationUpdate, APIVersion: "v1", Time: &created,
+				FieldsType: "FieldsV1",
+				FieldsV1: &metav1.FieldsV1{Raw: []byte(`{"f:data":{".":{},"f:ca.crt":{},"f:tls.crt":{},"f:tls.key":{}},` +
+					`"f:metadata":{"f:labels":{".":{},"f:app.kubernetes.io/part-of":{},"f:bench/kind":{},"f:bench/state":{}}},"f:type":{}}`)},
+			}},
+		},
+		Type: corev1.SecretTypeTLS,
+		Data: g.Data,
+	}
+}
+
+// certstatusEncoder is the encoder the server's list handler uses for
+// mediaType; "encoding/json" is the generic server's own JSON encoder
+// (conversion to v1alpha1, then encoding/json), which jsonCodec replaces,
+// for comparison.
+func certstatusEncoder(b *testing.B, mediaType string) runtime.Encoder {
+	negotiated := apiGroupInfo().NegotiatedSerializer
+	reflective := mediaType == "encoding/json"
+	if reflective {
+		mediaType = runtime.ContentTypeJSON
+	}
+	info, ok := runtime.SerializerInfoForMediaType(negotiated.SupportedMediaTypes(), mediaType)
+	if !ok {
+		b.Fatalf("certstatus does not serve %s", mediaType)
+	}
+	serializer := info.Serializer
+	if plain, ok := serializer.(plainJSON); ok && reflective {
+		serializer = plain.Serializer
+	}
+	return negotiated.EncoderForVersion(serializer, v1alpha1.SchemeGroupVersion)
+}
+
+// secretEncoder is what kube-apiserver encodes v1 Secrets with: the built-in
+// types' scheme and the same streaming collection encoders.
+func secretEncoder(b *testing.B, mediaType string) runtime.Encoder {
+	codecs := serializer.NewCodecFactory(clientgoscheme.Scheme,
+		serializer.WithStreamingCollectionEncodingToJSON(), serializer.WithStreamingCollectionEncodingToProtobuf())
+	info, ok := runtime.SerializerInfoForMediaType(codecs.SupportedMediaTypes(), mediaType)
+	if !ok {
+		b.Fatalf("no serializer for %s", mediaType)
+	}
+	return codecs.EncoderForVersion(info.Serializer, corev1.SchemeGroupVersion)
+}
+
+// cpuTime is the process's user and system CPU time so far. On a shared
+// machine it is steadier than wall time: it leaves out the time other
+// processes had the cores, and it counts the garbage collector's work.
+func cpuTime(b *testing.B) time.Duration {
+	var usage syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &usage); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(usage.Utime.Nano() + usage.Stime.Nano())
+}
+
+// reportCPU reports the CPU time per operation since start.
+func reportCPU(b *testing.B, start time.Duration) {
+	b.ReportMetric(float64(cpuTime(b)-start)/float64(b.N), "cpu-ns/op")
+}
+
+// countingWriter stands in for the response: it only counts.
+type countingWriter struct{ n int64 }
+
+func (w *countingWriter) Write(p []byte) (int, error) { w.n += int64(len(p)); return len(p), nil }
+
+var _ io.Writer = &countingWriter{}
+
+// BenchmarkList is what certstatus does per list request: the storage's List
+// (building every object, or with its status deferred only its metadata)
+// and, but for "build", the encoding: JSON as served (jsonCodec) and, for
+// comparison, as the generic server's own encoder writes it.
+func BenchmarkList(b *testing.B) {
+	ctx := genericapirequest.WithNamespace(context.Background(), "")
+	for _, mix := range certtest.Mixes {
+		for _, mediaType := range []string{"build", runtime.ContentTypeJSON, "encoding/json"} {
+			b.Run(fmt.Sprintf("mix=%s/%s", mix, mediaType), func(b *testing.B) {
+				f := fixture(b, mix)
+				var encoder runtime.Encoder
+				if mediaType != "build" {
+					encoder = certstatusEncoder(b, mediaType)
+				}
+				var out countingWriter
+				b.ReportAllocs()
+				start := cpuTime(b)
+				for b.Loop() {
+					list, err := f.storage.List(ctx, &metainternalversion.ListOptions{})
+					if err != nil {
+						b.Fatal(err)
+					}
+					if encoder != nil {
+						if err := encoder.Encode(list, &out); err != nil {
+							b.Fatal(err)
+						}
+					}
+				}
+				reportCPU(b, start)
+				b.ReportMetric(float64(out.n)/float64(b.N)/float64(len(f.secrets)), "B/item")
+			})
+		}
+	}
+}
+
+// BenchmarkSecretList is kube-apiserver's part of `kubectl get secrets -A
+// -o json` and of client-go's default (protobuf) Secret list: the list its
+// watch cache builds (each Secret copied into the list's items) encoded as v1.
+func BenchmarkSecretList(b *testing.B) {
+	for _, mix := range certtest.Mixes {
+		for _, mediaType := range []string{runtime.ContentTypeJSON, runtime.ContentTypeProtobuf} {
+			b.Run(fmt.Sprintf("mix=%s/%s", mix, mediaType), func(b *testing.B) {
+				f := fixture(b, mix)
+				encoder := secretEncoder(b, mediaType)
+				var out countingWriter
+				b.ReportAllocs()
+				start := cpuTime(b)
+				for b.Loop() {
+					list := &corev1.SecretList{Items: make([]corev1.Secret, len(f.secrets))}
+					list.ResourceVersion = "12345"
+					copy(list.Items, f.secrets)
+					if err := encoder.Encode(list, &out); err != nil {
+						b.Fatal(err)
+					}
+				}
+				reportCPU(b, start)
+				b.ReportMetric(float64(out.n)/float64(b.N)/float64(len(f.secrets)), "B/item")
+			})
+		}
+	}
+}
+
+// BenchmarkClientDecode is the client's side of the list rows: decoding the
+// response of N objects into typed objects, as the generated client (JSON)
+// and client-go (protobuf, its default for Secrets; or JSON) do.
+func BenchmarkClientDecode(b *testing.B) {
+	ctx := genericapirequest.WithNamespace(context.Background(), "")
+	for _, mix := range certtest.Mixes {
+		f := fixture(b, mix)
+		list, err := f.storage.List(ctx, &metainternalversion.ListOptions{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		var cst bytes.Buffer
+		if err := certstatusEncoder(b, runtime.ContentTypeJSON).Encode(list, &cst); err != nil {
+			b.Fatal(err)
+		}
+		secrets := &corev1.SecretList{Items: f.secrets}
+		for _, c := range []struct {
+			name    string
+			data    func() []byte
+			decoder runtime.Decoder
+		}{
+			{"certificatestatuses/json", cst.Bytes, versionedscheme.Codecs.UniversalDeserializer()},
+			{"secrets/json", encoded(b, secretEncoder(b, runtime.ContentTypeJSON), secrets), clientgoscheme.Codecs.UniversalDeserializer()},
+			{"secrets/protobuf", encoded(b, secretEncoder(b, runtime.ContentTypeProtobuf), secrets), clientgoscheme.Codecs.UniversalDeserializer()},
+		} {
+			b.Run(fmt.Sprintf("mix=%s/%s", mix, c.name), func(b *testing.B) {
+				data := c.data()
+				b.ReportAllocs()
+				b.SetBytes(int64(len(data)))
+				start := cpuTime(b)
+				for b.Loop() {
+					if _, err := runtime.Decode(c.decoder, data); err != nil {
+						b.Fatal(err)
+					}
+				}
+				reportCPU(b, start)
+			})
+		}
+	}
+}
+
+func encoded(b *testing.B, encoder runtime.Encoder, obj runtime.Object) func() []byte {
+	return func() []byte {
+		var out bytes.Buffer
+		if err := encoder.Encode(obj, &out); err != nil {
+			b.Fatal(err)
+		}
+		return out.Bytes()
+	}
+}
