@@ -57,6 +57,8 @@ type options struct {
 	skip       map[string]bool
 	generate   bool
 	rerender   string
+	// usedBy step (issue 15): sizes and repetitions.
+	ingresses, pods, usedByChanges, rolloutPods int
 	// mixes are the Secret populations listed; the first is loaded for
 	// every figure, the others for the list figures only.
 	mixes []certtest.Mix
@@ -80,11 +82,15 @@ func main() {
 	flag.IntVar(&o.clockCerts, "clock-certs", 1000, "certificates crossing notAfter at the same instant")
 	flag.DurationVar(&o.clockLead, "clock-lead", 30*time.Second, "how far ahead of now their notAfter is set")
 	flag.IntVar(&o.startups, "startups", 3, "restarts timed for the start-up figure")
-	flag.DurationVar(&o.timeout, "timeout", 25*time.Minute, "bound on the whole run")
+	flag.DurationVar(&o.timeout, "timeout", 35*time.Minute, "bound on the whole run")
 	flag.StringVar(&o.doc, "doc", "docs/benchmarks.md", "report to write (the part between its bench markers)")
 	flag.StringVar(&o.plot, "plot", "docs/benchmarks.png", "PNG plot to write")
 	flag.StringVar(&o.outDir, "out", "_output/bench", "raw results and pprof profiles")
-	flag.StringVar(&skip, "skip", "", "comma-separated figures to skip: list,memory,startup,watch,clock,events,clientside,metrics")
+	flag.StringVar(&skip, "skip", "", "comma-separated figures to skip: list,memory,startup,watch,clock,events,clientside,metrics,usedby")
+	flag.IntVar(&o.ingresses, "ingresses", 10000, "usedby: Ingresses, each serving one bench Secret's leaf name")
+	flag.IntVar(&o.pods, "pods", 30000, "usedby: Pods, 3 per Deployment (through a ReplicaSet), each Deployment mounting one bench Secret")
+	flag.IntVar(&o.usedByChanges, "usedby-changes", 20, "usedby: Ingress changes timed until their watch event")
+	flag.IntVar(&o.rolloutPods, "rollout-pods", 100, "usedby: Pods of the Deployment whose rollout's churn is measured")
 	flag.BoolVar(&o.generate, "generate-only", false, "only generate (or find cached) Secrets, then exit")
 	flag.StringVar(&o.rerender, "render", "", "only rewrite --doc and --plot from a results.json of an earlier run")
 	var mixes, memoryLimit string
@@ -288,6 +294,15 @@ func run(ctx context.Context, o options) (err error) {
 			return fmt.Errorf("list %s: %w", mix, err)
 		}
 		logf("list figures of the %s mix done in %v", mix, time.Since(stepBegin).Round(time.Millisecond))
+	}
+	// usedby comes last: the Ingresses and Pods it adds must not show in
+	// any other figure, the other mixes' lists included.
+	if !o.skip["usedby"] {
+		stepBegin := time.Now()
+		if err := b.usedByFigures(ctx); err != nil {
+			return fmt.Errorf("usedby: %w", err)
+		}
+		logf("usedby figures done in %v", time.Since(stepBegin).Round(time.Millisecond))
 	}
 
 	res.LoadAfter = loadAverage()

@@ -130,6 +130,7 @@ func renderMarkdown(r *results, plot, doc string) string {
 	if r.Startup.Available.Runs > 0 {
 		p("| Available ≤ 3 s after start | median %s (p90 %s) | %s |\n", ms(r.Startup.Available.Median), ms(r.Startup.Available.P90), verdict(r.Startup.Available.P90 <= 3*time.Second))
 	}
+	usedBySummary(p, r)
 
 	if len(r.Lists) > 0 {
 		p("\n## 1. List, N = %d%s\n\n", n, mixSuffix(certtest.Mix(firstMixIfAny(r))))
@@ -278,6 +279,7 @@ func renderMarkdown(r *results, plot, doc string) string {
 			p("| %s | %d | %s | %s | %s | %s | %s |\n", f.Name, f.Series, size(f.Bytes), ms(f.Duration.Median), ms(f.Duration.P90), ms(f.CPU), size(f.Allocated))
 		}
 	}
+	renderUsedBy(p, r)
 	if len(r.Profiles) > 0 {
 		p("\nProfiles kept from this run: %s.\n", "`"+strings.Join(r.Profiles, "`, `")+"`")
 	}

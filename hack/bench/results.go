@@ -28,6 +28,7 @@ type results struct {
 	Clock      clockFigure    `json:"clock"`
 	Events     eventsFigure   `json:"events"`
 	Metrics    []scrapeFigure `json:"metrics"`
+	UsedBy     *usedByFigure  `json:"usedBy,omitempty"`
 	Profiles   []string       `json:"profiles"`
 }
 

@@ -218,7 +218,7 @@ func appendSecret(list []SecretRef, secret SecretRef) []SecretRef {
 // putPod replaces old (nil: none) by current (nil: deleted), both versions
 // of one Pod as its informer had them.
 func (x *Index) putPod(old, current *keptPod) {
-	if old != nil && current != nil && ownerOf(old) == ownerOf(current) && equalStrings(old.secrets, current.secrets) {
+	if old != nil && current != nil && ownerOf(old) == ownerOf(current) && old.secrets == current.secrets {
 		return
 	}
 	x.mu.Lock()
@@ -239,7 +239,7 @@ func (x *Index) putPod(old, current *keptPod) {
 // mounts. Called with x.mu held.
 func (x *Index) countPod(p *keptPod, delta int32, touched []SecretRef) []SecretRef {
 	owner := ownerOf(p)
-	for _, name := range p.secrets {
+	for name := range p.secrets.all() {
 		secret := SecretRef{Namespace: p.namespace, Name: name}
 		u := x.users(secret)
 		i := 0

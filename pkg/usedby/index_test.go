@@ -37,7 +37,11 @@ func ingress(namespace, name string, refs ...reference) *servingObject {
 }
 
 func pod(namespace, name, ownerKind, ownerName string, secrets ...string) *keptPod {
-	return &keptPod{compactMeta: compactMeta{namespace: namespace, name: name}, ownerKind: ownerKind, ownerName: ownerName, secrets: secrets}
+	p := &keptPod{compactMeta: compactMeta{namespace: namespace, name: name}, ownerKind: ownerKind, ownerName: ownerName}
+	for _, s := range secrets {
+		p.secrets.add(s)
+	}
+	return p
 }
 
 func key(kind, namespace, name string) objectKey {

@@ -56,7 +56,48 @@ type servingObject struct {
 type keptPod struct {
 	compactMeta
 	ownerKind, ownerName string
-	secrets              []string
+	secrets              secretNames
+}
+
+// secretNames are the names of the Secrets a Pod mounts, joined by "/"
+// (which no Secret name contains). Almost every Pod mounts one Secret, and
+// then this is the decoded name itself: no slice, no array beside it (32 B
+// less per kept Pod than a []string).
+type secretNames string
+
+// add appends name unless it is there already.
+func (s *secretNames) add(name string) {
+	if name == "" || s.contains(name) {
+		return
+	}
+	if *s == "" {
+		*s = secretNames(name)
+		return
+	}
+	*s += secretNames("/" + name)
+}
+
+func (s secretNames) contains(name string) bool {
+	for n := range s.all() {
+		if n == name {
+			return true
+		}
+	}
+	return false
+}
+
+// all yields each name.
+func (s secretNames) all() func(yield func(string) bool) {
+	return func(yield func(string) bool) {
+		if s == "" {
+			return
+		}
+		for name := range strings.SplitSeq(string(s), "/") {
+			if !yield(name) {
+				return
+			}
+		}
+	}
 }
 
 // keptOwner is a ReplicaSet or a Job as seen through a metadata informer:
@@ -171,15 +212,15 @@ func transformPod(obj interface{}) (interface{}, error) {
 		return kept, nil
 	}
 	for _, volume := range pod.Spec.Volumes {
-		if volume.Secret != nil && volume.Secret.SecretName != "" && !containsString(kept.secrets, volume.Secret.SecretName) {
-			kept.secrets = append(kept.secrets, volume.Secret.SecretName)
+		if volume.Secret != nil {
+			kept.secrets.add(volume.Secret.SecretName)
 		}
 		if volume.Projected == nil {
 			continue
 		}
 		for _, source := range volume.Projected.Sources {
-			if source.Secret != nil && source.Secret.Name != "" && !containsString(kept.secrets, source.Secret.Name) {
-				kept.secrets = append(kept.secrets, source.Secret.Name)
+			if source.Secret != nil {
+				kept.secrets.add(source.Secret.Name)
 			}
 		}
 	}

@@ -80,14 +80,14 @@ func TestTransformPod(t *testing.T) {
 	}
 	obj, _ := transformPod(pod)
 	want := &keptPod{compactMeta: compactMeta{namespace: "web", name: "frontend-abc-1"}, ownerKind: "ReplicaSet", ownerName: "frontend-abc",
-		secrets: []string{"web-tls", "client-ca"}}
+		secrets: "web-tls/client-ca"}
 	if got := obj.(*keptPod); !reflect.DeepEqual(got, want) {
 		t.Errorf("kept %+v, want %+v", got, want)
 	}
 	for _, phase := range []corev1.PodPhase{corev1.PodSucceeded, corev1.PodFailed} {
 		pod.Status.Phase = phase
 		obj, _ := transformPod(pod)
-		if got := obj.(*keptPod); got.secrets != nil {
+		if got := obj.(*keptPod); got.secrets != "" {
 			t.Errorf("a %s Pod keeps Secrets %v", phase, got.secrets)
 		}
 	}
@@ -164,5 +164,26 @@ func TestTransformIstioGateway(t *testing.T) {
 		}}
 	if got := obj.(*servingObject); !reflect.DeepEqual(got, want) {
 		t.Errorf("kept %+v\nwant %+v", got, want)
+	}
+}
+
+func TestSecretNames(t *testing.T) {
+	var s secretNames
+	for _, name := range []string{"web-tls", "", "client-ca", "web-tls", "client-ca"} {
+		s.add(name)
+	}
+	var got []string
+	for name := range s.all() {
+		got = append(got, name)
+	}
+	if want := []string{"web-tls", "client-ca"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("names %q, want %q", got, want)
+	}
+	if !s.contains("client-ca") || s.contains("web") || s.contains("") {
+		t.Errorf("contains is wrong for %q", s)
+	}
+	var empty secretNames
+	for name := range empty.all() {
+		t.Errorf("an empty list yields %q", name)
 	}
 }

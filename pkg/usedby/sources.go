@@ -10,15 +10,16 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/dynamic/dynamicinformer"
-	coreinformers "k8s.io/client-go/informers/core/v1"
 	networkinginformers "k8s.io/client-go/informers/networking/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/metadata"
@@ -102,10 +103,10 @@ type Sources struct {
 	logged           map[string]bool
 }
 
-// watched is a running informer and what it watches.
+// watched is an informer (or the Pods' reflector) and what it watches.
 type watched struct {
 	resource string
-	informer toolscache.SharedIndexInformer
+	run      func(context.Context)
 	synced   toolscache.InformerSynced
 }
 
@@ -170,10 +171,7 @@ func newSources(kinds Kinds, namespaces []string, index *Index, client kubernete
 			}
 		}
 		if kinds.Pod {
-			informer := coreinformers.NewPodInformer(client, namespace, 0, nil)
-			if err := s.add(&s.static, "pods", informer, transformPod, s.podHandler()); err != nil {
-				return nil, err
-			}
+			s.static = append(s.static, s.podReflector(client, namespace))
 			for _, owner := range []discovered{{replicaSetsResource, "ReplicaSet"}, {jobsResource, "Job"}} {
 				informer := metadatainformer.NewFilteredMetadataInformer(metadataClient, owner.resource, namespace, 0, nil, nil).Informer()
 				owners[owner.kind] = append(owners[owner.kind], informer)
@@ -198,7 +196,7 @@ func (s *Sources) add(list *[]watched, resource string, informer toolscache.Shar
 	if err != nil {
 		return fmt.Errorf("watch %s: %w", resource, err)
 	}
-	*list = append(*list, watched{resource: resource, informer: informer, synced: registration.HasSynced})
+	*list = append(*list, watched{resource: resource, run: informer.RunWithContext, synced: registration.HasSynced})
 	return nil
 }
 
@@ -211,21 +209,82 @@ func (s *Sources) watchErrorHandler(resource string) toolscache.WatchErrorHandle
 			toolscache.DefaultWatchErrorHandler(ctx, r, err)
 			return
 		}
-		metrics.ForbiddenRead(resource)
-		s.mu.Lock()
-		first := !s.logged[resource]
-		s.logged[resource] = true
-		s.mu.Unlock()
-		if first {
-			klog.InfoS("Not allowed to list or watch; usedBy will not show them until RBAC allows it", "resource", resource, "err", err)
+		s.forbidden(resource, err)
+	}
+}
+
+// forbidden counts a read RBAC refused and logs the first of each resource.
+func (s *Sources) forbidden(resource string, err error) {
+	metrics.ForbiddenRead(resource)
+	s.mu.Lock()
+	first := !s.logged[resource]
+	s.logged[resource] = true
+	s.mu.Unlock()
+	if first {
+		klog.InfoS("Not allowed to list or watch; usedBy will not show them until RBAC allows it", "resource", resource, "err", err)
+	}
+}
+
+// forbiddenRetry is how long a refused Pod list waits before trying again.
+var forbiddenRetry = 30 * time.Second
+
+// podReflector watches Pods into their own store (podStore), which is the
+// only copy of the kept Pods: a shared informer would keep a second
+// "namespace/name" key and map slot per Pod. A bare reflector has no watch
+// error handler to set, so a list RBAC refuses is counted, logged once and
+// retried here (never returned: the reflector would log every retry).
+func (s *Sources) podReflector(client kubernetes.Interface, namespace string) watched {
+	store := newPodStore(s.index.putPod)
+	pods := client.CoreV1().Pods(namespace)
+	// wait counts and logs a refusal, then waits to try again.
+	wait := func(ctx context.Context, err error) error {
+		s.forbidden("pods", err)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(forbiddenRetry):
+			return nil
 		}
 	}
+	lw := &toolscache.ListWatch{
+		ListWithContextFunc: func(ctx context.Context, options metav1.ListOptions) (runtime.Object, error) {
+			for {
+				list, err := pods.List(ctx, options)
+				if !apierrors.IsForbidden(err) {
+					return list, err
+				}
+				if err := wait(ctx, err); err != nil {
+					return nil, err
+				}
+			}
+		},
+		WatchFuncWithContext: func(ctx context.Context, options metav1.ListOptions) (watch.Interface, error) {
+			for {
+				w, err := pods.Watch(ctx, options)
+				if !apierrors.IsForbidden(err) {
+					return w, err
+				}
+				// A streaming list (the initial list) waits like a list; a
+				// plain watch returns the error and the reflector lists again.
+				if options.SendInitialEvents == nil || !*options.SendInitialEvents {
+					s.forbidden("pods", err)
+					return w, err
+				}
+				if err := wait(ctx, err); err != nil {
+					return nil, err
+				}
+			}
+		},
+	}
+	// As client-go's informers do: fake clients cannot stream lists.
+	reflector := toolscache.NewReflectorWithOptions(toolscache.ToListWatcherWithWatchListSemantics(lw, client), &corev1.Pod{}, store, toolscache.ReflectorOptions{Name: "usedby/pods", TypeDescription: "*v1.Pod"})
+	return watched{resource: "pods", run: reflector.RunWithContext, synced: store.synced.Load}
 }
 
 // Run starts the informers and, with Gateway on, follows the CRDs until ctx ends.
 func (s *Sources) Run(ctx context.Context) {
 	for _, w := range s.static {
-		go w.informer.RunWithContext(ctx)
+		go w.run(ctx)
 	}
 	if !s.kinds.Gateway {
 		return
@@ -364,7 +423,7 @@ func (s *Sources) start(ctx context.Context, groupResource schema.GroupResource,
 	}
 	s.dynamicResources[groupResource] = r
 	for _, w := range r.informers {
-		go w.informer.RunWithContext(ctx)
+		go w.run(ctx)
 	}
 	klog.InfoS("Watching for usedBy", "resource", groupResource.String(), "version", resource.Version)
 	return nil
@@ -440,14 +499,6 @@ func (s *Sources) servingHandler(kind string, r *running) toolscache.ResourceEve
 			}
 		}
 		s.index.putServing(before, after)
-	})
-}
-
-func (s *Sources) podHandler() toolscache.ResourceEventHandler {
-	return handlerFuncs(KindPod, func(_ objectKey, old, current interface{}) {
-		before, _ := old.(*keptPod)
-		after, _ := current.(*keptPod)
-		s.index.putPod(before, after)
 	})
 }
 

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unsafe"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/watch"
@@ -161,5 +162,20 @@ func TestCombiner(t *testing.T) {
 	st.putServing(key(KindIngress, "web", "frontend"), nil)
 	if got := take(); len(got) != 1 || got[0].Type != watch.Deleted {
 		t.Fatalf("changes %+v", got)
+	}
+}
+
+func TestCoveredMessage(t *testing.T) {
+	for n, want := range map[int]string{
+		1: "The certificate covers every host of the 1 object that serve it.",
+		3: "The certificate covers every host of the 3 objects that serve it.",
+	} {
+		if got := coveredMessage(n); got != want {
+			t.Errorf("coveredMessage(%d) = %q, want %q", n, got, want)
+		}
+	}
+	// One object: the same string every time, not a copy per analysis.
+	if a, b := coveredMessage(1), coveredMessage(1); unsafe.StringData(a) != unsafe.StringData(b) {
+		t.Error("the one-object message is a new string each time")
 	}
 }
