@@ -25,22 +25,41 @@ func (b *bench) directTypedClient() (versioned.Interface, error) {
 // startupPoll is how often readiness is probed while timing start-up.
 const startupPoll = 10 * time.Millisecond
 
+// startupProbes are what a restart is timed with: HTTP clients straight to
+// the server and through kube-apiserver, and the URLs they poll.
+type startupProbes struct {
+	direct, viaKube                  *http.Client
+	readyURL, listURL, apiServiceURL string
+}
+
+func (b *bench) newStartupProbes() (*startupProbes, error) {
+	direct, err := httpClient(b.srv.DirectRESTConfig(b.st.RESTConfig()))
+	if err != nil {
+		return nil, err
+	}
+	viaKube, err := httpClient(b.st.RESTConfig())
+	if err != nil {
+		return nil, err
+	}
+	return &startupProbes{
+		direct:        direct,
+		viaKube:       viaKube,
+		readyURL:      b.srv.URL() + "/readyz",
+		listURL:       b.st.APIServerURL() + "/apis/" + stack.Group + "/" + stack.Version + "/certificatestatuses?limit=1",
+		apiServiceURL: b.st.APIServerURL() + "/apis/apiregistration.k8s.io/v1/apiservices/" + stack.APIServiceName,
+	}, nil
+}
+
 // startup is figure 3: the server is stopped and started again on the same
 // port with N Secrets present; from just before the process starts, time
 // until its own /readyz answers 200, and until the APIService is Available
 // and a list through kube-apiserver answers 200.
 func (b *bench) startup(ctx context.Context) error {
-	direct, err := httpClient(b.srv.DirectRESTConfig(b.st.RESTConfig()))
+	p, err := b.newStartupProbes()
 	if err != nil {
 		return err
 	}
-	viaKube, err := httpClient(b.st.RESTConfig())
-	if err != nil {
-		return err
-	}
-	readyURL := b.srv.URL() + "/readyz"
-	listURL := b.st.APIServerURL() + "/apis/" + stack.Group + "/" + stack.Version + "/certificatestatuses?limit=1"
-	apiServiceURL := b.st.APIServerURL() + "/apis/apiregistration.k8s.io/v1/apiservices/" + stack.APIServiceName
+	direct, viaKube, readyURL, listURL, apiServiceURL := p.direct, p.viaKube, p.readyURL, p.listURL, p.apiServiceURL
 
 	var ready, available []time.Duration
 	for i := range b.o.startups {

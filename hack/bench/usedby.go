@@ -25,7 +25,6 @@ import (
 	"github.com/certstatus/certstatus/generated/clientset/versioned"
 	"github.com/certstatus/certstatus/hack/internal/measure"
 	"github.com/certstatus/certstatus/pkg/apis/certstatus/v1alpha1"
-	"github.com/certstatus/certstatus/test/stack"
 )
 
 // podsPerDeployment is how many Pods each bench Deployment has (through one
@@ -493,17 +492,11 @@ func pollUntil(ctx context.Context, timeout time.Duration, ok func() bool) error
 // the server, back to back: the figure is when the first complete list
 // was asked for, so its resolution is one list).
 func (b *bench) usedByStartup(ctx context.Context, f *usedByFigure, direct versioned.Interface) error {
-	directHTTP, err := httpClient(b.srv.DirectRESTConfig(b.st.RESTConfig()))
+	p, err := b.newStartupProbes()
 	if err != nil {
 		return err
 	}
-	viaKube, err := httpClient(b.st.RESTConfig())
-	if err != nil {
-		return err
-	}
-	readyURL := b.srv.URL() + "/readyz"
-	listURL := b.st.APIServerURL() + "/apis/" + stack.Group + "/" + stack.Version + "/certificatestatuses?limit=1"
-	apiServiceURL := b.st.APIServerURL() + "/apis/apiregistration.k8s.io/v1/apiservices/" + stack.APIServiceName
+	directHTTP, viaKube, readyURL, listURL, apiServiceURL := p.direct, p.viaKube, p.readyURL, p.listURL, p.apiServiceURL
 	var ready, available, complete []time.Duration
 	for i := range b.o.startups {
 		if err := b.srv.Stop(); err != nil {
