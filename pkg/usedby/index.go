@@ -127,8 +127,13 @@ func (x *Index) dropIfEmpty(secret SecretRef) {
 func (x *Index) secretCount() int {
 	x.mu.Lock()
 	defer x.mu.Unlock()
+	return nestedLen(x.bySecret)
+}
+
+// nestedLen counts the entries of a map by namespace, then name.
+func nestedLen[V any](m map[string]map[string]V) int {
 	n := 0
-	for _, names := range x.bySecret {
+	for _, names := range m {
 		n += len(names)
 	}
 	return n

@@ -134,9 +134,5 @@ func (s *podStore) Resync() error { return nil }
 func (s *podStore) len() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	n := 0
-	for _, names := range s.pods {
-		n += len(names)
-	}
-	return n
+	return nestedLen(s.pods)
 }
