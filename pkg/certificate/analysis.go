@@ -217,7 +217,7 @@ func (a *Analysis) describeCertificates(contents *secretContents, primaryKey str
 // certificate with every other Secret that holds it.
 func describeOnce(cert *x509.Certificate) *description {
 	fingerprint := sha256.Sum256(cert.Raw)
-	if cert.BasicConstraintsValid && cert.IsCA {
+	if isCA(cert) {
 		return sharedDescription(cert, fingerprint)
 	}
 	return newDescription(cert, fingerprint)

@@ -212,7 +212,7 @@ func checkIssued(child, parent *x509.Certificate, intermediatesBelow int) error 
 	if parent.BasicConstraintsValid && (parent.MaxPathLen > 0 || parent.MaxPathLen == 0 && parent.MaxPathLenZero) && intermediatesBelow > parent.MaxPathLen {
 		return fmt.Errorf("the issuing certificate allows %d intermediate certificates below it, the chain has %d", parent.MaxPathLen, intermediatesBelow)
 	}
-	if err := parent.CheckSignature(child.SignatureAlgorithm, child.RawTBSCertificate, child.Signature); err != nil {
+	if !signatureVerifies(child, parent) {
 		return errors.New("its signature does not verify with the issuing certificate's public key")
 	}
 	return nil
@@ -239,8 +239,7 @@ func orderProblem(chain []chainMember, i int, chainKey string) (string, bool) {
 }
 
 func isSelfSigned(cert *x509.Certificate) bool {
-	return bytes.Equal(cert.RawIssuer, cert.RawSubject) &&
-		cert.CheckSignature(cert.SignatureAlgorithm, cert.RawTBSCertificate, cert.Signature) == nil
+	return bytes.Equal(cert.RawIssuer, cert.RawSubject) && signatureVerifies(cert, cert)
 }
 
 func verifiedChain(message string) certstatus.ChainStatus {

@@ -147,7 +147,7 @@ func (c *secretContents) readCertificates(key string, value []byte, strict bool)
 			return
 		}
 		c.seen++
-		cert, err := x509.ParseCertificate(found.block.Bytes)
+		cert, err := parseCertificate(found.block.Bytes)
 		if err != nil {
 			c.problems.add(key, fmt.Sprintf("Certificate %d is not a valid X.509 certificate%s.", index, safeReason(err)))
 		} else {

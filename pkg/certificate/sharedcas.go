@@ -1,0 +1,60 @@
+package certificate
+
+import (
+	"crypto/sha256"
+	"crypto/x509"
+
+	"k8s.io/utils/lru"
+)
+
+// Thousands of Secrets carry the same intermediate and root, and parsing
+// them and checking the intermediate's signature every time was half of
+// what analysing a Secret cost: the answer never differs. Both are
+// remembered for CA certificates only (leaves are rarely in two Secrets),
+// keyed by the SHA-256 of the DER, so one key means the same bytes and so
+// the same answer. The caches are small and bounded: a cluster with more
+// distinct CAs than they hold is analysed as before, only without the
+// shortcut, and nothing grows with the number of Secrets.
+const (
+	parsedCAsSize    = 256
+	caSignaturesSize = 1024
+)
+
+var (
+	parsedCAs    = lru.New(parsedCAsSize)    // DER fingerprint → *x509.Certificate, never modified
+	caSignatures = lru.New(caSignaturesSize) // [child, issuer] fingerprints → bool
+)
+
+// parseCertificate parses DER, reusing the parse of a CA certificate seen
+// before. The returned certificate may be shared: it must not be modified.
+func parseCertificate(der []byte) (*x509.Certificate, error) {
+	fingerprint := sha256.Sum256(der)
+	if cached, ok := parsedCAs.Get(fingerprint); ok {
+		return cached.(*x509.Certificate), nil
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err == nil && isCA(cert) {
+		parsedCAs.Add(fingerprint, cert)
+	}
+	return cert, err
+}
+
+// signatureVerifies reports whether issuer's key verifies child's
+// signature, remembering the answer when child is a CA certificate.
+func signatureVerifies(child, issuer *x509.Certificate) bool {
+	check := func() bool {
+		return issuer.CheckSignature(child.SignatureAlgorithm, child.RawTBSCertificate, child.Signature) == nil
+	}
+	if !isCA(child) {
+		return check()
+	}
+	key := [2][sha256.Size]byte{sha256.Sum256(child.Raw), sha256.Sum256(issuer.Raw)}
+	if verified, ok := caSignatures.Get(key); ok {
+		return verified.(bool)
+	}
+	verified := check()
+	caSignatures.Add(key, verified)
+	return verified
+}
+
+func isCA(cert *x509.Certificate) bool { return cert.BasicConstraintsValid && cert.IsCA }
