@@ -117,7 +117,14 @@ func New(config *Config) (*Server, error) {
 		go source.Run(ctx)
 		go cache.Run(ctx)
 		if users != nil {
-			users.Run(ctx)
+			// After the Secrets: readiness waits for them alone, and on a
+			// small machine the Pod, Ingress and ReplicaSet lists would
+			// otherwise compete with their analysis for the same cores.
+			go func() {
+				if cache.WaitSynced(ctx) == nil {
+					users.Run(ctx)
+				}
+			}()
 		}
 		if recorder != nil {
 			go recorder.Run(ctx)
