@@ -192,19 +192,7 @@ func sameServing(a, b *servingObject) bool {
 		return false
 	}
 	for i := range a.refs {
-		if a.refs[i].secret != b.refs[i].secret || !equalStrings(a.refs[i].hosts, b.refs[i].hosts) {
-			return false
-		}
-	}
-	return true
-}
-
-func equalStrings(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
+		if a.refs[i].secret != b.refs[i].secret || a.refs[i].hosts != b.refs[i].hosts {
 			return false
 		}
 	}
@@ -323,7 +311,7 @@ func (x *Index) UsedBy(secret SecretRef) []User {
 		user := User{Kind: object.kind, Namespace: object.namespace, Name: object.name, Created: time.Unix(object.created, 0).UTC()}
 		for _, ref := range object.refs {
 			if ref.secret == secret {
-				user.Hosts = ref.hosts
+				user.Hosts = ref.hosts.list()
 			}
 		}
 		users = append(users, user)

@@ -53,10 +53,10 @@ func TestIndexServingObjects(t *testing.T) {
 	x := NewIndex(heard.hear)
 	st := newStore(x)
 	webTLS := SecretRef{"web", "web-tls"}
-	st.putServing(key(KindIngress, "web", "frontend"), ingress("web", "frontend", reference{secret: webTLS, hosts: []string{"web.example.com"}}))
+	st.putServing(key(KindIngress, "web", "frontend"), ingress("web", "frontend", reference{secret: webTLS, hosts: hostList("web.example.com")}))
 	st.putServing(key(KindGateway, "infra", "edge"), &servingObject{compactMeta: compactMeta{"infra", "edge"}, kind: KindGateway,
 		created: created.Add(time.Hour).Unix(), refs: []reference{{secret: webTLS}}})
-	st.putServing(key(KindIngress, "web", "admin"), ingress("web", "admin", reference{secret: webTLS, hosts: []string{"admin.example.com"}}))
+	st.putServing(key(KindIngress, "web", "admin"), ingress("web", "admin", reference{secret: webTLS, hosts: hostList("admin.example.com")}))
 	if got := heard.take(); !reflect.DeepEqual(got, []SecretRef{webTLS, webTLS, webTLS}) {
 		t.Errorf("heard %v", got)
 	}
@@ -70,14 +70,14 @@ func TestIndexServingObjects(t *testing.T) {
 	}
 
 	// An update that changes nothing usedBy shows is not a change.
-	st.putServing(key(KindIngress, "web", "frontend"), ingress("web", "frontend", reference{secret: webTLS, hosts: []string{"web.example.com"}}))
+	st.putServing(key(KindIngress, "web", "frontend"), ingress("web", "frontend", reference{secret: webTLS, hosts: hostList("web.example.com")}))
 	if got := heard.take(); len(got) != 0 {
 		t.Errorf("an unchanged Ingress was heard as %v", got)
 	}
 
 	// Moving to another Secret touches both.
 	other := SecretRef{"web", "other-tls"}
-	st.putServing(key(KindIngress, "web", "frontend"), ingress("web", "frontend", reference{secret: other, hosts: []string{"web.example.com"}}))
+	st.putServing(key(KindIngress, "web", "frontend"), ingress("web", "frontend", reference{secret: other, hosts: hostList("web.example.com")}))
 	if got := heard.take(); !reflect.DeepEqual(got, []SecretRef{other, webTLS}) {
 		t.Errorf("heard %v", got)
 	}

@@ -36,7 +36,7 @@ type SecretRef struct {
 // with it (none for a client CA or a listener without a hostname).
 type reference struct {
 	secret SecretRef
-	hosts  []string
+	hosts  nameList
 }
 
 // servingObject is all that is kept of an Ingress, a Gateway, a ListenerSet
@@ -56,28 +56,30 @@ type servingObject struct {
 type keptPod struct {
 	compactMeta
 	ownerKind, ownerName string
-	secrets              secretNames
+	secrets              nameList
 }
 
-// secretNames are the names of the Secrets a Pod mounts, joined by "/"
-// (which no Secret name contains). Almost every Pod mounts one Secret, and
-// then this is the decoded name itself: no slice, no array beside it (32 B
-// less per kept Pod than a []string).
-type secretNames string
+// nameList is a list of names joined by "/", which neither a Secret name
+// nor a DNS host contains: the Secrets a Pod mounts, the hosts an object
+// serves with one Secret. Almost every list has one name, and then this is
+// the decoded name itself: no slice, no array beside it (≈ 32 B less per
+// kept object than a []string).
+type nameList string
 
-// add appends name unless it is there already.
-func (s *secretNames) add(name string) {
-	if name == "" || s.contains(name) {
+// add appends name unless it is there already; a name with a "/" (no valid
+// Secret name or host has one) is left out.
+func (s *nameList) add(name string) {
+	if name == "" || strings.Contains(name, "/") || s.contains(name) {
 		return
 	}
 	if *s == "" {
-		*s = secretNames(name)
+		*s = nameList(name)
 		return
 	}
-	*s += secretNames("/" + name)
+	*s += nameList("/" + name)
 }
 
-func (s secretNames) contains(name string) bool {
+func (s nameList) contains(name string) bool {
 	for n := range s.all() {
 		if n == name {
 			return true
@@ -87,7 +89,7 @@ func (s secretNames) contains(name string) bool {
 }
 
 // all yields each name.
-func (s secretNames) all() func(yield func(string) bool) {
+func (s nameList) all() func(yield func(string) bool) {
 	return func(yield func(string) bool) {
 		if s == "" {
 			return
@@ -98,6 +100,15 @@ func (s secretNames) all() func(yield func(string) bool) {
 			}
 		}
 	}
+}
+
+// list is the names as a slice (nil for none).
+func (s nameList) list() []string {
+	var names []string
+	for name := range s.all() {
+		names = append(names, name)
+	}
+	return names
 }
 
 // keptOwner is a ReplicaSet or a Job as seen through a metadata informer:
@@ -136,25 +147,14 @@ func (r *references) add(secret SecretRef, hosts ...string) {
 	for ; i < len(*r) && (*r)[i].secret != secret; i++ {
 	}
 	if i == len(*r) {
+		// Objects name the Secrets of a few namespaces: share them.
+		secret.Namespace = shared(secret.Namespace)
 		*r = append(*r, reference{secret: secret})
 	}
 	ref := &(*r)[i]
 	for _, host := range hosts {
-		host = NormalizeHost(host)
-		if host == "" || containsString(ref.hosts, host) {
-			continue
-		}
-		ref.hosts = append(ref.hosts, host)
+		ref.hosts.add(NormalizeHost(host))
 	}
-}
-
-func containsString(list []string, s string) bool {
-	for _, item := range list {
-		if item == s {
-			return true
-		}
-	}
-	return false
 }
 
 // transformIngress keeps an Ingress's TLS Secrets and hosts, and its

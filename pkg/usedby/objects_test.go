@@ -36,7 +36,7 @@ func TestTransformIngress(t *testing.T) {
 	want := &servingObject{
 		compactMeta: compactMeta{namespace: "web", name: "frontend"}, kind: KindIngress, created: created.Unix(),
 		refs: []reference{
-			{secret: SecretRef{"web", "web-tls"}, hosts: []string{"web.example.com", "api.example.com", "www.example.com"}},
+			{secret: SecretRef{"web", "web-tls"}, hosts: hostList("web.example.com", "api.example.com", "www.example.com")},
 			{secret: SecretRef{"web", "other-tls"}},
 			{secret: SecretRef{"pki", "client-ca"}},
 		},
@@ -134,8 +134,8 @@ func TestGatewayTransform(t *testing.T) {
 	obj, _ := gatewayTransform(KindGateway)(gateway)
 	want := &servingObject{compactMeta: compactMeta{namespace: "infra", name: "edge"}, kind: KindGateway, created: created.Unix(),
 		refs: []reference{
-			{secret: SecretRef{"web", "web-tls"}, hosts: []string{"web.example.com"}},
-			{secret: SecretRef{"infra", "edge-tls"}, hosts: []string{"web.example.com"}},
+			{secret: SecretRef{"web", "web-tls"}, hosts: hostList("web.example.com")},
+			{secret: SecretRef{"infra", "edge-tls"}, hosts: hostList("web.example.com")},
 		}}
 	if got := obj.(*servingObject); !reflect.DeepEqual(got, want) {
 		t.Errorf("kept %+v\nwant %+v", got, want)
@@ -159,7 +159,7 @@ func TestTransformIstioGateway(t *testing.T) {
 	obj, _ := transformIstioGateway(gateway)
 	want := &servingObject{compactMeta: compactMeta{namespace: "istio-system", name: "edge"}, kind: KindIstioGateway, created: created.Unix(),
 		refs: []reference{
-			{secret: SecretRef{"istio-system", "web-tls"}, hosts: []string{"web.example.com", "api.example.com"}},
+			{secret: SecretRef{"istio-system", "web-tls"}, hosts: hostList("web.example.com", "api.example.com")},
 			{secret: SecretRef{"istio-system", "any-tls"}},
 		}}
 	if got := obj.(*servingObject); !reflect.DeepEqual(got, want) {
@@ -167,9 +167,18 @@ func TestTransformIstioGateway(t *testing.T) {
 	}
 }
 
-func TestSecretNames(t *testing.T) {
-	var s secretNames
-	for _, name := range []string{"web-tls", "", "client-ca", "web-tls", "client-ca"} {
+// hostList is hosts as a reference keeps them.
+func hostList(hosts ...string) nameList {
+	var l nameList
+	for _, host := range hosts {
+		l.add(host)
+	}
+	return l
+}
+
+func TestNameList(t *testing.T) {
+	var s nameList
+	for _, name := range []string{"web-tls", "", "client-ca", "web-tls", "a/b", "client-ca"} {
 		s.add(name)
 	}
 	var got []string
@@ -182,7 +191,7 @@ func TestSecretNames(t *testing.T) {
 	if !s.contains("client-ca") || s.contains("web") || s.contains("") {
 		t.Errorf("contains is wrong for %q", s)
 	}
-	var empty secretNames
+	var empty nameList
 	for name := range empty.all() {
 		t.Errorf("an empty list yields %q", name)
 	}

@@ -35,7 +35,7 @@ func newObjectStore[K comparable, S any](transform toolscache.TransformFunc, spl
 // podFields is what the store keeps of a Pod beside its key.
 type podFields struct {
 	ownerKind, ownerName string
-	secrets              secretNames
+	secrets              nameList
 }
 
 // newPodStore is the Pods' store: their fields by value.
