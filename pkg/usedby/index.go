@@ -25,7 +25,7 @@ type objectKey struct {
 }
 
 func (o *servingObject) key() objectKey {
-	return objectKey{kind: o.kind, namespace: o.namespace, name: o.name}
+	return objectKey{kind: o.kind.Value(), namespace: o.GetNamespace(), name: o.name}
 }
 
 // podOwner is what a Pod is counted under in its own namespace: its
@@ -233,7 +233,7 @@ func (x *Index) putPod(old, current *keptPod) {
 func (x *Index) countPod(p *keptPod, delta int32, touched []SecretRef) []SecretRef {
 	owner := ownerOf(p)
 	for name := range p.secrets.all() {
-		secret := SecretRef{Namespace: p.namespace, Name: name}
+		secret := SecretRef{Namespace: p.GetNamespace(), Name: name}
 		u := x.users(secret)
 		i := 0
 		for ; i < len(u.pods) && u.pods[i].owner != owner; i++ {
@@ -264,10 +264,10 @@ func (x *Index) ownerChanged(old, current *keptOwner) {
 	owner := podOwner{kind: o.kind, name: o.name}
 	x.mu.Lock()
 	var touched []SecretRef
-	for name, u := range x.bySecret[o.namespace] {
+	for name, u := range x.bySecret[o.GetNamespace()] {
 		for _, count := range u.pods {
 			if count.owner == owner {
-				touched = appendSecret(touched, SecretRef{Namespace: o.namespace, Name: name})
+				touched = appendSecret(touched, SecretRef{Namespace: o.GetNamespace(), Name: name})
 				break
 			}
 		}
@@ -285,7 +285,7 @@ func (x *Index) forgetKind(kind string) {
 	for _, names := range x.bySecret {
 		for _, u := range names {
 			for _, o := range u.serving {
-				if o.kind == kind {
+				if o.kind.Value() == kind {
 					objects[o.key()] = o
 				}
 			}
@@ -308,7 +308,7 @@ func (x *Index) UsedBy(secret SecretRef) []User {
 	}
 	users := make([]User, 0, len(u.serving)+len(u.pods))
 	for _, object := range u.serving {
-		user := User{Kind: object.kind, Namespace: object.namespace, Name: object.name, Created: time.Unix(object.created, 0).UTC()}
+		user := User{Kind: object.kind.Value(), Namespace: object.GetNamespace(), Name: object.name, Created: time.Unix(object.created, 0).UTC()}
 		for _, ref := range object.refs {
 			if ref.secret == secret {
 				user.Hosts = ref.hosts.list()

@@ -44,7 +44,9 @@ type reference struct {
 // HostsCovered) and the Secrets it references with their hosts.
 type servingObject struct {
 	compactMeta
-	kind string
+	// kind is interned, like the namespace (8 B, not 16: the object then
+	// fits 64 B).
+	kind unique.Handle[string]
 	// created is the creationTimestamp in Unix seconds, its precision.
 	created int64
 	refs    []reference
@@ -132,7 +134,7 @@ func (o *keptOwner) DeepCopyObject() runtime.Object       { return o }
 func shared(s string) string { return unique.Make(s).Value() }
 
 func newCompactMeta(namespace, name string) compactMeta {
-	return compactMeta{namespace: shared(namespace), name: name}
+	return compactMeta{namespace: unique.Make(namespace), name: name}
 }
 
 // references accumulates an object's references, merging the hosts of
@@ -177,7 +179,7 @@ func transformIngress(obj interface{}) (interface{}, error) {
 func newServingObject(kind string, meta metav1.Object, refs references) *servingObject {
 	return &servingObject{
 		compactMeta: newCompactMeta(meta.GetNamespace(), meta.GetName()),
-		kind:        kind,
+		kind:        unique.Make(kind),
 		created:     meta.GetCreationTimestamp().Unix(),
 		refs:        refs,
 	}

@@ -4,6 +4,7 @@ import (
 	"reflect"
 	"testing"
 	"time"
+	"unique"
 
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
@@ -34,7 +35,7 @@ func TestTransformIngress(t *testing.T) {
 	}
 	kept := obj.(*servingObject)
 	want := &servingObject{
-		compactMeta: compactMeta{namespace: "web", name: "frontend"}, kind: KindIngress, created: created.Unix(),
+		compactMeta: newCompactMeta("web", "frontend"), kind: unique.Make(KindIngress), created: created.Unix(),
 		refs: []reference{
 			{secret: SecretRef{"web", "web-tls"}, hosts: hostList("web.example.com", "api.example.com", "www.example.com")},
 			{secret: SecretRef{"web", "other-tls"}},
@@ -79,7 +80,7 @@ func TestTransformPod(t *testing.T) {
 		Status: corev1.PodStatus{Phase: corev1.PodRunning},
 	}
 	obj, _ := transformPod(pod)
-	want := &keptPod{compactMeta: compactMeta{namespace: "web", name: "frontend-abc-1"}, ownerKind: "ReplicaSet", ownerName: "frontend-abc",
+	want := &keptPod{compactMeta: newCompactMeta("web", "frontend-abc-1"), ownerKind: "ReplicaSet", ownerName: "frontend-abc",
 		secrets: "web-tls/client-ca"}
 	if got := obj.(*keptPod); !reflect.DeepEqual(got, want) {
 		t.Errorf("kept %+v, want %+v", got, want)
@@ -99,7 +100,7 @@ func TestOwnerTransform(t *testing.T) {
 		Namespace: "web", Name: "frontend-abc",
 		OwnerReferences: []metav1.OwnerReference{{Kind: "Deployment", Name: "frontend", Controller: &controller}},
 	}})
-	want := &keptOwner{compactMeta: compactMeta{namespace: "web", name: "frontend-abc"}, kind: "ReplicaSet", controllerKind: "Deployment", controllerName: "frontend"}
+	want := &keptOwner{compactMeta: newCompactMeta("web", "frontend-abc"), kind: "ReplicaSet", controllerKind: "Deployment", controllerName: "frontend"}
 	if got := obj.(*keptOwner); !reflect.DeepEqual(got, want) {
 		t.Errorf("kept %+v, want %+v", got, want)
 	}
@@ -132,7 +133,7 @@ func TestGatewayTransform(t *testing.T) {
 		},
 	})
 	obj, _ := gatewayTransform(KindGateway)(gateway)
-	want := &servingObject{compactMeta: compactMeta{namespace: "infra", name: "edge"}, kind: KindGateway, created: created.Unix(),
+	want := &servingObject{compactMeta: newCompactMeta("infra", "edge"), kind: unique.Make(KindGateway), created: created.Unix(),
 		refs: []reference{
 			{secret: SecretRef{"web", "web-tls"}, hosts: hostList("web.example.com")},
 			{secret: SecretRef{"infra", "edge-tls"}, hosts: hostList("web.example.com")},
@@ -157,7 +158,7 @@ func TestTransformIstioGateway(t *testing.T) {
 		},
 	})
 	obj, _ := transformIstioGateway(gateway)
-	want := &servingObject{compactMeta: compactMeta{namespace: "istio-system", name: "edge"}, kind: KindIstioGateway, created: created.Unix(),
+	want := &servingObject{compactMeta: newCompactMeta("istio-system", "edge"), kind: unique.Make(KindIstioGateway), created: created.Unix(),
 		refs: []reference{
 			{secret: SecretRef{"istio-system", "web-tls"}, hosts: hostList("web.example.com", "api.example.com")},
 			{secret: SecretRef{"istio-system", "any-tls"}},

@@ -42,10 +42,10 @@ type podFields struct {
 func newPodStore(put func(old, current *keptPod)) *objectStore[*keptPod, podFields] {
 	return newObjectStore(transformPod,
 		func(p *keptPod) (string, string, podFields) {
-			return p.namespace, p.name, podFields{ownerKind: p.ownerKind, ownerName: p.ownerName, secrets: p.secrets}
+			return p.GetNamespace(), p.name, podFields{ownerKind: p.ownerKind, ownerName: p.ownerName, secrets: p.secrets}
 		},
 		func(namespace, name string, f podFields) *keptPod {
-			return &keptPod{compactMeta: compactMeta{namespace: namespace, name: name}, ownerKind: f.ownerKind, ownerName: f.ownerName, secrets: f.secrets}
+			return &keptPod{compactMeta: newCompactMeta(namespace, name), ownerKind: f.ownerKind, ownerName: f.ownerName, secrets: f.secrets}
 		},
 		put)
 }
@@ -54,7 +54,7 @@ func newPodStore(put func(old, current *keptPod)) *objectStore[*keptPod, podFiel
 // object itself, which the index also points at.
 func newServingStore(transform toolscache.TransformFunc, put func(old, current *servingObject)) *objectStore[*servingObject, *servingObject] {
 	return newObjectStore(transform,
-		func(o *servingObject) (string, string, *servingObject) { return o.namespace, o.name, o },
+		func(o *servingObject) (string, string, *servingObject) { return o.GetNamespace(), o.name, o },
 		func(_, _ string, o *servingObject) *servingObject { return o },
 		put)
 }
