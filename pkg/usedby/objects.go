@@ -177,8 +177,22 @@ func transformIngress(obj interface{}) (interface{}, error) {
 }
 
 func newServingObject(kind string, meta metav1.Object, refs references) *servingObject {
+	// Objects are often named like the start of their Secret ("web",
+	// "web-tls") or host ("web.example.com"): share those bytes instead of
+	// keeping a second copy of the name.
+	name := meta.GetName()
+	for _, ref := range refs {
+		if strings.HasPrefix(ref.secret.Name, name) {
+			name = ref.secret.Name[:len(name)]
+			break
+		}
+		if strings.HasPrefix(string(ref.hosts), name) {
+			name = string(ref.hosts)[:len(name)]
+			break
+		}
+	}
 	return &servingObject{
-		compactMeta: newCompactMeta(meta.GetNamespace(), meta.GetName()),
+		compactMeta: newCompactMeta(meta.GetNamespace(), name),
 		kind:        unique.Make(kind),
 		created:     meta.GetCreationTimestamp().Unix(),
 		refs:        refs,

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 	"unique"
+	"unsafe"
 
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
@@ -55,6 +56,28 @@ func TestTransformIngress(t *testing.T) {
 	if got := obj.(*servingObject).refs[2].secret; got != (SecretRef{"web", "client-ca"}) {
 		t.Errorf("client CA %v", got)
 	}
+	// A name that starts the Secret's name or a host shares its bytes.
+	ingress.Name = "web"
+	kept = transformIngressOf(t, ingress)
+	if unsafe.StringData(kept.name) != unsafe.StringData(kept.refs[0].secret.Name) {
+		t.Errorf("the name %q is a copy of the Secret's %q", kept.name, kept.refs[0].secret.Name)
+	}
+	ingress.Name = "api"
+	ingress.Spec.TLS = ingress.Spec.TLS[:1]
+	ingress.Spec.TLS[0].Hosts = []string{"api.example.com"}
+	kept = transformIngressOf(t, ingress)
+	if unsafe.StringData(kept.name) != unsafe.StringData(string(kept.refs[0].hosts)) || kept.name != "api" {
+		t.Errorf("the name %q is a copy of the host's %q", kept.name, kept.refs[0].hosts)
+	}
+}
+
+func transformIngressOf(t *testing.T, ingress *networkingv1.Ingress) *servingObject {
+	t.Helper()
+	obj, err := transformIngress(ingress)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return obj.(*servingObject)
 }
 
 func TestTransformPod(t *testing.T) {
