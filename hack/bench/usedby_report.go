@@ -51,6 +51,17 @@ func renderUsedBy(p func(string, ...any), r *results) {
 		f.Deployments, podsPerDeployment)
 	p("Memory from certstatus's `/metrics` (`go_memstats_*`) after a forced GC (pprof `gc=1`, twice), before and after loading each kind; " +
 		"\"per Pod\" includes a third of a ReplicaSet's metadata. Load time is from the first create to a list naming every one of them.\n\n")
+	if f.History > 0 {
+		p("The watch history (`--watch-history-size`, %d changes) is bounded by a count, not per object, and loading a kind fills it "+
+			"with the MODIFIED events of its Secrets and the versions they replaced. So before each column below, %d label changes of %d "+
+			"filler Secrets refilled it (`certstatus_watch_history_length` checked at its bound): the three columns hold the same history, "+
+			"and the per-object figures are the stores and the index alone. Measured right after each load instead, with the history "+
+			"that load left: %.0f B per Ingress, %.0f B per Pod.\n\n",
+			f.History, f.History, historyFillers, perSecret(f.IngressesLoaded.HeapAlloc, f.Base.HeapAlloc, f.Ingresses),
+			perSecret(f.PodsLoaded.HeapAlloc, f.WithIngresses.HeapAlloc, f.Pods))
+	} else {
+		p("These figures include the watch history the loads filled (a run from before the history was refilled for them).\n\n")
+	}
 	p("| | Secrets only | + Ingresses | per Ingress | + Deployments' Pods | per Pod |\n|---|---|---|---|---|---|\n")
 	p("| heap allocated (live objects) | %s | %s | **%.0f B** | %s | **%.0f B** |\n", size(f.Base.HeapAlloc), size(f.WithIngresses.HeapAlloc), f.perIngress(), size(f.WithPods.HeapAlloc), f.perPod())
 	p("| heap in use | %s | %s | %.0f B | %s | %.0f B |\n", size(f.Base.HeapInuse), size(f.WithIngresses.HeapInuse),
