@@ -59,8 +59,8 @@ type secretUsers struct {
 // Index joins the kept objects into the Secrets they use, and tells its
 // listener which Secrets' users changed (after releasing its lock, so the
 // listener may call UsedBy). It keeps no copy of the objects by their own
-// key: the informers' stores do, and hand the previous version of an
-// object to each update and delete.
+// key: the stores (objectStores, informers' stores) do, and hand the
+// previous version of an object to each update and delete.
 type Index struct {
 	mu sync.Mutex
 	// bySecret is by namespace, then Secret name: a change of a ReplicaSet
