@@ -10,7 +10,7 @@ import (
 // compactMeta is the metadata an informer store needs of an object we keep:
 // its namespace and name (the store's key). A full metav1.ObjectMeta costs
 // about 250 bytes before any string, more than the whole budget of a kept
-// Pod, so the kept objects implement metav1.Object over these two strings;
+// Pod, so the kept objects implement metav1.Object over these two fields;
 // every other getter answers zero and every setter is ignored (the kept
 // objects are immutable once transformed).
 //
