@@ -55,12 +55,18 @@ func (b *bench) refillHistory(ctx context.Context, bound int) error {
 	}
 	perFiller := (bound + historyFillers - 1) / historyFillers
 	round := strconv.FormatInt(time.Now().UnixNano(), 36)
+	// Expired leaves without their CA: each version of a Secret with a
+	// transition ahead (a leaf's or its CA's expiry) queues one for the
+	// clock, and the queue keeps superseded ones until they are due; these
+	// have none, so the refill adds nothing but the history itself.
+	expired := time.Now().Add(-24 * time.Hour)
 	err = parallelN(ctx, historyFillers, historyFillers, func(i int) error {
 		name := fmt.Sprintf("filler-%02d", i)
-		secret, err := ecdsaSecret(ca, historyNamespace, name, time.Time{}, time.Time{}, nil)
+		secret, err := ecdsaSecret(ca, historyNamespace, name, expired.Add(-24*time.Hour), expired, nil)
 		if err != nil {
 			return err
 		}
+		delete(secret.Data, "ca.crt")
 		if _, err := b.kube.CoreV1().Secrets(historyNamespace).Create(ctx, secret, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
 			return err
 		}

@@ -134,9 +134,9 @@ func (b *bench) usedByFigures(ctx context.Context) error {
 	if f.WithIngresses, err = refilled("with the Ingresses"); err != nil {
 		return err
 	}
-	logf("usedby: %d Ingresses in usedBy %v after the first create; live heap %.0f B per Ingress (%.0f B with the history their changes filled), heap in use %s",
+	logf("usedby: %d Ingresses in usedBy %v after the first create; live heap %.0f B per Ingress, history refilled (%s before the refill), heap in use %s",
 		f.Ingresses, f.IngressLoad.Round(time.Millisecond), f.perIngress(),
-		perSecret(f.IngressesLoaded.HeapAlloc, f.Base.HeapAlloc, f.Ingresses), measure.MiB(f.WithIngresses.HeapInuse))
+		measure.MiB(f.IngressesLoaded.HeapAlloc), measure.MiB(f.WithIngresses.HeapInuse))
 
 	begin = time.Now()
 	if err := parallelN(ctx, 16, f.Deployments, func(j int) error {
@@ -155,9 +155,9 @@ func (b *bench) usedByFigures(ctx context.Context) error {
 	if f.WithPods, err = refilled("with the Pods"); err != nil {
 		return err
 	}
-	logf("usedby: %d Pods of %d Deployments in usedBy %v after the first create; live heap %.0f B per Pod (%.0f B with the history their changes filled), heap in use %s",
+	logf("usedby: %d Pods of %d Deployments in usedBy %v after the first create; live heap %.0f B per Pod, history refilled (%s before the refill), heap in use %s",
 		f.Pods, f.Deployments, f.PodLoad.Round(time.Millisecond), f.perPod(),
-		perSecret(f.PodsLoaded.HeapAlloc, f.WithIngresses.HeapAlloc, f.Pods), measure.MiB(f.WithPods.HeapInuse))
+		measure.MiB(f.PodsLoaded.HeapAlloc), measure.MiB(f.WithPods.HeapInuse))
 	if err := b.saveProfile(ctx, "/debug/pprof/heap", "heap-usedby.pprof"); err != nil {
 		logf("heap profile: %v", err)
 	}

@@ -54,11 +54,12 @@ func renderUsedBy(p func(string, ...any), r *results) {
 	if f.History > 0 {
 		p("The watch history (`--watch-history-size`, %d changes) is bounded by a count, not per object, and loading a kind fills it "+
 			"with the MODIFIED events of its Secrets and the versions they replaced. So before each column below, %d label changes of %d "+
-			"filler Secrets refilled it (`certstatus_watch_history_length` checked at its bound): the three columns hold the same history, "+
-			"and the per-object figures are the stores and the index alone. Measured right after each load instead, with the history "+
-			"that load left: %.0f B per Ingress, %.0f B per Pod.\n\n",
-			f.History, f.History, historyFillers, perSecret(f.IngressesLoaded.HeapAlloc, f.Base.HeapAlloc, f.Ingresses),
-			perSecret(f.PodsLoaded.HeapAlloc, f.WithIngresses.HeapAlloc, f.Pods))
+			"filler Secrets (expired leaves without a CA: no clock transition queued) refilled it (`certstatus_watch_history_length` "+
+			"checked at its bound): the three columns hold the same history, and the per-object figures exclude it. They include the "+
+			"rest of what a load adds: the stores and the index, each used Secret's decorated analysis (`usedBy`, HostsCovered), and "+
+			"the clock transition each MODIFIED of a Secret queues until it is due. Live heap right after each load, before the refill "+
+			"(history as the load left it): %s with the Ingresses, %s with the Pods.\n\n",
+			f.History, f.History, historyFillers, size(f.IngressesLoaded.HeapAlloc), size(f.PodsLoaded.HeapAlloc))
 	} else {
 		p("These figures include the watch history the loads filled (a run from before the history was refilled for them).\n\n")
 	}
