@@ -51,6 +51,18 @@ func renderUsedBy(p func(string, ...any), r *results) {
 		f.Deployments, podsPerDeployment)
 	p("Memory from certstatus's `/metrics` (`go_memstats_*`) after a forced GC (pprof `gc=1`, twice), before and after loading each kind; " +
 		"\"per Pod\" includes a third of a ReplicaSet's metadata. Load time is from the first create to a list naming every one of them.\n\n")
+	if f.History > 0 {
+		p("The watch history (`--watch-history-size`, %d changes) is bounded by a count, not per object, and loading a kind fills it "+
+			"with the MODIFIED events of its Secrets and the versions they replaced. So before each column below, %d label changes of %d "+
+			"filler Secrets (expired leaves without a CA: no clock transition queued) refilled it (`certstatus_watch_history_length` "+
+			"checked at its bound): the three columns hold the same history, and the per-object figures exclude it. They include the "+
+			"rest of what a load adds: the stores and the index, each used Secret's decorated analysis (`usedBy`, HostsCovered), and "+
+			"the clock transition each MODIFIED of a Secret queues until it is due. Live heap right after each load, before the refill "+
+			"(history as the load left it): %s with the Ingresses, %s with the Pods.\n\n",
+			f.History, f.History, historyFillers, size(f.IngressesLoaded.HeapAlloc), size(f.PodsLoaded.HeapAlloc))
+	} else {
+		p("These figures include the watch history the loads filled (a run from before the history was refilled for them).\n\n")
+	}
 	p("| | Secrets only | + Ingresses | per Ingress | + Deployments' Pods | per Pod |\n|---|---|---|---|---|---|\n")
 	p("| heap allocated (live objects) | %s | %s | **%.0f B** | %s | **%.0f B** |\n", size(f.Base.HeapAlloc), size(f.WithIngresses.HeapAlloc), f.perIngress(), size(f.WithPods.HeapAlloc), f.perPod())
 	p("| heap in use | %s | %s | %.0f B | %s | %.0f B |\n", size(f.Base.HeapInuse), size(f.WithIngresses.HeapInuse),

@@ -3,9 +3,9 @@
 // controlling workload) and judges whether a Secret's leaf certificate covers
 // the hosts they serve with it.
 //
-// Each kind is watched by one informer shared by all requests (Pods by a
-// reflector into their own store, the only copy) whose transform keeps
-// only names, hosts, owners and counts. An Index joins them into the Secret keys
+// Each kind is watched by one informer shared by all requests (Ingresses
+// and Pods by a reflector into their own store, the only copy) whose
+// transform keeps only names, hosts, owners and counts. An Index joins them into the Secret keys
 // they reference and says which keys' users changed; a Combiner attaches the
 // users to the Secret's item before it enters the status cache, so the
 // cache itself knows nothing about where usedBy comes from.

@@ -25,7 +25,7 @@ type objectKey struct {
 }
 
 func (o *servingObject) key() objectKey {
-	return objectKey{kind: o.kind, namespace: o.namespace, name: o.name}
+	return objectKey{kind: o.kind.Value(), namespace: o.GetNamespace(), name: o.name}
 }
 
 // podOwner is what a Pod is counted under in its own namespace: its
@@ -59,8 +59,8 @@ type secretUsers struct {
 // Index joins the kept objects into the Secrets they use, and tells its
 // listener which Secrets' users changed (after releasing its lock, so the
 // listener may call UsedBy). It keeps no copy of the objects by their own
-// key: the informers' stores do, and hand the previous version of an
-// object to each update and delete.
+// key: the stores (objectStores, informers' stores) do, and hand the
+// previous version of an object to each update and delete.
 type Index struct {
 	mu sync.Mutex
 	// bySecret is by namespace, then Secret name: a change of a ReplicaSet
@@ -192,19 +192,7 @@ func sameServing(a, b *servingObject) bool {
 		return false
 	}
 	for i := range a.refs {
-		if a.refs[i].secret != b.refs[i].secret || !equalStrings(a.refs[i].hosts, b.refs[i].hosts) {
-			return false
-		}
-	}
-	return true
-}
-
-func equalStrings(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
+		if a.refs[i].secret != b.refs[i].secret || a.refs[i].hosts != b.refs[i].hosts {
 			return false
 		}
 	}
@@ -245,7 +233,7 @@ func (x *Index) putPod(old, current *keptPod) {
 func (x *Index) countPod(p *keptPod, delta int32, touched []SecretRef) []SecretRef {
 	owner := ownerOf(p)
 	for name := range p.secrets.all() {
-		secret := SecretRef{Namespace: p.namespace, Name: name}
+		secret := SecretRef{Namespace: p.GetNamespace(), Name: name}
 		u := x.users(secret)
 		i := 0
 		for ; i < len(u.pods) && u.pods[i].owner != owner; i++ {
@@ -276,10 +264,10 @@ func (x *Index) ownerChanged(old, current *keptOwner) {
 	owner := podOwner{kind: o.kind, name: o.name}
 	x.mu.Lock()
 	var touched []SecretRef
-	for name, u := range x.bySecret[o.namespace] {
+	for name, u := range x.bySecret[o.GetNamespace()] {
 		for _, count := range u.pods {
 			if count.owner == owner {
-				touched = appendSecret(touched, SecretRef{Namespace: o.namespace, Name: name})
+				touched = appendSecret(touched, SecretRef{Namespace: o.GetNamespace(), Name: name})
 				break
 			}
 		}
@@ -297,7 +285,7 @@ func (x *Index) forgetKind(kind string) {
 	for _, names := range x.bySecret {
 		for _, u := range names {
 			for _, o := range u.serving {
-				if o.kind == kind {
+				if o.kind.Value() == kind {
 					objects[o.key()] = o
 				}
 			}
@@ -320,10 +308,10 @@ func (x *Index) UsedBy(secret SecretRef) []User {
 	}
 	users := make([]User, 0, len(u.serving)+len(u.pods))
 	for _, object := range u.serving {
-		user := User{Kind: object.kind, Namespace: object.namespace, Name: object.name, Created: time.Unix(object.created, 0).UTC()}
+		user := User{Kind: object.kind.Value(), Namespace: object.GetNamespace(), Name: object.name, Created: time.Unix(object.created, 0).UTC()}
 		for _, ref := range object.refs {
 			if ref.secret == secret {
-				user.Hosts = ref.hosts
+				user.Hosts = ref.hosts.list()
 			}
 		}
 		users = append(users, user)

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unique"
 )
 
 // recorder collects the index's change notifications.
@@ -33,11 +34,11 @@ func (r *recorder) take() []SecretRef {
 }
 
 func ingress(namespace, name string, refs ...reference) *servingObject {
-	return &servingObject{compactMeta: compactMeta{namespace: namespace, name: name}, kind: KindIngress, created: created.Unix(), refs: refs}
+	return &servingObject{compactMeta: newCompactMeta(namespace, name), kind: unique.Make(KindIngress), created: created.Unix(), refs: refs}
 }
 
 func pod(namespace, name, ownerKind, ownerName string, secrets ...string) *keptPod {
-	p := &keptPod{compactMeta: compactMeta{namespace: namespace, name: name}, ownerKind: ownerKind, ownerName: ownerName}
+	p := &keptPod{compactMeta: newCompactMeta(namespace, name), ownerKind: ownerKind, ownerName: ownerName}
 	for _, s := range secrets {
 		p.secrets.add(s)
 	}
@@ -53,10 +54,10 @@ func TestIndexServingObjects(t *testing.T) {
 	x := NewIndex(heard.hear)
 	st := newStore(x)
 	webTLS := SecretRef{"web", "web-tls"}
-	st.putServing(key(KindIngress, "web", "frontend"), ingress("web", "frontend", reference{secret: webTLS, hosts: []string{"web.example.com"}}))
-	st.putServing(key(KindGateway, "infra", "edge"), &servingObject{compactMeta: compactMeta{"infra", "edge"}, kind: KindGateway,
+	st.putServing(key(KindIngress, "web", "frontend"), ingress("web", "frontend", reference{secret: webTLS, hosts: hostList("web.example.com")}))
+	st.putServing(key(KindGateway, "infra", "edge"), &servingObject{compactMeta: newCompactMeta("infra", "edge"), kind: unique.Make(KindGateway),
 		created: created.Add(time.Hour).Unix(), refs: []reference{{secret: webTLS}}})
-	st.putServing(key(KindIngress, "web", "admin"), ingress("web", "admin", reference{secret: webTLS, hosts: []string{"admin.example.com"}}))
+	st.putServing(key(KindIngress, "web", "admin"), ingress("web", "admin", reference{secret: webTLS, hosts: hostList("admin.example.com")}))
 	if got := heard.take(); !reflect.DeepEqual(got, []SecretRef{webTLS, webTLS, webTLS}) {
 		t.Errorf("heard %v", got)
 	}
@@ -70,14 +71,14 @@ func TestIndexServingObjects(t *testing.T) {
 	}
 
 	// An update that changes nothing usedBy shows is not a change.
-	st.putServing(key(KindIngress, "web", "frontend"), ingress("web", "frontend", reference{secret: webTLS, hosts: []string{"web.example.com"}}))
+	st.putServing(key(KindIngress, "web", "frontend"), ingress("web", "frontend", reference{secret: webTLS, hosts: hostList("web.example.com")}))
 	if got := heard.take(); len(got) != 0 {
 		t.Errorf("an unchanged Ingress was heard as %v", got)
 	}
 
 	// Moving to another Secret touches both.
 	other := SecretRef{"web", "other-tls"}
-	st.putServing(key(KindIngress, "web", "frontend"), ingress("web", "frontend", reference{secret: other, hosts: []string{"web.example.com"}}))
+	st.putServing(key(KindIngress, "web", "frontend"), ingress("web", "frontend", reference{secret: other, hosts: hostList("web.example.com")}))
 	if got := heard.take(); !reflect.DeepEqual(got, []SecretRef{other, webTLS}) {
 		t.Errorf("heard %v", got)
 	}
@@ -121,8 +122,8 @@ func TestIndexPodsByWorkload(t *testing.T) {
 	if got := x.UsedBy(tls); !reflect.DeepEqual(got, want) {
 		t.Errorf("UsedBy = %+v\nwant %+v", got, want)
 	}
-	st.putOwner(&keptOwner{compactMeta: compactMeta{"web", "frontend-abc"}, kind: "ReplicaSet", controllerKind: "Deployment", controllerName: "frontend"})
-	st.putOwner(&keptOwner{compactMeta: compactMeta{"web", "report-1"}, kind: "Job", controllerKind: "CronJob", controllerName: "report"})
+	st.putOwner(&keptOwner{compactMeta: newCompactMeta("web", "frontend-abc"), kind: "ReplicaSet", controllerKind: "Deployment", controllerName: "frontend"})
+	st.putOwner(&keptOwner{compactMeta: newCompactMeta("web", "report-1"), kind: "Job", controllerKind: "CronJob", controllerName: "report"})
 	if got := heard.take(); !reflect.DeepEqual(got, []SecretRef{{"web", "client-ca"}, tls, tls}) {
 		t.Errorf("owners changed %v", got)
 	}
@@ -136,7 +137,7 @@ func TestIndexPodsByWorkload(t *testing.T) {
 		t.Errorf("UsedBy = %+v\nwant %+v", got, want)
 	}
 	// An owner update that keeps its controller is no change.
-	st.putOwner(&keptOwner{compactMeta: compactMeta{"web", "frontend-abc"}, kind: "ReplicaSet", controllerKind: "Deployment", controllerName: "frontend"})
+	st.putOwner(&keptOwner{compactMeta: newCompactMeta("web", "frontend-abc"), kind: "ReplicaSet", controllerKind: "Deployment", controllerName: "frontend"})
 	if got := heard.take(); len(got) != 0 {
 		t.Errorf("an unchanged owner was heard as %v", got)
 	}
@@ -184,7 +185,7 @@ func newStore(x *Index) *store {
 }
 
 func (s *store) putOwner(o *keptOwner) {
-	key := objectKey{kind: o.kind, namespace: o.namespace, name: o.name}
+	key := objectKey{kind: o.kind, namespace: o.GetNamespace(), name: o.name}
 	old := s.owners[key]
 	s.owners[key] = o
 	s.x.ownerChanged(old, o)

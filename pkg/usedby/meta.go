@@ -1,6 +1,8 @@
 package usedby
 
 import (
+	"unique"
+
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 )
@@ -8,16 +10,20 @@ import (
 // compactMeta is the metadata an informer store needs of an object we keep:
 // its namespace and name (the store's key). A full metav1.ObjectMeta costs
 // about 250 bytes before any string, more than the whole budget of a kept
-// Pod, so the kept objects implement metav1.Object over these two strings;
+// Pod, so the kept objects implement metav1.Object over these two fields;
 // every other getter answers zero and every setter is ignored (the kept
 // objects are immutable once transformed).
+//
+// The namespace is interned and kept as its unique.Handle: 8 B, not a 16 B
+// string header, in every kept object.
 type compactMeta struct {
-	namespace, name string
+	namespace unique.Handle[string]
+	name      string
 }
 
 var _ metav1.Object = &compactMeta{}
 
-func (m *compactMeta) GetNamespace() string                                       { return m.namespace }
+func (m *compactMeta) GetNamespace() string                                       { return m.namespace.Value() }
 func (m *compactMeta) SetNamespace(string)                                        {}
 func (m *compactMeta) GetName() string                                            { return m.name }
 func (m *compactMeta) SetName(string)                                             {}

@@ -36,7 +36,7 @@ type SecretRef struct {
 // with it (none for a client CA or a listener without a hostname).
 type reference struct {
 	secret SecretRef
-	hosts  []string
+	hosts  nameList
 }
 
 // servingObject is all that is kept of an Ingress, a Gateway, a ListenerSet
@@ -44,7 +44,9 @@ type reference struct {
 // HostsCovered) and the Secrets it references with their hosts.
 type servingObject struct {
 	compactMeta
-	kind string
+	// kind is interned, like the namespace (8 B, not 16: the object then
+	// fits 64 B).
+	kind unique.Handle[string]
 	// created is the creationTimestamp in Unix seconds, its precision.
 	created int64
 	refs    []reference
@@ -56,28 +58,30 @@ type servingObject struct {
 type keptPod struct {
 	compactMeta
 	ownerKind, ownerName string
-	secrets              secretNames
+	secrets              nameList
 }
 
-// secretNames are the names of the Secrets a Pod mounts, joined by "/"
-// (which no Secret name contains). Almost every Pod mounts one Secret, and
-// then this is the decoded name itself: no slice, no array beside it (32 B
-// less per kept Pod than a []string).
-type secretNames string
+// nameList is a list of names joined by "/", which neither a Secret name
+// nor a DNS host contains: the Secrets a Pod mounts, the hosts an object
+// serves with one Secret. Almost every list has one name, and then this is
+// the decoded name itself: no slice, no array beside it (≈ 32 B less per
+// kept object than a []string).
+type nameList string
 
-// add appends name unless it is there already.
-func (s *secretNames) add(name string) {
-	if name == "" || s.contains(name) {
+// add appends name unless it is there already; a name with a "/" (no valid
+// Secret name or host has one) is left out.
+func (s *nameList) add(name string) {
+	if name == "" || strings.Contains(name, "/") || s.contains(name) {
 		return
 	}
 	if *s == "" {
-		*s = secretNames(name)
+		*s = nameList(name)
 		return
 	}
-	*s += secretNames("/" + name)
+	*s += nameList("/" + name)
 }
 
-func (s secretNames) contains(name string) bool {
+func (s nameList) contains(name string) bool {
 	for n := range s.all() {
 		if n == name {
 			return true
@@ -87,7 +91,7 @@ func (s secretNames) contains(name string) bool {
 }
 
 // all yields each name.
-func (s secretNames) all() func(yield func(string) bool) {
+func (s nameList) all() func(yield func(string) bool) {
 	return func(yield func(string) bool) {
 		if s == "" {
 			return
@@ -98,6 +102,15 @@ func (s secretNames) all() func(yield func(string) bool) {
 			}
 		}
 	}
+}
+
+// list is the names as a slice (nil for none).
+func (s nameList) list() []string {
+	var names []string
+	for name := range s.all() {
+		names = append(names, name)
+	}
+	return names
 }
 
 // keptOwner is a ReplicaSet or a Job as seen through a metadata informer:
@@ -121,7 +134,7 @@ func (o *keptOwner) DeepCopyObject() runtime.Object       { return o }
 func shared(s string) string { return unique.Make(s).Value() }
 
 func newCompactMeta(namespace, name string) compactMeta {
-	return compactMeta{namespace: shared(namespace), name: name}
+	return compactMeta{namespace: unique.Make(namespace), name: name}
 }
 
 // references accumulates an object's references, merging the hosts of
@@ -136,25 +149,14 @@ func (r *references) add(secret SecretRef, hosts ...string) {
 	for ; i < len(*r) && (*r)[i].secret != secret; i++ {
 	}
 	if i == len(*r) {
+		// Objects name the Secrets of a few namespaces: share them.
+		secret.Namespace = shared(secret.Namespace)
 		*r = append(*r, reference{secret: secret})
 	}
 	ref := &(*r)[i]
 	for _, host := range hosts {
-		host = NormalizeHost(host)
-		if host == "" || containsString(ref.hosts, host) {
-			continue
-		}
-		ref.hosts = append(ref.hosts, host)
+		ref.hosts.add(NormalizeHost(host))
 	}
-}
-
-func containsString(list []string, s string) bool {
-	for _, item := range list {
-		if item == s {
-			return true
-		}
-	}
-	return false
 }
 
 // transformIngress keeps an Ingress's TLS Secrets and hosts, and its
@@ -175,9 +177,23 @@ func transformIngress(obj interface{}) (interface{}, error) {
 }
 
 func newServingObject(kind string, meta metav1.Object, refs references) *servingObject {
+	// Objects are often named like the start of their Secret ("web",
+	// "web-tls") or host ("web.example.com"): share those bytes instead of
+	// keeping a second copy of the name.
+	name := meta.GetName()
+	for _, ref := range refs {
+		if strings.HasPrefix(ref.secret.Name, name) {
+			name = ref.secret.Name[:len(name)]
+			break
+		}
+		if strings.HasPrefix(string(ref.hosts), name) {
+			name = string(ref.hosts)[:len(name)]
+			break
+		}
+	}
 	return &servingObject{
-		compactMeta: newCompactMeta(meta.GetNamespace(), meta.GetName()),
-		kind:        kind,
+		compactMeta: newCompactMeta(meta.GetNamespace(), name),
+		kind:        unique.Make(kind),
 		created:     meta.GetCreationTimestamp().Unix(),
 		refs:        refs,
 	}

@@ -4,6 +4,8 @@ import (
 	"reflect"
 	"testing"
 	"time"
+	"unique"
+	"unsafe"
 
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
@@ -34,9 +36,9 @@ func TestTransformIngress(t *testing.T) {
 	}
 	kept := obj.(*servingObject)
 	want := &servingObject{
-		compactMeta: compactMeta{namespace: "web", name: "frontend"}, kind: KindIngress, created: created.Unix(),
+		compactMeta: newCompactMeta("web", "frontend"), kind: unique.Make(KindIngress), created: created.Unix(),
 		refs: []reference{
-			{secret: SecretRef{"web", "web-tls"}, hosts: []string{"web.example.com", "api.example.com", "www.example.com"}},
+			{secret: SecretRef{"web", "web-tls"}, hosts: hostList("web.example.com", "api.example.com", "www.example.com")},
 			{secret: SecretRef{"web", "other-tls"}},
 			{secret: SecretRef{"pki", "client-ca"}},
 		},
@@ -54,6 +56,28 @@ func TestTransformIngress(t *testing.T) {
 	if got := obj.(*servingObject).refs[2].secret; got != (SecretRef{"web", "client-ca"}) {
 		t.Errorf("client CA %v", got)
 	}
+	// A name that starts the Secret's name or a host shares its bytes.
+	ingress.Name = "web"
+	kept = transformIngressOf(t, ingress)
+	if unsafe.StringData(kept.name) != unsafe.StringData(kept.refs[0].secret.Name) {
+		t.Errorf("the name %q is a copy of the Secret's %q", kept.name, kept.refs[0].secret.Name)
+	}
+	ingress.Name = "api"
+	ingress.Spec.TLS = ingress.Spec.TLS[:1]
+	ingress.Spec.TLS[0].Hosts = []string{"api.example.com"}
+	kept = transformIngressOf(t, ingress)
+	if unsafe.StringData(kept.name) != unsafe.StringData(string(kept.refs[0].hosts)) || kept.name != "api" {
+		t.Errorf("the name %q is a copy of the host's %q", kept.name, kept.refs[0].hosts)
+	}
+}
+
+func transformIngressOf(t *testing.T, ingress *networkingv1.Ingress) *servingObject {
+	t.Helper()
+	obj, err := transformIngress(ingress)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return obj.(*servingObject)
 }
 
 func TestTransformPod(t *testing.T) {
@@ -79,7 +103,7 @@ func TestTransformPod(t *testing.T) {
 		Status: corev1.PodStatus{Phase: corev1.PodRunning},
 	}
 	obj, _ := transformPod(pod)
-	want := &keptPod{compactMeta: compactMeta{namespace: "web", name: "frontend-abc-1"}, ownerKind: "ReplicaSet", ownerName: "frontend-abc",
+	want := &keptPod{compactMeta: newCompactMeta("web", "frontend-abc-1"), ownerKind: "ReplicaSet", ownerName: "frontend-abc",
 		secrets: "web-tls/client-ca"}
 	if got := obj.(*keptPod); !reflect.DeepEqual(got, want) {
 		t.Errorf("kept %+v, want %+v", got, want)
@@ -99,7 +123,7 @@ func TestOwnerTransform(t *testing.T) {
 		Namespace: "web", Name: "frontend-abc",
 		OwnerReferences: []metav1.OwnerReference{{Kind: "Deployment", Name: "frontend", Controller: &controller}},
 	}})
-	want := &keptOwner{compactMeta: compactMeta{namespace: "web", name: "frontend-abc"}, kind: "ReplicaSet", controllerKind: "Deployment", controllerName: "frontend"}
+	want := &keptOwner{compactMeta: newCompactMeta("web", "frontend-abc"), kind: "ReplicaSet", controllerKind: "Deployment", controllerName: "frontend"}
 	if got := obj.(*keptOwner); !reflect.DeepEqual(got, want) {
 		t.Errorf("kept %+v, want %+v", got, want)
 	}
@@ -132,10 +156,10 @@ func TestGatewayTransform(t *testing.T) {
 		},
 	})
 	obj, _ := gatewayTransform(KindGateway)(gateway)
-	want := &servingObject{compactMeta: compactMeta{namespace: "infra", name: "edge"}, kind: KindGateway, created: created.Unix(),
+	want := &servingObject{compactMeta: newCompactMeta("infra", "edge"), kind: unique.Make(KindGateway), created: created.Unix(),
 		refs: []reference{
-			{secret: SecretRef{"web", "web-tls"}, hosts: []string{"web.example.com"}},
-			{secret: SecretRef{"infra", "edge-tls"}, hosts: []string{"web.example.com"}},
+			{secret: SecretRef{"web", "web-tls"}, hosts: hostList("web.example.com")},
+			{secret: SecretRef{"infra", "edge-tls"}, hosts: hostList("web.example.com")},
 		}}
 	if got := obj.(*servingObject); !reflect.DeepEqual(got, want) {
 		t.Errorf("kept %+v\nwant %+v", got, want)
@@ -157,9 +181,9 @@ func TestTransformIstioGateway(t *testing.T) {
 		},
 	})
 	obj, _ := transformIstioGateway(gateway)
-	want := &servingObject{compactMeta: compactMeta{namespace: "istio-system", name: "edge"}, kind: KindIstioGateway, created: created.Unix(),
+	want := &servingObject{compactMeta: newCompactMeta("istio-system", "edge"), kind: unique.Make(KindIstioGateway), created: created.Unix(),
 		refs: []reference{
-			{secret: SecretRef{"istio-system", "web-tls"}, hosts: []string{"web.example.com", "api.example.com"}},
+			{secret: SecretRef{"istio-system", "web-tls"}, hosts: hostList("web.example.com", "api.example.com")},
 			{secret: SecretRef{"istio-system", "any-tls"}},
 		}}
 	if got := obj.(*servingObject); !reflect.DeepEqual(got, want) {
@@ -167,9 +191,18 @@ func TestTransformIstioGateway(t *testing.T) {
 	}
 }
 
-func TestSecretNames(t *testing.T) {
-	var s secretNames
-	for _, name := range []string{"web-tls", "", "client-ca", "web-tls", "client-ca"} {
+// hostList is hosts as a reference keeps them.
+func hostList(hosts ...string) nameList {
+	var l nameList
+	for _, host := range hosts {
+		l.add(host)
+	}
+	return l
+}
+
+func TestNameList(t *testing.T) {
+	var s nameList
+	for _, name := range []string{"web-tls", "", "client-ca", "web-tls", "a/b", "client-ca"} {
 		s.add(name)
 	}
 	var got []string
@@ -182,7 +215,7 @@ func TestSecretNames(t *testing.T) {
 	if !s.contains("client-ca") || s.contains("web") || s.contains("") {
 		t.Errorf("contains is wrong for %q", s)
 	}
-	var empty secretNames
+	var empty nameList
 	for name := range empty.all() {
 		t.Errorf("an empty list yields %q", name)
 	}

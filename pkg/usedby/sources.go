@@ -11,6 +11,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -20,7 +21,6 @@ import (
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/dynamic/dynamicinformer"
-	networkinginformers "k8s.io/client-go/informers/networking/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/metadata/metadatainformer"
@@ -165,10 +165,7 @@ func newSources(kinds Kinds, namespaces []string, index *Index, client kubernete
 	})
 	for _, namespace := range namespaces {
 		if kinds.Ingress {
-			informer := networkinginformers.NewIngressInformer(client, namespace, 0, nil)
-			if err := s.add(&s.static, "ingresses", informer, transformIngress, s.servingHandler(KindIngress, nil)); err != nil {
-				return nil, err
-			}
+			s.static = append(s.static, s.ingressReflector(client, namespace))
 		}
 		if kinds.Pod {
 			s.static = append(s.static, s.podReflector(client, namespace))
@@ -225,20 +222,20 @@ func (s *Sources) forbidden(resource string, err error) {
 	}
 }
 
-// forbiddenRetry is how long a refused Pod list waits before trying again.
+// forbiddenRetry is how long a refused list waits before trying again.
 var forbiddenRetry = 30 * time.Second
 
-// podReflector watches Pods into their own store (podStore), which is the
-// only copy of the kept Pods: a shared informer would keep a second
-// "namespace/name" key and map slot per Pod. A bare reflector has no watch
-// error handler to set, so a list RBAC refuses is counted, logged once and
-// retried here (never returned: the reflector would log every retry).
-func (s *Sources) podReflector(client kubernetes.Interface, namespace string) watched {
-	store := newPodStore(s.index.putPod)
-	pods := client.CoreV1().Pods(namespace)
+// reflector watches one resource into a store of its own (objectStore),
+// which is the only copy of its kept objects: a shared informer would keep
+// a second "namespace/name" key and map slot per object. A bare reflector
+// has no watch error handler to set, so a list RBAC refuses is counted,
+// logged once and retried here (never returned: the reflector would log
+// every retry).
+func (s *Sources) reflector(client kubernetes.Interface, resource string, expected runtime.Object, store toolscache.ReflectorStore, synced func() bool,
+	list func(context.Context, metav1.ListOptions) (runtime.Object, error), watchFunc func(context.Context, metav1.ListOptions) (watch.Interface, error)) watched {
 	// wait counts and logs a refusal, then waits to try again.
 	wait := func(ctx context.Context, err error) error {
-		s.forbidden("pods", err)
+		s.forbidden(resource, err)
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
@@ -249,7 +246,7 @@ func (s *Sources) podReflector(client kubernetes.Interface, namespace string) wa
 	lw := &toolscache.ListWatch{
 		ListWithContextFunc: func(ctx context.Context, options metav1.ListOptions) (runtime.Object, error) {
 			for {
-				list, err := pods.List(ctx, options)
+				list, err := list(ctx, options)
 				if !apierrors.IsForbidden(err) {
 					return list, err
 				}
@@ -260,14 +257,14 @@ func (s *Sources) podReflector(client kubernetes.Interface, namespace string) wa
 		},
 		WatchFuncWithContext: func(ctx context.Context, options metav1.ListOptions) (watch.Interface, error) {
 			for {
-				w, err := pods.Watch(ctx, options)
+				w, err := watchFunc(ctx, options)
 				if !apierrors.IsForbidden(err) {
 					return w, err
 				}
 				// A streaming list (the initial list) waits like a list; a
 				// plain watch returns the error and the reflector lists again.
 				if options.SendInitialEvents == nil || !*options.SendInitialEvents {
-					s.forbidden("pods", err)
+					s.forbidden(resource, err)
 					return w, err
 				}
 				if err := wait(ctx, err); err != nil {
@@ -277,8 +274,31 @@ func (s *Sources) podReflector(client kubernetes.Interface, namespace string) wa
 		},
 	}
 	// As client-go's informers do: fake clients cannot stream lists.
-	reflector := toolscache.NewReflectorWithOptions(toolscache.ToListWatcherWithWatchListSemantics(lw, client), &corev1.Pod{}, store, toolscache.ReflectorOptions{Name: "usedby/pods", TypeDescription: "*v1.Pod"})
-	return watched{resource: "pods", run: reflector.RunWithContext, synced: store.synced.Load}
+	reflector := toolscache.NewReflectorWithOptions(toolscache.ToListWatcherWithWatchListSemantics(lw, client), expected, store,
+		toolscache.ReflectorOptions{Name: "usedby/" + resource, TypeDescription: fmt.Sprintf("%T", expected)})
+	return watched{resource: resource, run: reflector.RunWithContext, synced: synced}
+}
+
+// podReflector watches Pods into their store.
+func (s *Sources) podReflector(client kubernetes.Interface, namespace string) watched {
+	store := newPodStore(s.index.putPod)
+	pods := client.CoreV1().Pods(namespace)
+	return s.reflector(client, "pods", &corev1.Pod{}, store, store.synced.Load,
+		func(ctx context.Context, options metav1.ListOptions) (runtime.Object, error) {
+			return pods.List(ctx, options)
+		},
+		pods.Watch)
+}
+
+// ingressReflector watches Ingresses into their store.
+func (s *Sources) ingressReflector(client kubernetes.Interface, namespace string) watched {
+	store := newServingStore(transformIngress, s.index.putServing)
+	ingresses := client.NetworkingV1().Ingresses(namespace)
+	return s.reflector(client, "ingresses", &networkingv1.Ingress{}, store, store.synced.Load,
+		func(ctx context.Context, options metav1.ListOptions) (runtime.Object, error) {
+			return ingresses.List(ctx, options)
+		},
+		ingresses.Watch)
 }
 
 // Run starts the informers and, with Gateway on, follows the CRDs until ctx ends.

@@ -127,33 +127,43 @@ func TestSourcesIngressesAndWorkloads(t *testing.T) {
 	eventually(t, index, webTLS, []User{{Kind: KindIngress, Namespace: "web", Name: "frontend", Hosts: []string{"web.example.com"}, Created: created}})
 }
 
-// RBAC that refuses Pods leaves the other kinds working, and never syncs Pods.
+// RBAC that refuses Pods or Ingresses leaves the other kind working, and
+// never syncs the refused one, which is noted (logged once, counted).
 func TestSourcesForbidden(t *testing.T) {
-	clients := newFakeClients(t, &networkingv1.Ingress{
-		ObjectMeta: metav1.ObjectMeta{Namespace: "web", Name: "frontend", CreationTimestamp: metav1.NewTime(created)},
-		Spec:       networkingv1.IngressSpec{TLS: []networkingv1.IngressTLS{{SecretName: "web-tls"}}},
-	})
-	clients.kube.PrependReactor("list", "pods", func(clienttesting.Action) (bool, runtime.Object, error) {
-		return true, nil, apierrors.NewForbidden(schema.GroupResource{Resource: "pods"}, "", nil)
-	})
-	index := NewIndex(nil)
-	s := clients.sources(t, Kinds{Ingress: true, Pod: true}, index)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	s.Run(ctx)
-	eventually(t, index, SecretRef{"web", "web-tls"}, []User{{Kind: KindIngress, Namespace: "web", Name: "frontend", Created: created}})
-	deadline := time.Now().Add(5 * time.Second)
-	for !s.Synced()["ingresses"] && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
-	if synced := s.Synced(); !synced["ingresses"] || synced["pods"] {
-		t.Errorf("synced %v, want ingresses only", synced)
-	}
-	s.mu.Lock()
-	logged := s.logged["pods"]
-	s.mu.Unlock()
-	if !logged {
-		t.Error("the forbidden Pods were not noted")
+	for refused, other := range map[string]string{"pods": "ingresses", "ingresses": "pods"} {
+		t.Run(refused, func(t *testing.T) {
+			clients := newFakeClients(t, &networkingv1.Ingress{
+				ObjectMeta: metav1.ObjectMeta{Namespace: "web", Name: "frontend", CreationTimestamp: metav1.NewTime(created)},
+				Spec:       networkingv1.IngressSpec{TLS: []networkingv1.IngressTLS{{SecretName: "web-tls"}}},
+			})
+			clients.kube.PrependReactor("list", refused, func(clienttesting.Action) (bool, runtime.Object, error) {
+				return true, nil, apierrors.NewForbidden(schema.GroupResource{Resource: refused}, "", nil)
+			})
+			index := NewIndex(nil)
+			s := clients.sources(t, Kinds{Ingress: true, Pod: true}, index)
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			s.Run(ctx)
+			if refused == "pods" {
+				eventually(t, index, SecretRef{"web", "web-tls"}, []User{{Kind: KindIngress, Namespace: "web", Name: "frontend", Created: created}})
+			}
+			deadline := time.Now().Add(5 * time.Second)
+			for !s.Synced()[other] && time.Now().Before(deadline) {
+				time.Sleep(10 * time.Millisecond)
+			}
+			if synced := s.Synced(); !synced[other] || synced[refused] {
+				t.Errorf("synced %v, want %s only", synced, other)
+			}
+			s.mu.Lock()
+			logged := s.logged[refused]
+			s.mu.Unlock()
+			if !logged {
+				t.Errorf("the forbidden %s were not noted", refused)
+			}
+			if users := index.UsedBy(SecretRef{"web", "web-tls"}); refused == "ingresses" && len(users) != 0 {
+				t.Errorf("users %v from refused Ingresses", users)
+			}
+		})
 	}
 }
 

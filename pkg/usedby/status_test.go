@@ -132,7 +132,7 @@ func TestCombiner(t *testing.T) {
 		t.Fatalf("changes %+v", got)
 	}
 	webTLS := SecretRef{"web", "web-tls"}
-	st.putServing(key(KindIngress, "web", "frontend"), ingress("web", "frontend", reference{secret: webTLS, hosts: []string{"web.example.com"}}))
+	st.putServing(key(KindIngress, "web", "frontend"), ingress("web", "frontend", reference{secret: webTLS, hosts: hostList("web.example.com")}))
 	got := take()
 	if len(got) != 1 || got[0].Type != watch.Modified || got[0].Object.ResourceVersion == got[0].Previous.ResourceVersion {
 		t.Fatalf("changes %+v", got)
@@ -142,12 +142,12 @@ func TestCombiner(t *testing.T) {
 	}
 	// A Pod that mounts another Secret, and an Ingress update that keeps its hosts: nothing.
 	st.putPod(key(KindPod, "web", "p"), pod("web", "p", "", "", "other"))
-	st.putServing(key(KindIngress, "web", "frontend"), ingress("web", "frontend", reference{secret: webTLS, hosts: []string{"web.example.com"}}))
+	st.putServing(key(KindIngress, "web", "frontend"), ingress("web", "frontend", reference{secret: webTLS, hosts: hostList("web.example.com")}))
 	if got := take(); len(got) != 0 {
 		t.Errorf("changes %+v", got)
 	}
 	// An uncovered host: MODIFIED with HostsCovered False.
-	st.putServing(key(KindIngress, "web", "frontend"), ingress("web", "frontend", reference{secret: webTLS, hosts: []string{"web.example.com", "api.example.com"}}))
+	st.putServing(key(KindIngress, "web", "frontend"), ingress("web", "frontend", reference{secret: webTLS, hosts: hostList("web.example.com", "api.example.com")}))
 	got = take()
 	if len(got) != 1 || hostsCovered(got[0].Object.Status).Status != metav1.ConditionFalse {
 		t.Fatalf("changes %+v", got)
