@@ -200,6 +200,11 @@ func (c *Cache) Upsert(item Item) {
 	}
 	updated.rv = c.rv.next()
 	object.ResourceVersion = updated.rv.String()
+	if old != nil {
+		// The queued transition serves the new entry too when the instant is
+		// the same (a label or usedBy change): no second one is queued.
+		updated.nextTransition = old.nextTransition
+	}
 	c.entries[key] = updated
 	c.setNextTransition(key, updated, now)
 	if old == nil {

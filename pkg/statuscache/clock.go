@@ -15,9 +15,11 @@ type transition struct {
 	key string
 }
 
-// transitionQueue is a min-heap of transitions. Entries are never removed
-// when a Secret changes; a popped transition that no longer matches its
-// entry's nextTransition is simply skipped.
+// transitionQueue is a min-heap of transitions. Entries are not removed
+// when a Secret changes or goes away; a popped transition that no longer
+// matches its entry's nextTransition is simply skipped, and the queue is
+// rebuilt from the entries when such stale ones outnumber the live ones
+// (compact), so it stays bounded by the number of objects.
 type transitionQueue []transition
 
 func (q transitionQueue) Len() int           { return len(q) }
@@ -45,12 +47,32 @@ func (c *Cache) setNextTransition(key string, e *entry, now time.Time) {
 	e.nextTransition = next
 	wasEarliest := len(c.clockQ) == 0 || next.Before(c.clockQ[0].at)
 	heap.Push(&c.clockQ, transition{at: next, key: key})
+	if len(c.clockQ) > 2*len(c.entries)+minStaleTransitions {
+		c.compactClockQueue()
+	}
 	if wasEarliest {
 		select {
 		case c.wake <- struct{}{}:
 		default:
 		}
 	}
+}
+
+// minStaleTransitions keeps a small cache from rebuilding its queue often.
+const minStaleTransitions = 1024
+
+// compactClockQueue rebuilds the queue with one transition per entry that
+// has one, dropping the stale ones. Called with c.mu held; its cost is
+// linear in the objects, paid once per as many stale transitions.
+func (c *Cache) compactClockQueue() {
+	q := make(transitionQueue, 0, len(c.entries))
+	for key, e := range c.entries {
+		if !e.nextTransition.IsZero() {
+			q = append(q, transition{at: e.nextTransition, key: key})
+		}
+	}
+	heap.Init(&q)
+	c.clockQ = q
 }
 
 // Run fires clock-driven changes until ctx ends: when a certificate crosses

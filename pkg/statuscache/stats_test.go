@@ -1,8 +1,13 @@
 package statuscache
 
 import (
+	"strconv"
 	"testing"
 	"time"
+
+	"k8s.io/apimachinery/pkg/watch"
+
+	"github.com/certstatus/certstatus/pkg/apis/certstatus"
 )
 
 func TestStatsAndItemsFollowTheSecrets(t *testing.T) {
@@ -32,5 +37,38 @@ func TestStatsAndItemsFollowTheSecrets(t *testing.T) {
 	c.Delete("b", "web")
 	if got := len(c.Items()); got != 1 {
 		t.Errorf("%d items after a delete, want 1", got)
+	}
+}
+
+// A change that keeps the next transition's instant (a label, usedBy)
+// queues nothing new: a rollout's MODIFIED events must not grow the queue.
+func TestChangesWithTheSameNextTransitionQueueOneTransition(t *testing.T) {
+	c, _ := newTestCache(t, DefaultOptions())
+	for i := range 5000 {
+		c.Upsert(item("a", "web", map[string]string{"change": strconv.Itoa(i)}, longLived("1")))
+	}
+	if got := c.Stats().ClockQueue; got != 1 {
+		t.Errorf("clock queue %d after 5000 label changes, want 1", got)
+	}
+}
+
+// Renewals leave stale transitions behind; the queue is rebuilt before they
+// outnumber the objects by much, and the current transition still fires.
+func TestStaleTransitionsAreDroppedAndTheCurrentOneStillFires(t *testing.T) {
+	c, clk := newTestCache(t, DefaultOptions())
+	var last fakeAnalysis
+	for i := range 5000 {
+		last = fakeAnalysis{expiringSoonAt: start.Add(time.Hour + time.Duration(5000-i)*time.Second), notAfter: start.Add(100 * time.Hour), tag: strconv.Itoa(i)}
+		c.Upsert(item("a", "web", nil, last))
+	}
+	if got, bound := c.Stats().ClockQueue, 2+minStaleTransitions+1; got > bound {
+		t.Errorf("clock queue %d after 5000 renewals of one Secret, want at most %d", got, bound)
+	}
+	w := runClockAndWatch(t, c)
+	waitForTimers(t, clk)
+	clk.SetTime(last.expiringSoonAt)
+	ev := next(t, w)
+	if object := objectOf(t, ev); ev.Type != watch.Modified || object.Status.State != certstatus.StateExpiringSoon {
+		t.Errorf("got %s %s, want MODIFIED ExpiringSoon at the last renewal's expiringSoonAt", ev.Type, object.Status.State)
 	}
 }
