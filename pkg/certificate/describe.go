@@ -62,10 +62,9 @@ func newDescription(cert *x509.Certificate, fingerprint [sha256.Size]byte) *desc
 		subjectKeyID:       colonHex(cert.SubjectKeyId),
 		authorityKeyID:     colonHex(cert.AuthorityKeyId),
 	}
-	d.subject, d.commonName = nameOrFallback(cert.RawSubject, cert.Subject.String(), cert.Subject.CommonName)
+	d.subject, d.commonName = nameOrFallback(cert.RawSubject, cert.Subject)
 	d.commonName = reuseBytes(d.commonName, d.dnsNames, d.subject)
-	d.issuer, d.issuerCommonName = nameOrFallback(cert.RawIssuer, cert.Issuer.String(), cert.Issuer.CommonName)
-	d.issuerCommonName = reuseBytes(d.issuerCommonName, nil, d.issuer)
+	d.issuer, d.issuerCommonName = formattedIssuer(cert)
 	d.publicKeyAlgorithm, d.publicKeySize = publicKeyDescription(cert)
 	var other otherNames
 	for _, ip := range cert.IPAddresses {
@@ -143,10 +142,10 @@ func reuseBytes(s string, dnsNames []string, subject string) string {
 
 // nameOrFallback uses Go's rendering only for names our decoder rejects,
 // which x509.ParseCertificate has accepted, so something still shows.
-func nameOrFallback(der []byte, goString, goCommonName string) (string, string) {
+func nameOrFallback(der []byte, parsed pkix.Name) (string, string) {
 	name, commonName, err := formatName(der)
 	if err != nil {
-		return goString, goCommonName
+		return parsed.String(), parsed.CommonName
 	}
 	return name, commonName
 }

@@ -15,15 +15,34 @@ import (
 // the same answer. The caches are small and bounded: a cluster with more
 // distinct CAs than they hold is analysed as before, only without the
 // shortcut, and nothing grows with the number of Secrets.
+// A leaf's issuer name is the same few CAs' names in thousands of Secrets,
+// and formatting one decodes the whole name: the formatted strings are
+// remembered too, by SHA-256 of the name's DER, and so shared.
 const (
-	parsedCAsSize    = 256
-	caSignaturesSize = 1024
+	parsedCAsSize        = 256
+	caSignaturesSize     = 1024
+	formattedIssuersSize = 256
 )
 
 var (
-	parsedCAs    = lru.New(parsedCAsSize)    // DER fingerprint → *x509.Certificate, never modified
-	caSignatures = lru.New(caSignaturesSize) // [child, issuer] fingerprints → bool
+	parsedCAs        = lru.New(parsedCAsSize)        // DER fingerprint → *x509.Certificate, never modified
+	caSignatures     = lru.New(caSignaturesSize)     // [child, issuer] fingerprints → bool
+	formattedIssuers = lru.New(formattedIssuersSize) // issuer name fingerprint → [2]string{name, common name}
 )
+
+// formattedIssuer is cert's issuer name and common name as the API shows
+// them.
+func formattedIssuer(cert *x509.Certificate) (name, commonName string) {
+	key := sha256.Sum256(cert.RawIssuer)
+	if cached, ok := formattedIssuers.Get(key); ok {
+		pair := cached.([2]string)
+		return pair[0], pair[1]
+	}
+	name, commonName = nameOrFallback(cert.RawIssuer, cert.Issuer)
+	commonName = reuseBytes(commonName, nil, name)
+	formattedIssuers.Add(key, [2]string{name, commonName})
+	return name, commonName
+}
 
 // parseCertificate parses DER, reusing the parse of a CA certificate seen
 // before. The returned certificate may be shared: it must not be modified.
