@@ -39,3 +39,14 @@ func (c *Cache) Items() []Item {
 	}
 	return items
 }
+
+// Item is the current item of one object, as last upserted.
+func (c *Cache) Item(namespace, name string) (Item, bool) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	e, ok := c.entries[objectKey(namespace, name)]
+	if !ok {
+		return Item{}, false
+	}
+	return e.item, true
+}

@@ -6,10 +6,12 @@ import (
 	"github.com/certstatus/certstatus/pkg/statuscache"
 )
 
-// Sink receives the Secrets' items: the status cache.
+// Sink receives the Secrets' items: the status cache. It also gives back
+// the item last upserted, so the combiner keeps no copy of its own.
 type Sink interface {
 	Upsert(item statuscache.Item)
 	Delete(namespace, name string)
+	Item(namespace, name string) (statuscache.Item, bool)
 }
 
 // Combiner sits between the Secret source and the cache: it attaches each
@@ -23,13 +25,12 @@ type Combiner struct {
 
 	// mu orders reading the index with upserting the result, so the last
 	// upsert of a Secret always reflects the index's latest state.
-	mu    sync.Mutex
-	items map[SecretRef]statuscache.Item
+	mu sync.Mutex
 }
 
 // NewCombiner feeds sink and listens to index.
 func NewCombiner(index *Index, sink Sink) *Combiner {
-	c := &Combiner{index: index, sink: sink, items: map[SecretRef]statuscache.Item{}}
+	c := &Combiner{index: index, sink: sink}
 	index.SetChanged(c.usersChanged)
 	return c
 }
@@ -39,7 +40,6 @@ func (c *Combiner) Upsert(item statuscache.Item) {
 	secret := SecretRef{Namespace: item.Meta.Namespace, Name: item.Meta.Name}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.items[secret] = item
 	c.sink.Upsert(c.decorate(secret, item))
 }
 
@@ -47,7 +47,6 @@ func (c *Combiner) Upsert(item statuscache.Item) {
 func (c *Combiner) Delete(namespace, name string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	delete(c.items, SecretRef{Namespace: namespace, Name: name})
 	c.sink.Delete(namespace, name)
 }
 
@@ -62,7 +61,10 @@ func (c *Combiner) usersChanged(secrets []SecretRef) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, secret := range secrets {
-		if item, ok := c.items[secret]; ok {
+		if item, ok := c.sink.Item(secret.Namespace, secret.Name); ok {
+			if decorated, ok := item.Analysis.(*Decorated); ok {
+				item.Analysis = decorated.Unwrap()
+			}
 			c.sink.Upsert(c.decorate(secret, item))
 		}
 	}
