@@ -187,12 +187,15 @@ func (c *Cache) Upsert(item Item) {
 	old := c.entries[key]
 	var previous *certstatus.CertificateStatus
 	if old != nil {
+		// The queued transition serves the new entry too when its instant
+		// is still the next one (a label or usedBy change): setNextTransition
+		// then queues nothing.
+		updated.nextTransition = old.nextTransition
 		previous = old.object(old.rv)
 		if sameObject(previous, object) {
 			// Same answer, so the same resourceVersion; keep the newer item
 			// so that later transitions use it.
 			updated.rv = old.rv
-			updated.nextTransition = old.nextTransition
 			c.entries[key] = updated
 			c.setNextTransition(key, updated, now)
 			return
@@ -200,11 +203,6 @@ func (c *Cache) Upsert(item Item) {
 	}
 	updated.rv = c.rv.next()
 	object.ResourceVersion = updated.rv.String()
-	if old != nil {
-		// The queued transition serves the new entry too when the instant is
-		// the same (a label or usedBy change): no second one is queued.
-		updated.nextTransition = old.nextTransition
-	}
 	c.entries[key] = updated
 	c.setNextTransition(key, updated, now)
 	if old == nil {
