@@ -175,98 +175,60 @@ func appendStatus(buf []byte, s *certstatus.CertificateStatusStatus) []byte {
 	o.timePointer("notBefore", s.NotBefore)
 	o.timePointer("notAfter", s.NotAfter)
 	o.timePointer("expiringSoonAt", s.ExpiringSoonAt)
-	o.key("summary")
-	summary := object{buf: append(o.buf, '{')}
+	summary := o.member("summary")
 	summary.int("certificates", s.Summary.Certificates)
 	summary.int("valid", s.Summary.Valid)
 	summary.int("expiringSoon", s.Summary.ExpiringSoon)
 	summary.int("expired", s.Summary.Expired)
 	summary.int("notYetValid", s.Summary.NotYetValid)
-	o.buf = append(summary.buf, '}')
-	if len(s.Conditions) > 0 {
-		o.key("conditions")
-		o.buf = append(o.buf, '[')
-		for i := range s.Conditions {
-			if i > 0 {
-				o.buf = append(o.buf, ',')
-			}
-			o.buf = appendCondition(o.buf, &s.Conditions[i])
-		}
-		o.buf = append(o.buf, ']')
-	}
+	o.end(summary)
+	appendList(&o, "conditions", s.Conditions, appendCondition)
 	if k := s.PrivateKey; k != nil {
-		o.key("privateKey")
-		key := object{buf: append(o.buf, '{')}
+		key := o.member("privateKey")
 		key.bool("present", k.Present)
 		key.stringOmitEmpty("type", k.Type)
 		key.bool("matchesCertificate", k.MatchesCertificate)
-		o.buf = append(key.buf, '}')
+		o.end(key)
 	}
-	o.key("chain")
-	chain := object{buf: append(o.buf, '{')}
+	chain := o.member("chain")
 	chain.stringOmitEmpty("verified", string(s.Chain.Verified))
 	chain.stringOmitEmpty("message", s.Chain.Message)
-	o.buf = append(chain.buf, '}')
-	if len(s.Certificates) > 0 {
-		o.key("certificates")
-		o.buf = append(o.buf, '[')
-		for i := range s.Certificates {
-			if i > 0 {
-				o.buf = append(o.buf, ',')
-			}
-			o.buf = appendCertificate(o.buf, &s.Certificates[i])
-		}
-		o.buf = append(o.buf, ']')
-	}
+	o.end(chain)
+	appendList(&o, "certificates", s.Certificates, appendCertificate)
 	if m := s.CertManager; m != nil {
-		o.key("certManager")
-		ref := object{buf: append(o.buf, '{')}
+		ref := o.member("certManager")
 		ref.stringOmitEmpty("certificate", m.Certificate)
 		if is := m.Issuer; is != nil {
-			ref.key("issuer")
-			issuer := object{buf: append(ref.buf, '{')}
+			issuer := ref.member("issuer")
 			issuer.stringOmitEmpty("name", is.Name)
 			issuer.stringOmitEmpty("kind", is.Kind)
 			issuer.stringOmitEmpty("group", is.Group)
-			ref.buf = append(issuer.buf, '}')
+			ref.end(issuer)
 		}
-		o.buf = append(ref.buf, '}')
+		o.end(ref)
 	}
-	if len(s.UsedBy) > 0 {
-		o.key("usedBy")
-		o.buf = append(o.buf, '[')
-		for i := range s.UsedBy {
-			u := &s.UsedBy[i]
-			if i > 0 {
-				o.buf = append(o.buf, ',')
-			}
-			user := object{buf: append(o.buf, '{')}
-			user.string("kind", u.Kind)
-			user.string("namespace", u.Namespace)
-			user.string("name", u.Name)
-			user.strings("hosts", u.Hosts)
-			user.strings("hostsNotCovered", u.HostsNotCovered)
-			if u.Pods != 0 {
-				user.int("pods", u.Pods)
-			}
-			o.buf = append(user.buf, '}')
-		}
-		o.buf = append(o.buf, ']')
+	appendList(&o, "usedBy", s.UsedBy, appendUsedBy)
+	appendList(&o, "errors", s.Errors, appendError)
+	return append(o.buf, '}')
+}
+
+func appendUsedBy(buf []byte, u *certstatus.UsedBy) []byte {
+	o := object{buf: append(buf, '{')}
+	o.string("kind", u.Kind)
+	o.string("namespace", u.Namespace)
+	o.string("name", u.Name)
+	o.strings("hosts", u.Hosts)
+	o.strings("hostsNotCovered", u.HostsNotCovered)
+	if u.Pods != 0 {
+		o.int("pods", u.Pods)
 	}
-	if len(s.Errors) > 0 {
-		o.key("errors")
-		o.buf = append(o.buf, '[')
-		for i, e := range s.Errors {
-			if i > 0 {
-				o.buf = append(o.buf, ',')
-			}
-			item := object{buf: append(o.buf, '{')}
-			item.string("key", e.Key)
-			item.string("message", e.Message)
-			o.buf = append(item.buf, '}')
-		}
-		o.buf = append(o.buf, ']')
-	}
+	return append(o.buf, '}')
+}
+
+func appendError(buf []byte, e *certstatus.DataError) []byte {
+	o := object{buf: append(buf, '{')}
+	o.string("key", e.Key)
+	o.string("message", e.Message)
 	return append(o.buf, '}')
 }
 
@@ -353,20 +315,34 @@ func (o *object) bool(name string, value bool) {
 	o.buf = strconv.AppendBool(o.buf, value)
 }
 
-// strings writes a string list, omitted when empty (omitempty).
-func (o *object) strings(name string, values []string) {
-	if len(values) == 0 {
+// member starts an object-valued member; end closes it into o.
+func (o *object) member(name string) object {
+	o.key(name)
+	return object{buf: append(o.buf, '{')}
+}
+
+func (o *object) end(member object) { o.buf = append(member.buf, '}') }
+
+// appendList writes a list member, omitted when empty (omitempty), each
+// item written by appendItem.
+func appendList[T any](o *object, name string, items []T, appendItem func([]byte, *T) []byte) {
+	if len(items) == 0 {
 		return
 	}
 	o.key(name)
 	o.buf = append(o.buf, '[')
-	for i, v := range values {
+	for i := range items {
 		if i > 0 {
 			o.buf = append(o.buf, ',')
 		}
-		o.buf = appendString(o.buf, v)
+		o.buf = appendItem(o.buf, &items[i])
 	}
 	o.buf = append(o.buf, ']')
+}
+
+// strings writes a string list, omitted when empty (omitempty).
+func (o *object) strings(name string, values []string) {
+	appendList(o, name, values, func(buf []byte, v *string) []byte { return appendString(buf, *v) })
 }
 
 // time writes a metav1.Time as its MarshalJSON does: RFC 3339 in UTC, null when zero.
