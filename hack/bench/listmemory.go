@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -199,36 +200,29 @@ func (b *bench) listStep(ctx context.Context, mix certtest.Mix) error {
 	}
 	b.logPhase(mix, "every list row", fig.Memory.Sequential)
 
-	rawList := func(path string) func() error {
+	// concurrentRawLists lists path concurrentLists times at once, b.o.runs times over.
+	concurrentRawLists := func(path string) func() error {
 		return func() error {
-			var wg sync.WaitGroup
-			errs := make([]error, concurrentLists)
-			for i := range concurrentLists {
-				wg.Go(func() { _, errs[i] = b.kubeRaw.Get().AbsPath(path).DoRaw(ctx) })
-			}
-			wg.Wait()
-			for _, err := range errs {
-				if err != nil {
-					return err
+			_, err := repeat(ctx, b.o.runs, func() error {
+				var wg sync.WaitGroup
+				errs := make([]error, concurrentLists)
+				for i := range concurrentLists {
+					wg.Go(func() { _, errs[i] = b.kubeRaw.Get().AbsPath(path).DoRaw(ctx) })
 				}
-			}
-			return nil
+				wg.Wait()
+				return errors.Join(errs...)
+			})
+			return err
 		}
 	}
-	if fig.Memory.Concurrent, err = b.phase(ctx, func() error {
-		_, err := repeat(ctx, b.o.runs, rawList("/apis/certstatus.dev/v1alpha1/certificatestatuses"))
-		return err
-	}); err != nil {
+	if fig.Memory.Concurrent, err = b.phase(ctx, concurrentRawLists("/apis/certstatus.dev/v1alpha1/certificatestatuses")); err != nil {
 		return err
 	}
 	b.logPhase(mix, fmt.Sprintf("%d raw lists at once", concurrentLists), fig.Memory.Concurrent)
 	if fig.Memory.PeerBefore, err = b.kubeAPIServerRSS(); err != nil {
 		return err
 	}
-	if fig.Memory.PeerPhase, err = b.phase(ctx, func() error {
-		_, err := repeat(ctx, b.o.runs, rawList("/api/v1/secrets"))
-		return err
-	}); err != nil {
+	if fig.Memory.PeerPhase, err = b.phase(ctx, concurrentRawLists("/api/v1/secrets")); err != nil {
 		return err
 	}
 	logf("%s: %d raw Secret lists at once: kube-apiserver RSS %s → peak %s", mix, concurrentLists,
