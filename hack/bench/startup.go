@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"time"
 
 	"k8s.io/client-go/rest"
@@ -125,12 +127,24 @@ func (b *bench) startup(ctx context.Context) error {
 		ready, available = append(ready, readyAt), append(available, availableAt)
 	}
 	b.res.Startup.Ready, b.res.Startup.Available = summarize(ready), summarize(available)
+	// The server's own log dates each restart's stages (Secret cache synced).
+	if err := copyFile(b.srv.LogPath(), filepath.Join(b.o.outDir, "certstatus-startup.log")); err != nil {
+		logf("server log: %v", err)
+	}
 	var err2 error
 	if b.res.Memory.Restarted, err2 = b.serverMemory(ctx); err2 != nil {
 		return err2
 	}
 	logf("certstatus started with N Secrets: heap in use %s, RSS %s", measure.MiB(b.res.Memory.Restarted.HeapInuse), measure.MiB(b.res.Memory.Restarted.RSS))
 	return nil
+}
+
+func copyFile(from, to string) error {
+	data, err := os.ReadFile(from)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(to, data, 0o644)
 }
 
 // httpClient is a plain HTTP client with cfg's TLS and credentials and no
