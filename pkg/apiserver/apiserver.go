@@ -64,7 +64,7 @@ func New(config *Config) (*Server, error) {
 		return nil, err
 	}
 
-	// Uncompressed: kube-apiserver gzips large responses, watch-lists too,
+	// Uncompressed: kube-apiserver gzips large responses (list pages too),
 	// and on the cluster network compressing and inflating every Secret at
 	// start-up cost both servers more CPU than the bytes it saves (a tenth
 	// of certstatus's start-up CPU at 10 000 Secrets).

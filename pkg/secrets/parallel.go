@@ -12,8 +12,9 @@ import (
 // analyseInParallel wraps a Secret watch so that the analysis (the
 // informer's transform) runs on every core while events keep their order.
 // The informer would otherwise analyse one Secret at a time in its reflector
-// goroutine: with 10 000 Secrets at start, that serial analysis was most of
-// the time to ready. The transform stays idempotent, so the informer passes
+// goroutine, which a burst of writes (a CA rotated under thousands of
+// Secrets) would queue behind. The initial list is analysed the same way
+// by listAnalysed. The transform stays idempotent, so the informer passes
 // the analysed objects through.
 func analyseInParallel(upstream watch.Interface, transform toolscache.TransformFunc) watch.Interface {
 	w := &orderedWatch{upstream: upstream, result: make(chan watch.Event), done: make(chan struct{})}
@@ -51,8 +52,8 @@ func analyseInParallel(upstream watch.Interface, transform toolscache.TransformF
 }
 
 // analysed is the event with its Secret analysed. A bookmark keeps only its
-// resourceVersion and annotations: the reflector reads the streaming list's
-// initial-events-end annotation from it.
+// resourceVersion and annotations (a streaming list's initial-events-end
+// annotation is one).
 func analysed(event watch.Event, transform toolscache.TransformFunc) watch.Event {
 	switch event.Type {
 	case watch.Added, watch.Modified, watch.Deleted:

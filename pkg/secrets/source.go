@@ -74,7 +74,7 @@ func NewSource(config *rest.Config, namespaces []string, options certificate.Opt
 		secrets := client.CoreV1().Secrets(namespace)
 		listWatch := &toolscache.ListWatch{
 			ListWithContextFunc: func(ctx context.Context, options metav1.ListOptions) (runtime.Object, error) {
-				return secrets.List(ctx, options)
+				return listAnalysed(ctx, secrets.List, options, analyse)
 			},
 			WatchFuncWithContext: func(ctx context.Context, options metav1.ListOptions) (watch.Interface, error) {
 				w, err := secrets.Watch(ctx, options)
@@ -86,7 +86,7 @@ func NewSource(config *rest.Config, namespaces []string, options certificate.Opt
 		}
 		// The informer holds analysed Secrets only: the example object says so
 		// to its reflector, and the transform analyses what a plain list brings.
-		informer := toolscache.NewSharedIndexInformerWithOptions(listWatch, &analysedSecret{}, toolscache.SharedIndexInformerOptions{})
+		informer := toolscache.NewSharedIndexInformerWithOptions(listsPages{listWatch}, &analysedSecret{}, toolscache.SharedIndexInformerOptions{})
 		if err := informer.SetTransform(analyse); err != nil {
 			return nil, fmt.Errorf("set the Secret transform: %w", err)
 		}

@@ -7,11 +7,13 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/watch"
@@ -75,6 +77,74 @@ func TestFaults(t *testing.T) {
 		// And it keeps following changes afterwards.
 		createIn(t, kube, tlsSecretIn(t, ns, "after-restart", time.Time{}))
 		waitCacheMatches(t, certs, lister, ns, 4, true, 15*time.Second)
+	})
+
+	// The server lists Secrets page by page (500 at a time) at start: a
+	// restart with more than two pages present serves every Secret, each
+	// the same object as before the restart.
+	t.Run("restart with more Secrets than a list page", func(t *testing.T) {
+		ns := newNS("faults-pages")
+		const n = 1100
+		template := tlsSecretIn(t, ns, "page", time.Time{})
+		var failed atomic.Int32
+		var wg sync.WaitGroup
+		for w := range 8 {
+			wg.Go(func() {
+				for i := w; i < n; i += 8 {
+					secret := template.DeepCopy()
+					secret.Name = fmt.Sprintf("page-%04d", i)
+					if i%100 == 0 {
+						secret.Data["tls.crt"] = []byte("not a certificate")
+					}
+					if _, err := kube.CoreV1().Secrets(ns).Create(ctx, secret, metav1.CreateOptions{}); err != nil {
+						failed.Add(1)
+					}
+				}
+			})
+		}
+		wg.Wait()
+		if failed.Load() > 0 {
+			t.Fatalf("%d Secrets not created", failed.Load())
+		}
+		// statuses lists the namespace through kube-apiserver once all n are there.
+		statuses := func(when string) map[string]v1alpha1.CertificateStatusStatus {
+			t.Helper()
+			byName := map[string]v1alpha1.CertificateStatusStatus{}
+			eventually(t, 30*time.Second, func() error {
+				list, err := certs.CertstatusV1alpha1().CertificateStatuses(ns).List(ctx, metav1.ListOptions{})
+				if err != nil {
+					return err
+				}
+				clear(byName)
+				for _, item := range list.Items {
+					byName[item.Name] = item.Status
+				}
+				if len(byName) != n {
+					return fmt.Errorf("%d of %d listed %s", len(byName), n, when)
+				}
+				return nil
+			})
+			return byName
+		}
+		before := statuses("before the restart")
+		if err := srv.Kill(); err != nil {
+			t.Fatal(err)
+		}
+		if err := srv.Start(ctx); err != nil {
+			t.Fatalf("restart certstatus: %v", err)
+		}
+		after := statuses("after the restart")
+		for name, status := range before {
+			if !equality.Semantic.DeepEqual(after[name], status) {
+				t.Errorf("%s changed across the restart:\nbefore %+v\nafter  %+v", name, status, after[name])
+			}
+		}
+		if got := after["page-0100"]; got.State != v1alpha1.StateInvalid {
+			t.Errorf("the unreadable Secret is %q, want Invalid", got.State)
+		}
+		if got := after["page-0101"]; got.State != v1alpha1.StateValid {
+			t.Errorf("a valid Secret is %q, want Valid", got.State)
+		}
 	})
 
 	t.Run("two replicas, alternating, one killed", func(t *testing.T) {

@@ -1,0 +1,107 @@
+package secrets
+
+import (
+	"context"
+	"runtime"
+	"sync"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	apiruntime "k8s.io/apimachinery/pkg/runtime"
+	toolscache "k8s.io/client-go/tools/cache"
+)
+
+// listPageSize bounds how many Secrets are decoded at once while listing:
+// a page is analysed on every core while the next one is fetched, so the
+// whole list's data (tens of megabytes) is never held at once.
+const listPageSize = 500
+
+// analysedList is a list of analysed Secrets: what the list of the
+// informer's reflector returns, already transformed.
+type analysedList struct {
+	metav1.TypeMeta
+	metav1.ListMeta
+	Items []*analysedSecret
+}
+
+// The reflector only reads the list, so a deep copy is the list itself.
+func (l *analysedList) DeepCopyObject() apiruntime.Object { return l }
+
+// listFunc lists one page of Secrets.
+type listFunc func(ctx context.Context, options metav1.ListOptions) (*corev1.SecretList, error)
+
+// listAnalysed lists every Secret page by page and analyses each page on
+// every core while the next page is on its way. The informer would
+// otherwise analyse a list one Secret at a time after all of it arrived.
+//
+// It always reads the latest state (resourceVersion ""): a list at least as
+// fresh as the one asked for is what the reflector needs, and only such a
+// list can be paginated from kube-apiserver's watch cache.
+func listAnalysed(ctx context.Context, list listFunc, options metav1.ListOptions, analyse toolscache.TransformFunc) (apiruntime.Object, error) {
+	options.ResourceVersion, options.ResourceVersionMatch = "", ""
+	options.Limit, options.Continue = listPageSize, ""
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+
+	type page struct {
+		list *corev1.SecretList
+		err  error
+	}
+	// One page waits while another is analysed: fetching never stops for long.
+	pages := make(chan page, 1)
+	go func() {
+		defer close(pages)
+		for {
+			secrets, err := list(ctx, options)
+			select {
+			case pages <- page{secrets, err}:
+			case <-ctx.Done():
+				return
+			}
+			if err != nil || secrets.Continue == "" {
+				return
+			}
+			options.Continue = secrets.Continue
+		}
+	}()
+
+	result := &analysedList{}
+	for p := range pages {
+		if p.err != nil {
+			return nil, p.err
+		}
+		if result.ResourceVersion == "" {
+			// The first page dates the whole list; the others continue it.
+			result.ResourceVersion = p.list.ResourceVersion
+		}
+		result.Items = append(result.Items, analyseAll(p.list.Items, analyse)...)
+	}
+	return result, nil
+}
+
+// analyseAll analyses secrets on every core, keeping their order.
+func analyseAll(secrets []corev1.Secret, analyse toolscache.TransformFunc) []*analysedSecret {
+	analysed := make([]*analysedSecret, len(secrets))
+	workers := min(runtime.GOMAXPROCS(0), len(secrets))
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for i := w; i < len(secrets); i += workers {
+				// The transform never fails on a Secret, and keeps nothing of it.
+				kept, _ := analyse(&secrets[i])
+				analysed[i], _ = kept.(*analysedSecret)
+			}
+		})
+	}
+	wg.Wait()
+	return analysed
+}
+
+// listsPages makes the reflector list (and relist) with listAnalysed
+// instead of a streaming watch-list: a ListerWatcher that says it does not
+// support watch-list semantics is listed the classic way.
+type listsPages struct {
+	*toolscache.ListWatch
+}
+
+func (listsPages) IsWatchListSemanticsUnSupported() bool { return true }

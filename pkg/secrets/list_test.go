@@ -1,0 +1,112 @@
+package secrets
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/certstatus/certstatus/pkg/certificate"
+	"github.com/certstatus/certstatus/pkg/certificate/certtest"
+)
+
+// pagedSecrets serves n Secrets a page at a time, as kube-apiserver does
+// with limit and continue, and records the options of each request.
+type pagedSecrets struct {
+	secrets  []corev1.Secret
+	requests []metav1.ListOptions
+	failAt   int // the request that fails (0: none)
+}
+
+func (p *pagedSecrets) list(_ context.Context, options metav1.ListOptions) (*corev1.SecretList, error) {
+	p.requests = append(p.requests, options)
+	if len(p.requests) == p.failAt {
+		return nil, errors.New("connection reset")
+	}
+	start := 0
+	if options.Continue != "" {
+		start, _ = strconv.Atoi(options.Continue)
+	}
+	end := min(start+int(options.Limit), len(p.secrets))
+	list := &corev1.SecretList{ListMeta: metav1.ListMeta{ResourceVersion: fmt.Sprint(100 + len(p.requests))}, Items: p.secrets[start:end]}
+	if end < len(p.secrets) {
+		list.Continue = strconv.Itoa(end)
+	}
+	return list, nil
+}
+
+func tlsSecrets(t *testing.T, n int) []corev1.Secret {
+	t.Helper()
+	ca := certtest.Must(certtest.NewCA(certtest.Spec{CommonName: "List CA"}))
+	leaf := certtest.Must(ca.NewLeaf(certtest.Spec{CommonName: "list.example.com"}))
+	secrets := make([]corev1.Secret, n)
+	for i := range secrets {
+		secrets[i] = corev1.Secret{
+			ObjectMeta: metav1.ObjectMeta{Namespace: "a", Name: fmt.Sprintf("s%04d", i)},
+			Type:       corev1.SecretTypeTLS,
+			Data:       map[string][]byte{"tls.crt": leaf.PEM()},
+		}
+		if i%7 == 0 {
+			// Not a certificate Secret: listed, but not served.
+			secrets[i].Type, secrets[i].Data = corev1.SecretTypeOpaque, map[string][]byte{"password": []byte("x")}
+		}
+	}
+	return secrets
+}
+
+func TestListAnalysedReadsEveryPageInOrder(t *testing.T) {
+	source := &pagedSecrets{secrets: tlsSecrets(t, 2*listPageSize+17)}
+	analyse := transform(certificate.DefaultOptions(), newLabelSets())
+	// The reflector asks for any resourceVersion ("0"): the list reads the
+	// latest state instead, which kube-apiserver can paginate.
+	object, err := listAnalysed(context.Background(), source.list, metav1.ListOptions{ResourceVersion: "0", ResourceVersionMatch: metav1.ResourceVersionMatchNotOlderThan}, analyse)
+	if err != nil {
+		t.Fatal(err)
+	}
+	list := object.(*analysedList)
+	if len(list.Items) != len(source.secrets) {
+		t.Fatalf("%d Secrets listed, want %d", len(list.Items), len(source.secrets))
+	}
+	for i, secret := range list.Items {
+		if secret == nil || secret.Name != source.secrets[i].Name {
+			t.Fatalf("item %d is %+v, want %s: order lost", i, secret, source.secrets[i].Name)
+		}
+		if wantListed := i%7 != 0; (secret.analysis != nil) != wantListed {
+			t.Errorf("%s analysed %v, want %v", secret.Name, secret.analysis != nil, wantListed)
+		}
+	}
+	if list.ResourceVersion != "101" {
+		t.Errorf("list resourceVersion %q, want the first page's (101)", list.ResourceVersion)
+	}
+	if len(source.requests) != 3 {
+		t.Fatalf("%d requests, want 3 pages", len(source.requests))
+	}
+	for i, options := range source.requests {
+		if options.Limit != listPageSize || options.ResourceVersion != "" || options.ResourceVersionMatch != "" {
+			t.Errorf("request %d: %+v, want limit %d at the latest resourceVersion", i, options, listPageSize)
+		}
+	}
+	if source.requests[0].Continue != "" || source.requests[2].Continue != strconv.Itoa(2*listPageSize) {
+		t.Errorf("continue tokens %q, %q", source.requests[0].Continue, source.requests[2].Continue)
+	}
+	// The reflector extracts the items from the list as from any list.
+	if items, err := meta.ExtractListWithAlloc(list); err != nil || len(items) != len(source.secrets) {
+		t.Errorf("extracted %d items, err %v", len(items), err)
+	}
+}
+
+func TestListAnalysedFailsWhenAPageFails(t *testing.T) {
+	source := &pagedSecrets{secrets: tlsSecrets(t, 3*listPageSize), failAt: 2}
+	_, err := listAnalysed(context.Background(), source.list, metav1.ListOptions{}, transform(certificate.DefaultOptions(), newLabelSets()))
+	if err == nil || err.Error() != "connection reset" {
+		t.Errorf("err %v, want the second page's", err)
+	}
+	if len(source.requests) != 2 {
+		t.Errorf("%d requests after a failed page, want 2", len(source.requests))
+	}
+}
