@@ -3,6 +3,7 @@ package secrets
 import (
 	"context"
 	"runtime"
+	"slices"
 	"sync"
 
 	corev1 "k8s.io/api/core/v1"
@@ -76,6 +77,11 @@ func listAnalysed(ctx context.Context, list listFunc, options metav1.ListOptions
 		}
 		result.Items = append(result.Items, analyseAll(p.list.Items, analyse)...)
 	}
+	// A list cut short by the end of ctx is not the list: the reflector
+	// would delete every Secret it missed.
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	return result, nil
 }
 
@@ -94,7 +100,9 @@ func analyseAll(secrets []corev1.Secret, analyse toolscache.TransformFunc) []*an
 		})
 	}
 	wg.Wait()
-	return analysed
+	// The transform turns every Secret into an analysedSecret; never hand
+	// the reflector a nil item if that ever changes.
+	return slices.DeleteFunc(analysed, func(a *analysedSecret) bool { return a == nil })
 }
 
 // listsPages makes the reflector list (and relist) with listAnalysed

@@ -110,3 +110,21 @@ func TestListAnalysedFailsWhenAPageFails(t *testing.T) {
 		t.Errorf("%d requests after a failed page, want 2", len(source.requests))
 	}
 }
+
+// A list whose context ends before the last page is an error, never a
+// shorter list (the reflector would delete what it missed).
+func TestListAnalysedIsNeverCutShort(t *testing.T) {
+	source := &pagedSecrets{secrets: tlsSecrets(t, 3*listPageSize)}
+	ctx, cancel := context.WithCancel(context.Background())
+	stopAfterFirst := func(ctx context.Context, options metav1.ListOptions) (*corev1.SecretList, error) {
+		if options.Continue != "" {
+			cancel()
+			<-ctx.Done()
+		}
+		return source.list(ctx, options)
+	}
+	list, err := listAnalysed(ctx, stopAfterFirst, metav1.ListOptions{}, transform(certificate.DefaultOptions(), newLabelSets()))
+	if err == nil {
+		t.Errorf("a list cut short returned %d items and no error", len(list.(*analysedList).Items))
+	}
+}
