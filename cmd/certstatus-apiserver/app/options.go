@@ -155,7 +155,17 @@ func (o *Options) Config() (*apiserver.Config, error) {
 	generic.EffectiveVersion = o.Components.EffectiveVersionFor(basecompatibility.DefaultKubeComponent)
 	generic.FeatureGate = o.Components.FeatureGateFor(basecompatibility.DefaultKubeComponent)
 
-	if err := o.Generic.ApplyTo(generic); err != nil {
+	// Serving first, with a loopback key that is cheap to generate
+	// (loopback.go); RecommendedOptions.ApplyTo then skips serving, which
+	// it does when its SecureServing is nil.
+	serving := o.Generic.SecureServing
+	if err := applySecureServing(serving, &generic.Config); err != nil {
+		return nil, err
+	}
+	o.Generic.SecureServing = nil
+	err := o.Generic.ApplyTo(generic)
+	o.Generic.SecureServing = serving
+	if err != nil {
 		return nil, err
 	}
 	var recorder *events.Options
