@@ -1,15 +1,22 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -484,5 +491,75 @@ func TestHealthEndpointsAndOpenAPI(t *testing.T) {
 	}
 	if v3 := get("/openapi/v3/apis/certstatus.dev/v1alpha1"); !strings.Contains(v3, `"x-kubernetes-group-version-kind"`) {
 		t.Error("/openapi/v3 lacks x-kubernetes-group-version-kind")
+	}
+}
+
+// TestSelfSignedServingCertificate: without --tls-cert-file (the shipped
+// kustomize Deployment), the server makes a P-256 serving certificate in
+// --cert-dir, serves it, and serves the same one after a restart.
+func TestSelfSignedServingCertificate(t *testing.T) {
+	t.Parallel()
+	certDir := t.TempDir()
+	listener, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := listener.Addr().(*net.TCPAddr).Port
+	listener.Close()
+	var args []string
+	for _, arg := range env.server.Args() {
+		if !strings.HasPrefix(arg, "--tls-") && !strings.HasPrefix(arg, "--secure-port=") {
+			args = append(args, arg)
+		}
+	}
+	args = append(args, "--secure-port="+strconv.Itoa(port), "--cert-dir="+certDir)
+	client := &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{
+		// The certificate is self-signed: what it is, is what the test checks.
+		TLSClientConfig: &tls.Config{InsecureSkipVerify: true},
+	}}
+	// served starts the server, returns the certificate /livez answers
+	// with, and stops the server (by its PID).
+	served := func() *x509.Certificate {
+		t.Helper()
+		cmd := exec.Command(env.binary, args...)
+		cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		defer func() {
+			_ = cmd.Process.Kill()
+			_ = cmd.Wait()
+		}()
+		var cert *x509.Certificate
+		eventually(t, 60*time.Second, func() error {
+			resp, err := client.Get("https://127.0.0.1:" + strconv.Itoa(port) + "/livez")
+			if err != nil {
+				return err
+			}
+			defer resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				return fmt.Errorf("/livez: %s", resp.Status)
+			}
+			cert = resp.TLS.PeerCertificates[0]
+			return nil
+		})
+		return cert
+	}
+	first := served()
+	if _, ok := first.PublicKey.(*ecdsa.PublicKey); !ok {
+		t.Errorf("serving key %T, want ECDSA", first.PublicKey)
+	}
+	if err := first.VerifyHostname("127.0.0.1"); err != nil {
+		t.Error(err)
+	}
+	written, err := os.ReadFile(filepath.Join(certDir, "apiserver.crt"))
+	if err != nil {
+		t.Fatalf("no certificate in --cert-dir: %v", err)
+	}
+	if block, _ := pem.Decode(written); block == nil || !bytes.Equal(block.Bytes, first.Raw) {
+		t.Error("the served certificate is not the one written to --cert-dir")
+	}
+	if again := served(); !again.Equal(first) {
+		t.Error("a restart made a new serving certificate instead of using the one in --cert-dir")
 	}
 }

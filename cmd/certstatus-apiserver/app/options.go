@@ -140,7 +140,7 @@ func (o *Options) Validate() error {
 
 // Config builds the server configuration.
 func (o *Options) Config() (*apiserver.Config, error) {
-	if err := o.Generic.SecureServing.MaybeDefaultWithSelfSignedCerts("localhost", nil,
+	if err := defaultServingCertificate(o.Generic.SecureServing.SecureServingOptions, "localhost",
 		[]net.IP{netutils.ParseIPSloppy("127.0.0.1")}); err != nil {
 		return nil, fmt.Errorf("create self-signed serving certificate: %w", err)
 	}
