@@ -1,6 +1,7 @@
 package usedby
 
 import (
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -41,24 +42,38 @@ func ownerOf(p *keptPod) podOwner {
 	return podOwner{kind: p.ownerKind, name: p.ownerName}
 }
 
-// podCount is how many Pods of one owner mount a Secret.
+// podCount is how many Pods of one owner mount a Secret, and the workload
+// they are reported under (the owner's controller, see workloadOf) as it
+// was when the snapshot holding the count was built.
 type podCount struct {
-	owner podOwner
-	pods  int32
+	owner, workload podOwner
+	pods            int32
 }
 
-// secretUsers are the users of one Secret. Slices, not maps: a Secret has
-// few users (a handful of Ingresses, a few workloads), and a map costs
-// hundreds of bytes even for one entry, which would dominate the memory
-// kept per Pod.
-type secretUsers struct {
-	serving []*servingObject
+// servedRef is a serving object's reference to a Secret: object.refs[ref].
+// An object has at most one reference per Secret (references.add merges).
+type servedRef struct {
+	object *servingObject
+	ref    int32
+}
+
+// Users is a snapshot of one Secret's users. It is never modified: the
+// index replaces it on every change, so an object built from it (which the
+// watch history may keep) goes on showing the users of its moment, and it
+// is read without a lock. Slices, not maps: a Secret has few users (a
+// handful of Ingresses, a few workloads), and a map costs hundreds of bytes
+// even for one entry. No slice is ever appended to in place: a new
+// snapshot gets new slices, or shares the previous one's unchanged ones.
+type Users struct {
+	serving []servedRef
 	pods    []podCount
 }
 
+func (u *Users) empty() bool { return u == nil || len(u.serving) == 0 && len(u.pods) == 0 }
+
 // Index joins the kept objects into the Secrets they use, and tells its
 // listener which Secrets' users changed (after releasing its lock, so the
-// listener may call UsedBy). It keeps no copy of the objects by their own
+// listener may call Users). It keeps no copy of the objects by their own
 // key: the stores (objectStores, informers' stores) do, and hand the
 // previous version of an object to each update and delete.
 type Index struct {
@@ -66,7 +81,7 @@ type Index struct {
 	// bySecret is by namespace, then Secret name: a change of a ReplicaSet
 	// or Job then looks only at its namespace's Secrets, and the inner keys
 	// are plain strings (map slots with large keys cost much per entry).
-	bySecret map[string]map[string]*secretUsers
+	bySecret map[string]map[string]*Users
 	// controllerOf finds a ReplicaSet's or Job's own controller in the
 	// metadata informers' stores; kept objects are not copied here.
 	controllerOf func(kind, namespace, name string) (podOwner, bool)
@@ -81,7 +96,7 @@ func NewIndex(changed func([]SecretRef)) *Index {
 		changed = func([]SecretRef) {}
 	}
 	return &Index{
-		bySecret:     map[string]map[string]*secretUsers{},
+		bySecret:     map[string]map[string]*Users{},
 		controllerOf: func(string, string, string) (podOwner, bool) { return podOwner{}, false },
 		changed:      changed,
 	}
@@ -95,32 +110,39 @@ func (x *Index) setControllerOf(f func(kind, namespace, name string) (podOwner, 
 	x.controllerOf = f
 }
 
-func (x *Index) users(secret SecretRef) *secretUsers {
-	names := x.bySecret[secret.Namespace]
-	if names == nil {
-		names = map[string]*secretUsers{}
-		x.bySecret[secret.Namespace] = names
-	}
-	u := names[secret.Name]
-	if u == nil {
-		u = &secretUsers{}
-		names[secret.Name] = u
-	}
-	return u
-}
-
-func (x *Index) lookup(secret SecretRef) *secretUsers {
+// lookup is a Secret's current snapshot (nil: no users). Called with x.mu held.
+func (x *Index) lookup(secret SecretRef) *Users {
 	return x.bySecret[secret.Namespace][secret.Name]
 }
 
-func (x *Index) dropIfEmpty(secret SecretRef) {
+// replace makes a new snapshot of a Secret's users current, its Pods'
+// workloads resolved afresh; pods is the snapshot's own (the caller made
+// it). Called with x.mu held.
+func (x *Index) replace(secret SecretRef, serving []servedRef, pods []podCount) {
+	for i := range pods {
+		pods[i].workload = x.workloadOf(secret.Namespace, pods[i].owner)
+	}
 	names := x.bySecret[secret.Namespace]
-	if u := names[secret.Name]; u != nil && len(u.serving) == 0 && len(u.pods) == 0 {
+	if len(serving) == 0 && len(pods) == 0 {
 		delete(names, secret.Name)
 		if len(names) == 0 {
 			delete(x.bySecret, secret.Namespace)
 		}
+		return
 	}
+	if names == nil {
+		names = map[string]*Users{}
+		x.bySecret[secret.Namespace] = names
+	}
+	names[secret.Name] = &Users{serving: serving, pods: pods}
+}
+
+// Users is a Secret's users as of now (nil: none). The snapshot never
+// changes: read it without a lock, keep it as long as needed.
+func (x *Index) Users(secret SecretRef) *Users {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	return x.lookup(secret)
 }
 
 // secretCount is the number of Secrets the index knows of users for.
@@ -150,21 +172,32 @@ func (x *Index) putServing(old, current *servingObject) {
 	if old != nil {
 		key := old.key()
 		for _, ref := range old.refs {
-			u := x.users(ref.secret)
-			for i, o := range u.serving {
-				if o.key() == key {
-					u.serving = deleteAt(u.serving, i)
-					break
-				}
+			u := x.lookup(ref.secret)
+			if u == nil {
+				continue
 			}
-			x.dropIfEmpty(ref.secret)
+			i := slices.IndexFunc(u.serving, func(s servedRef) bool { return s.object.key() == key })
+			if i < 0 {
+				continue
+			}
+			var serving []servedRef
+			if len(u.serving) > 1 {
+				serving = slices.Concat(u.serving[:i], u.serving[i+1:])
+			}
+			x.replace(ref.secret, serving, clonePods(u))
 			touched = appendSecret(touched, ref.secret)
 		}
 	}
 	if current != nil {
-		for _, ref := range current.refs {
-			u := x.users(ref.secret)
-			u.serving = append(u.serving, current)
+		for i, ref := range current.refs {
+			u := x.lookup(ref.secret)
+			var serving []servedRef
+			if u != nil {
+				serving = make([]servedRef, len(u.serving), len(u.serving)+1)
+				copy(serving, u.serving)
+			}
+			serving = append(serving, servedRef{object: current, ref: int32(i)})
+			x.replace(ref.secret, serving, clonePods(u))
 			touched = appendSecret(touched, ref.secret)
 		}
 	}
@@ -174,16 +207,13 @@ func (x *Index) putServing(old, current *servingObject) {
 	}
 }
 
-// deleteAt removes element i without keeping the order (UsedBy sorts).
-func deleteAt[T any](list []T, i int) []T {
-	last := len(list) - 1
-	list[i] = list[last]
-	var zero T
-	list[last] = zero
-	if last == 0 {
+// clonePods is a copy of a snapshot's counts for the next snapshot, which
+// resolves their workloads again (nil: none).
+func clonePods(u *Users) []podCount {
+	if u == nil || len(u.pods) == 0 {
 		return nil
 	}
-	return list[:last]
+	return slices.Clone(u.pods)
 }
 
 // sameServing tells whether an update changed nothing usedBy shows.
@@ -234,25 +264,39 @@ func (x *Index) countPod(p *keptPod, delta int32, touched []SecretRef) []SecretR
 	owner := ownerOf(p)
 	for name := range p.secrets.all() {
 		secret := SecretRef{Namespace: p.GetNamespace(), Name: name}
-		u := x.users(secret)
-		i := 0
-		for ; i < len(u.pods) && u.pods[i].owner != owner; i++ {
+		u := x.lookup(secret)
+		var serving []servedRef
+		var old []podCount
+		if u != nil {
+			serving, old = u.serving, u.pods
 		}
-		if i == len(u.pods) {
-			u.pods = append(u.pods, podCount{owner: owner})
+		i := slices.IndexFunc(old, func(c podCount) bool { return c.owner == owner })
+		var pods []podCount
+		switch {
+		case i < 0 && delta > 0:
+			pods = make([]podCount, len(old), len(old)+1)
+			copy(pods, old)
+			pods = append(pods, podCount{owner: owner, pods: delta})
+		case i < 0:
+			continue
+		case old[i].pods+delta > 0:
+			pods = slices.Clone(old)
+			pods[i].pods += delta
+		case len(old) > 1:
+			pods = slices.Concat(old[:i], old[i+1:])
 		}
-		if u.pods[i].pods += delta; u.pods[i].pods <= 0 {
-			u.pods = deleteAt(u.pods, i)
-		}
-		x.dropIfEmpty(secret)
+		x.replace(secret, serving, pods)
 		touched = appendSecret(touched, secret)
 	}
 	return touched
 }
 
-// ownerChanged tells the Secrets mounted by the Pods of a ReplicaSet or Job
-// whose own controller changed (old or current nil: none); the informer's
-// store already holds the current version, which controllerOf reads.
+// ownerChanged re-resolves the workloads of the Secrets mounted by the Pods
+// of a ReplicaSet or Job whose own controller changed (old or current nil:
+// none), and tells those whose users now read differently; the informer's
+// store already holds the current version, which controllerOf reads. The
+// previous snapshots stay as they were: objects built from them keep
+// showing the workloads of their moment.
 func (x *Index) ownerChanged(old, current *keptOwner) {
 	if old != nil && current != nil && old.controllerKind == current.controllerKind && old.controllerName == current.controllerName {
 		return
@@ -262,15 +306,17 @@ func (x *Index) ownerChanged(old, current *keptOwner) {
 		o = old
 	}
 	owner := podOwner{kind: o.kind, name: o.name}
+	namespace := o.GetNamespace()
 	x.mu.Lock()
 	var touched []SecretRef
-	for name, u := range x.bySecret[o.GetNamespace()] {
-		for _, count := range u.pods {
-			if count.owner == owner {
-				touched = appendSecret(touched, SecretRef{Namespace: o.GetNamespace(), Name: name})
-				break
-			}
+	for name, u := range x.bySecret[namespace] {
+		i := slices.IndexFunc(u.pods, func(c podCount) bool { return c.owner == owner })
+		if i < 0 || x.workloadOf(namespace, owner) == u.pods[i].workload {
+			continue
 		}
+		secret := SecretRef{Namespace: namespace, Name: name}
+		x.replace(secret, u.serving, slices.Clone(u.pods))
+		touched = append(touched, secret)
 	}
 	x.mu.Unlock()
 	if len(touched) > 0 {
@@ -284,9 +330,9 @@ func (x *Index) forgetKind(kind string) {
 	objects := map[objectKey]*servingObject{}
 	for _, names := range x.bySecret {
 		for _, u := range names {
-			for _, o := range u.serving {
-				if o.kind.Value() == kind {
-					objects[o.key()] = o
+			for _, s := range u.serving {
+				if s.object.kind.Value() == kind {
+					objects[s.object.key()] = s.object
 				}
 			}
 		}
@@ -297,35 +343,37 @@ func (x *Index) forgetKind(kind string) {
 	}
 }
 
-// UsedBy lists the users of a Secret sorted by kind, namespace and name,
-// Pods counted under their controlling workload.
+// UsedBy lists the users of a Secret as of now (see Users.list).
 func (x *Index) UsedBy(secret SecretRef) []User {
-	x.mu.Lock()
-	defer x.mu.Unlock()
-	u := x.lookup(secret)
-	if u == nil {
+	return x.Users(secret).list(secret.Namespace)
+}
+
+// list is the users of a Secret of namespace sorted by kind, namespace and
+// name, Pods counted under their workload; nil for none.
+func (u *Users) list(namespace string) []User {
+	if u.empty() {
 		return nil
 	}
 	users := make([]User, 0, len(u.serving)+len(u.pods))
-	for _, object := range u.serving {
-		user := User{Kind: object.kind.Value(), Namespace: object.GetNamespace(), Name: object.name, Created: time.Unix(object.created, 0).UTC()}
-		for _, ref := range object.refs {
-			if ref.secret == secret {
-				user.Hosts = ref.hosts.list()
-			}
-		}
-		users = append(users, user)
+	for _, s := range u.serving {
+		object := s.object
+		users = append(users, User{
+			Kind: object.kind.Value(), Namespace: object.GetNamespace(), Name: object.name,
+			Hosts: object.refs[s.ref].hosts.list(), Created: time.Unix(object.created, 0).UTC(),
+		})
 	}
-	workloads := map[podOwner]int{}
+	workloads := len(users)
 	for _, count := range u.pods {
-		workload := x.workloadOf(secret.Namespace, count.owner)
-		if i, ok := workloads[workload]; ok {
-			users[i].Pods += count.pods
+		// Two owners of one workload (a Deployment's ReplicaSets during a
+		// rollout) are one user.
+		if i := slices.IndexFunc(users[workloads:], func(user User) bool {
+			return user.Kind == count.workload.kind && user.Name == count.workload.name
+		}); i >= 0 {
+			users[workloads+i].Pods += count.pods
 			continue
 		}
-		workloads[workload] = len(users)
-		user := User{Kind: workload.kind, Namespace: secret.Namespace, Name: workload.name, Pods: count.pods}
-		if workload.kind == KindPod {
+		user := User{Kind: count.workload.kind, Namespace: namespace, Name: count.workload.name, Pods: count.pods}
+		if count.workload.kind == KindPod {
 			user.Pods = 0
 		}
 		users = append(users, user)
