@@ -85,6 +85,17 @@ func TestIndexServingObjects(t *testing.T) {
 	if got := x.UsedBy(webTLS); len(got) != 2 {
 		t.Errorf("UsedBy after the move = %+v", got)
 	}
+	// A snapshot is never modified: the one taken before a change reads as it did.
+	before := x.Users(other)
+	st.putServing(key(KindIngress, "web", "admin"), ingress("web", "admin", reference{secret: other, hosts: hostList("admin.example.com")}))
+	if got := before.list("web"); len(got) != 1 || got[0].Name != "frontend" || x.Users(other) == before {
+		t.Errorf("the previous snapshot reads %+v", got)
+	}
+	if got := x.UsedBy(other); len(got) != 2 {
+		t.Errorf("UsedBy after adding admin = %+v", got)
+	}
+	st.putServing(key(KindIngress, "web", "admin"), ingress("web", "admin", reference{secret: webTLS, hosts: hostList("admin.example.com")}))
+	heard.take()
 	// Deleting forgets it; forgetting a kind forgets all of it.
 	st.putServing(key(KindIngress, "web", "frontend"), nil)
 	if got := x.UsedBy(other); got != nil {
@@ -122,6 +133,12 @@ func TestIndexPodsByWorkload(t *testing.T) {
 	if got := x.UsedBy(tls); !reflect.DeepEqual(got, want) {
 		t.Errorf("UsedBy = %+v\nwant %+v", got, want)
 	}
+	// An owner without a controller reads as before: no change.
+	st.putOwner(&keptOwner{compactMeta: newCompactMeta("web", "frontend-abc"), kind: "ReplicaSet"})
+	if got := heard.take(); len(got) != 0 {
+		t.Errorf("an owner without a controller was heard as %v", got)
+	}
+	before := x.Users(tls)
 	st.putOwner(&keptOwner{compactMeta: newCompactMeta("web", "frontend-abc"), kind: "ReplicaSet", controllerKind: "Deployment", controllerName: "frontend"})
 	st.putOwner(&keptOwner{compactMeta: newCompactMeta("web", "report-1"), kind: "Job", controllerKind: "CronJob", controllerName: "report"})
 	if got := heard.take(); !reflect.DeepEqual(got, []SecretRef{{"web", "client-ca"}, tls, tls}) {
@@ -135,6 +152,10 @@ func TestIndexPodsByWorkload(t *testing.T) {
 	}
 	if got := x.UsedBy(tls); !reflect.DeepEqual(got, want) {
 		t.Errorf("UsedBy = %+v\nwant %+v", got, want)
+	}
+	// The snapshot taken before still reads as it did.
+	if got := before.list("web"); len(got) != 4 || got[2].Kind != "ReplicaSet" || got[2].Pods != 2 || got[0].Kind != "Job" {
+		t.Errorf("the previous snapshot changed: %+v", got)
 	}
 	// An owner update that keeps its controller is no change.
 	st.putOwner(&keptOwner{compactMeta: newCompactMeta("web", "frontend-abc"), kind: "ReplicaSet", controllerKind: "Deployment", controllerName: "frontend"})

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"runtime"
 	"testing"
-	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
@@ -175,5 +174,5 @@ func BenchmarkKeptObjects(b *testing.B) {
 
 // benchDecorate is what the combiner attaches to a Secret's analysis.
 func benchDecorate(x *Index, secret SecretRef, analysis statuscache.Analysis) statuscache.Analysis {
-	return Decorate(analysis, time.Time{}, x.UsedBy(secret))
+	return Decorate(analysis, secret.Namespace, x.Users(secret))
 }
