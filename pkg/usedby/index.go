@@ -57,19 +57,79 @@ type servedRef struct {
 	ref    int32
 }
 
-// Users is a snapshot of one Secret's users. It is never modified: the
-// index replaces it on every change, so an object built from it (which the
-// watch history may keep) goes on showing the users of its moment, and it
-// is read without a lock. Slices, not maps: a Secret has few users (a
-// handful of Ingresses, a few workloads), and a map costs hundreds of bytes
-// even for one entry. No slice is ever appended to in place: a new
-// snapshot gets new slices, or shares the previous one's unchanged ones.
+// Users is a snapshot of one Secret's users (nil: none). It is never
+// modified: the index replaces it on every change, so an object built from
+// it (which the watch history may keep) goes on showing the users of its
+// moment, and it is read without a lock. Slices, not maps: a Secret has few
+// users (a handful of Ingresses, a few workloads), and a map costs hundreds
+// of bytes even for one entry. Nearly every Secret is served by one object
+// and mounted by no Pod: first is then all there is (24 B, where a pair of
+// slices and the entry they hold took 64).
 type Users struct {
+	// first is the first serving entry; its object is nil when none serves
+	// the Secret.
+	first servedRef
+	// more is nil when first is all.
+	more *moreUsers
+}
+
+// moreUsers are the users of a Secret beyond its first serving object.
+type moreUsers struct {
 	serving []servedRef
 	pods    []podCount
 }
 
-func (u *Users) empty() bool { return u == nil || len(u.serving) == 0 && len(u.pods) == 0 }
+// newUsers is a snapshot of these users (nil: none), with slices of its
+// own (exact size; serving and pods are only read).
+func newUsers(serving []servedRef, pods []podCount) *Users {
+	if len(serving) == 0 && len(pods) == 0 {
+		return nil
+	}
+	u := &Users{}
+	if len(serving) > 0 {
+		u.first, serving = serving[0], serving[1:]
+	}
+	if len(serving) > 0 || len(pods) > 0 {
+		u.more = &moreUsers{serving: slices.Clone(serving), pods: slices.Clone(pods)}
+	}
+	return u
+}
+
+func (u *Users) empty() bool { return u == nil || u.first.object == nil && u.more == nil }
+
+// served yields the serving entries.
+func (u *Users) served() func(yield func(servedRef) bool) {
+	return func(yield func(servedRef) bool) {
+		if u == nil || u.first.object == nil || !yield(u.first) || u.more == nil {
+			return
+		}
+		for _, s := range u.more.serving {
+			if !yield(s) {
+				return
+			}
+		}
+	}
+}
+
+// pods are the Pod counts (shared: only read them).
+func (u *Users) pods() []podCount {
+	if u == nil || u.more == nil {
+		return nil
+	}
+	return u.more.pods
+}
+
+// count is how many entries there are.
+func (u *Users) count() int {
+	if u.empty() {
+		return 0
+	}
+	n := 1
+	if u.more != nil {
+		n += len(u.more.serving) + len(u.more.pods)
+	}
+	return n
+}
 
 // Index joins the kept objects into the Secrets they use, and tells its
 // listener which Secrets' users changed (after releasing its lock, so the
@@ -115,15 +175,17 @@ func (x *Index) lookup(secret SecretRef) *Users {
 	return x.bySecret[secret.Namespace][secret.Name]
 }
 
-// replace makes a new snapshot of a Secret's users current, its Pods'
-// workloads resolved afresh; pods is the snapshot's own (the caller made
-// it). Called with x.mu held.
+// replace makes a new snapshot of these users of a Secret current, its
+// Pods' workloads resolved afresh (serving and pods are copied, not kept).
+// Called with x.mu held.
 func (x *Index) replace(secret SecretRef, serving []servedRef, pods []podCount) {
-	for i := range pods {
-		pods[i].workload = x.workloadOf(secret.Namespace, pods[i].owner)
+	u := newUsers(serving, pods)
+	for i := range u.pods() {
+		count := &u.more.pods[i]
+		count.workload = x.workloadOf(secret.Namespace, count.owner)
 	}
 	names := x.bySecret[secret.Namespace]
-	if len(serving) == 0 && len(pods) == 0 {
+	if u == nil {
 		delete(names, secret.Name)
 		if len(names) == 0 {
 			delete(x.bySecret, secret.Namespace)
@@ -134,7 +196,7 @@ func (x *Index) replace(secret SecretRef, serving []servedRef, pods []podCount) 
 		names = map[string]*Users{}
 		x.bySecret[secret.Namespace] = names
 	}
-	names[secret.Name] = &Users{serving: serving, pods: pods}
+	names[secret.Name] = u
 }
 
 // Users is a Secret's users as of now (nil: none). The snapshot never
@@ -173,31 +235,20 @@ func (x *Index) putServing(old, current *servingObject) {
 		key := old.key()
 		for _, ref := range old.refs {
 			u := x.lookup(ref.secret)
-			if u == nil {
-				continue
-			}
-			i := slices.IndexFunc(u.serving, func(s servedRef) bool { return s.object.key() == key })
+			serving := slices.Collect(u.served())
+			i := slices.IndexFunc(serving, func(s servedRef) bool { return s.object.key() == key })
 			if i < 0 {
 				continue
 			}
-			var serving []servedRef
-			if len(u.serving) > 1 {
-				serving = slices.Concat(u.serving[:i], u.serving[i+1:])
-			}
-			x.replace(ref.secret, serving, clonePods(u))
+			x.replace(ref.secret, slices.Delete(serving, i, i+1), u.pods())
 			touched = appendSecret(touched, ref.secret)
 		}
 	}
 	if current != nil {
 		for i, ref := range current.refs {
 			u := x.lookup(ref.secret)
-			var serving []servedRef
-			if u != nil {
-				serving = make([]servedRef, len(u.serving), len(u.serving)+1)
-				copy(serving, u.serving)
-			}
-			serving = append(serving, servedRef{object: current, ref: int32(i)})
-			x.replace(ref.secret, serving, clonePods(u))
+			serving := append(slices.Collect(u.served()), servedRef{object: current, ref: int32(i)})
+			x.replace(ref.secret, serving, u.pods())
 			touched = appendSecret(touched, ref.secret)
 		}
 	}
@@ -205,15 +256,6 @@ func (x *Index) putServing(old, current *servingObject) {
 	if len(touched) > 0 {
 		x.changed(touched)
 	}
-}
-
-// clonePods is a copy of a snapshot's counts for the next snapshot, which
-// resolves their workloads again (nil: none).
-func clonePods(u *Users) []podCount {
-	if u == nil || len(u.pods) == 0 {
-		return nil
-	}
-	return slices.Clone(u.pods)
 }
 
 // sameServing tells whether an update changed nothing usedBy shows.
@@ -265,27 +307,19 @@ func (x *Index) countPod(p *keptPod, delta int32, touched []SecretRef) []SecretR
 	for name := range p.secrets.all() {
 		secret := SecretRef{Namespace: p.GetNamespace(), Name: name}
 		u := x.lookup(secret)
-		var serving []servedRef
-		var old []podCount
-		if u != nil {
-			serving, old = u.serving, u.pods
-		}
-		i := slices.IndexFunc(old, func(c podCount) bool { return c.owner == owner })
-		var pods []podCount
+		pods := slices.Clone(u.pods())
+		i := slices.IndexFunc(pods, func(c podCount) bool { return c.owner == owner })
 		switch {
-		case i < 0 && delta > 0:
-			pods = make([]podCount, len(old), len(old)+1)
-			copy(pods, old)
+		case i >= 0:
+			if pods[i].pods += delta; pods[i].pods <= 0 {
+				pods = slices.Delete(pods, i, i+1)
+			}
+		case delta > 0:
 			pods = append(pods, podCount{owner: owner, pods: delta})
-		case i < 0:
+		default:
 			continue
-		case old[i].pods+delta > 0:
-			pods = slices.Clone(old)
-			pods[i].pods += delta
-		case len(old) > 1:
-			pods = slices.Concat(old[:i], old[i+1:])
 		}
-		x.replace(secret, serving, pods)
+		x.replace(secret, slices.Collect(u.served()), pods)
 		touched = appendSecret(touched, secret)
 	}
 	return touched
@@ -310,12 +344,13 @@ func (x *Index) ownerChanged(old, current *keptOwner) {
 	x.mu.Lock()
 	var touched []SecretRef
 	for name, u := range x.bySecret[namespace] {
-		i := slices.IndexFunc(u.pods, func(c podCount) bool { return c.owner == owner })
-		if i < 0 || x.workloadOf(namespace, owner) == u.pods[i].workload {
+		pods := u.pods()
+		i := slices.IndexFunc(pods, func(c podCount) bool { return c.owner == owner })
+		if i < 0 || x.workloadOf(namespace, owner) == pods[i].workload {
 			continue
 		}
 		secret := SecretRef{Namespace: namespace, Name: name}
-		x.replace(secret, u.serving, slices.Clone(u.pods))
+		x.replace(secret, slices.Collect(u.served()), pods)
 		touched = append(touched, secret)
 	}
 	x.mu.Unlock()
@@ -330,7 +365,7 @@ func (x *Index) forgetKind(kind string) {
 	objects := map[objectKey]*servingObject{}
 	for _, names := range x.bySecret {
 		for _, u := range names {
-			for _, s := range u.serving {
+			for s := range u.served() {
 				if s.object.kind.Value() == kind {
 					objects[s.object.key()] = s.object
 				}
@@ -354,8 +389,8 @@ func (u *Users) list(namespace string) []User {
 	if u.empty() {
 		return nil
 	}
-	users := make([]User, 0, len(u.serving)+len(u.pods))
-	for _, s := range u.serving {
+	users := make([]User, 0, u.count())
+	for s := range u.served() {
 		object := s.object
 		users = append(users, User{
 			Kind: object.kind.Value(), Namespace: object.GetNamespace(), Name: object.name,
@@ -363,7 +398,7 @@ func (u *Users) list(namespace string) []User {
 		})
 	}
 	workloads := len(users)
-	for _, count := range u.pods {
+	for _, count := range u.pods() {
 		// Two owners of one workload (a Deployment's ReplicaSets during a
 		// rollout) are one user.
 		if i := slices.IndexFunc(users[workloads:], func(user User) bool {

@@ -166,7 +166,7 @@ func (d *Decorated) Unwrap() statuscache.Analysis { return d.Analysis }
 func (d *Decorated) HostsNotCovered() int {
 	dnsNames, ipAddresses := leafNamesOf(d.Analysis)
 	n := 0
-	for _, s := range d.users.serving {
+	for s := range d.users.served() {
 		for host := range s.object.refs[s.ref].hosts.all() {
 			if !Covers(dnsNames, ipAddresses, host) {
 				n++

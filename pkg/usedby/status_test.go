@@ -37,11 +37,14 @@ func (f *fakeAnalysis) CreatedAt() time.Time                       { return f.cr
 // workload, the others serving objects.
 func usersOf(users ...User) *Users {
 	secret := SecretRef{Namespace: "web", Name: "web-tls"}
-	u := &Users{}
+	var (
+		serving []servedRef
+		pods    []podCount
+	)
 	for _, user := range users {
 		if user.Pods > 0 || user.Kind == KindPod {
 			owner := podOwner{kind: user.Kind, name: user.Name}
-			u.pods = append(u.pods, podCount{owner: owner, workload: owner, pods: max(user.Pods, 1)})
+			pods = append(pods, podCount{owner: owner, workload: owner, pods: max(user.Pods, 1)})
 			continue
 		}
 		ref := reference{secret: secret}
@@ -49,9 +52,9 @@ func usersOf(users ...User) *Users {
 			ref.hosts.add(host)
 		}
 		object := &servingObject{compactMeta: newCompactMeta(user.Namespace, user.Name), kind: unique.Make(user.Kind), created: user.Created.Unix(), refs: []reference{ref}}
-		u.serving = append(u.serving, servedRef{object: object})
+		serving = append(serving, servedRef{object: object})
 	}
-	return u
+	return newUsers(serving, pods)
 }
 
 // decorate is analysis, for a Secret created at secretCreated (its
