@@ -5,6 +5,7 @@ import (
 	"sort"
 	"sync"
 	"time"
+	"unique"
 )
 
 // User is one object using a Secret, as Index.UsedBy reports it.
@@ -30,23 +31,32 @@ func (o *servingObject) key() objectKey {
 }
 
 // podOwner is what a Pod is counted under in its own namespace: its
-// controller, or the Pod itself (kind Pod) when it has none.
+// controller, or the Pod itself (kind Pod) when it has none. The kind is
+// interned (8 B, not 16: a count, two of them, fits 64 B).
 type podOwner struct {
-	kind, name string
+	kind unique.Handle[string]
+	name string
+}
+
+func newPodOwner(kind, name string) podOwner {
+	return podOwner{kind: unique.Make(kind), name: name}
 }
 
 func ownerOf(p *keptPod) podOwner {
 	if p.ownerKind == "" {
-		return podOwner{kind: KindPod, name: p.name}
+		return newPodOwner(KindPod, p.name)
 	}
-	return podOwner{kind: p.ownerKind, name: p.ownerName}
+	return newPodOwner(p.ownerKind, p.ownerName)
 }
 
 // podCount is how many Pods of one owner mount a Secret, and the workload
 // they are reported under (the owner's controller, see workloadOf) as it
-// was when the snapshot holding the count was built.
+// was when the snapshot holding the count was built. namespace is the
+// Pods' and the Secret's, which the workload is reported in (it fits in
+// the count's 64 B, where the decoration would need 8 B more).
 type podCount struct {
 	owner, workload podOwner
+	namespace       unique.Handle[string]
 	pods            int32
 }
 
@@ -75,8 +85,10 @@ type Users struct {
 
 // moreUsers are the users of a Secret beyond its first serving object.
 type moreUsers struct {
-	serving []servedRef
-	pods    []podCount
+	pods []podCount
+	// serving are the serving entries after first (nil: none). Rare, so
+	// behind a pointer: moreUsers is then 32 B, not 48.
+	serving *[]servedRef
 }
 
 // newUsers is a snapshot of these users (nil: none), with slices of its
@@ -90,7 +102,11 @@ func newUsers(serving []servedRef, pods []podCount) *Users {
 		u.first, serving = serving[0], serving[1:]
 	}
 	if len(serving) > 0 || len(pods) > 0 {
-		u.more = &moreUsers{serving: slices.Clone(serving), pods: slices.Clone(pods)}
+		u.more = &moreUsers{pods: slices.Clone(pods)}
+		if len(serving) > 0 {
+			more := slices.Clone(serving)
+			u.more.serving = &more
+		}
 	}
 	return u
 }
@@ -100,10 +116,10 @@ func (u *Users) empty() bool { return u == nil || u.first.object == nil && u.mor
 // served yields the serving entries.
 func (u *Users) served() func(yield func(servedRef) bool) {
 	return func(yield func(servedRef) bool) {
-		if u == nil || u.first.object == nil || !yield(u.first) || u.more == nil {
+		if u == nil || u.first.object == nil || !yield(u.first) || u.more == nil || u.more.serving == nil {
 			return
 		}
-		for _, s := range u.more.serving {
+		for _, s := range *u.more.serving {
 			if !yield(s) {
 				return
 			}
@@ -124,11 +140,11 @@ func (u *Users) count() int {
 	if u.empty() {
 		return 0
 	}
-	n := 1
-	if u.more != nil {
-		n += len(u.more.serving) + len(u.more.pods)
+	n := 0
+	for range u.served() {
+		n++
 	}
-	return n
+	return n + len(u.pods())
 }
 
 // Index joins the kept objects into the Secrets they use, and tells its
@@ -315,7 +331,7 @@ func (x *Index) countPod(p *keptPod, delta int32, touched []SecretRef) []SecretR
 				pods = slices.Delete(pods, i, i+1)
 			}
 		case delta > 0:
-			pods = append(pods, podCount{owner: owner, pods: delta})
+			pods = append(pods, podCount{owner: owner, namespace: p.namespace, pods: delta})
 		default:
 			continue
 		}
@@ -339,7 +355,7 @@ func (x *Index) ownerChanged(old, current *keptOwner) {
 	if o == nil {
 		o = old
 	}
-	owner := podOwner{kind: o.kind, name: o.name}
+	owner := newPodOwner(o.kind, o.name)
 	namespace := o.GetNamespace()
 	x.mu.Lock()
 	var touched []SecretRef
@@ -380,12 +396,12 @@ func (x *Index) forgetKind(kind string) {
 
 // UsedBy lists the users of a Secret as of now (see Users.list).
 func (x *Index) UsedBy(secret SecretRef) []User {
-	return x.Users(secret).list(secret.Namespace)
+	return x.Users(secret).list()
 }
 
-// list is the users of a Secret of namespace sorted by kind, namespace and
-// name, Pods counted under their workload; nil for none.
-func (u *Users) list(namespace string) []User {
+// list is the users of a Secret sorted by kind, namespace and name, Pods
+// counted under their workload; nil for none.
+func (u *Users) list() []User {
 	if u.empty() {
 		return nil
 	}
@@ -402,13 +418,14 @@ func (u *Users) list(namespace string) []User {
 		// Two owners of one workload (a Deployment's ReplicaSets during a
 		// rollout) are one user.
 		if i := slices.IndexFunc(users[workloads:], func(user User) bool {
-			return user.Kind == count.workload.kind && user.Name == count.workload.name
+			return user.Kind == count.workload.kind.Value() && user.Name == count.workload.name
 		}); i >= 0 {
 			users[workloads+i].Pods += count.pods
 			continue
 		}
-		user := User{Kind: count.workload.kind, Namespace: namespace, Name: count.workload.name, Pods: count.pods}
-		if count.workload.kind == KindPod {
+		kind := count.workload.kind.Value()
+		user := User{Kind: kind, Namespace: count.namespace.Value(), Name: count.workload.name, Pods: count.pods}
+		if kind == KindPod {
 			user.Pods = 0
 		}
 		users = append(users, user)
@@ -430,10 +447,10 @@ func (u *Users) list(namespace string) []User {
 // its own controller when it has one (a Deployment, a CronJob, or a
 // custom controller), anything else as itself. Called with x.mu held.
 func (x *Index) workloadOf(namespace string, owner podOwner) podOwner {
-	if owner.kind != "ReplicaSet" && owner.kind != "Job" {
+	if kind := owner.kind.Value(); kind != "ReplicaSet" && kind != "Job" {
 		return owner
 	}
-	if controller, ok := x.controllerOf(owner.kind, namespace, owner.name); ok {
+	if controller, ok := x.controllerOf(owner.kind.Value(), namespace, owner.name); ok {
 		return controller
 	}
 	return owner

@@ -88,7 +88,7 @@ func TestIndexServingObjects(t *testing.T) {
 	// A snapshot is never modified: the one taken before a change reads as it did.
 	before := x.Users(other)
 	st.putServing(key(KindIngress, "web", "admin"), ingress("web", "admin", reference{secret: other, hosts: hostList("admin.example.com")}))
-	if got := before.list("web"); len(got) != 1 || got[0].Name != "frontend" || x.Users(other) == before {
+	if got := before.list(); len(got) != 1 || got[0].Name != "frontend" || x.Users(other) == before {
 		t.Errorf("the previous snapshot reads %+v", got)
 	}
 	if got := x.UsedBy(other); len(got) != 2 {
@@ -154,7 +154,7 @@ func TestIndexPodsByWorkload(t *testing.T) {
 		t.Errorf("UsedBy = %+v\nwant %+v", got, want)
 	}
 	// The snapshot taken before still reads as it did.
-	if got := before.list("web"); len(got) != 4 || got[2].Kind != "ReplicaSet" || got[2].Pods != 2 || got[0].Kind != "Job" {
+	if got := before.list(); len(got) != 4 || got[2].Kind != "ReplicaSet" || got[2].Pods != 2 || got[0].Kind != "Job" {
 		t.Errorf("the previous snapshot changed: %+v", got)
 	}
 	// An owner update that keeps its controller is no change.
@@ -198,7 +198,7 @@ func newStore(x *Index) *store {
 	s := &store{x: x, serving: map[objectKey]*servingObject{}, pods: map[objectKey]*keptPod{}, owners: map[objectKey]*keptOwner{}}
 	x.setControllerOf(func(kind, namespace, name string) (podOwner, bool) {
 		if o := s.owners[objectKey{kind: kind, namespace: namespace, name: name}]; o != nil && o.controllerKind != "" {
-			return podOwner{kind: o.controllerKind, name: o.controllerName}, true
+			return newPodOwner(o.controllerKind, o.controllerName), true
 		}
 		return podOwner{}, false
 	})

@@ -106,16 +106,26 @@ func benchIngress(i int) interface{} {
 
 func benchIngressNamespace(i int) string { return fmt.Sprintf("bench-%02d", i%50) }
 
-// benchAnalyses are the analyses of the n Secrets benchIngress serves, each
-// leaf covering its Ingress's host. They exist without usedBy, so they are
-// made before the heap is measured.
-func benchAnalyses(n int) (map[SecretRef]statuscache.Analysis, []statuscache.Analysis) {
+// benchAnalyses are the analyses of n Secrets (secret: the Secret i and the
+// host its leaf covers). They exist without usedBy, so they are made before
+// the heap is measured.
+func benchAnalyses(n int, secret func(i int) (SecretRef, string)) (map[SecretRef]statuscache.Analysis, []statuscache.Analysis) {
 	analyses := make(map[SecretRef]statuscache.Analysis, n)
 	for i := 0; i < n; i++ {
-		secret := SecretRef{Namespace: benchIngressNamespace(i), Name: fmt.Sprintf("tls-%05d", i)}
-		analyses[secret] = &fakeAnalysis{dnsNames: []string{fmt.Sprintf("svc-%05d.example.com", i)}}
+		ref, host := secret(i)
+		analyses[ref] = &fakeAnalysis{dnsNames: []string{host}}
 	}
 	return analyses, make([]statuscache.Analysis, 0, n)
+}
+
+// benchIngressSecret is the Secret benchIngress(i) serves, and its host.
+func benchIngressSecret(i int) (SecretRef, string) {
+	return SecretRef{Namespace: benchIngressNamespace(i), Name: fmt.Sprintf("tls-%05d", i)}, fmt.Sprintf("svc-%05d.example.com", i)
+}
+
+// benchPodSecret is the Secret the Pods of benchPod's Deployment i mount.
+func benchPodSecret(i int) (SecretRef, string) {
+	return SecretRef{Namespace: fmt.Sprintf("team-%02d", i%50), Name: fmt.Sprintf("web-%05d-tls", i)}, fmt.Sprintf("web-%05d.example.com", i)
 }
 
 // decorateAll attaches each Secret's users to its analysis as the combiner
@@ -129,9 +139,9 @@ func decorateAll(x *Index, analyses map[SecretRef]statuscache.Analysis, kept []s
 
 // BenchmarkKeptObjects reports the heap certstatus keeps per Pod (with a
 // third of a ReplicaSet's metadata) and per Ingress: stores and index, for
-// 30 000 Pods and 10 000 Ingresses; IngressDecorated adds the usedBy the
-// combiner attaches to each served Secret's analysis (not the analysis
-// itself). The target is ≤ 300 B each; docs/benchmarks.md has the
+// 30 000 Pods and 10 000 Ingresses; PodDecorated and IngressDecorated add
+// the usedBy the combiner attaches to each used Secret's analysis (not the
+// analysis itself). The target is ≤ 300 B each; docs/benchmarks.md has the
 // figures.
 func BenchmarkKeptObjects(b *testing.B) {
 	for _, kind := range []struct {
@@ -147,6 +157,13 @@ func BenchmarkKeptObjects(b *testing.B) {
 			store := newPodStore(index.putPod)
 			return func(obj interface{}) { _ = store.Add(obj) }, nil, []interface{}{index, store}
 		}},
+		{"PodDecorated", 30000, benchPodAndReplicaSet, func(n int) (func(interface{}), func(), []interface{}) {
+			index := NewIndex(nil)
+			store := newPodStore(index.putPod)
+			analyses, decorated := benchAnalyses(n/3, benchPodSecret)
+			alive := []interface{}{index, store, analyses, &decorated}
+			return func(obj interface{}) { _ = store.Add(obj) }, func() { decorated = decorateAll(index, analyses, decorated) }, alive
+		}},
 		{"Ingress", 10000, benchIngress, func(int) (func(interface{}), func(), []interface{}) {
 			index := NewIndex(nil)
 			store := newServingStore(transformIngress, index.putServing)
@@ -155,7 +172,7 @@ func BenchmarkKeptObjects(b *testing.B) {
 		{"IngressDecorated", 10000, benchIngress, func(n int) (func(interface{}), func(), []interface{}) {
 			index := NewIndex(nil)
 			store := newServingStore(transformIngress, index.putServing)
-			analyses, decorated := benchAnalyses(n)
+			analyses, decorated := benchAnalyses(n, benchIngressSecret)
 			alive := []interface{}{index, store, analyses, &decorated}
 			return func(obj interface{}) { _ = store.Add(obj) }, func() { decorated = decorateAll(index, analyses, decorated) }, alive
 		}},
@@ -174,5 +191,5 @@ func BenchmarkKeptObjects(b *testing.B) {
 
 // benchDecorate is what the combiner attaches to a Secret's analysis.
 func benchDecorate(x *Index, secret SecretRef, analysis statuscache.Analysis) statuscache.Analysis {
-	return Decorate(analysis, secret.Namespace, x.Users(secret))
+	return Decorate(analysis, x.Users(secret))
 }

@@ -5,7 +5,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unique"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -47,17 +46,15 @@ func createdAtOf(analysis statuscache.Analysis) time.Time {
 type Decorated struct {
 	statuscache.Analysis
 	users *Users
-	// namespace is the Secret's, where its Pods' workloads live.
-	namespace unique.Handle[string]
 }
 
-// Decorate attaches a Secret's users to its analysis; namespace is the
-// Secret's. Without users the analysis is returned unchanged.
-func Decorate(analysis statuscache.Analysis, namespace string, users *Users) statuscache.Analysis {
+// Decorate attaches a Secret's users to its analysis. Without users the
+// analysis is returned unchanged.
+func Decorate(analysis statuscache.Analysis, users *Users) statuscache.Analysis {
 	if users.empty() {
 		return analysis
 	}
-	return &Decorated{Analysis: analysis, users: users, namespace: unique.Make(namespace)}
+	return &Decorated{Analysis: analysis, users: users}
 }
 
 // judge is status.usedBy and the HostsCovered condition (Type "": none)
@@ -149,7 +146,7 @@ func plural(n int, one, many string) string {
 func (d *Decorated) StatusAt(now time.Time) certstatus.CertificateStatusStatus {
 	status := d.Analysis.StatusAt(now)
 	dnsNames, ipAddresses := leafNamesOf(d.Analysis)
-	usedBy, hostsCovered, _ := judge(dnsNames, ipAddresses, createdAtOf(d.Analysis), d.users.list(d.namespace.Value()))
+	usedBy, hostsCovered, _ := judge(dnsNames, ipAddresses, createdAtOf(d.Analysis), d.users.list())
 	status.UsedBy = usedBy
 	if hostsCovered.Type != "" {
 		// The analysis may share its slices: never append in place.

@@ -43,8 +43,8 @@ func usersOf(users ...User) *Users {
 	)
 	for _, user := range users {
 		if user.Pods > 0 || user.Kind == KindPod {
-			owner := podOwner{kind: user.Kind, name: user.Name}
-			pods = append(pods, podCount{owner: owner, workload: owner, pods: max(user.Pods, 1)})
+			owner := newPodOwner(user.Kind, user.Name)
+			pods = append(pods, podCount{owner: owner, workload: owner, namespace: unique.Make(user.Namespace), pods: max(user.Pods, 1)})
 			continue
 		}
 		ref := reference{secret: secret}
@@ -62,7 +62,7 @@ func usersOf(users ...User) *Users {
 func decorate(analysis *fakeAnalysis, secretCreated time.Time, users ...User) statuscache.Analysis {
 	dated := *analysis
 	dated.created = secretCreated
-	return Decorate(&dated, "web", usersOf(users...))
+	return Decorate(&dated, usersOf(users...))
 }
 
 func hostsCovered(status certstatus.CertificateStatusStatus) *metav1.Condition {
@@ -84,10 +84,10 @@ func TestDecorate(t *testing.T) {
 	workload := User{Kind: "Deployment", Namespace: "web", Name: "frontend", Pods: 3}
 
 	// No users: the analysis itself.
-	if got := Decorate(analysis, "web", nil); got != statuscache.Analysis(analysis) {
+	if got := Decorate(analysis, nil); got != statuscache.Analysis(analysis) {
 		t.Errorf("Decorate without users = %T", got)
 	}
-	if got := Decorate(analysis, "web", &Users{}); got != statuscache.Analysis(analysis) {
+	if got := Decorate(analysis, &Users{}); got != statuscache.Analysis(analysis) {
 		t.Errorf("Decorate with no users = %T", got)
 	}
 	// Users without hosts: usedBy, no condition.
