@@ -1,8 +1,8 @@
 package usedby
 
 import (
+	"cmp"
 	"slices"
-	"sort"
 	"sync"
 	"time"
 	"unique"
@@ -430,15 +430,8 @@ func (u *Users) list() []User {
 		}
 		users = append(users, user)
 	}
-	sort.Slice(users, func(i, j int) bool {
-		a, b := &users[i], &users[j]
-		if a.Kind != b.Kind {
-			return a.Kind < b.Kind
-		}
-		if a.Namespace != b.Namespace {
-			return a.Namespace < b.Namespace
-		}
-		return a.Name < b.Name
+	slices.SortFunc(users, func(a, b User) int {
+		return cmp.Or(cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Name, b.Name))
 	})
 	return users
 }

@@ -336,3 +336,54 @@ func TestDecoratedOwnerChanged(t *testing.T) {
 		t.Errorf("replayed %v\nwant     %v", got, want)
 	}
 }
+
+// benchDecorated is a Secret's analysis decorated with its users as the
+// combiner does: one Ingress (the common case), or three Ingresses (one
+// host not covered) and a Deployment's Pods.
+func benchDecorated(b *testing.B, many bool) statuscache.Analysis {
+	x := NewIndex(nil)
+	st := newStore(x)
+	webTLS := SecretRef{"web", "web-tls"}
+	st.putServing(key(KindIngress, "web", "frontend"), ingress("web", "frontend", reference{secret: webTLS, hosts: hostList("web.example.com")}))
+	if many {
+		st.putServing(key(KindIngress, "web", "admin"), ingress("web", "admin", reference{secret: webTLS, hosts: hostList("admin.example.com", "web.example.com")}))
+		st.putServing(key(KindIngress, "web", "api"), ingress("web", "api", reference{secret: webTLS, hosts: hostList("api.example.com")}))
+		st.putOwner(&keptOwner{compactMeta: newCompactMeta("web", "frontend-abc"), kind: "ReplicaSet", controllerKind: "Deployment", controllerName: "frontend"})
+		for _, name := range []string{"frontend-abc-1", "frontend-abc-2", "frontend-abc-3"} {
+			st.putPod(key(KindPod, "web", name), pod("web", name, "ReplicaSet", "frontend-abc", "web-tls"))
+		}
+	}
+	analysis := &fakeAnalysis{dnsNames: []string{"web.example.com", "*.example.com"}, created: created}
+	if many {
+		analysis.dnsNames = analysis.dnsNames[:1]
+	}
+	d := Decorate(analysis, x.Users(webTLS))
+	if _, ok := d.(*Decorated); !ok {
+		b.Fatalf("not decorated: %T", d)
+	}
+	return d
+}
+
+// BenchmarkDecoratedStatusAt is the CPU that building usedBy and
+// HostsCovered adds to each object served (a list, a watch event).
+func BenchmarkDecoratedStatusAt(b *testing.B) {
+	for _, many := range []bool{false, true} {
+		b.Run(map[bool]string{false: "1Ingress", true: "3IngressesAndPods"}[many], func(b *testing.B) {
+			d := benchDecorated(b, many)
+			b.ReportAllocs()
+			for b.Loop() {
+				d.StatusAt(created)
+			}
+		})
+	}
+}
+
+// BenchmarkDecoratedHostsNotCovered is what metrics ask of each used Secret
+// per scrape.
+func BenchmarkDecoratedHostsNotCovered(b *testing.B) {
+	d := benchDecorated(b, true).(*Decorated)
+	b.ReportAllocs()
+	for b.Loop() {
+		d.HostsNotCovered()
+	}
+}
