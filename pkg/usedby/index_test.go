@@ -3,6 +3,7 @@ package usedby
 import (
 	"reflect"
 	"sort"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -230,4 +231,46 @@ func (s *store) putPod(key objectKey, p *keptPod) {
 		s.pods[key] = p
 	}
 	s.x.putPod(old, p)
+}
+
+// Snapshots are read without the index's lock while it replaces them
+// (run with -race).
+func TestUsersReadWhileChanging(t *testing.T) {
+	x := NewIndex(nil)
+	tls := SecretRef{"web", "web-tls"}
+	var wg sync.WaitGroup
+	done := make(chan struct{})
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			select {
+			case <-done:
+				return
+			default:
+			}
+			if u := x.Users(tls); u != nil {
+				users := u.list()
+				d := Decorate(&fakeAnalysis{dnsNames: []string{"web.example.com"}}, u).(*Decorated)
+				if status := d.StatusAt(created); len(status.UsedBy) != len(users) || d.HostsNotCovered() < 0 {
+					t.Errorf("usedBy %+v, users %+v", status.UsedBy, users)
+					return
+				}
+			}
+		}
+	}()
+	for i := 0; i < 200; i++ {
+		name := "p" + strconv.Itoa(i%5)
+		object := ingress("web", name, reference{secret: tls, hosts: hostList(name + ".example.com")})
+		x.putServing(nil, object)
+		p := pod("web", name, "ReplicaSet", "rs"+strconv.Itoa(i%3), "web-tls")
+		x.putPod(nil, p)
+		x.putServing(object, nil)
+		x.putPod(p, nil)
+	}
+	close(done)
+	wg.Wait()
+	if n := x.secretCount(); n != 0 {
+		t.Errorf("left behind %d Secrets", n)
+	}
 }
