@@ -274,3 +274,19 @@ func TestUsersReadWhileChanging(t *testing.T) {
 		t.Errorf("left behind %d Secrets", n)
 	}
 }
+
+// During a rollout the Pods of a Deployment's two ReplicaSets are one user.
+func TestIndexRolloutIsOneUser(t *testing.T) {
+	x := NewIndex(nil)
+	st := newStore(x)
+	for _, rs := range []string{"frontend-abc", "frontend-def"} {
+		st.putOwner(&keptOwner{compactMeta: newCompactMeta("web", rs), kind: "ReplicaSet", controllerKind: "Deployment", controllerName: "frontend"})
+	}
+	st.putPod(key(KindPod, "web", "frontend-abc-1"), pod("web", "frontend-abc-1", "ReplicaSet", "frontend-abc", "web-tls"))
+	st.putPod(key(KindPod, "web", "frontend-abc-2"), pod("web", "frontend-abc-2", "ReplicaSet", "frontend-abc", "web-tls"))
+	st.putPod(key(KindPod, "web", "frontend-def-1"), pod("web", "frontend-def-1", "ReplicaSet", "frontend-def", "web-tls"))
+	want := []User{{Kind: "Deployment", Namespace: "web", Name: "frontend", Pods: 3}}
+	if got := x.UsedBy(SecretRef{"web", "web-tls"}); !reflect.DeepEqual(got, want) {
+		t.Errorf("UsedBy = %+v\nwant %+v", got, want)
+	}
+}
