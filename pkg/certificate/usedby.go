@@ -1,6 +1,8 @@
 package certificate
 
 import (
+	"time"
+
 	"github.com/certstatus/certstatus/pkg/apis/certstatus"
 )
 
@@ -49,3 +51,7 @@ func certManagerFrom(annotations map[string]string) *certstatus.CertManagerRefer
 	}
 	return reference
 }
+
+// CreatedAt is the Secret's creationTimestamp, which dates HostsCovered
+// with its users' (see usedby.Decorated).
+func (a *Analysis) CreatedAt() time.Time { return a.createdAt }

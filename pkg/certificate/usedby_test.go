@@ -73,3 +73,15 @@ func TestLeafNames(t *testing.T) {
 		t.Error("LeafNames() ok for a Secret without certificates")
 	}
 }
+
+// CreatedAt is the Secret's creationTimestamp, read or not readable.
+func TestCreatedAt(t *testing.T) {
+	p := newPKI(t)
+	created := epoch.Add(-3 * day)
+	for _, data := range []map[string][]byte{p.validTLS(t).Data, {corev1.TLSCertKey: []byte("garbage")}} {
+		secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{CreationTimestamp: metav1.NewTime(created)}, Type: corev1.SecretTypeTLS, Data: data}
+		if got := analyze(t, InputFromSecret(secret)).CreatedAt(); !got.Equal(created) {
+			t.Errorf("CreatedAt() = %v, want %v", got, created)
+		}
+	}
+}

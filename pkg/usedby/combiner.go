@@ -51,7 +51,7 @@ func (c *Combiner) Delete(namespace, name string) {
 }
 
 func (c *Combiner) decorate(secret SecretRef, item statuscache.Item) statuscache.Item {
-	item.Analysis = Decorate(item.Analysis, item.Meta.CreationTimestamp.Time, c.index.UsedBy(secret))
+	item.Analysis = Decorate(item.Analysis, c.index.Users(secret))
 	return item
 }
 

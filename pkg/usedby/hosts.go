@@ -29,14 +29,16 @@ func Covers(dnsNames, ipAddresses []string, host string) bool {
 	if host == "" {
 		return false
 	}
-	if ip, err := netip.ParseAddr(strings.Trim(host, "[]")); err == nil {
-		ip = ip.Unmap()
-		for _, san := range ipAddresses {
-			if sanIP, err := netip.ParseAddr(san); err == nil && sanIP.Unmap() == ip {
-				return true
+	if literal := strings.Trim(host, "[]"); mayBeIP(literal) {
+		if ip, err := netip.ParseAddr(literal); err == nil {
+			ip = ip.Unmap()
+			for _, san := range ipAddresses {
+				if sanIP, err := netip.ParseAddr(san); err == nil && sanIP.Unmap() == ip {
+					return true
+				}
 			}
+			return false
 		}
-		return false
 	}
 	for _, san := range dnsNames {
 		if matchesDNSName(NormalizeHost(san), host) {
@@ -44,6 +46,21 @@ func Covers(dnsNames, ipAddresses []string, host string) bool {
 		}
 	}
 	return false
+}
+
+// mayBeIP tells whether netip.ParseAddr may accept s: an IPv6 address has
+// a colon, an IPv4 one only digits and dots. Other hosts skip it, since its
+// error allocates, and hosts are judged each time usedBy is built.
+func mayBeIP(s string) bool {
+	if strings.Contains(s, ":") {
+		return true
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c != '.' && (c < '0' || c > '9') {
+			return false
+		}
+	}
+	return true
 }
 
 // matchesDNSName matches one normalized SAN against one normalized host.

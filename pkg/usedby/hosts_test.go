@@ -56,6 +56,11 @@ func TestCovers(t *testing.T) {
 		{ips: []string{"10.0.0.1"}, host: "::ffff:10.0.0.1", cover: true},
 		{ips: []string{"10.0.0.2"}, host: "10.0.0.1"},
 		{ips: []string{"not an ip"}, host: "10.0.0.1"},
+		{ips: []string{"10.0.0.1"}, host: "[10.0.0.1]", cover: true},
+		{ips: []string{"10.0.0.1"}, host: "010.0.0.1"},
+		// Digits that are no address are a DNS name.
+		{sans: []string{"10.0.0"}, host: "10.0.0", cover: true},
+		{ips: []string{"10.0.0.0"}, host: "10.0.0"},
 		// Hostile or empty input never matches by accident.
 		{sans: []string{""}, host: ""},
 		{sans: []string{"web.example.com"}, host: ""},
@@ -82,5 +87,17 @@ func TestCoversManyHosts(t *testing.T) {
 	}
 	if covered != 500 {
 		t.Fatalf("covered %d of 1000 hosts, want 500", covered)
+	}
+}
+
+// Judging a DNS host allocates nothing: usedBy is built each time an
+// object is served, and metrics count uncovered hosts at every scrape.
+func TestCoversAllocations(t *testing.T) {
+	sans := []string{"web.example.com", "*.api.example.com"}
+	ips := []string{"10.0.0.1"}
+	for _, host := range []string{"web.example.com", "v1.api.example.com", "other.example.com", "10.0.0.1", "2001:db8::1"} {
+		if n := testing.AllocsPerRun(100, func() { Covers(sans, ips, host) }); n != 0 {
+			t.Errorf("Covers(%q) allocates %v times", host, n)
+		}
 	}
 }

@@ -1,9 +1,11 @@
 package usedby
 
 import (
-	"sort"
+	"cmp"
+	"slices"
 	"sync"
 	"time"
+	"unique"
 )
 
 // User is one object using a Secret, as Index.UsedBy reports it.
@@ -29,36 +31,125 @@ func (o *servingObject) key() objectKey {
 }
 
 // podOwner is what a Pod is counted under in its own namespace: its
-// controller, or the Pod itself (kind Pod) when it has none.
+// controller, or the Pod itself (kind Pod) when it has none. The kind is
+// interned (8 B, not 16: a count, two of them, fits 64 B).
 type podOwner struct {
-	kind, name string
+	kind unique.Handle[string]
+	name string
+}
+
+func newPodOwner(kind, name string) podOwner {
+	return podOwner{kind: unique.Make(kind), name: name}
 }
 
 func ownerOf(p *keptPod) podOwner {
 	if p.ownerKind == "" {
-		return podOwner{kind: KindPod, name: p.name}
+		return newPodOwner(KindPod, p.name)
 	}
-	return podOwner{kind: p.ownerKind, name: p.ownerName}
+	return newPodOwner(p.ownerKind, p.ownerName)
 }
 
-// podCount is how many Pods of one owner mount a Secret.
+// podCount is how many Pods of one owner mount a Secret, and the workload
+// they are reported under (the owner's controller, see workloadOf) as it
+// was when the snapshot holding the count was built. namespace is the
+// Pods' and the Secret's, which the workload is reported in (it fits in
+// the count's 64 B, where the decoration would need 8 B more).
 type podCount struct {
-	owner podOwner
-	pods  int32
+	owner, workload podOwner
+	namespace       unique.Handle[string]
+	pods            int32
 }
 
-// secretUsers are the users of one Secret. Slices, not maps: a Secret has
-// few users (a handful of Ingresses, a few workloads), and a map costs
-// hundreds of bytes even for one entry, which would dominate the memory
-// kept per Pod.
-type secretUsers struct {
-	serving []*servingObject
-	pods    []podCount
+// servedRef is a serving object's reference to a Secret: object.refs[ref].
+// An object has at most one reference per Secret (references.add merges).
+type servedRef struct {
+	object *servingObject
+	ref    int32
+}
+
+// Users is a snapshot of one Secret's users (nil: none). It is never
+// modified: the index replaces it on every change, so an object built from
+// it (which the watch history may keep) goes on showing the users of its
+// moment, and it is read without a lock. Slices, not maps: a Secret has few
+// users (a handful of Ingresses, a few workloads), and a map costs hundreds
+// of bytes even for one entry. Nearly every Secret is served by one object
+// and mounted by no Pod: first is then all there is (24 B, where a pair of
+// slices and the entry they hold took 64).
+type Users struct {
+	// first is the first serving entry; its object is nil when none serves
+	// the Secret.
+	first servedRef
+	// more is nil when first is all.
+	more *moreUsers
+}
+
+// moreUsers are the users of a Secret beyond its first serving object.
+type moreUsers struct {
+	pods []podCount
+	// serving are the serving entries after first (nil: none). Rare, so
+	// behind a pointer: moreUsers is then 32 B, not 48.
+	serving *[]servedRef
+}
+
+// newUsers is a snapshot of these users (nil: none), with slices of its
+// own (exact size; serving and pods are only read).
+func newUsers(serving []servedRef, pods []podCount) *Users {
+	if len(serving) == 0 && len(pods) == 0 {
+		return nil
+	}
+	u := &Users{}
+	if len(serving) > 0 {
+		u.first, serving = serving[0], serving[1:]
+	}
+	if len(serving) > 0 || len(pods) > 0 {
+		u.more = &moreUsers{pods: slices.Clone(pods)}
+		if len(serving) > 0 {
+			more := slices.Clone(serving)
+			u.more.serving = &more
+		}
+	}
+	return u
+}
+
+func (u *Users) empty() bool { return u == nil || u.first.object == nil && u.more == nil }
+
+// served yields the serving entries.
+func (u *Users) served() func(yield func(servedRef) bool) {
+	return func(yield func(servedRef) bool) {
+		if u == nil || u.first.object == nil || !yield(u.first) || u.more == nil || u.more.serving == nil {
+			return
+		}
+		for _, s := range *u.more.serving {
+			if !yield(s) {
+				return
+			}
+		}
+	}
+}
+
+// pods are the Pod counts (shared: only read them).
+func (u *Users) pods() []podCount {
+	if u == nil || u.more == nil {
+		return nil
+	}
+	return u.more.pods
+}
+
+// count is how many entries there are.
+func (u *Users) count() int {
+	if u.empty() {
+		return 0
+	}
+	n := 0
+	for range u.served() {
+		n++
+	}
+	return n + len(u.pods())
 }
 
 // Index joins the kept objects into the Secrets they use, and tells its
 // listener which Secrets' users changed (after releasing its lock, so the
-// listener may call UsedBy). It keeps no copy of the objects by their own
+// listener may call Users). It keeps no copy of the objects by their own
 // key: the stores (objectStores, informers' stores) do, and hand the
 // previous version of an object to each update and delete.
 type Index struct {
@@ -66,7 +157,7 @@ type Index struct {
 	// bySecret is by namespace, then Secret name: a change of a ReplicaSet
 	// or Job then looks only at its namespace's Secrets, and the inner keys
 	// are plain strings (map slots with large keys cost much per entry).
-	bySecret map[string]map[string]*secretUsers
+	bySecret map[string]map[string]*Users
 	// controllerOf finds a ReplicaSet's or Job's own controller in the
 	// metadata informers' stores; kept objects are not copied here.
 	controllerOf func(kind, namespace, name string) (podOwner, bool)
@@ -81,7 +172,7 @@ func NewIndex(changed func([]SecretRef)) *Index {
 		changed = func([]SecretRef) {}
 	}
 	return &Index{
-		bySecret:     map[string]map[string]*secretUsers{},
+		bySecret:     map[string]map[string]*Users{},
 		controllerOf: func(string, string, string) (podOwner, bool) { return podOwner{}, false },
 		changed:      changed,
 	}
@@ -95,32 +186,41 @@ func (x *Index) setControllerOf(f func(kind, namespace, name string) (podOwner, 
 	x.controllerOf = f
 }
 
-func (x *Index) users(secret SecretRef) *secretUsers {
-	names := x.bySecret[secret.Namespace]
-	if names == nil {
-		names = map[string]*secretUsers{}
-		x.bySecret[secret.Namespace] = names
-	}
-	u := names[secret.Name]
-	if u == nil {
-		u = &secretUsers{}
-		names[secret.Name] = u
-	}
-	return u
-}
-
-func (x *Index) lookup(secret SecretRef) *secretUsers {
+// lookup is a Secret's current snapshot (nil: no users). Called with x.mu held.
+func (x *Index) lookup(secret SecretRef) *Users {
 	return x.bySecret[secret.Namespace][secret.Name]
 }
 
-func (x *Index) dropIfEmpty(secret SecretRef) {
+// replace makes a new snapshot of these users of a Secret current, its
+// Pods' workloads resolved afresh (serving and pods are copied, not kept).
+// Called with x.mu held.
+func (x *Index) replace(secret SecretRef, serving []servedRef, pods []podCount) {
+	u := newUsers(serving, pods)
+	for i := range u.pods() {
+		count := &u.more.pods[i]
+		count.workload = x.workloadOf(secret.Namespace, count.owner)
+	}
 	names := x.bySecret[secret.Namespace]
-	if u := names[secret.Name]; u != nil && len(u.serving) == 0 && len(u.pods) == 0 {
+	if u == nil {
 		delete(names, secret.Name)
 		if len(names) == 0 {
 			delete(x.bySecret, secret.Namespace)
 		}
+		return
 	}
+	if names == nil {
+		names = map[string]*Users{}
+		x.bySecret[secret.Namespace] = names
+	}
+	names[secret.Name] = u
+}
+
+// Users is a Secret's users as of now (nil: none). The snapshot never
+// changes: read it without a lock, keep it as long as needed.
+func (x *Index) Users(secret SecretRef) *Users {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	return x.lookup(secret)
 }
 
 // secretCount is the number of Secrets the index knows of users for.
@@ -150,21 +250,21 @@ func (x *Index) putServing(old, current *servingObject) {
 	if old != nil {
 		key := old.key()
 		for _, ref := range old.refs {
-			u := x.users(ref.secret)
-			for i, o := range u.serving {
-				if o.key() == key {
-					u.serving = deleteAt(u.serving, i)
-					break
-				}
+			u := x.lookup(ref.secret)
+			serving := slices.Collect(u.served())
+			i := slices.IndexFunc(serving, func(s servedRef) bool { return s.object.key() == key })
+			if i < 0 {
+				continue
 			}
-			x.dropIfEmpty(ref.secret)
+			x.replace(ref.secret, slices.Delete(serving, i, i+1), u.pods())
 			touched = appendSecret(touched, ref.secret)
 		}
 	}
 	if current != nil {
-		for _, ref := range current.refs {
-			u := x.users(ref.secret)
-			u.serving = append(u.serving, current)
+		for i, ref := range current.refs {
+			u := x.lookup(ref.secret)
+			serving := append(slices.Collect(u.served()), servedRef{object: current, ref: int32(i)})
+			x.replace(ref.secret, serving, u.pods())
 			touched = appendSecret(touched, ref.secret)
 		}
 	}
@@ -172,18 +272,6 @@ func (x *Index) putServing(old, current *servingObject) {
 	if len(touched) > 0 {
 		x.changed(touched)
 	}
-}
-
-// deleteAt removes element i without keeping the order (UsedBy sorts).
-func deleteAt[T any](list []T, i int) []T {
-	last := len(list) - 1
-	list[i] = list[last]
-	var zero T
-	list[last] = zero
-	if last == 0 {
-		return nil
-	}
-	return list[:last]
 }
 
 // sameServing tells whether an update changed nothing usedBy shows.
@@ -234,25 +322,31 @@ func (x *Index) countPod(p *keptPod, delta int32, touched []SecretRef) []SecretR
 	owner := ownerOf(p)
 	for name := range p.secrets.all() {
 		secret := SecretRef{Namespace: p.GetNamespace(), Name: name}
-		u := x.users(secret)
-		i := 0
-		for ; i < len(u.pods) && u.pods[i].owner != owner; i++ {
+		u := x.lookup(secret)
+		pods := slices.Clone(u.pods())
+		i := slices.IndexFunc(pods, func(c podCount) bool { return c.owner == owner })
+		switch {
+		case i >= 0:
+			if pods[i].pods += delta; pods[i].pods <= 0 {
+				pods = slices.Delete(pods, i, i+1)
+			}
+		case delta > 0:
+			pods = append(pods, podCount{owner: owner, namespace: p.namespace, pods: delta})
+		default:
+			continue
 		}
-		if i == len(u.pods) {
-			u.pods = append(u.pods, podCount{owner: owner})
-		}
-		if u.pods[i].pods += delta; u.pods[i].pods <= 0 {
-			u.pods = deleteAt(u.pods, i)
-		}
-		x.dropIfEmpty(secret)
+		x.replace(secret, slices.Collect(u.served()), pods)
 		touched = appendSecret(touched, secret)
 	}
 	return touched
 }
 
-// ownerChanged tells the Secrets mounted by the Pods of a ReplicaSet or Job
-// whose own controller changed (old or current nil: none); the informer's
-// store already holds the current version, which controllerOf reads.
+// ownerChanged re-resolves the workloads of the Secrets mounted by the Pods
+// of a ReplicaSet or Job whose own controller changed (old or current nil:
+// none), and tells those whose users now read differently; the informer's
+// store already holds the current version, which controllerOf reads. The
+// previous snapshots stay as they were: objects built from them keep
+// showing the workloads of their moment.
 func (x *Index) ownerChanged(old, current *keptOwner) {
 	if old != nil && current != nil && old.controllerKind == current.controllerKind && old.controllerName == current.controllerName {
 		return
@@ -261,16 +355,19 @@ func (x *Index) ownerChanged(old, current *keptOwner) {
 	if o == nil {
 		o = old
 	}
-	owner := podOwner{kind: o.kind, name: o.name}
+	owner := newPodOwner(o.kind, o.name)
+	namespace := o.GetNamespace()
 	x.mu.Lock()
 	var touched []SecretRef
-	for name, u := range x.bySecret[o.GetNamespace()] {
-		for _, count := range u.pods {
-			if count.owner == owner {
-				touched = appendSecret(touched, SecretRef{Namespace: o.GetNamespace(), Name: name})
-				break
-			}
+	for name, u := range x.bySecret[namespace] {
+		pods := u.pods()
+		i := slices.IndexFunc(pods, func(c podCount) bool { return c.owner == owner })
+		if i < 0 || x.workloadOf(namespace, owner) == pods[i].workload {
+			continue
 		}
+		secret := SecretRef{Namespace: namespace, Name: name}
+		x.replace(secret, slices.Collect(u.served()), pods)
+		touched = append(touched, secret)
 	}
 	x.mu.Unlock()
 	if len(touched) > 0 {
@@ -284,9 +381,9 @@ func (x *Index) forgetKind(kind string) {
 	objects := map[objectKey]*servingObject{}
 	for _, names := range x.bySecret {
 		for _, u := range names {
-			for _, o := range u.serving {
-				if o.kind.Value() == kind {
-					objects[o.key()] = o
+			for s := range u.served() {
+				if s.object.kind.Value() == kind {
+					objects[s.object.key()] = s.object
 				}
 			}
 		}
@@ -297,48 +394,44 @@ func (x *Index) forgetKind(kind string) {
 	}
 }
 
-// UsedBy lists the users of a Secret sorted by kind, namespace and name,
-// Pods counted under their controlling workload.
+// UsedBy lists the users of a Secret as of now (see Users.list).
 func (x *Index) UsedBy(secret SecretRef) []User {
-	x.mu.Lock()
-	defer x.mu.Unlock()
-	u := x.lookup(secret)
-	if u == nil {
+	return x.Users(secret).list()
+}
+
+// list is the users of a Secret sorted by kind, namespace and name, Pods
+// counted under their workload; nil for none.
+func (u *Users) list() []User {
+	if u.empty() {
 		return nil
 	}
-	users := make([]User, 0, len(u.serving)+len(u.pods))
-	for _, object := range u.serving {
-		user := User{Kind: object.kind.Value(), Namespace: object.GetNamespace(), Name: object.name, Created: time.Unix(object.created, 0).UTC()}
-		for _, ref := range object.refs {
-			if ref.secret == secret {
-				user.Hosts = ref.hosts.list()
-			}
-		}
-		users = append(users, user)
+	users := make([]User, 0, u.count())
+	for s := range u.served() {
+		object := s.object
+		users = append(users, User{
+			Kind: object.kind.Value(), Namespace: object.GetNamespace(), Name: object.name,
+			Hosts: object.refs[s.ref].hosts.list(), Created: time.Unix(object.created, 0).UTC(),
+		})
 	}
-	workloads := map[podOwner]int{}
-	for _, count := range u.pods {
-		workload := x.workloadOf(secret.Namespace, count.owner)
-		if i, ok := workloads[workload]; ok {
-			users[i].Pods += count.pods
+	workloads := len(users)
+	for _, count := range u.pods() {
+		// Two owners of one workload (a Deployment's ReplicaSets during a
+		// rollout) are one user.
+		if i := slices.IndexFunc(users[workloads:], func(user User) bool {
+			return user.Kind == count.workload.kind.Value() && user.Name == count.workload.name
+		}); i >= 0 {
+			users[workloads+i].Pods += count.pods
 			continue
 		}
-		workloads[workload] = len(users)
-		user := User{Kind: workload.kind, Namespace: secret.Namespace, Name: workload.name, Pods: count.pods}
-		if workload.kind == KindPod {
+		kind := count.workload.kind.Value()
+		user := User{Kind: kind, Namespace: count.namespace.Value(), Name: count.workload.name, Pods: count.pods}
+		if kind == KindPod {
 			user.Pods = 0
 		}
 		users = append(users, user)
 	}
-	sort.Slice(users, func(i, j int) bool {
-		a, b := &users[i], &users[j]
-		if a.Kind != b.Kind {
-			return a.Kind < b.Kind
-		}
-		if a.Namespace != b.Namespace {
-			return a.Namespace < b.Namespace
-		}
-		return a.Name < b.Name
+	slices.SortFunc(users, func(a, b User) int {
+		return cmp.Or(cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Name, b.Name))
 	})
 	return users
 }
@@ -347,10 +440,10 @@ func (x *Index) UsedBy(secret SecretRef) []User {
 // its own controller when it has one (a Deployment, a CronJob, or a
 // custom controller), anything else as itself. Called with x.mu held.
 func (x *Index) workloadOf(namespace string, owner podOwner) podOwner {
-	if owner.kind != "ReplicaSet" && owner.kind != "Job" {
+	if kind := owner.kind.Value(); kind != "ReplicaSet" && kind != "Job" {
 		return owner
 	}
-	if controller, ok := x.controllerOf(owner.kind, namespace, owner.name); ok {
+	if controller, ok := x.controllerOf(owner.kind.Value(), namespace, owner.name); ok {
 		return controller
 	}
 	return owner

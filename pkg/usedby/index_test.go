@@ -3,6 +3,7 @@ package usedby
 import (
 	"reflect"
 	"sort"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -85,6 +86,17 @@ func TestIndexServingObjects(t *testing.T) {
 	if got := x.UsedBy(webTLS); len(got) != 2 {
 		t.Errorf("UsedBy after the move = %+v", got)
 	}
+	// A snapshot is never modified: the one taken before a change reads as it did.
+	before := x.Users(other)
+	st.putServing(key(KindIngress, "web", "admin"), ingress("web", "admin", reference{secret: other, hosts: hostList("admin.example.com")}))
+	if got := before.list(); len(got) != 1 || got[0].Name != "frontend" || x.Users(other) == before {
+		t.Errorf("the previous snapshot reads %+v", got)
+	}
+	if got := x.UsedBy(other); len(got) != 2 {
+		t.Errorf("UsedBy after adding admin = %+v", got)
+	}
+	st.putServing(key(KindIngress, "web", "admin"), ingress("web", "admin", reference{secret: webTLS, hosts: hostList("admin.example.com")}))
+	heard.take()
 	// Deleting forgets it; forgetting a kind forgets all of it.
 	st.putServing(key(KindIngress, "web", "frontend"), nil)
 	if got := x.UsedBy(other); got != nil {
@@ -122,6 +134,12 @@ func TestIndexPodsByWorkload(t *testing.T) {
 	if got := x.UsedBy(tls); !reflect.DeepEqual(got, want) {
 		t.Errorf("UsedBy = %+v\nwant %+v", got, want)
 	}
+	// An owner without a controller reads as before: no change.
+	st.putOwner(&keptOwner{compactMeta: newCompactMeta("web", "frontend-abc"), kind: "ReplicaSet"})
+	if got := heard.take(); len(got) != 0 {
+		t.Errorf("an owner without a controller was heard as %v", got)
+	}
+	before := x.Users(tls)
 	st.putOwner(&keptOwner{compactMeta: newCompactMeta("web", "frontend-abc"), kind: "ReplicaSet", controllerKind: "Deployment", controllerName: "frontend"})
 	st.putOwner(&keptOwner{compactMeta: newCompactMeta("web", "report-1"), kind: "Job", controllerKind: "CronJob", controllerName: "report"})
 	if got := heard.take(); !reflect.DeepEqual(got, []SecretRef{{"web", "client-ca"}, tls, tls}) {
@@ -135,6 +153,10 @@ func TestIndexPodsByWorkload(t *testing.T) {
 	}
 	if got := x.UsedBy(tls); !reflect.DeepEqual(got, want) {
 		t.Errorf("UsedBy = %+v\nwant %+v", got, want)
+	}
+	// The snapshot taken before still reads as it did.
+	if got := before.list(); len(got) != 4 || got[2].Kind != "ReplicaSet" || got[2].Pods != 2 || got[0].Kind != "Job" {
+		t.Errorf("the previous snapshot changed: %+v", got)
 	}
 	// An owner update that keeps its controller is no change.
 	st.putOwner(&keptOwner{compactMeta: newCompactMeta("web", "frontend-abc"), kind: "ReplicaSet", controllerKind: "Deployment", controllerName: "frontend"})
@@ -177,7 +199,7 @@ func newStore(x *Index) *store {
 	s := &store{x: x, serving: map[objectKey]*servingObject{}, pods: map[objectKey]*keptPod{}, owners: map[objectKey]*keptOwner{}}
 	x.setControllerOf(func(kind, namespace, name string) (podOwner, bool) {
 		if o := s.owners[objectKey{kind: kind, namespace: namespace, name: name}]; o != nil && o.controllerKind != "" {
-			return podOwner{kind: o.controllerKind, name: o.controllerName}, true
+			return newPodOwner(o.controllerKind, o.controllerName), true
 		}
 		return podOwner{}, false
 	})
@@ -209,4 +231,62 @@ func (s *store) putPod(key objectKey, p *keptPod) {
 		s.pods[key] = p
 	}
 	s.x.putPod(old, p)
+}
+
+// Snapshots are read without the index's lock while it replaces them
+// (run with -race).
+func TestUsersReadWhileChanging(t *testing.T) {
+	x := NewIndex(nil)
+	tls := SecretRef{"web", "web-tls"}
+	var wg sync.WaitGroup
+	done := make(chan struct{})
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			select {
+			case <-done:
+				return
+			default:
+			}
+			if u := x.Users(tls); u != nil {
+				users := u.list()
+				d := Decorate(&fakeAnalysis{dnsNames: []string{"web.example.com"}}, u).(*Decorated)
+				if status := d.StatusAt(created); len(status.UsedBy) != len(users) || d.HostsNotCovered() < 0 {
+					t.Errorf("usedBy %+v, users %+v", status.UsedBy, users)
+					return
+				}
+			}
+		}
+	}()
+	for i := 0; i < 200; i++ {
+		name := "p" + strconv.Itoa(i%5)
+		object := ingress("web", name, reference{secret: tls, hosts: hostList(name + ".example.com")})
+		x.putServing(nil, object)
+		p := pod("web", name, "ReplicaSet", "rs"+strconv.Itoa(i%3), "web-tls")
+		x.putPod(nil, p)
+		x.putServing(object, nil)
+		x.putPod(p, nil)
+	}
+	close(done)
+	wg.Wait()
+	if n := x.secretCount(); n != 0 {
+		t.Errorf("left behind %d Secrets", n)
+	}
+}
+
+// During a rollout the Pods of a Deployment's two ReplicaSets are one user.
+func TestIndexRolloutIsOneUser(t *testing.T) {
+	x := NewIndex(nil)
+	st := newStore(x)
+	for _, rs := range []string{"frontend-abc", "frontend-def"} {
+		st.putOwner(&keptOwner{compactMeta: newCompactMeta("web", rs), kind: "ReplicaSet", controllerKind: "Deployment", controllerName: "frontend"})
+	}
+	st.putPod(key(KindPod, "web", "frontend-abc-1"), pod("web", "frontend-abc-1", "ReplicaSet", "frontend-abc", "web-tls"))
+	st.putPod(key(KindPod, "web", "frontend-abc-2"), pod("web", "frontend-abc-2", "ReplicaSet", "frontend-abc", "web-tls"))
+	st.putPod(key(KindPod, "web", "frontend-def-1"), pod("web", "frontend-def-1", "ReplicaSet", "frontend-def", "web-tls"))
+	want := []User{{Kind: "Deployment", Namespace: "web", Name: "frontend", Pods: 3}}
+	if got := x.UsedBy(SecretRef{"web", "web-tls"}); !reflect.DeepEqual(got, want) {
+		t.Errorf("UsedBy = %+v\nwant %+v", got, want)
+	}
 }

@@ -10,6 +10,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	toolscache "k8s.io/client-go/tools/cache"
 	"k8s.io/utils/ptr"
+
+	"github.com/certstatus/certstatus/pkg/statuscache"
 )
 
 // heapInUse is the live heap after a full collection.
@@ -22,11 +24,11 @@ func heapInUse() uint64 {
 }
 
 // keep stores n objects as certstatus does (add: the kind's own store,
-// feeding the index), owners' metadata
-// through their transform and an informer store, and returns the heap they
-// keep per object. The decoded API objects are garbage once transformed,
-// as in the informer.
-func keep(n int, object func(i int) interface{}, add func(interface{})) float64 {
+// feeding the index), owners' metadata through their transform and an
+// informer store, then calls finish (nil: none; the decoration the
+// combiner attaches), and returns the heap they keep per object. The
+// decoded API objects are garbage once transformed, as in the informer.
+func keep(n int, object func(i int) interface{}, add func(interface{}), finish func()) float64 {
 	owners := toolscache.NewIndexer(toolscache.DeletionHandlingMetaNamespaceKeyFunc, toolscache.Indexers{})
 	before := heapInUse()
 	for i := 0; i < n; i++ {
@@ -45,6 +47,9 @@ func keep(n int, object func(i int) interface{}, add func(interface{})) float64 
 			}
 			add(obj)
 		}
+	}
+	if finish != nil {
+		finish()
 	}
 	after := heapInUse()
 	runtime.KeepAlive(owners)
@@ -86,47 +91,105 @@ func benchPod(i int) interface{} {
 	}
 }
 
+// benchIngress is hack/bench's Ingress: ing-NNNNN serving svc-NNNNN.example.com
+// with Secret tls-NNNNN, names that share no bytes.
 func benchIngress(i int) interface{} {
-	name := fmt.Sprintf("web-%05d", i)
+	host := fmt.Sprintf("svc-%05d.example.com", i)
 	return &networkingv1.Ingress{
-		ObjectMeta: metav1.ObjectMeta{Namespace: fmt.Sprintf("team-%02d", i%50), Name: name},
+		ObjectMeta: metav1.ObjectMeta{Namespace: benchIngressNamespace(i), Name: fmt.Sprintf("ing-%05d", i)},
 		Spec: networkingv1.IngressSpec{
-			TLS:   []networkingv1.IngressTLS{{SecretName: name + "-tls", Hosts: []string{name + ".example.com"}}},
-			Rules: []networkingv1.IngressRule{{Host: name + ".example.com"}},
+			TLS:   []networkingv1.IngressTLS{{SecretName: fmt.Sprintf("tls-%05d", i), Hosts: []string{host}}},
+			Rules: []networkingv1.IngressRule{{Host: host}},
 		},
 	}
 }
 
+func benchIngressNamespace(i int) string { return fmt.Sprintf("bench-%02d", i%50) }
+
+// benchAnalyses are the analyses of n Secrets (secret: the Secret i and the
+// host its leaf covers). They exist without usedBy, so they are made before
+// the heap is measured.
+func benchAnalyses(n int, secret func(i int) (SecretRef, string)) (map[SecretRef]statuscache.Analysis, []statuscache.Analysis) {
+	analyses := make(map[SecretRef]statuscache.Analysis, n)
+	for i := 0; i < n; i++ {
+		ref, host := secret(i)
+		analyses[ref] = &fakeAnalysis{dnsNames: []string{host}}
+	}
+	return analyses, make([]statuscache.Analysis, 0, n)
+}
+
+// benchIngressSecret is the Secret benchIngress(i) serves, and its host.
+func benchIngressSecret(i int) (SecretRef, string) {
+	return SecretRef{Namespace: benchIngressNamespace(i), Name: fmt.Sprintf("tls-%05d", i)}, fmt.Sprintf("svc-%05d.example.com", i)
+}
+
+// benchPodSecret is the Secret the Pods of benchPod's Deployment i mount.
+func benchPodSecret(i int) (SecretRef, string) {
+	return SecretRef{Namespace: fmt.Sprintf("team-%02d", i%50), Name: fmt.Sprintf("web-%05d-tls", i)}, fmt.Sprintf("web-%05d.example.com", i)
+}
+
+// decorateAll attaches each Secret's users to its analysis as the combiner
+// does, into kept (which keeps them alive).
+func decorateAll(x *Index, analyses map[SecretRef]statuscache.Analysis, kept []statuscache.Analysis) []statuscache.Analysis {
+	for secret, analysis := range analyses {
+		kept = append(kept, benchDecorate(x, secret, analysis))
+	}
+	return kept
+}
+
 // BenchmarkKeptObjects reports the heap certstatus keeps per Pod (with a
-// third of a ReplicaSet's metadata) and per Ingress: stores and index, for 30 000 Pods and 10 000 Ingresses. The target is ≤ 300 B
-// each; docs/benchmarks.md has the figures.
+// third of a ReplicaSet's metadata) and per Ingress: stores and index, for
+// 30 000 Pods and 10 000 Ingresses; PodDecorated and IngressDecorated add
+// the usedBy the combiner attaches to each used Secret's analysis (not the
+// analysis itself). The target is ≤ 300 B each; docs/benchmarks.md has the
+// figures.
 func BenchmarkKeptObjects(b *testing.B) {
 	for _, kind := range []struct {
 		name   string
 		n      int
 		object func(int) interface{}
-		// keeper returns the add function and what must stay alive.
-		keeper func() (func(interface{}), []interface{})
+		// keeper returns the add function, the finish function (nil:
+		// none) and what must stay alive.
+		keeper func(n int) (func(interface{}), func(), []interface{})
 	}{
-		{"Pod", 30000, benchPodAndReplicaSet, func() (func(interface{}), []interface{}) {
+		{"Pod", 30000, benchPodAndReplicaSet, func(int) (func(interface{}), func(), []interface{}) {
 			index := NewIndex(nil)
 			store := newPodStore(index.putPod)
-			return func(obj interface{}) { _ = store.Add(obj) }, []interface{}{index, store}
+			return func(obj interface{}) { _ = store.Add(obj) }, nil, []interface{}{index, store}
 		}},
-		{"Ingress", 10000, benchIngress, func() (func(interface{}), []interface{}) {
+		{"PodDecorated", 30000, benchPodAndReplicaSet, func(n int) (func(interface{}), func(), []interface{}) {
+			index := NewIndex(nil)
+			store := newPodStore(index.putPod)
+			analyses, decorated := benchAnalyses(n/3, benchPodSecret)
+			alive := []interface{}{index, store, analyses, &decorated}
+			return func(obj interface{}) { _ = store.Add(obj) }, func() { decorated = decorateAll(index, analyses, decorated) }, alive
+		}},
+		{"Ingress", 10000, benchIngress, func(int) (func(interface{}), func(), []interface{}) {
 			index := NewIndex(nil)
 			store := newServingStore(transformIngress, index.putServing)
-			return func(obj interface{}) { _ = store.Add(obj) }, []interface{}{index, store}
+			return func(obj interface{}) { _ = store.Add(obj) }, nil, []interface{}{index, store}
+		}},
+		{"IngressDecorated", 10000, benchIngress, func(n int) (func(interface{}), func(), []interface{}) {
+			index := NewIndex(nil)
+			store := newServingStore(transformIngress, index.putServing)
+			analyses, decorated := benchAnalyses(n, benchIngressSecret)
+			alive := []interface{}{index, store, analyses, &decorated}
+			return func(obj interface{}) { _ = store.Add(obj) }, func() { decorated = decorateAll(index, analyses, decorated) }, alive
 		}},
 	} {
 		b.Run(kind.name, func(b *testing.B) {
 			var perObject float64
 			for b.Loop() {
-				add, alive := kind.keeper()
-				perObject = keep(kind.n, kind.object, add)
+				add, finish, alive := kind.keeper(kind.n)
+				perObject = keep(kind.n, kind.object, add, finish)
 				runtime.KeepAlive(alive)
 			}
 			b.ReportMetric(perObject, "B/"+kind.name)
 		})
 	}
+}
+
+// benchDecorate is what the combiner attaches to a Secret's analysis.
+func benchDecorate(x *Index, secret SecretRef, analysis statuscache.Analysis) statuscache.Analysis {
+	return Decorate(analysis, x.Users(secret))
 }

@@ -69,6 +69,19 @@ func TestTransformIngress(t *testing.T) {
 	if unsafe.StringData(kept.name) != unsafe.StringData(string(kept.refs[0].hosts)) || kept.name != "api" {
 		t.Errorf("the name %q is a copy of the host's %q", kept.name, kept.refs[0].hosts)
 	}
+	// Otherwise the Secret's name, the hosts and the name are one string.
+	ingress.Name = "ing-1"
+	delete(ingress.Annotations, AuthTLSSecretAnnotation)
+	kept = transformIngressOf(t, ingress)
+	secret, hosts := kept.refs[0].secret.Name, string(kept.refs[0].hosts)
+	if len(kept.refs) != 1 || !follows(secret, hosts) || !follows(hosts, kept.name) || kept.name != "ing-1" {
+		t.Errorf("%q, %q and %q are not one string", secret, hosts, kept.name)
+	}
+}
+
+// follows tells whether b's bytes come right after a's.
+func follows(a, b string) bool {
+	return unsafe.StringData(b) == (*byte)(unsafe.Add(unsafe.Pointer(unsafe.StringData(a)), len(a)))
 }
 
 func transformIngressOf(t *testing.T, ingress *networkingv1.Ingress) *servingObject {

@@ -158,7 +158,7 @@ func newSources(kinds Kinds, namespaces []string, index *Index, client kubernete
 		for _, informer := range owners[kind] {
 			obj, ok, _ := informer.GetStore().GetByKey(namespace + "/" + name)
 			if o, isOwner := obj.(*keptOwner); ok && isOwner && o.controllerKind != "" {
-				return podOwner{kind: o.controllerKind, name: o.controllerName}, true
+				return newPodOwner(o.controllerKind, o.controllerName), true
 			}
 		}
 		return podOwner{}, false
