@@ -187,6 +187,9 @@ func (c *Cache) Upsert(item Item) {
 	old := c.entries[key]
 	var previous *certstatus.CertificateStatus
 	if old != nil {
+		// Assigning to the map stores the key it is given: give it the one
+		// already kept, or each change would keep a second copy.
+		key = c.keptKey(key)
 		// The queued transition serves the new entry too when its instant
 		// is still the next one (a label or usedBy change): setNextTransition
 		// then queues nothing.
@@ -326,6 +329,14 @@ func (c *Cache) ResourceVersion() ResourceVersion {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	return c.rv.current()
+}
+
+// keptKey is the copy of key the cache already keeps (key itself if none).
+func (c *Cache) keptKey(key string) string {
+	if i := sort.SearchStrings(c.keys, key); i < len(c.keys) && c.keys[i] == key {
+		return c.keys[i]
+	}
+	return key
 }
 
 func (c *Cache) insertKey(key string) {

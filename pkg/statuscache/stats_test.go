@@ -1,9 +1,11 @@
 package statuscache
 
 import (
+	"sort"
 	"strconv"
 	"testing"
 	"time"
+	"unsafe"
 
 	"k8s.io/apimachinery/pkg/watch"
 
@@ -70,5 +72,28 @@ func TestStaleTransitionsAreDroppedAndTheCurrentOneStillFires(t *testing.T) {
 	ev := next(t, w)
 	if object := objectOf(t, ev); ev.Type != watch.Modified || object.Status.State != certstatus.StateExpiringSoon {
 		t.Errorf("got %s %s, want MODIFIED ExpiringSoon at the last renewal's expiringSoonAt", ev.Type, object.Status.State)
+	}
+}
+
+// A Secret's key is kept once however often it changes: the map's key and
+// the sorted keys share their bytes (a map assignment stores the key it is
+// given, so each change used to keep a second copy, 24 B per Secret).
+func TestKeysAreKeptOnce(t *testing.T) {
+	c, _ := newTestCache(t, DefaultOptions())
+	for round := range 3 {
+		for i := range 100 {
+			c.Upsert(item("team-"+strconv.Itoa(i%7), "tls-"+strconv.Itoa(i), map[string]string{"round": strconv.Itoa(round)}, longLived("1")))
+		}
+	}
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	for key := range c.entries {
+		i := sort.SearchStrings(c.keys, key)
+		if i == len(c.keys) || c.keys[i] != key {
+			t.Fatalf("%s is not among the keys", key)
+		}
+		if unsafe.StringData(c.keys[i]) != unsafe.StringData(key) {
+			t.Errorf("%s is kept twice", key)
+		}
 	}
 }
