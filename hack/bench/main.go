@@ -446,6 +446,7 @@ func (b *bench) serverMemory(ctx context.Context) (memory, error) {
 	}
 	m.HeapInuse = int64(metrics.Sum("go_memstats_heap_inuse_bytes", nil))
 	m.HeapAlloc = int64(metrics.Sum("go_memstats_heap_alloc_bytes", nil))
+	m.HeapLive = int64(metrics.Sum("go_gc_heap_live_bytes", nil))
 	m.RSS = int64(metrics.Sum("process_resident_memory_bytes", nil))
 	if m.HeapInuse == 0 || m.RSS == 0 {
 		return m, errors.New("certstatus /metrics has no go_memstats_heap_inuse_bytes or process_resident_memory_bytes")

@@ -35,7 +35,19 @@ type results struct {
 type memory struct {
 	HeapInuse int64 `json:"heapInuse"`
 	HeapAlloc int64 `json:"heapAlloc"`
-	RSS       int64 `json:"rss"`
+	// HeapLive is what the last (forced) GC marked live: unlike HeapAlloc
+	// it does not count what was allocated since, such as the scrape that
+	// reads it (0 in results from before it was recorded).
+	HeapLive int64 `json:"heapLive,omitempty"`
+	RSS      int64 `json:"rss"`
+}
+
+// live is HeapLive, or HeapAlloc for results that lack it.
+func (m memory) live() int64 {
+	if m.HeapLive > 0 {
+		return m.HeapLive
+	}
+	return m.HeapAlloc
 }
 
 // sweepPoint is one size on the way up to N.

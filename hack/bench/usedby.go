@@ -113,6 +113,12 @@ func (b *bench) usedByFigures(ctx context.Context) error {
 	if f.Base, err = refilled("with the Secrets only"); err != nil {
 		return err
 	}
+	// Heap profiles before and after the Ingresses: `go tool pprof -base`
+	// shows what each Ingress costs (run the server with
+	// GODEBUG=memprofilerate=1 for every allocation).
+	if err := b.saveProfile(ctx, "/debug/pprof/heap", "heap-usedby-base.pprof"); err != nil {
+		logf("heap profile: %v", err)
+	}
 
 	begin := time.Now()
 	if err := parallelN(ctx, 16, f.Ingresses, func(i int) error {
@@ -133,6 +139,9 @@ func (b *bench) usedByFigures(ctx context.Context) error {
 	}
 	if f.WithIngresses, err = refilled("with the Ingresses"); err != nil {
 		return err
+	}
+	if err := b.saveProfile(ctx, "/debug/pprof/heap", "heap-usedby-ingresses.pprof"); err != nil {
+		logf("heap profile: %v", err)
 	}
 	logf("usedby: %d Ingresses in usedBy %v after the first create; live heap %.0f B per Ingress, history refilled (%s before the refill), heap in use %s",
 		f.Ingresses, f.IngressLoad.Round(time.Millisecond), f.perIngress(),

@@ -13,7 +13,7 @@ func usedBySummary(p func(string, ...any), r *results) {
 		return
 	}
 	perIngress, perPod := f.perIngress(), f.perPod()
-	p("| usedBy: ≤ 300 B heap per Ingress and per Pod | %.0f B per Ingress, %.0f B per Pod (live heap after a forced GC) | %s |\n",
+	p("| usedBy: ≤ 300 B heap per Ingress and per Pod | %.0f B per Ingress, %.0f B per Pod (live heap marked by a forced GC) | %s |\n",
 		perIngress, perPod, verdict(perIngress <= 300 && perPod <= 300))
 	for i, c := range f.Lists {
 		if i > 0 {
@@ -35,14 +35,16 @@ func usedBySummary(p func(string, ...any), r *results) {
 	}
 }
 
-// perIngress and perPod are live heap (go_memstats_heap_alloc_bytes after
-// a forced GC) added per object.
+// perIngress and perPod are live heap added per object: what a forced GC
+// marked live (go_gc_heap_live_bytes). go_memstats_heap_alloc_bytes also
+// counts what was allocated between that GC and the scrape reading it,
+// which moved the figure by tens of bytes per object from run to run.
 func (f *usedByFigure) perIngress() float64 {
-	return perSecret(f.WithIngresses.HeapAlloc, f.Base.HeapAlloc, f.Ingresses)
+	return perSecret(f.WithIngresses.live(), f.Base.live(), f.Ingresses)
 }
 
 func (f *usedByFigure) perPod() float64 {
-	return perSecret(f.WithPods.HeapAlloc, f.WithIngresses.HeapAlloc, f.Pods)
+	return perSecret(f.WithPods.live(), f.WithIngresses.live(), f.Pods)
 }
 
 // renderUsedBy is the usedBy section.
@@ -56,7 +58,8 @@ func renderUsedBy(p func(string, ...any), r *results) {
 		"(Deployment → ReplicaSet → Pods, owner references written as the controllers would; no kubelet runs them) "+
 		"each mount one Secret. certstatus runs with the default `--used-by` (Ingress, Gateway, Pod; no Gateway CRDs installed).\n\n",
 		f.Deployments, podsPerDeployment)
-	p("Memory from certstatus's `/metrics` (`go_memstats_*`) after a forced GC (pprof `gc=1`, twice), before and after loading each kind; " +
+	p("Memory from certstatus's `/metrics` after a forced GC (pprof `gc=1`, twice), before and after loading each kind; the per-object figures "+
+		"use the live heap that GC marked (`go_gc_heap_live_bytes`); " +
 		"\"per Pod\" includes a third of a ReplicaSet's metadata. Load time is from the first create to a list naming every one of them.\n\n")
 	if f.History > 0 {
 		p("The watch history (`--watch-history-size`, %d changes) is bounded by a count, not per object, and loading a kind fills it "+
@@ -71,7 +74,9 @@ func renderUsedBy(p func(string, ...any), r *results) {
 		p("These figures include the watch history the loads filled (a run from before the history was refilled for them).\n\n")
 	}
 	p("| | Secrets only | + Ingresses | per Ingress | + Deployments' Pods | per Pod |\n|---|---|---|---|---|---|\n")
-	p("| heap allocated (live objects) | %s | %s | **%.0f B** | %s | **%.0f B** |\n", size(f.Base.HeapAlloc), size(f.WithIngresses.HeapAlloc), f.perIngress(), size(f.WithPods.HeapAlloc), f.perPod())
+	p("| live heap, marked by a forced GC (`go_gc_heap_live_bytes`) | %s | %s | **%.0f B** | %s | **%.0f B** |\n", size(f.Base.live()), size(f.WithIngresses.live()), f.perIngress(), size(f.WithPods.live()), f.perPod())
+	p("| heap allocated (`go_memstats_heap_alloc_bytes`, also what was allocated since that GC) | %s | %s | %.0f B | %s | %.0f B |\n", size(f.Base.HeapAlloc), size(f.WithIngresses.HeapAlloc),
+		perSecret(f.WithIngresses.HeapAlloc, f.Base.HeapAlloc, f.Ingresses), size(f.WithPods.HeapAlloc), perSecret(f.WithPods.HeapAlloc, f.WithIngresses.HeapAlloc, f.Pods))
 	p("| heap in use | %s | %s | %.0f B | %s | %.0f B |\n", size(f.Base.HeapInuse), size(f.WithIngresses.HeapInuse),
 		perSecret(f.WithIngresses.HeapInuse, f.Base.HeapInuse, f.Ingresses), size(f.WithPods.HeapInuse), perSecret(f.WithPods.HeapInuse, f.WithIngresses.HeapInuse, f.Pods))
 	p("| RSS | %s | %s | %.0f B | %s | %.0f B |\n", size(f.Base.RSS), size(f.WithIngresses.RSS),
