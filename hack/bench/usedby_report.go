@@ -58,7 +58,7 @@ func renderUsedBy(p func(string, ...any), r *results) {
 		"(Deployment → ReplicaSet → Pods, owner references written as the controllers would; no kubelet runs them) "+
 		"each mount one Secret. certstatus runs with the default `--used-by` (Ingress, Gateway, Pod; no Gateway CRDs installed).\n\n",
 		f.Deployments, podsPerDeployment)
-	p("Memory from certstatus's `/metrics` after a forced GC (pprof `gc=1`, twice), before and after loading each kind; the per-object figures "+
+	p("Memory from certstatus's `/metrics` after a forced GC (pprof `gc=1`, twice), before and after loading each kind; the per-object figures " +
 		"use the live heap that GC marked (`go_gc_heap_live_bytes`); " +
 		"\"per Pod\" includes a third of a ReplicaSet's metadata. Load time is from the first create to a list naming every one of them.\n\n")
 	if f.History > 0 {
