@@ -136,7 +136,9 @@ func defaultServingCertificate(s *genericoptions.SecureServingOptions, host stri
 	}
 	dnsNames := []string{host}
 	if s.BindAddress.IsUnspecified() {
-		dnsNames = append(dnsNames, "localhost")
+		if host != "localhost" {
+			dnsNames = append(dnsNames, "localhost")
+		}
 	} else {
 		ips = append(slices.Clip(ips), s.BindAddress)
 	}
