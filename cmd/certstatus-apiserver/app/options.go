@@ -156,7 +156,7 @@ func (o *Options) Config() (*apiserver.Config, error) {
 	generic.FeatureGate = o.Components.FeatureGateFor(basecompatibility.DefaultKubeComponent)
 
 	// Serving first, with a loopback key that is cheap to generate
-	// (loopback.go); RecommendedOptions.ApplyTo then skips serving, which
+	// (selfsigned.go); RecommendedOptions.ApplyTo then skips serving, which
 	// it does when its SecureServing is nil.
 	serving := o.Generic.SecureServing
 	if err := applySecureServing(serving, &generic.Config); err != nil {
