@@ -245,13 +245,22 @@ func splitPEM(bundle string) []string {
 
 func TestExplainDocumentsTheFields(t *testing.T) {
 	t.Parallel()
-	out := kubectl(t, "explain", "certificatestatus.status.certificates")
-	for _, want := range []string{"KIND:       CertificateStatus", "sha256Fingerprint", "SHA-256 digest",
-		"subject", "RFC 2253", "notAfter"} {
-		if !strings.Contains(out, want) {
-			t.Errorf("kubectl explain lacks %q:\n%s", want, out)
+	// kube-apiserver fetches and merges an APIService's OpenAPI on its own
+	// schedule, after the APIService is Available: right after the server
+	// registered (this test run alone), explain may not know the resource yet.
+	eventually(t, 60*time.Second, func() error {
+		out, stderr, err := env.stack.Kubectl(context.Background(), "explain", "certificatestatus.status.certificates")
+		if err != nil {
+			return fmt.Errorf("kubectl explain: %v: %s", err, stderr)
 		}
-	}
+		for _, want := range []string{"KIND:       CertificateStatus", "sha256Fingerprint", "SHA-256 digest",
+			"subject", "RFC 2253", "notAfter"} {
+			if !strings.Contains(out, want) {
+				return fmt.Errorf("kubectl explain lacks %q:\n%s", want, out)
+			}
+		}
+		return nil
+	})
 }
 
 func TestSelectorsSortingAndChunking(t *testing.T) {
