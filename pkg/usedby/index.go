@@ -85,10 +85,8 @@ type Users struct {
 
 // moreUsers are the users of a Secret beyond its first serving object.
 type moreUsers struct {
-	pods []podCount
-	// serving are the serving entries after first (nil: none). Rare, so
-	// behind a pointer: moreUsers is then 32 B, not 48.
-	serving *[]servedRef
+	pods    []podCount
+	serving []servedRef // after first
 }
 
 // newUsers is a snapshot of these users (nil: none), with slices of its
@@ -102,11 +100,7 @@ func newUsers(serving []servedRef, pods []podCount) *Users {
 		u.first, serving = serving[0], serving[1:]
 	}
 	if len(serving) > 0 || len(pods) > 0 {
-		u.more = &moreUsers{pods: slices.Clone(pods)}
-		if len(serving) > 0 {
-			more := slices.Clone(serving)
-			u.more.serving = &more
-		}
+		u.more = &moreUsers{pods: slices.Clone(pods), serving: slices.Clone(serving)}
 	}
 	return u
 }
@@ -116,10 +110,10 @@ func (u *Users) empty() bool { return u == nil || u.first.object == nil && u.mor
 // served yields the serving entries.
 func (u *Users) served() func(yield func(servedRef) bool) {
 	return func(yield func(servedRef) bool) {
-		if u == nil || u.first.object == nil || !yield(u.first) || u.more == nil || u.more.serving == nil {
+		if u == nil || u.first.object == nil || !yield(u.first) || u.more == nil {
 			return
 		}
-		for _, s := range *u.more.serving {
+		for _, s := range u.more.serving {
 			if !yield(s) {
 				return
 			}
@@ -392,11 +386,6 @@ func (x *Index) forgetKind(kind string) {
 	for _, o := range objects {
 		x.putServing(o, nil)
 	}
-}
-
-// UsedBy lists the users of a Secret as of now (see Users.list).
-func (x *Index) UsedBy(secret SecretRef) []User {
-	return x.Users(secret).list()
 }
 
 // list is the users of a Secret sorted by kind, namespace and name, Pods

@@ -67,7 +67,7 @@ func TestIndexServingObjects(t *testing.T) {
 		{Kind: KindIngress, Namespace: "web", Name: "admin", Hosts: []string{"admin.example.com"}, Created: created},
 		{Kind: KindIngress, Namespace: "web", Name: "frontend", Hosts: []string{"web.example.com"}, Created: created},
 	}
-	if got := x.UsedBy(webTLS); !reflect.DeepEqual(got, want) {
+	if got := usedBy(x, webTLS); !reflect.DeepEqual(got, want) {
 		t.Errorf("UsedBy = %+v\nwant %+v", got, want)
 	}
 
@@ -83,7 +83,7 @@ func TestIndexServingObjects(t *testing.T) {
 	if got := heard.take(); !reflect.DeepEqual(got, []SecretRef{other, webTLS}) {
 		t.Errorf("heard %v", got)
 	}
-	if got := x.UsedBy(webTLS); len(got) != 2 {
+	if got := usedBy(x, webTLS); len(got) != 2 {
 		t.Errorf("UsedBy after the move = %+v", got)
 	}
 	// A snapshot is never modified: the one taken before a change reads as it did.
@@ -92,18 +92,18 @@ func TestIndexServingObjects(t *testing.T) {
 	if got := before.list(); len(got) != 1 || got[0].Name != "frontend" || x.Users(other) == before {
 		t.Errorf("the previous snapshot reads %+v", got)
 	}
-	if got := x.UsedBy(other); len(got) != 2 {
+	if got := usedBy(x, other); len(got) != 2 {
 		t.Errorf("UsedBy after adding admin = %+v", got)
 	}
 	st.putServing(key(KindIngress, "web", "admin"), ingress("web", "admin", reference{secret: webTLS, hosts: hostList("admin.example.com")}))
 	heard.take()
 	// Deleting forgets it; forgetting a kind forgets all of it.
 	st.putServing(key(KindIngress, "web", "frontend"), nil)
-	if got := x.UsedBy(other); got != nil {
+	if got := usedBy(x, other); got != nil {
 		t.Errorf("UsedBy of a Secret nobody uses = %+v", got)
 	}
 	x.forgetKind(KindGateway)
-	if got := x.UsedBy(webTLS); len(got) != 1 || got[0].Name != "admin" {
+	if got := usedBy(x, webTLS); len(got) != 1 || got[0].Name != "admin" {
 		t.Errorf("UsedBy after forgetting Gateways = %+v", got)
 	}
 	if n := x.secretCount(); n != 1 {
@@ -131,7 +131,7 @@ func TestIndexPodsByWorkload(t *testing.T) {
 		{Kind: "ReplicaSet", Namespace: "web", Name: "frontend-abc", Pods: 2},
 		{Kind: "StatefulSet", Namespace: "web", Name: "db", Pods: 1},
 	}
-	if got := x.UsedBy(tls); !reflect.DeepEqual(got, want) {
+	if got := usedBy(x, tls); !reflect.DeepEqual(got, want) {
 		t.Errorf("UsedBy = %+v\nwant %+v", got, want)
 	}
 	// An owner without a controller reads as before: no change.
@@ -151,7 +151,7 @@ func TestIndexPodsByWorkload(t *testing.T) {
 		{Kind: KindPod, Namespace: "web", Name: "debug"},
 		{Kind: "StatefulSet", Namespace: "web", Name: "db", Pods: 1},
 	}
-	if got := x.UsedBy(tls); !reflect.DeepEqual(got, want) {
+	if got := usedBy(x, tls); !reflect.DeepEqual(got, want) {
 		t.Errorf("UsedBy = %+v\nwant %+v", got, want)
 	}
 	// The snapshot taken before still reads as it did.
@@ -174,7 +174,7 @@ func TestIndexPodsByWorkload(t *testing.T) {
 		{Kind: "Deployment", Namespace: "web", Name: "frontend", Pods: 1},
 		{Kind: "StatefulSet", Namespace: "web", Name: "db", Pods: 1},
 	}
-	if got := x.UsedBy(tls); !reflect.DeepEqual(got, want) {
+	if got := usedBy(x, tls); !reflect.DeepEqual(got, want) {
 		t.Errorf("UsedBy = %+v\nwant %+v", got, want)
 	}
 	// Every Pod gone: nothing is left behind.
@@ -286,7 +286,10 @@ func TestIndexRolloutIsOneUser(t *testing.T) {
 	st.putPod(key(KindPod, "web", "frontend-abc-2"), pod("web", "frontend-abc-2", "ReplicaSet", "frontend-abc", "web-tls"))
 	st.putPod(key(KindPod, "web", "frontend-def-1"), pod("web", "frontend-def-1", "ReplicaSet", "frontend-def", "web-tls"))
 	want := []User{{Kind: "Deployment", Namespace: "web", Name: "frontend", Pods: 3}}
-	if got := x.UsedBy(SecretRef{"web", "web-tls"}); !reflect.DeepEqual(got, want) {
+	if got := usedBy(x, SecretRef{"web", "web-tls"}); !reflect.DeepEqual(got, want) {
 		t.Errorf("UsedBy = %+v\nwant %+v", got, want)
 	}
 }
+
+// usedBy lists a Secret's users as of now.
+func usedBy(x *Index, secret SecretRef) []User { return x.Users(secret).list() }

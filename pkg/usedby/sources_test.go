@@ -69,12 +69,12 @@ func eventually(t *testing.T, x *Index, secret SecretRef, want []User) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		got := x.UsedBy(secret)
+		got := usedBy(x, secret)
 		if reflect.DeepEqual(got, want) {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("UsedBy(%v) = %+v\nwant %+v", secret, got, want)
+			t.Fatalf("users of %v = %+v\nwant %+v", secret, got, want)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
@@ -160,7 +160,7 @@ func TestSourcesForbidden(t *testing.T) {
 			if !logged {
 				t.Errorf("the forbidden %s were not noted", refused)
 			}
-			if users := index.UsedBy(SecretRef{"web", "web-tls"}); refused == "ingresses" && len(users) != 0 {
+			if users := usedBy(index, SecretRef{"web", "web-tls"}); refused == "ingresses" && len(users) != 0 {
 				t.Errorf("users %v from refused Ingresses", users)
 			}
 		})
@@ -214,7 +214,7 @@ func TestSourcesFollowGatewayCRDs(t *testing.T) {
 	if got := s.Resources(); len(got) != 0 {
 		t.Fatalf("still watching %v", got)
 	}
-	if got := index.UsedBy(webTLS); got != nil {
+	if got := usedBy(index, webTLS); got != nil {
 		t.Errorf("UsedBy after the CRDs went = %+v", got)
 	}
 }
