@@ -4,12 +4,12 @@ import (
 	"context"
 	"runtime"
 	"slices"
-	"sync"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	apiruntime "k8s.io/apimachinery/pkg/runtime"
 	toolscache "k8s.io/client-go/tools/cache"
+	"k8s.io/client-go/util/workqueue"
 )
 
 // listPageSize bounds how many Secrets are decoded at once while listing:
@@ -75,7 +75,7 @@ func listAnalysed(ctx context.Context, list listFunc, options metav1.ListOptions
 			// The first page dates the whole list; the others continue it.
 			result.ResourceVersion = p.list.ResourceVersion
 		}
-		result.Items = append(result.Items, analyseAll(p.list.Items, analyse)...)
+		result.Items = append(result.Items, analyseAll(ctx, p.list.Items, analyse)...)
 	}
 	// A list cut short by the end of ctx is not the list: the reflector
 	// would delete every Secret it missed.
@@ -86,22 +86,15 @@ func listAnalysed(ctx context.Context, list listFunc, options metav1.ListOptions
 }
 
 // analyseAll analyses secrets on every core, keeping their order.
-func analyseAll(secrets []corev1.Secret, analyse toolscache.TransformFunc) []*analysedSecret {
+func analyseAll(ctx context.Context, secrets []corev1.Secret, analyse toolscache.TransformFunc) []*analysedSecret {
 	analysed := make([]*analysedSecret, len(secrets))
-	workers := min(runtime.GOMAXPROCS(0), len(secrets))
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Go(func() {
-			for i := w; i < len(secrets); i += workers {
-				// The transform never fails on a Secret, and keeps nothing of it.
-				kept, _ := analyse(&secrets[i])
-				analysed[i], _ = kept.(*analysedSecret)
-			}
-		})
-	}
-	wg.Wait()
-	// The transform turns every Secret into an analysedSecret; never hand
-	// the reflector a nil item if that ever changes.
+	workqueue.ParallelizeUntil(ctx, runtime.GOMAXPROCS(0), len(secrets), func(i int) {
+		// The transform never fails on a Secret, and keeps nothing of it.
+		kept, _ := analyse(&secrets[i])
+		analysed[i], _ = kept.(*analysedSecret)
+	})
+	// Nil where ctx ended first (the list then fails), or if the transform
+	// ever returned something else: never hand the reflector a nil item.
 	return slices.DeleteFunc(analysed, func(a *analysedSecret) bool { return a == nil })
 }
 
