@@ -105,6 +105,9 @@ func TestDefaultServingCertificate(t *testing.T) {
 		t.Fatal(err)
 	}
 	cert := ecdsaCertificate(t, certPEM)
+	if cert.SerialNumber == nil || cert.SerialNumber.Sign() <= 0 {
+		t.Errorf("serial number %v, want a positive random one", cert.SerialNumber)
+	}
 	if len(cert.DNSNames) != 1 || cert.DNSNames[0] != "localhost" {
 		t.Errorf("DNS names %v, want localhost once", cert.DNSNames)
 	}
