@@ -27,6 +27,10 @@ import (
 // Options are the server's flags.
 type Options struct {
 	Generic *genericoptions.RecommendedOptions
+	// SecureServing is applied by Config itself, with certificates cheap to
+	// generate (selfsigned.go); Generic holds an empty one in its place,
+	// which RecommendedOptions skips in AddFlags, Validate and ApplyTo.
+	SecureServing *genericoptions.SecureServingOptionsWithLoopback
 	// Components holds the effective Kubernetes version and the feature gates
 	// (--feature-gates, --emulated-version) the generic server runs with.
 	Components basecompatibility.ComponentGlobalsRegistry
@@ -55,24 +59,28 @@ func NewOptions() *Options {
 	generic.Etcd = nil
 	generic.Admission = nil
 	generic.Features.EnablePriorityAndFairness = false
-	generic.SecureServing.BindPort = 8443
+	serving := generic.SecureServing
+	serving.BindPort = 8443
+	generic.SecureServing = &genericoptions.SecureServingOptionsWithLoopback{}
 	components := compatibility.DefaultComponentGlobalsRegistry
 	_, _ = components.ComponentGlobalsOrRegister(basecompatibility.DefaultKubeComponent,
 		basecompatibility.NewEffectiveVersionFromString(baseversion.DefaultKubeBinaryVersion, "", ""),
 		utilfeature.DefaultMutableFeatureGate)
 	return &Options{
-		Generic:    generic,
-		Components: components,
-		Analysis:   certificate.DefaultOptions(),
-		Cache:      statuscache.DefaultOptions(),
-		Recorder:   events.DefaultOptions(),
-		UsedBy:     append([]string(nil), usedby.KindNames...),
+		Generic:       generic,
+		SecureServing: serving,
+		Components:    components,
+		Analysis:      certificate.DefaultOptions(),
+		Cache:         statuscache.DefaultOptions(),
+		Recorder:      events.DefaultOptions(),
+		UsedBy:        append([]string(nil), usedby.KindNames...),
 	}
 }
 
 // AddFlags registers the generic apiserver flags and certstatus's own.
 func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	o.Generic.AddFlags(fs)
+	o.SecureServing.AddFlags(fs)
 	o.Components.AddFlags(fs)
 	fs.DurationVar(&o.Analysis.ExpiringSoonThreshold, "expiring-soon-threshold", o.Analysis.ExpiringSoonThreshold,
 		"A certificate is ExpiringSoon when its remaining time is below min(this, fraction × lifetime). "+
@@ -108,6 +116,7 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 func (o *Options) Validate() error {
 	var errs []error
 	errs = append(errs, o.Generic.Validate()...)
+	errs = append(errs, o.SecureServing.Validate()...)
 	if o.Analysis.ExpiringSoonThreshold < 0 {
 		errs = append(errs, fmt.Errorf("--expiring-soon-threshold must not be negative"))
 	}
@@ -140,7 +149,7 @@ func (o *Options) Validate() error {
 
 // Config builds the server configuration.
 func (o *Options) Config() (*apiserver.Config, error) {
-	if err := defaultServingCertificate(o.Generic.SecureServing.SecureServingOptions, "localhost",
+	if err := defaultServingCertificate(o.SecureServing.SecureServingOptions, "localhost",
 		[]net.IP{netutils.ParseIPSloppy("127.0.0.1")}); err != nil {
 		return nil, fmt.Errorf("create self-signed serving certificate: %w", err)
 	}
@@ -155,17 +164,11 @@ func (o *Options) Config() (*apiserver.Config, error) {
 	generic.EffectiveVersion = o.Components.EffectiveVersionFor(basecompatibility.DefaultKubeComponent)
 	generic.FeatureGate = o.Components.FeatureGateFor(basecompatibility.DefaultKubeComponent)
 
-	// Serving first, with a loopback key that is cheap to generate
-	// (selfsigned.go); RecommendedOptions.ApplyTo then skips serving, which
-	// it does when its SecureServing is nil.
-	serving := o.Generic.SecureServing
-	if err := applySecureServing(serving, &generic.Config); err != nil {
+	// Serving first: authentication reads the serving configuration.
+	if err := applySecureServing(o.SecureServing, &generic.Config); err != nil {
 		return nil, err
 	}
-	o.Generic.SecureServing = nil
-	err := o.Generic.ApplyTo(generic)
-	o.Generic.SecureServing = serving
-	if err != nil {
+	if err := o.Generic.ApplyTo(generic); err != nil {
 		return nil, err
 	}
 	var recorder *events.Options

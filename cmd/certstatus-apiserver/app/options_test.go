@@ -12,8 +12,13 @@ func TestFlagsParseIntoOptions(t *testing.T) {
 	options := NewOptions()
 	flags := pflag.NewFlagSet("test", pflag.ContinueOnError)
 	options.AddFlags(flags)
-	if err := flags.Parse([]string{"--expiring-soon-threshold=168h", "--expiring-soon-fraction=0.5", "--namespaces=a,b"}); err != nil {
+	if err := flags.Parse([]string{"--expiring-soon-threshold=168h", "--expiring-soon-fraction=0.5", "--namespaces=a,b",
+		"--secure-port=9443", "--cert-dir=/certs"}); err != nil {
 		t.Fatal(err)
+	}
+	// Serving flags reach the options Config applies itself (selfsigned.go).
+	if options.SecureServing.BindPort != 9443 || options.SecureServing.ServerCert.CertDirectory != "/certs" {
+		t.Errorf("serving options %+v", options.SecureServing.SecureServingOptions)
 	}
 	if options.Analysis.ExpiringSoonThreshold != 168*time.Hour || options.Analysis.ExpiringSoonFraction != 0.5 ||
 		strings.Join(options.Namespaces, ",") != "a,b" {
@@ -38,6 +43,7 @@ func TestValidateRejectsNonsense(t *testing.T) {
 		{"events qps zero", func(o *Options) { o.Recorder.QPS = 0 }, "--events-qps"},
 		{"events burst zero", func(o *Options) { o.Recorder.Burst = 0 }, "--events-burst"},
 		{"events queue zero", func(o *Options) { o.Recorder.QueueSize = 0 }, "--events-queue-size"},
+		{"negative port", func(o *Options) { o.SecureServing.BindPort = -1 }, "--secure-port"},
 	} {
 		options := NewOptions()
 		tc.change(options)
