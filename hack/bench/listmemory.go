@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -204,13 +203,10 @@ func (b *bench) listStep(ctx context.Context, mix certtest.Mix) error {
 	concurrentRawLists := func(path string) func() error {
 		return func() error {
 			_, err := repeat(ctx, b.o.runs, func() error {
-				var wg sync.WaitGroup
-				errs := make([]error, concurrentLists)
-				for i := range concurrentLists {
-					wg.Go(func() { _, errs[i] = b.kubeRaw.Get().AbsPath(path).DoRaw(ctx) })
-				}
-				wg.Wait()
-				return errors.Join(errs...)
+				return parallelN(ctx, concurrentLists, concurrentLists, func(int) error {
+					_, err := b.kubeRaw.Get().AbsPath(path).DoRaw(ctx)
+					return err
+				})
 			})
 			return err
 		}
