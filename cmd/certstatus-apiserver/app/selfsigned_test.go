@@ -5,7 +5,6 @@ import (
 	"crypto/ecdsa"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/pem"
 	"net"
 	"os"
 	"testing"
@@ -14,6 +13,7 @@ import (
 	genericapiserver "k8s.io/apiserver/pkg/server"
 	"k8s.io/apiserver/pkg/server/healthz"
 	genericoptions "k8s.io/apiserver/pkg/server/options"
+	certutil "k8s.io/client-go/util/cert"
 	netutils "k8s.io/utils/net"
 
 	"github.com/certstatus/certstatus/pkg/apiserver"
@@ -69,14 +69,11 @@ func TestLoopbackCertificateIsECDSA(t *testing.T) {
 
 func ecdsaCertificate(t *testing.T, certPEM []byte) *x509.Certificate {
 	t.Helper()
-	block, _ := pem.Decode(certPEM)
-	if block == nil {
-		t.Fatal("no PEM certificate")
+	certs, err := certutil.ParseCertsPEM(certPEM)
+	if err != nil || len(certs) != 1 {
+		t.Fatalf("%d certificates, err %v; want one", len(certs), err)
 	}
-	cert, err := x509.ParseCertificate(block.Bytes)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cert := certs[0]
 	if _, ok := cert.PublicKey.(*ecdsa.PublicKey); !ok {
 		t.Errorf("key %T, want ECDSA", cert.PublicKey)
 	}
