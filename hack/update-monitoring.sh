@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Regenerates artifacts/monitoring's alert rules, PrometheusRule, Alertmanager
-# example and Grafana dashboard from pkg/monitoring (their one source), and the
+# example and Grafana dashboard from internal/monitoring (their one source), and the
 # Helm chart's copies of the rules and the dashboard.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Fails when artifacts/monitoring (or the Helm chart's copies in
-# charts/certstatus/files) differs from what pkg/monitoring generates
+# charts/certstatus/files) differs from what internal/monitoring generates
 # (run hack/update-monitoring.sh), then checks the rules with promtool and
 # runs their unit tests (test/monitoring/*.test.yaml).
 set -euo pipefail

@@ -1,6 +1,6 @@
 // Command monitoring writes the generated monitoring artifacts (alert rules
 // as a plain rules file and as a PrometheusRule, the Alertmanager Slack
-// example, the Grafana dashboard) from pkg/monitoring into a directory.
+// example, the Grafana dashboard) from internal/monitoring into a directory.
 package main
 
 import (
@@ -9,7 +9,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/certstatus/certstatus/pkg/monitoring"
+	"github.com/certstatus/certstatus/internal/monitoring"
 )
 
 func main() {

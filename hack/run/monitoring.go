@@ -11,7 +11,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/certstatus/certstatus/pkg/monitoring"
+	"github.com/certstatus/certstatus/internal/monitoring"
 	"github.com/certstatus/certstatus/test/stack"
 )
 

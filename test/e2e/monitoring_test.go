@@ -18,7 +18,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/certstatus/certstatus/pkg/monitoring"
+	"github.com/certstatus/certstatus/internal/monitoring"
 	"github.com/certstatus/certstatus/test/stack"
 )
 

@@ -17,7 +17,7 @@ import (
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/yaml"
 
-	"github.com/certstatus/certstatus/pkg/monitoring"
+	"github.com/certstatus/certstatus/internal/monitoring"
 )
 
 // MonitoringOptions configure StartMonitoring.

@@ -1,4 +1,5 @@
-// Package monitoring is the one source of certstatus's alert rules, its
+// Package monitoring is a build-time generator, never imported by the
+// server: the one source of certstatus's alert rules, its
 // Alertmanager example and its Grafana dashboard. hack/update-monitoring.sh
 // writes them into artifacts/monitoring; hack/verify-monitoring.sh checks
 // that the committed files are what this package generates; the
