@@ -27,6 +27,16 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
 {{ include "certstatus.fullname" . }}-serving-cert
 {{- end -}}
 
+{{/* The Secret holding the CA that signs the serving pair (both modes, unless certManager.issuerRef names another issuer). */}}
+{{- define "certstatus.servingCASecret" -}}
+{{ include "certstatus.fullname" . }}-serving-ca
+{{- end -}}
+
+{{/* The ServiceAccount the ServiceMonitor's scrapes authenticate as. */}}
+{{- define "certstatus.scraper" -}}
+{{ include "certstatus.fullname" . }}-scraper
+{{- end -}}
+
 {{/* The DNS names the aggregator checks the serving certificate against. */}}
 {{- define "certstatus.serviceDNSNames" -}}
 {{- $svc := include "certstatus.fullname" . -}}
