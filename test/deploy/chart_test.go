@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/x509"
 	"encoding/base64"
+	"encoding/json"
 	"encoding/pem"
 	"path/filepath"
 	"strings"
@@ -139,6 +140,36 @@ func TestChartInstallUpgradeUninstall(t *testing.T) {
 	deployment, err := env.stack.Client().AppsV1().Deployments(namespace).Get(ctx, "certstatus-apiserver", metav1.GetOptions{})
 	if err != nil || deployment.Spec.Replicas == nil || *deployment.Spec.Replicas != 3 {
 		t.Errorf("Deployment after upgrade: %v, replicas %v; want 3", err, deployment.Spec.Replicas)
+	}
+
+	// Values that do not fit are refused before anything changes: the release
+	// stays at its revision, the Deployment as it was.
+	revision := func() int {
+		t.Helper()
+		var status struct{ Version int }
+		if err := json.Unmarshal([]byte(helm(t, "status", release, "--namespace", namespace, "-o", "json")), &status); err != nil {
+			t.Fatal(err)
+		}
+		return status.Version
+	}
+	before := revision()
+	for _, bad := range [][]string{
+		{"--set", "metrics.prometheusRule.overrides.CertificateExpired.severity=page"},
+		{"--set", "metrics.prometheusRule.overrides.NoSuchAlert.enabled=false"},
+		{"--set", "replicaCount=1", "--set", "topologySpread.whenUnsatisfiable=Never"},
+	} {
+		args := append([]string{"upgrade", release, chartDir(), "--namespace", namespace, "--reuse-values",
+			"--set", "metrics.prometheusRule.enabled=true"}, bad...)
+		if out, err := helmCommand(t, args...); err == nil {
+			t.Errorf("helm upgrade %v succeeded; want it refused:\n%s", bad, out)
+		}
+	}
+	if after := revision(); after != before {
+		t.Errorf("refused upgrades moved the release from revision %d to %d", before, after)
+	}
+	deployment, err = env.stack.Client().AppsV1().Deployments(namespace).Get(ctx, "certstatus-apiserver", metav1.GetOptions{})
+	if err != nil || *deployment.Spec.Replicas != 3 {
+		t.Errorf("Deployment after refused upgrades: %v, replicas %v; want 3", err, deployment.Spec.Replicas)
 	}
 
 	helm(t, "uninstall", release, "--namespace", namespace, "--wait")

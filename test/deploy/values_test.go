@@ -1,9 +1,11 @@
 package deploy
 
 import (
+	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -82,18 +84,11 @@ func TestChartRuleOverrides(t *testing.T) {
 		}
 	}
 	// Two alerts the file has, whatever they are called today.
-	var disabled, changed string
-	for name := range shipped {
-		switch {
-		case disabled == "":
-			disabled = name
-		case changed == "":
-			changed = name
-		}
-	}
-	if changed == "" {
+	names := slices.Sorted(maps.Keys(shipped))
+	if len(names) < 2 {
 		t.Fatalf("the rules file holds %d alerts; want at least two", len(shipped))
 	}
+	disabled, changed := names[0], names[1]
 
 	manifest := render(t, "certstatus", "certstatus", "--set", "metrics.prometheusRule.enabled=true",
 		"--set", "metrics.prometheusRule.ruleLabels.team=platform",
