@@ -54,6 +54,15 @@ func kubectl(t *testing.T, stdin string, args ...string) string {
 func kubectlCommand(stdin string, args ...string) (string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
+	return kubectlStdin(ctx, stdin, args...)
+}
+
+// kubectlCommandContext runs kubectl until it ends or ctx does.
+func kubectlCommandContext(ctx context.Context, args ...string) (string, error) {
+	return kubectlStdin(ctx, "", args...)
+}
+
+func kubectlStdin(ctx context.Context, stdin string, args ...string) (string, error) {
 	full := append([]string{"--kubeconfig=" + env.stack.AdminKubeconfig(),
 		"--cache-dir=" + filepath.Join(env.stack.Dir(), "kubectl-cache")}, args...)
 	cmd := exec.CommandContext(ctx, env.stack.KubectlPath(), full...)
@@ -104,7 +113,11 @@ func ensureNamespaces(t *testing.T, names ...string) {
 	}
 }
 
+// kubeVersion is the test control plane's Kubernetes version, for `helm
+// template` (which otherwise assumes 1.20, below the chart's kubeVersion).
+const kubeVersion = "1.37.2"
+
 func render(t *testing.T, release, namespace string, args ...string) string {
 	t.Helper()
-	return helm(t, append([]string{"template", release, chartDir(), "--namespace", namespace}, args...)...)
+	return helm(t, append([]string{"template", release, chartDir(), "--namespace", namespace, "--kube-version", kubeVersion}, args...)...)
 }

@@ -37,6 +37,13 @@ const apiServiceTimeout = 60 * time.Second
 // kube-proxy), and waits until it is Available and discovery answers through
 // the aggregator. Calling it again moves the APIService to another server.
 func (s *Stack) RegisterAPIService(ctx context.Context, port int) error {
+	return s.RegisterAPIServiceWithCA(ctx, port, s.certs.ServingCAPEM)
+}
+
+// RegisterAPIServiceWithCA is RegisterAPIService with caBundle as the CA the
+// aggregator verifies the server's certificate against, for a server that
+// serves a certificate of another CA than the stack's (say the Helm chart's).
+func (s *Stack) RegisterAPIServiceWithCA(ctx context.Context, port int, caBundle []byte) error {
 	ctx, cancel := context.WithTimeout(ctx, apiServiceTimeout)
 	defer cancel()
 	if err := s.applyExternalNameService(ctx); err != nil {
@@ -54,7 +61,7 @@ func (s *Stack) RegisterAPIService(ctx context.Context, port int) error {
 				"name":      ServerServiceName,
 				"port":      int64(port),
 			},
-			"caBundle":             base64.StdEncoding.EncodeToString(s.certs.ServingCAPEM),
+			"caBundle":             base64.StdEncoding.EncodeToString(caBundle),
 			"groupPriorityMinimum": int64(1000),
 			"versionPriority":      int64(15),
 		},

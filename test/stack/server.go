@@ -23,6 +23,7 @@ type Server struct {
 	args    []string
 	port    int
 	logPath string
+	pair    ServingPair
 
 	mu      sync.Mutex
 	proc    *process
@@ -48,17 +49,32 @@ func (s *Stack) StartServer(ctx context.Context, binary string, extraArgs ...str
 // of ServiceAccount certstatus/certstatus-apiserver, and waits for its
 // /readyz. It does not register the APIService: use it for a second replica.
 func (s *Stack) LaunchServer(ctx context.Context, binary string, extraArgs ...string) (*Server, error) {
+	c := s.certs
+	return s.LaunchServerWithPair(ctx, binary, ServingPair{CertFile: c.ServerCertFile, KeyFile: c.ServerKeyFile, CAPEM: c.ServingCAPEM}, extraArgs...)
+}
+
+// ServingPair is a serving certificate and key (files the server reloads
+// when they change), the CA that signed them, and the name the certificate
+// is verified for (empty: 127.0.0.1, which the stack's own certificate names).
+type ServingPair struct {
+	CertFile, KeyFile string
+	CAPEM             []byte
+	ServerName        string
+}
+
+// LaunchServerWithPair is LaunchServer with a serving pair of the caller's
+// instead of the stack's; register it with RegisterAPIServiceWithCA.
+func (s *Stack) LaunchServerWithPair(ctx context.Context, binary string, pair ServingPair, extraArgs ...string) (*Server, error) {
 	if err := s.applyServerRBAC(ctx); err != nil {
 		return nil, fmt.Errorf("start certstatus: %w", err)
 	}
 	var srv *Server
 	err := startOnFreePort(func(port int) error {
-		c := s.certs
 		args := []string{
 			"--bind-address=127.0.0.1",
 			"--secure-port=" + strconv.Itoa(port),
-			"--tls-cert-file=" + c.ServerCertFile,
-			"--tls-private-key-file=" + c.ServerKeyFile,
+			"--tls-cert-file=" + pair.CertFile,
+			"--tls-private-key-file=" + pair.KeyFile,
 			"--kubeconfig=" + s.serverKubeconfig,
 			"--authentication-kubeconfig=" + s.serverKubeconfig,
 			"--authorization-kubeconfig=" + s.serverKubeconfig,
@@ -69,6 +85,7 @@ func (s *Stack) LaunchServer(ctx context.Context, binary string, extraArgs ...st
 			args:    append(args, extraArgs...),
 			port:    port,
 			logPath: filepath.Join(s.dir, fmt.Sprintf("certstatus-%d.log", port)),
+			pair:    pair,
 		}
 		if err := s.addServer(srv); err != nil {
 			return err
@@ -103,10 +120,11 @@ func (srv *Server) Start(ctx context.Context) error {
 	// to stop the process while this waits.
 	ctx, cancel := context.WithTimeout(ctx, serverReadyTimeout)
 	defer cancel()
-	tlsConfig, err := clientTLS(srv.stack.certs.ServingCAPEM, srv.stack.certs.admin)
+	tlsConfig, err := clientTLS(srv.pair.CAPEM, srv.stack.certs.admin)
 	if err != nil {
 		return err
 	}
+	tlsConfig.ServerName = srv.pair.ServerName
 	if err := waitReady(ctx, p, srv.URL()+"/readyz", tlsConfig); err != nil {
 		_ = p.stop()
 		return err
@@ -185,11 +203,12 @@ func (srv *Server) Port() int { return srv.port }
 // the aggregator.
 func (srv *Server) URL() string { return "https://127.0.0.1:" + strconv.Itoa(srv.port) }
 
-// CAFile is the CA that signed the serving certificate (also the APIService's caBundle).
+// CAFile is the stack's serving CA, which signed the serving certificate
+// (also the APIService's caBundle) unless LaunchServerWithPair gave another.
 func (srv *Server) CAFile() string { return srv.stack.certs.ServingCAFile }
 
-// CAPEM is CAFile's content.
-func (srv *Server) CAPEM() []byte { return srv.stack.certs.ServingCAPEM }
+// CAPEM is the CA that signed the serving certificate.
+func (srv *Server) CAPEM() []byte { return srv.pair.CAPEM }
 
 // LogPath is the server's log (appended to across restarts).
 func (srv *Server) LogPath() string { return srv.logPath }
