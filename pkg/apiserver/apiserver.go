@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 
+	"k8s.io/apimachinery/pkg/util/sets"
 	"k8s.io/apiserver/pkg/registry/rest"
 	genericapiserver "k8s.io/apiserver/pkg/server"
 	"k8s.io/apiserver/pkg/server/healthz"
@@ -54,10 +55,13 @@ type Server struct {
 func New(config *Config) (*Server, error) {
 	cache := statuscache.New(clock.RealClock{}, config.Cache)
 	certificates := metrics.NewCertificates(cache, clock.RealClock{}, config.X509ExporterMetrics)
+	storage := map[string]rest.Storage{
+		"certificatestatuses": certificatestatus.NewREST(cache),
+	}
 	config.Generic.BuildHandlerChainFunc = func(handler http.Handler, c *genericapiserver.Config) http.Handler {
 		// Inside authentication and authorization: /metrics stays behind
 		// delegated authorization, as the generic server's own metrics are.
-		return genericapiserver.DefaultBuildHandlerChain(metrics.WithCertificates(readOnly(handler), certificates), c)
+		return genericapiserver.DefaultBuildHandlerChain(metrics.WithCertificates(readOnly(handler, sets.KeySet(storage)), certificates), c)
 	}
 	generic, err := config.Generic.Complete().New("certstatus-apiserver", genericapiserver.NewEmptyDelegate())
 	if err != nil {
@@ -104,9 +108,7 @@ func New(config *Config) (*Server, error) {
 	}
 
 	group := apiGroupInfo()
-	group.VersionedResourcesStorageMap[v1alpha1.SchemeGroupVersion.Version] = map[string]rest.Storage{
-		"certificatestatuses": certificatestatus.NewREST(cache),
-	}
+	group.VersionedResourcesStorageMap[v1alpha1.SchemeGroupVersion.Version] = storage
 	if err := generic.InstallAPIGroup(&group); err != nil {
 		return nil, err
 	}

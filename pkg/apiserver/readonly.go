@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/util/sets"
 	"k8s.io/apiserver/pkg/endpoints/handlers/responsewriters"
 	"k8s.io/apiserver/pkg/endpoints/request"
 
@@ -12,14 +13,18 @@ import (
 	"github.com/certstatus/certstatus/pkg/apis/certstatus/v1alpha1"
 )
 
-// readOnly answers every write to certstatus.dev with 405 and a message that
-// says why. Without it the generic server's answer names no reason; with
-// write interfaces on the storage, discovery would advertise write verbs.
+// readOnly answers every write to a resource that certstatus.dev serves with
+// 405 and a message that says why. Without it the generic server's answer
+// names no reason; with write interfaces on the storage, discovery would
+// advertise write verbs. A request for anything else (a resource, version or
+// subresource the group does not serve) goes on to the generic server, which
+// answers 404 as kube-apiserver does: a 405 would claim the resource exists.
 // It runs after authentication and authorization, like any other handler.
-func readOnly(next http.Handler) http.Handler {
+func readOnly(next http.Handler, served sets.Set[string]) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		info, ok := request.RequestInfoFrom(req.Context())
-		if ok && info.IsResourceRequest && info.APIGroup == certstatus.GroupName {
+		if ok && info.IsResourceRequest && info.APIGroup == certstatus.GroupName &&
+			info.APIVersion == v1alpha1.SchemeGroupVersion.Version && info.Subresource == "" && served.Has(info.Resource) {
 			switch info.Verb {
 			case "get", "list", "watch":
 			default:

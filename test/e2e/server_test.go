@@ -397,6 +397,33 @@ func TestWritesAreMethodNotAllowed(t *testing.T) {
 	}
 }
 
+// A write to a resource the group does not serve is 404 NotFound, as
+// kube-apiserver answers it, not the 405 of the resources it does serve:
+// a 405 would say that the resource exists.
+func TestUnservedResourcesAreNotFound(t *testing.T) {
+	t.Parallel()
+	namespace := loadDemoSecrets(t)
+	body := filepath.Join(t.TempDir(), "foo.json")
+	if err := os.WriteFile(body, []byte(`{"apiVersion":"certstatus.dev/v1alpha1","kind":"Foo","metadata":{"name":"x"}}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{
+		"/apis/certstatus.dev/v1alpha1/foos",
+		"/apis/certstatus.dev/v1alpha1/namespaces/" + namespace + "/foos",
+		"/apis/certstatus.dev/v1alpha1/namespaces/" + namespace + "/certificatestatuses/valid-chain/status",
+	} {
+		stderr := kubectlFails(t, "", "create", "--raw", path, "-f", body)
+		if !strings.Contains(stderr, "NotFound") || strings.Contains(stderr, "MethodNotAllowed") {
+			t.Errorf("POST %s: %q, want 404 NotFound", path, stderr)
+		}
+	}
+	// The served resource still says why a write is refused.
+	stderr := kubectlFails(t, "", "create", "--raw", "/apis/certstatus.dev/v1alpha1/namespaces/"+namespace+"/certificatestatuses", "-f", body)
+	if !strings.Contains(stderr, "MethodNotAllowed") || !strings.Contains(stderr, "read-only") {
+		t.Errorf("POST certificatestatuses: %q, want 405 read-only", stderr)
+	}
+}
+
 func TestKubectlWaitForReady(t *testing.T) {
 	t.Parallel()
 	namespace := loadDemoSecrets(t)
