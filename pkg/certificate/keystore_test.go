@@ -444,3 +444,19 @@ func TestKubeconfigWithTokenUserOnly(t *testing.T) {
 	}
 	assertNoPassword(t, status, token)
 }
+
+// A PKCS#12 written by keytool (Java's defaults: PBES2 and a SHA-256 MAC,
+// a trusted-certificate entry with Java's attribute) reads as openssl reads it.
+func TestPKCS12FromKeytool(t *testing.T) {
+	p := newPKI(t)
+	password := randomPassword(t)
+	store := keytoolStore(t, p, "PKCS12", password)
+	in := Input{Type: "Opaque", CreatedAt: changedAt, Data: map[string][]byte{"keystore.p12": store, "pw": []byte(password)},
+		Annotations: map[string]string{certstatus.KeystorePasswordKeyAnnotation: "pw"}}
+	status := statusAt(t, in, epoch)
+	compareWithOpenSSL(t, status, "keystore.p12", opensslPKCS12Certs(t, store, password, false))
+	if status.State != certstatus.StateValid || len(status.Errors) != 0 || status.PrivateKey == nil || !status.PrivateKey.MatchesCertificate {
+		t.Errorf("state %s, errors %+v, key %+v; want Valid with the entry's matching key", status.State, status.Errors, status.PrivateKey)
+	}
+	assertNoPassword(t, status, password)
+}
