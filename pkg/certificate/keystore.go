@@ -3,6 +3,7 @@ package certificate
 import (
 	"crypto/x509"
 	"path"
+	"slices"
 	"strings"
 	"unicode/utf16"
 
@@ -52,20 +53,14 @@ func (s *storeContents) fail(message string) { s.problems = append(s.problems, m
 // passwords are the keystore passwords to try, in api.md's order.
 type passwords []string
 
-// keystorePasswords builds the list: the one named by the annotation, then
-// the empty password and changeit; at most maxPasswords.
-func keystorePasswords(annotated *string) passwords {
+// keystorePasswords builds the list: the ones the annotations give, then
+// the empty password and changeit, each once; at most maxPasswords.
+func keystorePasswords(given []string) passwords {
 	list := passwords{}
-	if annotated != nil {
-		list = append(list, *annotated)
-	}
-	for _, p := range []string{"", "changeit"} {
-		if annotated == nil || *annotated != p {
+	for _, p := range append(given, "", "changeit") {
+		if !slices.Contains(list, p) && len(list) < maxPasswords {
 			list = append(list, p)
 		}
-	}
-	if len(list) > maxPasswords {
-		list = list[:maxPasswords]
 	}
 	return list
 }

@@ -460,3 +460,45 @@ func TestPKCS12FromKeytool(t *testing.T) {
 	}
 	assertNoPassword(t, status, password)
 }
+
+// certstatus.dev/keystore-password-secret: the server's lookup gives the
+// password (after the key annotation's, before the defaults); its errors
+// are shown under the annotation, and neither password leaks.
+func TestPasswordFromAnotherSecret(t *testing.T) {
+	p := newPKI(t)
+	password, wrong := randomPassword(t), randomPassword(t)
+	p12 := pkcs12File(t, p.leaf, nil, "web", password, false)
+	var asked []string
+	in := Input{Type: "Opaque", CreatedAt: changedAt,
+		Data: map[string][]byte{"keystore.p12": p12, "own": []byte(wrong)},
+		Annotations: map[string]string{
+			certstatus.KeystorePasswordKeyAnnotation:    "own",
+			certstatus.KeystorePasswordSecretAnnotation: "java-passwords/store",
+		},
+		PasswordFromSecret: func(secret, key string) ([]byte, error) {
+			asked = append(asked, secret+"/"+key)
+			return []byte(password + "\n"), nil
+		},
+	}
+	status := statusAt(t, in, epoch)
+	if status.State != certstatus.StateValid || len(status.Errors) != 0 || fmt.Sprint(asked) != "[java-passwords/store]" {
+		t.Errorf("state %s, errors %+v, asked %v; want Valid, opened with the other Secret's password", status.State, status.Errors, asked)
+	}
+	assertNoPassword(t, status, password)
+	assertNoPassword(t, status, wrong)
+	if got := keystorePasswordsFor(in, &problemLog{}); fmt.Sprint(len(got)) != "4" || got[0] != wrong || got[1] != password || got[2] != "" || got[3] != "changeit" {
+		t.Errorf("%d candidates, want the key annotation's, the Secret's, empty, changeit", len(got))
+	}
+
+	in.PasswordFromSecret = func(secret, key string) ([]byte, error) {
+		return nil, fmt.Errorf("the password Secret %s is not read: it lacks the label", secret)
+	}
+	status = statusAt(t, in, epoch)
+	if status.State != certstatus.StateUnknown || !strings.Contains(errorsOf(status, "metadata.annotations["+certstatus.KeystorePasswordSecretAnnotation+"]"), "lacks the label") {
+		t.Errorf("state %s, errors %+v; want Unknown and the lookup's error", status.State, status.Errors)
+	}
+	in.Annotations[certstatus.KeystorePasswordSecretAnnotation] = "no-slash"
+	if status = statusAt(t, in, epoch); !strings.Contains(errorsOf(status, "metadata.annotations["+certstatus.KeystorePasswordSecretAnnotation+"]"), "<secret>/<key>") {
+		t.Errorf("errors %+v; want the malformed reference named", status.Errors)
+	}
+}

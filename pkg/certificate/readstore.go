@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/certstatus/certstatus/pkg/apis/certstatus"
 )
@@ -11,6 +12,9 @@ import (
 // passwordErrorKey is the errors[] key of a password annotation that names
 // no key of the Secret.
 const passwordErrorKey = "metadata.annotations[" + certstatus.KeystorePasswordKeyAnnotation + "]"
+
+// passwordSecretErrorKey is the errors[] key of a password Secret that cannot be read.
+const passwordSecretErrorKey = "metadata.annotations[" + certstatus.KeystorePasswordSecretAnnotation + "]"
 
 // structuredValue is what the analysis keeps of a keystore or kubeconfig
 // value while choosing the primary chain.
@@ -24,21 +28,40 @@ type structuredValue struct {
 	anchorsInValue bool
 }
 
-// keystorePasswordsFor reads the password the annotation names from the
-// Secret's own data. The value is used by this analysis only.
+// keystorePasswordsFor reads the passwords the annotations name: a key of
+// the Secret's own data, then a key of a labelled Secret of the namespace.
+// The values are used by this analysis only.
 func keystorePasswordsFor(in Input, problems *problemLog) passwords {
-	name, ok := in.Annotations[certstatus.KeystorePasswordKeyAnnotation]
-	if !ok {
-		return keystorePasswords(nil)
+	var given []string
+	if name, ok := in.Annotations[certstatus.KeystorePasswordKeyAnnotation]; ok {
+		if value, present := in.Data[name]; present {
+			given = append(given, trimPassword(value))
+		} else {
+			problems.add(passwordErrorKey, "The annotation names a data key the Secret does not have, so no keystore password was read from it.")
+		}
 	}
-	value, present := in.Data[name]
-	if !present {
-		problems.add(passwordErrorKey, "The annotation names a data key the Secret does not have, so no keystore password was read from it.")
-		return keystorePasswords(nil)
+	if reference, ok := in.Annotations[certstatus.KeystorePasswordSecretAnnotation]; ok {
+		secret, key, found := strings.Cut(reference, "/")
+		switch {
+		case !found || secret == "" || key == "":
+			problems.add(passwordSecretErrorKey, "The annotation is not of the form <secret>/<key>, so no keystore password was read.")
+		case in.PasswordFromSecret == nil:
+			problems.add(passwordSecretErrorKey, "The password Secret was not read: the server reads none here.")
+		default:
+			if value, err := in.PasswordFromSecret(secret, key); err != nil {
+				problems.add(passwordSecretErrorKey, sentence(err))
+			} else {
+				given = append(given, trimPassword(value))
+			}
+		}
 	}
-	// One trailing newline is what `echo password > file` adds; it is never meant.
-	password := string(bytes.TrimSuffix(bytes.TrimSuffix(value, []byte("\n")), []byte("\r")))
-	return keystorePasswords(&password)
+	return keystorePasswords(given)
+}
+
+// trimPassword drops one trailing newline, which `echo password > file`
+// adds and is never meant.
+func trimPassword(value []byte) string {
+	return string(bytes.TrimSuffix(bytes.TrimSuffix(value, []byte("\n")), []byte("\r")))
 }
 
 // readStructured reads a keystore, DER certificate or kubeconfig. It

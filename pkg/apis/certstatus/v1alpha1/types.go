@@ -56,6 +56,15 @@ const ExpiringSoonThresholdAnnotation = "certstatus.dev/expiring-soon-threshold"
 // password is used while the Secret is analysed and never kept or shown.
 const KeystorePasswordKeyAnnotation = "certstatus.dev/keystore-password-key"
 
+// KeystorePasswordSecretAnnotation names "<secret>/<key>" in the Secret's
+// namespace holding its keystores' password. That Secret is read only when it
+// carries the label KeystorePasswordLabel="true", so that nobody can use
+// certstatus to test password guesses against another team's Secret.
+const KeystorePasswordSecretAnnotation = "certstatus.dev/keystore-password-secret"
+
+// KeystorePasswordLabel marks a Secret whose keys may be read as keystore passwords.
+const KeystorePasswordLabel = "certstatus.dev/keystore-password"
+
 // cert-manager's annotations on the Secrets it manages: the only other
 // annotation values the server reads (status.certManager).
 const (

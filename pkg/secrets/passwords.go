@@ -1,0 +1,123 @@
+package secrets
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/klog/v2"
+
+	"github.com/certstatus/certstatus/pkg/apis/certstatus"
+)
+
+// passwordSecrets serves certstatus.dev/keystore-password-secret. The
+// informer keeps no Secret data, so a password Secret is read with a get
+// when a keystore needs it, and a change to it re-reads the Secrets that
+// name it. Only the names are remembered, never a password.
+type passwordSecrets struct {
+	client kubernetes.Interface
+	// reanalyse reads a Secret again and applies the result; set by the Source.
+	reanalyse func(namespace, name string)
+
+	mu sync.Mutex
+	// users are the Secrets naming each password Secret, by namespace/name.
+	users map[string]map[string]bool
+	// seen is the last resourceVersion of each password Secret, so a
+	// resync (same version) does not re-read anything.
+	seen map[string]string
+}
+
+func newPasswordSecrets(client kubernetes.Interface) *passwordSecrets {
+	return &passwordSecrets{client: client, users: map[string]map[string]bool{}, seen: map[string]string{}}
+}
+
+// passwordGetTimeout bounds the get a keystore's analysis waits for.
+const passwordGetTimeout = 10 * time.Second
+
+// lookup is the certificate.Input's PasswordFromSecret for secret: it
+// remembers that secret uses the named Secret and reads the key when that
+// Secret carries the label. Errors name what to fix, never data.
+func (p *passwordSecrets) lookup(secret *corev1.Secret) func(name, key string) ([]byte, error) {
+	return func(name, key string) ([]byte, error) {
+		p.mu.Lock()
+		ref := secret.Namespace + "/" + name
+		if p.users[ref] == nil {
+			p.users[ref] = map[string]bool{}
+		}
+		p.users[ref][secret.Name] = true
+		p.mu.Unlock()
+		ctx, cancel := context.WithTimeout(context.Background(), passwordGetTimeout)
+		defer cancel()
+		source, err := p.client.CoreV1().Secrets(secret.Namespace).Get(ctx, name, metav1.GetOptions{})
+		switch {
+		case apierrors.IsNotFound(err):
+			return nil, fmt.Errorf("the password Secret %s does not exist in the namespace", name)
+		case err != nil:
+			return nil, errors.New("the password Secret could not be read; it is read again when it changes")
+		case source.Labels[certstatus.KeystorePasswordLabel] != "true":
+			return nil, fmt.Errorf("the password Secret %s is not read: it lacks the label %s: \"true\", which says its keys may be used as keystore passwords", name, certstatus.KeystorePasswordLabel)
+		}
+		value, ok := source.Data[key]
+		if !ok {
+			return nil, fmt.Errorf("the password Secret %s has no such key", name)
+		}
+		return value, nil
+	}
+}
+
+// changed is called for every Secret the informer sees: when a password
+// Secret's version changes, the Secrets naming it are read again.
+func (p *passwordSecrets) changed(secret *corev1.Secret) {
+	key := secret.Namespace + "/" + secret.Name
+	p.mu.Lock()
+	users := p.users[key]
+	if len(users) == 0 || p.seen[key] == secret.ResourceVersion {
+		p.seen[key] = secret.ResourceVersion
+		p.mu.Unlock()
+		return
+	}
+	p.seen[key] = secret.ResourceVersion
+	names := make([]string, 0, len(users))
+	for name := range users {
+		names = append(names, name)
+	}
+	p.mu.Unlock()
+	if p.reanalyse == nil {
+		return
+	}
+	// Not in the informer's goroutine: the re-read does a get.
+	go func() {
+		for _, name := range names {
+			p.reanalyse(secret.Namespace, name)
+		}
+	}()
+}
+
+// A Secret that stops naming a password Secret stays remembered: a change
+// to that Secret then re-reads it once more, which is harmless.
+
+// reanalyser reads a Secret again through client and hands the analysis to apply.
+func reanalyser(client kubernetes.Interface, analyse func(interface{}) (interface{}, error), apply func(interface{})) func(namespace, name string) {
+	return func(namespace, name string) {
+		ctx, cancel := context.WithTimeout(context.Background(), passwordGetTimeout)
+		defer cancel()
+		secret, err := client.CoreV1().Secrets(namespace).Get(ctx, name, metav1.GetOptions{})
+		if apierrors.IsNotFound(err) {
+			return
+		}
+		if err != nil {
+			klog.ErrorS(err, "Cannot re-read a Secret after its keystore password changed", "secret", klog.KRef(namespace, name))
+			return
+		}
+		kept, err := analyse(secret)
+		if err == nil {
+			apply(kept)
+		}
+	}
+}
