@@ -33,7 +33,7 @@ import (
 )
 
 // listedDemoSecrets is how many of the demo Secrets are listed (all but no-certificate).
-const listedDemoSecrets = 9
+const listedDemoSecrets = 12
 
 // loadExamples creates the `make run` demo Secrets in a new namespace.
 func loadDemoSecrets(t *testing.T) string {
@@ -125,6 +125,10 @@ func TestGetShowsEveryExampleWithItsState(t *testing.T) {
 		"mutual-tls":    {"Valid", "mtls.example.com", "Example Intermediate CA"},
 		"garbage":       {"Invalid", "", ""},
 		"ca-bundle":     {"Valid", "Example Root CA", "Example Root CA"},
+		// A keystore, a locked one and a kubeconfig (#25).
+		"java-keystore":       {"Valid", "java.example.com", "Example Intermediate CA"},
+		"locked-keystore":     {"Unknown", "", ""},
+		"workload-kubeconfig": {"Valid", "kubernetes-admin", "workload-ca"},
 	}
 	if len(rows) != len(want) {
 		t.Errorf("%d rows, want %d: %v", len(rows), len(want), rows)
