@@ -120,7 +120,7 @@ func Analyze(in Input, opts Options) (a *Analysis, listed bool) {
 		return nil, false
 	}
 	var problems problemLog
-	pw := keystorePasswordsFor(in, &problems)
+	pw := func() passwords { return keystorePasswordsFor(in, &problems) }
 	var contents *secretContents
 	if isTLS {
 		contents = readTLSSecret(in.Data, pw)
@@ -130,7 +130,7 @@ func Analyze(in Input, opts Options) (a *Analysis, listed bool) {
 			return nil, false
 		}
 	}
-	contents.passwords = nil
+	contents.passwords, contents.passwordSource = nil, nil
 	contents.problems.merge(&problems)
 	threshold := thresholdFor(in.Annotations, opts.ExpiringSoonThreshold, &contents.problems)
 

@@ -22,6 +22,11 @@ type Input struct {
 	// certstatus.dev/keystore-password-secret; nil when the server offers
 	// none. Its errors are shown as they are: they must hold no data.
 	PasswordFromSecret func(secret, key string) ([]byte, error)
+	// PasswordsFromCertificate reads the keystore passwords of the
+	// cert-manager Certificate named by cert-manager.io/certificate-name
+	// (pkcs12, then jks); none when cert-manager's CRDs, the Certificate or
+	// its passwords do not exist. nil when the server offers none.
+	PasswordsFromCertificate func(certificate string) ([][]byte, error)
 	// CreatedAt is the Secret's creationTimestamp. Non-clock transitions are
 	// dated with the later of it and the primary leaf's notBefore, so that
 	// nothing but a new certificate moves them (not managedFields, which

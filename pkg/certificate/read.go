@@ -57,8 +57,10 @@ type secretContents struct {
 	seen int
 	// structured are the keystore and kubeconfig values, by data key.
 	structured map[string]*structuredValue
-	// passwords are tried on keystores; never kept beyond Analyze.
-	passwords passwords
+	// passwords are tried on keystores; never kept beyond Analyze. They are
+	// computed by passwordSource when the first keystore is met.
+	passwords      passwords
+	passwordSource func() passwords
 	// locked is true when some keystore stayed encrypted.
 	locked bool
 	// recognized is true when some value held certificates, PEM or not.
@@ -66,8 +68,8 @@ type secretContents struct {
 }
 
 // readTLSSecret reads tls.crt, ca.crt and tls.key and nothing else.
-func readTLSSecret(data map[string][]byte, pw passwords) *secretContents {
-	contents := &secretContents{certificatesByKey: map[string][]int{}, privateKeyRead: true, passwords: pw}
+func readTLSSecret(data map[string][]byte, pw func() passwords) *secretContents {
+	contents := &secretContents{certificatesByKey: map[string][]int{}, privateKeyRead: true, passwordSource: pw}
 	// tls.crt first, so that a huge ca.crt cannot spend the bound before the leaf.
 	for _, key := range []string{keyTLSCert, keyCACert} {
 		value, present := data[key]
@@ -104,8 +106,8 @@ func readTLSSecret(data map[string][]byte, pw passwords) *secretContents {
 
 // readOtherSecret reads every key that holds a PEM certificate, and the
 // first private key found; keys without PEM certificates are not ours to judge.
-func readOtherSecret(data map[string][]byte, pw passwords) *secretContents {
-	contents := &secretContents{certificatesByKey: map[string][]int{}, passwords: pw}
+func readOtherSecret(data map[string][]byte, pw func() passwords) *secretContents {
+	contents := &secretContents{certificatesByKey: map[string][]int{}, passwordSource: pw}
 	keys := slices.Sorted(maps.Keys(data))
 	// tls.crt first for the bound, then the other keys in key order.
 	if i := slices.Index(keys, keyTLSCert); i > 0 {

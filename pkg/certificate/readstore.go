@@ -13,6 +13,9 @@ import (
 // no key of the Secret.
 const passwordErrorKey = "metadata.annotations[" + certstatus.KeystorePasswordKeyAnnotation + "]"
 
+// certManagerPasswordErrorKey is the errors[] key of a cert-manager keystore password that cannot be read.
+const certManagerPasswordErrorKey = "metadata.annotations[" + certstatus.CertManagerCertificateNameAnnotation + "]"
+
 // passwordSecretErrorKey is the errors[] key of a password Secret that cannot be read.
 const passwordSecretErrorKey = "metadata.annotations[" + certstatus.KeystorePasswordSecretAnnotation + "]"
 
@@ -32,7 +35,11 @@ type structuredValue struct {
 // the Secret's own data, then a key of a labelled Secret of the namespace.
 // The values are used by this analysis only.
 func keystorePasswordsFor(in Input, problems *problemLog) passwords {
-	var given []string
+	return keystorePasswords(givenPasswords(in, problems))
+}
+
+// givenPasswords are the passwords the annotations lead to, in order.
+func givenPasswords(in Input, problems *problemLog) (given []string) {
 	if name, ok := in.Annotations[certstatus.KeystorePasswordKeyAnnotation]; ok {
 		if value, present := in.Data[name]; present {
 			given = append(given, trimPassword(value))
@@ -40,6 +47,20 @@ func keystorePasswordsFor(in Input, problems *problemLog) passwords {
 			problems.add(passwordErrorKey, "The annotation names a data key the Secret does not have, so no keystore password was read from it.")
 		}
 	}
+	defer func() {
+		// cert-manager's, after the annotations' (api.md's order).
+		name := in.Annotations[certstatus.CertManagerCertificateNameAnnotation]
+		if name == "" || in.PasswordsFromCertificate == nil {
+			return
+		}
+		values, err := in.PasswordsFromCertificate(name)
+		if err != nil {
+			problems.add(certManagerPasswordErrorKey, sentence(err))
+		}
+		for _, value := range values {
+			given = append(given, trimPassword(value))
+		}
+	}()
 	if reference, ok := in.Annotations[certstatus.KeystorePasswordSecretAnnotation]; ok {
 		secret, key, found := strings.Cut(reference, "/")
 		switch {
@@ -55,7 +76,7 @@ func keystorePasswordsFor(in Input, problems *problemLog) passwords {
 			}
 		}
 	}
-	return keystorePasswords(given)
+	return given
 }
 
 // trimPassword drops one trailing newline, which `echo password > file`
@@ -77,9 +98,9 @@ func (c *secretContents) readStructured(key string, value []byte) bool {
 	var store storeContents
 	switch kind {
 	case kindPKCS12:
-		store = readPKCS12(value, c.passwords)
+		store = readPKCS12(value, c.keystorePasswords())
 	case kindJKS:
-		store = readJKS(value, c.passwords)
+		store = readJKS(value, c.keystorePasswords())
 	case kindDER:
 		c.readDER(key, value)
 		return true
@@ -97,6 +118,17 @@ func (c *secretContents) readStructured(key string, value []byte) bool {
 	}
 	c.addStore(key, store)
 	return true
+}
+
+// keystorePasswords computes the candidates when the first keystore needs
+// them: reading them may cost a get (another Secret, a Certificate), which
+// Secrets without keystores never pay.
+func (c *secretContents) keystorePasswords() passwords {
+	if c.passwords == nil && c.passwordSource != nil {
+		c.passwords = c.passwordSource()
+		c.passwordSource = nil
+	}
+	return c.passwords
 }
 
 // readDER adds a value that is exactly one DER certificate, or says why a

@@ -9,7 +9,11 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/klog/v2"
 
@@ -22,19 +26,83 @@ import (
 // name it. Only the names are remembered, never a password.
 type passwordSecrets struct {
 	client kubernetes.Interface
+	// dynamic reads cert-manager Certificates; nil reads none.
+	dynamic dynamic.Interface
 	// reanalyse reads a Secret again and applies the result; set by the Source.
 	reanalyse func(namespace, name string)
 
-	mu sync.Mutex
+	mu sync.RWMutex
 	// users are the Secrets naming each password Secret, by namespace/name.
 	users map[string]map[string]bool
-	// seen is the last resourceVersion of each password Secret, so a
-	// resync (same version) does not re-read anything.
+	// seen is the last resourceVersion of each password Secret in use, so
+	// a resync (same version) does not re-read anything.
 	seen map[string]string
 }
 
-func newPasswordSecrets(client kubernetes.Interface) *passwordSecrets {
-	return &passwordSecrets{client: client, users: map[string]map[string]bool{}, seen: map[string]string{}}
+func newPasswordSecrets(client kubernetes.Interface, dyn dynamic.Interface) *passwordSecrets {
+	return &passwordSecrets{client: client, dynamic: dyn, users: map[string]map[string]bool{}, seen: map[string]string{}}
+}
+
+// remember notes that secret's keystores use the password Secret name.
+func (p *passwordSecrets) remember(secret *corev1.Secret, name string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	ref := secret.Namespace + "/" + name
+	if p.users[ref] == nil {
+		p.users[ref] = map[string]bool{}
+	}
+	p.users[ref][secret.Name] = true
+}
+
+// certificatesResource is cert-manager's Certificate.
+var certificatesResource = schema.GroupVersionResource{Group: "cert-manager.io", Version: "v1", Resource: "certificates"}
+
+// fromCertificate is the certificate.Input's PasswordsFromCertificate:
+// the passwords of spec.keystores.pkcs12 and .jks, a literal password or
+// passwordSecretRef. The Certificate counts only when its spec.secretName
+// is this Secret: else anyone who can create a Secret could point it at
+// another Certificate and test keystores against that one's password.
+// Without cert-manager's CRDs (or the Certificate, or the right to read
+// it) there is nothing to read, and nothing to report.
+func (p *passwordSecrets) fromCertificate(secret *corev1.Secret) func(name string) ([][]byte, error) {
+	return func(name string) ([][]byte, error) {
+		if p.dynamic == nil {
+			return nil, nil
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), passwordGetTimeout)
+		defer cancel()
+		certificate, err := p.dynamic.Resource(certificatesResource).Namespace(secret.Namespace).Get(ctx, name, metav1.GetOptions{})
+		switch {
+		case apierrors.IsNotFound(err) || apierrors.IsForbidden(err) || meta.IsNoMatchError(err):
+			return nil, nil
+		case err != nil:
+			return nil, errors.New("the cert-manager Certificate could not be read for its keystore password; it is read again when the Secret changes")
+		}
+		if target, _, _ := unstructured.NestedString(certificate.Object, "spec", "secretName"); target != secret.Name {
+			return nil, nil
+		}
+		var passwords [][]byte
+		for _, store := range []string{"pkcs12", "jks"} {
+			if literal, _, _ := unstructured.NestedString(certificate.Object, "spec", "keystores", store, "password"); literal != "" {
+				passwords = append(passwords, []byte(literal))
+				continue
+			}
+			refName, _, _ := unstructured.NestedString(certificate.Object, "spec", "keystores", store, "passwordSecretRef", "name")
+			refKey, _, _ := unstructured.NestedString(certificate.Object, "spec", "keystores", store, "passwordSecretRef", "key")
+			if refName == "" {
+				continue
+			}
+			p.remember(secret, refName)
+			source, err := p.client.CoreV1().Secrets(secret.Namespace).Get(ctx, refName, metav1.GetOptions{})
+			if err != nil {
+				return passwords, fmt.Errorf("the %s keystore password Secret %s of the cert-manager Certificate could not be read", store, refName)
+			}
+			if value, ok := source.Data[refKey]; ok {
+				passwords = append(passwords, value)
+			}
+		}
+		return passwords, nil
+	}
 }
 
 // passwordGetTimeout bounds the get a keystore's analysis waits for.
@@ -45,13 +113,7 @@ const passwordGetTimeout = 10 * time.Second
 // Secret carries the label. Errors name what to fix, never data.
 func (p *passwordSecrets) lookup(secret *corev1.Secret) func(name, key string) ([]byte, error) {
 	return func(name, key string) ([]byte, error) {
-		p.mu.Lock()
-		ref := secret.Namespace + "/" + name
-		if p.users[ref] == nil {
-			p.users[ref] = map[string]bool{}
-		}
-		p.users[ref][secret.Name] = true
-		p.mu.Unlock()
+		p.remember(secret, name)
 		ctx, cancel := context.WithTimeout(context.Background(), passwordGetTimeout)
 		defer cancel()
 		source, err := p.client.CoreV1().Secrets(secret.Namespace).Get(ctx, name, metav1.GetOptions{})
@@ -75,10 +137,17 @@ func (p *passwordSecrets) lookup(secret *corev1.Secret) func(name, key string) (
 // Secret's version changes, the Secrets naming it are read again.
 func (p *passwordSecrets) changed(secret *corev1.Secret) {
 	key := secret.Namespace + "/" + secret.Name
+	// Every Secret passes here: a read lock and one lookup for the others,
+	// and nothing is remembered of them.
+	p.mu.RLock()
+	used := len(p.users[key]) > 0 && p.seen[key] != secret.ResourceVersion
+	p.mu.RUnlock()
+	if !used {
+		return
+	}
 	p.mu.Lock()
 	users := p.users[key]
 	if len(users) == 0 || p.seen[key] == secret.ResourceVersion {
-		p.seen[key] = secret.ResourceVersion
 		p.mu.Unlock()
 		return
 	}

@@ -8,6 +8,9 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	dynamicfake "k8s.io/client-go/dynamic/fake"
 	"k8s.io/client-go/kubernetes/fake"
 
 	"github.com/certstatus/certstatus/pkg/apis/certstatus"
@@ -25,7 +28,7 @@ func passwordSecret(name string, labelled bool, version string) *corev1.Secret {
 // re-reads the Secrets that named it, a resync does not.
 func TestPasswordSecrets(t *testing.T) {
 	client := fake.NewClientset(passwordSecret("labelled", true, "1"), passwordSecret("plain", false, "1"))
-	p := newPasswordSecrets(client)
+	p := newPasswordSecrets(client, nil)
 	var mu sync.Mutex
 	var reread []string
 	done := make(chan struct{}, 4)
@@ -74,5 +77,49 @@ func waitOrFail(t *testing.T, done chan struct{}) chan struct{} {
 	case <-time.After(5 * time.Second):
 		t.Fatal("no re-read")
 		return nil
+	}
+}
+
+// cert-manager's keystore passwords: a passwordSecretRef and a literal, for
+// the Certificate's own Secret only; nothing without the Certificate.
+func TestPasswordsFromCertManagerCertificate(t *testing.T) {
+	certificate := &unstructured.Unstructured{Object: map[string]interface{}{
+		"apiVersion": "cert-manager.io/v1", "kind": "Certificate",
+		"metadata": map[string]interface{}{"namespace": "team", "name": "web"},
+		"spec": map[string]interface{}{
+			"secretName": "web-tls",
+			"keystores": map[string]interface{}{
+				"pkcs12": map[string]interface{}{"create": true, "passwordSecretRef": map[string]interface{}{"name": "web-keystore-password", "key": "password"}},
+				"jks":    map[string]interface{}{"create": true, "password": "literal-pass"},
+			},
+		},
+	}}
+	client := fake.NewClientset(&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "team", Name: "web-keystore-password"}, Data: map[string][]byte{"password": []byte("from-ref")}})
+	p := newPasswordSecrets(client, dynamicfake.NewSimpleDynamicClient(runtime.NewScheme(), certificate))
+	read := func(secretName, certificateName string) string {
+		values, err := p.fromCertificate(&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "team", Name: secretName}})(certificateName)
+		if err != nil {
+			t.Fatalf("%s: %v", secretName, err)
+		}
+		var out []string
+		for _, v := range values {
+			out = append(out, string(v))
+		}
+		return strings.Join(out, ",")
+	}
+	if got := read("web-tls", "web"); got != "from-ref,literal-pass" {
+		t.Errorf("the Certificate's Secret gets %q, want the pkcs12 then jks passwords", got)
+	}
+	if got := read("impostor", "web"); got != "" {
+		t.Errorf("a Secret the Certificate does not write gets %q", got)
+	}
+	if got := read("web-tls", "missing"); got != "" {
+		t.Errorf("no Certificate, but %q", got)
+	}
+	p.mu.RLock()
+	remembered := p.users["team/web-keystore-password"]["web-tls"]
+	p.mu.RUnlock()
+	if !remembered {
+		t.Error("a change to the password Secret would not re-read web-tls")
 	}
 }

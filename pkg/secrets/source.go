@@ -17,6 +17,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/watch"
+	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	toolscache "k8s.io/client-go/tools/cache"
@@ -59,6 +60,7 @@ func (s *Source) output() Sink {
 // NewSource prepares informers for the given namespaces (none: all namespaces).
 // Secrets are received as protobuf, which is cheaper to decode than JSON.
 func NewSource(config *rest.Config, namespaces []string, options certificate.Options, cache *statuscache.Cache) (*Source, error) {
+	userConfig := config
 	config = rest.CopyConfig(config)
 	config.ContentType = runtime.ContentTypeProtobuf
 	config.AcceptContentTypes = runtime.ContentTypeProtobuf + "," + runtime.ContentTypeJSON
@@ -70,7 +72,11 @@ func NewSource(config *rest.Config, namespaces []string, options certificate.Opt
 		namespaces = []string{metav1.NamespaceAll}
 	}
 	s := &Source{cache: cache}
-	passwords := newPasswordSecrets(client)
+	dyn, err := dynamic.NewForConfig(rest.CopyConfig(userConfig))
+	if err != nil {
+		return nil, fmt.Errorf("create the cert-manager Certificate client: %w", err)
+	}
+	passwords := newPasswordSecrets(client, dyn)
 	analyse := transform(options, newLabelSets(), passwords)
 	passwords.reanalyse = reanalyser(client, analyse, s.apply)
 	for _, namespace := range namespaces {
@@ -194,11 +200,12 @@ func transform(options certificate.Options, labels *labelSets, passwords *passwo
 		started := time.Now()
 		in := certificate.InputFromSecret(secret)
 		if passwords != nil {
-			if secret.Labels[certstatus.KeystorePasswordLabel] == "true" {
-				passwords.changed(secret)
-			}
+			passwords.changed(secret)
 			if _, ok := secret.Annotations[certstatus.KeystorePasswordSecretAnnotation]; ok {
 				in.PasswordFromSecret = passwords.lookup(secret)
+			}
+			if _, ok := secret.Annotations[certstatus.CertManagerCertificateNameAnnotation]; ok {
+				in.PasswordsFromCertificate = passwords.fromCertificate(secret)
 			}
 		}
 		analysis, listed := certificate.Analyze(in, options)

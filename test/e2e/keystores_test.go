@@ -175,7 +175,7 @@ func TestKeystoresAndKubeconfigsThroughKubectl(t *testing.T) {
 		t.Helper()
 		eventually(t, 15*time.Second, func() error {
 			if got := stateOf(name); got != state {
-				return fmt.Errorf("%s is %q, want %s", name, got, state)
+				return fmt.Errorf("%s is %q, want %s; errors: %s", name, got, state, kubectl(t, "get", "cst", name, "-n", namespace, "-o", "jsonpath={.status.errors}"))
 			}
 			return nil
 		})
@@ -195,8 +195,43 @@ func TestKeystoresAndKubeconfigsThroughKubectl(t *testing.T) {
 	expect("p12-from-secret", "Unknown")
 	yamlOut += kubectl(t, "get", "cst", "-n", namespace, "-o", "yaml")
 
+	// cert-manager's Certificate names the keystore password (while its CRD
+	// exists), for the Secret it writes only.
+	crd := write("crd.yaml", []byte(certificateCRD))
+	kubectl(t, "apply", "-f", crd)
+	t.Cleanup(func() { _, _, _ = env.stack.Kubectl(context.Background(), "delete", "-f", crd) })
+	kubectl(t, "wait", "--for=condition=Established", "crd/certificates.cert-manager.io", "--timeout=30s")
+	fromCertManager := password()
+	createSecret(t, passwordSecret("cm-password", nil, fromCertManager))
+	certificate := write("certificate.yaml", []byte(`apiVersion: cert-manager.io/v1
+kind: Certificate
+metadata:
+  name: java
+  namespace: `+namespace+`
+spec:
+  secretName: cm-keystore
+  keystores:
+    pkcs12:
+      create: true
+      passwordSecretRef: {name: cm-password, key: store}
+`))
+	kubectl(t, "apply", "-f", certificate)
+	for _, name := range []string{"cm-keystore", "cm-impostor"} {
+		s := keystoreNaming(name, "", fromCertManager)
+		s.Annotations = map[string]string{"cert-manager.io/certificate-name": "java"}
+		createSecret(t, s)
+	}
+	expect("cm-keystore", "Valid")
+	expect("cm-impostor", "Unknown") // not the Certificate's spec.secretName
+	rotated := passwordSecret("cm-password", nil, "rotated-elsewhere")
+	if _, err := env.kube.CoreV1().Secrets(namespace).Update(context.Background(), rotated, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	expect("cm-keystore", "Unknown")
+	yamlOut += kubectl(t, "get", "cst", "-n", namespace, "-o", "yaml")
+
 	wide := kubectl(t, "get", "cst", "-n", namespace, "-o", "wide")
-	for _, secret := range []string{annotated, locked, trustPass, token, fromSecret, later, "e2e.example.com:6443"} {
+	for _, secret := range []string{annotated, locked, trustPass, token, fromSecret, later, fromCertManager, "e2e.example.com:6443"} {
 		for what, output := range map[string]string{"table": out, "wide": wide, "yaml": yamlOut} {
 			if strings.Contains(output, secret) {
 				t.Errorf("kubectl %s output holds a password, token or server URL", what)
@@ -204,3 +239,23 @@ func TestKeystoresAndKubeconfigsThroughKubectl(t *testing.T) {
 		}
 	}
 }
+
+// certificateCRD is enough of cert-manager's Certificate CRD for the server
+// to read spec.secretName and spec.keystores.
+const certificateCRD = `apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: certificates.cert-manager.io
+spec:
+  group: cert-manager.io
+  names: {kind: Certificate, listKind: CertificateList, plural: certificates, singular: certificate}
+  scope: Namespaced
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema:
+      openAPIV3Schema:
+        type: object
+        x-kubernetes-preserve-unknown-fields: true
+`
