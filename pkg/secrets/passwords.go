@@ -2,19 +2,18 @@ package secrets
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/api/meta"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/client-go/dynamic"
-	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 	"k8s.io/klog/v2"
 
 	"github.com/certstatus/certstatus/pkg/apis/certstatus"
@@ -25,9 +24,8 @@ import (
 // when a keystore needs it, and a change to it re-reads the Secrets that
 // name it. Only the names are remembered, never a password.
 type passwordSecrets struct {
-	client kubernetes.Interface
-	// dynamic reads cert-manager Certificates; nil reads none.
-	dynamic dynamic.Interface
+	// get reads one object as JSON.
+	get objectGetter
 	// reanalyse reads a Secret again and applies the result; set by the Source.
 	reanalyse func(namespace, name string)
 
@@ -39,8 +37,41 @@ type passwordSecrets struct {
 	seen map[string]string
 }
 
-func newPasswordSecrets(client kubernetes.Interface, dyn dynamic.Interface) *passwordSecrets {
-	return &passwordSecrets{client: client, dynamic: dyn, users: map[string]map[string]bool{}, seen: map[string]string{}}
+func newPasswordSecrets(get objectGetter) *passwordSecrets {
+	return &passwordSecrets{get: get, users: map[string]map[string]bool{}, seen: map[string]string{}}
+}
+
+// objectGetter reads the object at an API path as JSON.
+type objectGetter func(ctx context.Context, path string) ([]byte, error)
+
+// maxPasswordObject bounds what one password read may bring.
+const maxPasswordObject = 4 << 20
+
+// quietGetter reads through client without client-go logging the body:
+// rest.Request's Do logs response bodies from -v=8 on, which would put a
+// password in the log; Stream hands the body over unread.
+func quietGetter(client rest.Interface) objectGetter {
+	return func(ctx context.Context, path string) ([]byte, error) {
+		stream, err := client.Get().AbsPath(path).SetHeader("Accept", "application/json").Stream(ctx)
+		if err != nil {
+			return nil, err
+		}
+		defer stream.Close()
+		return io.ReadAll(io.LimitReader(stream, maxPasswordObject))
+	}
+}
+
+// getSecret reads a Secret of namespace.
+func (p *passwordSecrets) getSecret(ctx context.Context, namespace, name string) (*corev1.Secret, error) {
+	data, err := p.get(ctx, "/api/v1/namespaces/"+namespace+"/secrets/"+name)
+	if err != nil {
+		return nil, err
+	}
+	var secret corev1.Secret
+	if err := json.Unmarshal(data, &secret); err != nil {
+		return nil, errors.New("the answer is not a Secret")
+	}
+	return &secret, nil
 }
 
 // remember notes that secret's keystores use the password Secret name.
@@ -66,17 +97,18 @@ var certificatesResource = schema.GroupVersionResource{Group: "cert-manager.io",
 // it) there is nothing to read, and nothing to report.
 func (p *passwordSecrets) fromCertificate(secret *corev1.Secret) func(name string) ([][]byte, error) {
 	return func(name string) ([][]byte, error) {
-		if p.dynamic == nil {
-			return nil, nil
-		}
 		ctx, cancel := context.WithTimeout(context.Background(), passwordGetTimeout)
 		defer cancel()
-		certificate, err := p.dynamic.Resource(certificatesResource).Namespace(secret.Namespace).Get(ctx, name, metav1.GetOptions{})
+		data, err := p.get(ctx, "/apis/"+certificatesResource.Group+"/"+certificatesResource.Version+"/namespaces/"+secret.Namespace+"/"+certificatesResource.Resource+"/"+name)
 		switch {
-		case apierrors.IsNotFound(err) || apierrors.IsForbidden(err) || meta.IsNoMatchError(err):
-			return nil, nil
+		case apierrors.IsNotFound(err) || apierrors.IsForbidden(err):
+			return nil, nil // no CRD, no Certificate, or no right to read it
 		case err != nil:
 			return nil, errors.New("the cert-manager Certificate could not be read for its keystore password; it is read again when the Secret changes")
+		}
+		certificate := &unstructured.Unstructured{}
+		if err := json.Unmarshal(data, &certificate.Object); err != nil {
+			return nil, errors.New("the cert-manager Certificate could not be decoded")
 		}
 		if target, _, _ := unstructured.NestedString(certificate.Object, "spec", "secretName"); target != secret.Name {
 			return nil, nil
@@ -93,7 +125,7 @@ func (p *passwordSecrets) fromCertificate(secret *corev1.Secret) func(name strin
 				continue
 			}
 			p.remember(secret, refName)
-			source, err := p.client.CoreV1().Secrets(secret.Namespace).Get(ctx, refName, metav1.GetOptions{})
+			source, err := p.getSecret(ctx, secret.Namespace, refName)
 			if err != nil {
 				return passwords, fmt.Errorf("the %s keystore password Secret %s of the cert-manager Certificate could not be read", store, refName)
 			}
@@ -116,7 +148,7 @@ func (p *passwordSecrets) lookup(secret *corev1.Secret) func(name, key string) (
 		p.remember(secret, name)
 		ctx, cancel := context.WithTimeout(context.Background(), passwordGetTimeout)
 		defer cancel()
-		source, err := p.client.CoreV1().Secrets(secret.Namespace).Get(ctx, name, metav1.GetOptions{})
+		source, err := p.getSecret(ctx, secret.Namespace, name)
 		switch {
 		case apierrors.IsNotFound(err):
 			return nil, fmt.Errorf("the password Secret %s does not exist in the namespace", name)
@@ -172,11 +204,11 @@ func (p *passwordSecrets) changed(secret *corev1.Secret) {
 // to that Secret then re-reads it once more, which is harmless.
 
 // reanalyser reads a Secret again through client and hands the analysis to apply.
-func reanalyser(client kubernetes.Interface, analyse func(interface{}) (interface{}, error), apply func(interface{})) func(namespace, name string) {
+func (p *passwordSecrets) reanalyser(analyse func(interface{}) (interface{}, error), apply func(interface{})) func(namespace, name string) {
 	return func(namespace, name string) {
 		ctx, cancel := context.WithTimeout(context.Background(), passwordGetTimeout)
 		defer cancel()
-		secret, err := client.CoreV1().Secrets(namespace).Get(ctx, name, metav1.GetOptions{})
+		secret, err := p.getSecret(ctx, namespace, name)
 		if apierrors.IsNotFound(err) {
 			return
 		}

@@ -1,17 +1,18 @@
 package secrets
 
 import (
+	"context"
+	"encoding/json"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime"
-	dynamicfake "k8s.io/client-go/dynamic/fake"
-	"k8s.io/client-go/kubernetes/fake"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/certstatus/certstatus/pkg/apis/certstatus"
 )
@@ -27,8 +28,7 @@ func passwordSecret(name string, labelled bool, version string) *corev1.Secret {
 // A password Secret is read only with the label; a new version of it
 // re-reads the Secrets that named it, a resync does not.
 func TestPasswordSecrets(t *testing.T) {
-	client := fake.NewClientset(passwordSecret("labelled", true, "1"), passwordSecret("plain", false, "1"))
-	p := newPasswordSecrets(client, nil)
+	p := newPasswordSecrets(getterOf(t, passwordSecret("labelled", true, "1"), passwordSecret("plain", false, "1")))
 	var mu sync.Mutex
 	var reread []string
 	done := make(chan struct{}, 4)
@@ -94,8 +94,7 @@ func TestPasswordsFromCertManagerCertificate(t *testing.T) {
 			},
 		},
 	}}
-	client := fake.NewClientset(&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "team", Name: "web-keystore-password"}, Data: map[string][]byte{"password": []byte("from-ref")}})
-	p := newPasswordSecrets(client, dynamicfake.NewSimpleDynamicClient(runtime.NewScheme(), certificate))
+	p := newPasswordSecrets(getterOf(t, certificate, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "team", Name: "web-keystore-password"}, Data: map[string][]byte{"password": []byte("from-ref")}}))
 	read := func(secretName, certificateName string) string {
 		values, err := p.fromCertificate(&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "team", Name: secretName}})(certificateName)
 		if err != nil {
@@ -121,5 +120,28 @@ func TestPasswordsFromCertManagerCertificate(t *testing.T) {
 	p.mu.RUnlock()
 	if !remembered {
 		t.Error("a change to the password Secret would not re-read web-tls")
+	}
+}
+
+// getterOf serves objects by API path, as JSON; others are NotFound.
+func getterOf(t *testing.T, objects ...interface{}) objectGetter {
+	byPath := map[string][]byte{}
+	for _, object := range objects {
+		data, err := json.Marshal(object)
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch o := object.(type) {
+		case *corev1.Secret:
+			byPath["/api/v1/namespaces/"+o.Namespace+"/secrets/"+o.Name] = data
+		case *unstructured.Unstructured:
+			byPath["/apis/cert-manager.io/v1/namespaces/"+o.GetNamespace()+"/certificates/"+o.GetName()] = data
+		}
+	}
+	return func(_ context.Context, path string) ([]byte, error) {
+		if data, ok := byPath[path]; ok {
+			return data, nil
+		}
+		return nil, apierrors.NewNotFound(schema.GroupResource{Resource: "secrets"}, path)
 	}
 }

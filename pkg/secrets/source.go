@@ -17,7 +17,6 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/watch"
-	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	toolscache "k8s.io/client-go/tools/cache"
@@ -72,13 +71,14 @@ func NewSource(config *rest.Config, namespaces []string, options certificate.Opt
 		namespaces = []string{metav1.NamespaceAll}
 	}
 	s := &Source{cache: cache}
-	dyn, err := dynamic.NewForConfig(rest.CopyConfig(userConfig))
+	// Password reads are JSON (the default), through a client of their own.
+	jsonClient, err := kubernetes.NewForConfig(rest.CopyConfig(userConfig))
 	if err != nil {
-		return nil, fmt.Errorf("create the cert-manager Certificate client: %w", err)
+		return nil, fmt.Errorf("create the keystore password client: %w", err)
 	}
-	passwords := newPasswordSecrets(client, dyn)
+	passwords := newPasswordSecrets(quietGetter(jsonClient.CoreV1().RESTClient()))
 	analyse := transform(options, newLabelSets(), passwords)
-	passwords.reanalyse = reanalyser(client, analyse, s.apply)
+	passwords.reanalyse = passwords.reanalyser(analyse, s.apply)
 	for _, namespace := range namespaces {
 		secrets := client.CoreV1().Secrets(namespace)
 		listWatch := &toolscache.ListWatch{

@@ -231,10 +231,22 @@ spec:
 	yamlOut += kubectl(t, "get", "cst", "-n", namespace, "-o", "yaml")
 
 	wide := kubectl(t, "get", "cst", "-n", namespace, "-o", "wide")
+	logs, err := filepath.Glob(filepath.Join(env.stack.Dir(), "certstatus-*.log"))
+	if err != nil || len(logs) == 0 {
+		t.Fatalf("no server log in %s (%v)", env.stack.Dir(), err)
+	}
+	var serverLog []byte
+	for _, file := range logs {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		serverLog = append(serverLog, data...)
+	}
 	for _, secret := range []string{annotated, locked, trustPass, token, fromSecret, later, fromCertManager, "e2e.example.com:6443"} {
-		for what, output := range map[string]string{"table": out, "wide": wide, "yaml": yamlOut} {
+		for what, output := range map[string]string{"table": out, "wide": wide, "yaml": yamlOut, "server log (-v=2)": string(serverLog)} {
 			if strings.Contains(output, secret) {
-				t.Errorf("kubectl %s output holds a password, token or server URL", what)
+				t.Errorf("%s holds a password, token or server URL", what)
 			}
 		}
 	}
