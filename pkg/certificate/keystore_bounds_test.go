@@ -132,3 +132,28 @@ func TestKeystoreCertificatesCountTowardTheBound(t *testing.T) {
 		t.Errorf("%d certificates, errors %+v; want the bound applied to the keystore", len(status.Certificates), status.Errors)
 	}
 }
+
+// A keystore analysed again (a relist) runs no key derivation: the cache
+// answers. Another password is another entry.
+func TestLockedKeystoreIsNotDecryptedTwice(t *testing.T) {
+	p := newPKI(t)
+	p12 := pkcs12File(t, p.leaf, nil, "web", randomPassword(t), false)
+	in := Input{Type: "Opaque", CreatedAt: changedAt, Data: map[string][]byte{"keystore.p12": p12}}
+	before := kdfRuns.Load()
+	first := statusAt(t, in, epoch)
+	if kdfRuns.Load() == before {
+		t.Fatal("the first analysis ran no key derivation")
+	}
+	before = kdfRuns.Load()
+	second := statusAt(t, in, epoch)
+	if runs := kdfRuns.Load() - before; runs != 0 || second.State != first.State || second.State != certstatus.StateUnknown {
+		t.Errorf("second analysis: %d key derivations, state %s; want 0 and Unknown", runs, second.State)
+	}
+	in.Data["pw"] = []byte("another")
+	in.Annotations = map[string]string{certstatus.KeystorePasswordKeyAnnotation: "pw"}
+	before = kdfRuns.Load()
+	statusAt(t, in, epoch)
+	if kdfRuns.Load() == before {
+		t.Error("a new password was not tried")
+	}
+}

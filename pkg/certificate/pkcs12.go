@@ -369,6 +369,7 @@ func decryptPBES2(algorithm cryptobyte.String, ciphertext, password []byte) ([]b
 	default:
 		return nil, fmt.Sprintf("A part of the file is encrypted with %s, which certstatus does not read; its certificates are not listed.", schemeOID)
 	}
+	kdfRuns.Add(1)
 	key, err := pbkdf2.Key(newHash, string(password), salt, int(iterations), size)
 	if err != nil {
 		return nil, ""
@@ -527,6 +528,7 @@ func (r *pkcs12Reader) linkKeys() {
 // pkcs12KDF is the key derivation of RFC 7292 appendix B.2. id is 1 for a
 // key, 2 for an IV, 3 for a MAC key.
 func pkcs12KDF(newHash func() hash.Hash, password, salt []byte, iterations int, id byte, size int) []byte {
+	kdfRuns.Add(1)
 	h := newHash()
 	u, v := h.Size(), h.BlockSize()
 	fill := func(in []byte) []byte {

@@ -98,7 +98,7 @@ func (c *secretContents) readStructured(key string, value []byte) bool {
 	var store storeContents
 	switch kind {
 	case kindPKCS12:
-		store = readPKCS12(value, c.keystorePasswords())
+		store = pkcs12Cache.read(value, c.keystorePasswords(), readPKCS12)
 	case kindJKS:
 		store = readJKS(value, c.keystorePasswords())
 	case kindDER:
