@@ -258,10 +258,18 @@ func TestExplainDocumentsTheFields(t *testing.T) {
 			return fmt.Errorf("kubectl explain: %v: %s", err, stderr)
 		}
 		for _, want := range []string{"KIND:       CertificateStatus", "sha256Fingerprint", "SHA-256 digest",
-			"subject", "RFC 2253", "notAfter"} {
+			"subject", "RFC 2253", "notAfter", "alias", "users[name]"} {
 			if !strings.Contains(out, want) {
 				return fmt.Errorf("kubectl explain lacks %q:\n%s", want, out)
 			}
+		}
+		// The states, Unknown included (#25).
+		out, stderr, err = env.stack.Kubectl(context.Background(), "explain", "certificatestatus.status.state")
+		if err != nil {
+			return fmt.Errorf("kubectl explain: %v: %s", err, stderr)
+		}
+		if !strings.Contains(out, "Unknown when a locked keystore") {
+			return fmt.Errorf("kubectl explain status.state lacks Unknown:\n%s", out)
 		}
 		return nil
 	})
