@@ -181,10 +181,17 @@ func schema_pkg_apis_certstatus_v1alpha1_CertificateInfo(ref common.ReferenceCal
 					},
 					"index": {
 						SchemaProps: spec.SchemaProps{
-							Description: "Index is the certificate's position among the PEM CERTIFICATE blocks of that key, from 0.",
+							Description: "Index is the certificate's position among the certificates of that key, from 0: PEM CERTIFICATE blocks, or a keystore's or kubeconfig's certificates across its entries.",
 							Default:     0,
 							Type:        []string{"integer"},
 							Format:      "int32",
+						},
+					},
+					"alias": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Alias names the certificate's entry inside the value: a keystore entry's alias or friendlyName, or users[name] / clusters[name] in a kubeconfig; absent for PEM and DER.",
+							Type:        []string{"string"},
+							Format:      "",
 						},
 					},
 					"role": {
@@ -531,7 +538,7 @@ func schema_pkg_apis_certstatus_v1alpha1_CertificateStatusStatus(ref common.Refe
 					},
 					"state": {
 						SchemaProps: spec.SchemaProps{
-							Description: "State is the overall health: Valid, ExpiringSoon, Expired, NotYetValid or Invalid.",
+							Description: "State is the overall health: Valid, ExpiringSoon, Expired, NotYetValid, Invalid, or Unknown when a locked keystore is all the Secret holds (reason KeystoreLocked).",
 							Type:        []string{"string"},
 							Format:      "",
 						},

@@ -9,8 +9,14 @@ package demo
 
 import (
 	"crypto"
+	"crypto/rand"
+	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/base64"
+	"encoding/hex"
 	"time"
+
+	pkcs12 "software.sslmate.com/src/go-pkcs12"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -68,6 +74,17 @@ func Secrets(namespace string, now time.Time) []*corev1.Secret {
 		NotBefore: now.Add(-365 * day), NotAfter: now.Add(9 * 365 * day),
 	}))
 
+	java := leaf("java.example.com", now.Add(-10*day), now.Add(80*day), certtest.ECDSA)
+	clusterCA := certtest.Must(certtest.NewCA(certtest.Spec{
+		Subject:   pkix.Name{CommonName: "workload-ca"},
+		NotBefore: now.Add(-300 * day), NotAfter: now.Add(9 * 365 * day),
+	}))
+	admin := certtest.Must(clusterCA.NewLeaf(certtest.Spec{
+		Subject:   pkix.Name{CommonName: "kubernetes-admin", Organization: []string{"system:masters"}},
+		NotBefore: now.Add(-300 * day), NotAfter: now.Add(65 * day),
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
+	}))
+
 	bundleRoots := []*certtest.Certificate{root}
 	for _, r := range []struct {
 		name                string
@@ -101,7 +118,54 @@ func Secrets(namespace string, now time.Time) []*corev1.Secret {
 		tlsSecret(namespace, "garbage", "backend", []byte("this is not a certificate\n"), []byte("nor is this a key\n"), nil),
 		secret(namespace, "ca-bundle", "backend", corev1.SecretTypeOpaque, map[string][]byte{"ca-bundle.crt": certtest.ChainPEM(bundleRoots...)}),
 		secret(namespace, "no-certificate", "backend", corev1.SecretTypeOpaque, map[string][]byte{"username": []byte("demo"), "password": []byte("not-a-real-password")}),
+		// A Java service's keystore, as cert-manager writes it (go-pkcs12,
+		// password changeit): its key entry is the primary chain.
+		secret(namespace, "java-keystore", "backend", corev1.SecretTypeOpaque, map[string][]byte{
+			"keystore.p12": keystore(java, intermediate, "changeit"),
+		}),
+		// A keystore whose password certstatus is not given: Unknown.
+		secret(namespace, "locked-keystore", "backend", corev1.SecretTypeOpaque, map[string][]byte{
+			"keystore.p12": keystore(java, intermediate, randomPassword()),
+		}),
+		// Cluster API's <cluster>-kubeconfig: the admin's client certificate expires first.
+		secret(namespace, "workload-kubeconfig", "backend", "cluster.x-k8s.io/secret", map[string][]byte{
+			"value": kubeconfig(clusterCA, admin),
+		}),
 	}
+}
+
+// keystore is a PKCS#12 file as cert-manager writes keystore.p12.
+func keystore(leaf, issuer *certtest.Certificate, password string) []byte {
+	return certtest.Must(pkcs12.Modern.Encode(leaf.Key, leaf.Certificate, []*x509.Certificate{issuer.Certificate}, password))
+}
+
+// randomPassword is a password nobody knows.
+func randomPassword() string {
+	b := make([]byte, 16)
+	certtest.Must(rand.Read(b))
+	return hex.EncodeToString(b)
+}
+
+// kubeconfig is an admin kubeconfig as Cluster API writes it.
+func kubeconfig(ca, admin *certtest.Certificate) []byte {
+	b64 := base64.StdEncoding.EncodeToString
+	return []byte(`apiVersion: v1
+kind: Config
+clusters:
+- name: workload
+  cluster:
+    server: https://workload.example.com:6443
+    certificate-authority-data: ` + b64(ca.PEM()) + `
+users:
+- name: workload-admin
+  user:
+    client-certificate-data: ` + b64(admin.PEM()) + `
+    client-key-data: ` + b64(keyPEM(admin.Key)) + `
+contexts:
+- name: workload-admin@workload
+  context: {cluster: workload, user: workload-admin}
+current-context: workload-admin@workload
+`)
 }
 
 func tlsSecret(namespace, name, tier string, certPEM, keyPEMBytes, caPEM []byte) *corev1.Secret {

@@ -14,16 +14,19 @@ import (
 func TestSecrets(t *testing.T) {
 	epoch := time.Date(2030, time.June, 1, 12, 0, 0, 0, time.UTC)
 	want := map[string]string{ // name → state/Ready reason; "" = not listed
-		"valid-chain":    "Valid/Valid",
-		"expiring-soon":  "ExpiringSoon/ExpiringSoon",
-		"expired":        "Expired/Expired",
-		"not-yet-valid":  "NotYetValid/NotYetValid",
-		"key-mismatch":   "Invalid/KeyPairMismatch",
-		"broken-chain":   "Invalid/ChainInvalid",
-		"mutual-tls":     "Valid/Valid",
-		"garbage":        "Invalid/InvalidData",
-		"ca-bundle":      "Valid/Valid",
-		"no-certificate": "",
+		"valid-chain":         "Valid/Valid",
+		"expiring-soon":       "ExpiringSoon/ExpiringSoon",
+		"expired":             "Expired/Expired",
+		"not-yet-valid":       "NotYetValid/NotYetValid",
+		"key-mismatch":        "Invalid/KeyPairMismatch",
+		"broken-chain":        "Invalid/ChainInvalid",
+		"mutual-tls":          "Valid/Valid",
+		"garbage":             "Invalid/InvalidData",
+		"ca-bundle":           "Valid/Valid",
+		"no-certificate":      "",
+		"java-keystore":       "Valid/Valid",
+		"locked-keystore":     "Unknown/KeystoreLocked",
+		"workload-kubeconfig": "Valid/Valid",
 	}
 	secrets := Secrets("demo", epoch)
 	if len(secrets) != len(want) {
@@ -56,6 +59,12 @@ func TestSecrets(t *testing.T) {
 			}
 			if secret.Name == "mutual-tls" && (status.Chain.Verified != certstatus.ChainUnverified || !strings.Contains(status.Chain.Message, "ca.crt does not issue the served chain") || !status.PrivateKey.MatchesCertificate) {
 				t.Errorf("mutual-tls: chain %+v, key %+v; want Unknown because ca.crt does not issue the served chain, and a matching key", status.Chain, status.PrivateKey)
+			}
+			if secret.Name == "java-keystore" && (len(status.Certificates) != 2 || status.Certificates[0].Role != certstatus.RoleLeaf || status.PrivateKey == nil || !status.PrivateKey.MatchesCertificate) {
+				t.Errorf("java-keystore: certificates %+v, key %+v; want the key entry (go-pkcs12 writes no friendlyName) and its matching key", status.Certificates, status.PrivateKey)
+			}
+			if secret.Name == "workload-kubeconfig" && (len(status.Certificates) != 2 || status.Certificates[1].Alias != "users[workload-admin]" || status.Certificates[1].Role != certstatus.RoleLeaf) {
+				t.Errorf("workload-kubeconfig: certificates %+v; want the admin's client certificate as the leaf", status.Certificates)
 			}
 			if secret.Name == "ca-bundle" && status.Summary.Expired != 1 {
 				t.Errorf("ca-bundle summary %+v, want one expired root", status.Summary)

@@ -250,6 +250,7 @@ func appendCertificate(buf []byte, c *certstatus.CertificateInfo) []byte {
 	o := object{buf: append(buf, '{')}
 	o.string("key", c.Key)
 	o.int("index", c.Index)
+	o.stringOmitEmpty("alias", c.Alias)
 	o.string("role", string(c.Role))
 	o.string("subject", c.Subject)
 	o.stringOmitEmpty("commonName", c.CommonName)

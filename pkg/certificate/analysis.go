@@ -28,8 +28,11 @@ type Analysis struct {
 	createdAt    time.Time
 	certificates []certificateRecord
 	bundle       bool
-	// invalid is set when the state is Invalid whatever the clock.
+	// invalid is set when the state is Invalid whatever the clock, or
+	// Unknown when locked is set too.
 	invalid *verdict
+	// locked: a keystore stayed encrypted and nothing else is readable (state Unknown).
+	locked bool
 	// privateKey is one of the shared values of privateKeyStatusFor.
 	privateKey *certstatus.PrivateKeyStatus
 	chain      chainVerdict
@@ -46,6 +49,7 @@ type Analysis struct {
 type certificateRecord struct {
 	desc  *description
 	key   string
+	alias string
 	index int32
 	role  role
 	// primary marks the certificates of the primary chain; none for a bundle.
@@ -83,13 +87,17 @@ func (r *certificateRecord) validity() validity {
 // fillInfo writes the certificate as StatusAt shows it at now into a zero info.
 func (r *certificateRecord) fillInfo(info *certstatus.CertificateInfo, now time.Time) {
 	r.desc.fill(info)
-	info.Key, info.Index, info.Role = r.key, r.index, roleNames[r.role]
+	info.Key, info.Index, info.Alias, info.Role = r.key, r.index, r.alias, roleNames[r.role]
 	info.State = r.validity().stateAt(now)
 }
 
 // label names the certificate in messages: "tls.crt[0] (web.example.com)".
 func (r *certificateRecord) label() string {
-	return r.key + "[" + strconv.Itoa(int(r.index)) + "] (" + r.desc.displayName() + ")"
+	alias := ""
+	if r.alias != "" {
+		alias = " " + r.alias
+	}
+	return r.key + "[" + strconv.Itoa(int(r.index)) + "]" + alias + " (" + r.desc.displayName() + ")"
 }
 
 // chainVerdict is ChainStatus with its message interned: the same message
@@ -108,15 +116,22 @@ func (c chainVerdict) status() certstatus.ChainStatus {
 // appear at all: it is not kubernetes.io/tls and holds no PEM certificate.
 func Analyze(in Input, opts Options) (a *Analysis, listed bool) {
 	isTLS := in.Type == secretTypeTLS
-	if !isTLS && !holdsCertificateBlock(in.Data) {
+	if !isTLS && !mayHoldCertificates(in.Data) {
 		return nil, false
 	}
+	var problems problemLog
+	pw := func() passwords { return keystorePasswordsFor(in, &problems) }
 	var contents *secretContents
 	if isTLS {
-		contents = readTLSSecret(in.Data)
+		contents = readTLSSecret(in.Data, pw)
 	} else {
-		contents = readOtherSecret(in.Data)
+		contents = readOtherSecret(in.Data, pw)
+		if !contents.recognized {
+			return nil, false
+		}
 	}
+	contents.passwords, contents.passwordSource = nil, nil
+	contents.problems.merge(&problems)
 	threshold := thresholdFor(in.Annotations, opts.ExpiringSoonThreshold, &contents.problems)
 
 	a = &Analysis{secretType: in.Type, createdAt: in.CreatedAt}
@@ -124,12 +139,16 @@ func Analyze(in Input, opts Options) (a *Analysis, listed bool) {
 		a.secretType = secretTypeTLS // not the decoded Secret's copy of it
 	}
 	primaryKey := choosePrimaryKey(contents, isTLS)
+	if s := contents.structured[primaryKey]; s != nil && s.key != nil && !isTLS {
+		contents.privateKey = s.key // the entry's own key, matched against its leaf
+	}
 	a.bundle = !isTLS && primaryKey == "" && len(contents.certificates) > 0
 	a.describeCertificates(contents, primaryKey, threshold, opts.ExpiringSoonFraction)
 	chain := a.verify(contents, primaryKey)
 	a.chain = chainVerdict{verified: chain.Verified, message: unique.Make(chain.Message)}
 	a.privateKey = a.matchPrivateKey(contents, isTLS)
 	a.invalid = a.judgeInvalid(contents, in.Data, isTLS, chain)
+	a.locked = a.invalid != nil && a.invalid.reason == certstatus.ReasonKeystoreLocked
 	if a.bundle && a.invalid == nil {
 		a.bundleTimeline = bundleTimeline(a.validities())
 	}
@@ -138,10 +157,13 @@ func Analyze(in Input, opts Options) (a *Analysis, listed bool) {
 	return a, true
 }
 
-// holdsCertificateBlock is the listing rule for Secrets other than kubernetes.io/tls.
-func holdsCertificateBlock(data map[string][]byte) bool {
-	for _, value := range data {
-		if bytes.Contains(value, certificateMarker) {
+// mayHoldCertificates is the cheap first listing test for Secrets other
+// than kubernetes.io/tls: a PEM certificate, a keystore, a DER certificate
+// or a kubeconfig key name. Reading decides (a "config" key may hold
+// anything).
+func mayHoldCertificates(data map[string][]byte) bool {
+	for key, value := range data {
+		if bytes.Contains(value, certificateMarker) || kindByName(key) != kindOther || kindByContent(value) != kindOther {
 			return true
 		}
 	}
@@ -171,6 +193,9 @@ func choosePrimaryKey(contents *secretContents, isTLS bool) string {
 		return keyTLSCert
 	}
 	for _, key := range contents.certificateKeys {
+		if contents.structured[key] != nil {
+			continue
+		}
 		for _, i := range contents.certificatesByKey[key] {
 			cert := contents.certificates[i].cert
 			if !(cert.BasicConstraintsValid && cert.IsCA) {
@@ -178,7 +203,20 @@ func choosePrimaryKey(contents *secretContents, isTLS bool) string {
 			}
 		}
 	}
+	// A keystore or kubeconfig is the primary chain only where no PEM or DER
+	// value holds a leaf: its first private-key entry, or first user.
+	for _, key := range contents.certificateKeys {
+		if s := contents.structured[key]; s != nil && s.hasChain {
+			return key
+		}
+	}
 	return ""
+}
+
+// inPrimaryKey reports whether a certificate of the primary key belongs to
+// the primary chain: all of a PEM value, a keystore's chosen entry only.
+func (c *secretContents) inPrimaryKey(parsed *parsedCertificate, primaryKey string) bool {
+	return parsed.key == primaryKey && (c.structured[primaryKey] == nil || parsed.chainPos >= 0)
 }
 
 // describeCertificates records every certificate with its role and
@@ -192,21 +230,25 @@ func (a *Analysis) describeCertificates(contents *secretContents, primaryKey str
 		cert := parsed.cert
 		record := &a.certificates[i]
 		record.desc = describeOnce(cert)
-		record.key, record.index = parsed.key, int32(parsed.index)
+		record.key, record.index, record.alias = parsed.key, int32(parsed.index), parsed.alias
+		inPrimary := contents.inPrimaryKey(&contents.certificates[i], primaryKey)
 		isFirstOfKey := i == 0 || contents.certificates[i-1].key != parsed.key
+		if contents.structured[parsed.key] != nil {
+			isFirstOfKey = parsed.chainPos == 0
+		}
 		switch {
-		case parsed.key == primaryKey && isFirstOfKey:
+		case inPrimary && isFirstOfKey:
 			record.role = roleLeaf
-		case parsed.key == primaryKey && record.desc.isCA && isSelfSigned(cert):
+		case inPrimary && record.desc.isCA && isSelfSigned(cert):
 			record.role = roleRoot
-		case parsed.key == primaryKey:
+		case inPrimary:
 			record.role = roleIntermediate
 		case record.desc.isCA || parsed.key == keyCACert:
 			record.role = roleCA
 		default:
 			record.role = roleLeaf
 		}
-		record.primary = parsed.key == primaryKey || parsed.key == keyCACert && singleCA
+		record.primary = inPrimary || parsed.key == keyCACert && singleCA
 		v := newValidity(cert.NotBefore, cert.NotAfter, threshold, fraction)
 		record.window = v.notAfter.Sub(v.expiringSoonAt)
 	}
@@ -294,17 +336,33 @@ func (a *Analysis) verify(contents *secretContents, primaryKey string) certstatu
 		return unknownChain("A CA bundle has no chain to verify.")
 	}
 	var chain, anchors []chainMember
-	for i, parsed := range contents.certificates {
+	var positions []int
+	structured := contents.structured[primaryKey]
+	anchorKey := keyCACert
+	if structured != nil && structured.anchorsInValue && len(contents.certificatesByKey[keyCACert]) == 0 {
+		anchorKey = primaryKey
+	}
+	for i := range contents.certificates {
+		parsed := &contents.certificates[i]
 		member := chainMember{cert: parsed.cert, label: a.certificates[i].label()}
-		switch parsed.key {
-		case primaryKey:
+		switch {
+		case contents.inPrimaryKey(parsed, primaryKey):
 			chain = append(chain, member)
-		case keyCACert:
+			positions = append(positions, parsed.chainPos)
+		case parsed.key == keyCACert, parsed.key == primaryKey && structured != nil && structured.anchorsInValue:
 			anchors = append(anchors, member)
 		}
+	}
+	if structured != nil {
+		// A keystore's chain is in chain order, not file order.
+		sorted := make([]chainMember, len(chain))
+		for i, p := range positions {
+			sorted[p] = chain[i]
+		}
+		chain = sorted
 	}
 	if primaryKey == "" {
 		primaryKey = keyTLSCert
 	}
-	return verifyChain(chain, anchors, primaryKey, keyCACert)
+	return verifyChain(chain, anchors, primaryKey, anchorKey)
 }

@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/certstatus/certstatus/pkg/apis/certstatus"
 	"github.com/certstatus/certstatus/pkg/certificate/certtest"
 )
 
@@ -87,4 +88,40 @@ func repeatTo(unit []byte, size int) []byte {
 		out = append(out, unit...)
 	}
 	return out
+}
+
+// BenchmarkLockedKeystoreJDKDefaults is the cost of one locked keystore:
+// a PKCS#12 as keytool writes it by default (JDK 17+: PBES2 AES-256 and a
+// SHA-256 MAC, 10 000 iterations each), with a wrong annotated password,
+// so every candidate (the annotated one, both encodings of the empty
+// password, changeit) costs a MAC key derivation. Target: ≤ 25 ms.
+func BenchmarkLockedKeystoreJDKDefaults(b *testing.B) {
+	p := newPKI(b)
+	store := keytoolStore(b, p, "PKCS12", randomPassword(b))
+	in := Input{Type: "Opaque", CreatedAt: changedAt, Data: map[string][]byte{"keystore.p12": store, "password": []byte("wrong")},
+		Annotations: map[string]string{certstatus.KeystorePasswordKeyAnnotation: "password"}}
+	if status := statusAt(b, in, epoch); status.State != certstatus.StateUnknown {
+		b.Fatalf("state %s, errors %+v; want a locked keystore", status.State, status.Errors)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		pkcs12Cache.reset() // what a first analysis costs, not a cache hit
+		if _, listed := Analyze(in, DefaultOptions()); !listed {
+			b.Fatal("not listed")
+		}
+	}
+}
+
+// BenchmarkLockedKeystoreCached is the same keystore analysed again (a
+// relist): the cache answers, no key derivation runs.
+func BenchmarkLockedKeystoreCached(b *testing.B) {
+	p := newPKI(b)
+	store := keytoolStore(b, p, "PKCS12", randomPassword(b))
+	in := Input{Type: "Opaque", CreatedAt: changedAt, Data: map[string][]byte{"keystore.p12": store}}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, listed := Analyze(in, DefaultOptions()); !listed {
+			b.Fatal("not listed")
+		}
+	}
 }

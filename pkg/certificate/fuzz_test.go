@@ -7,23 +7,29 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/certstatus/certstatus/pkg/apis/certstatus"
 	"github.com/certstatus/certstatus/pkg/certificate/certtest"
 )
 
-// FuzzAnalyze feeds arbitrary bytes as tls.crt, tls.key and ca.crt, as a
-// TLS and as an Opaque Secret: analysis must never panic, and its status
-// must stay well-formed at any instant.
+// FuzzAnalyze feeds arbitrary bytes as tls.crt, tls.key and ca.crt, and
+// store as keystore.p12, truststore.jks and a kubeconfig's value, as a TLS
+// and as an Opaque Secret: analysis must never panic, and its status must
+// stay well-formed at any instant. The checked-in corpus holds no private
+// key; the seeds with keys are generated here.
 func FuzzAnalyze(f *testing.F) {
 	p := newPKI(f)
-	f.Add(certtest.ChainPEM(p.leaf, p.intermediate), p.leafKey, p.root.PEM(), "168h")
-	f.Add(p.leaf.PEM(), keyPEM(f, p.leaf, certtest.SEC1), []byte{}, "")
-	f.Add([]byte("-----BEGIN CERTIFICATE-----\nAAAA"), []byte("garbage"), []byte("-----END CERTIFICATE-----"), "x")
-	f.Add(p.leaf.DER, []byte{}, certtest.ChainPEM(p.root, p.intermediate), "-1h")
-	f.Fuzz(func(t *testing.T, crt, tlsKey, ca []byte, threshold string) {
-		annotations := map[string]string{"certstatus.dev/expiring-soon-threshold": threshold}
+	f.Add(certtest.ChainPEM(p.leaf, p.intermediate), p.leafKey, p.root.PEM(), "168h", []byte{})
+	f.Add(p.leaf.PEM(), keyPEM(f, p.leaf, certtest.SEC1), []byte{}, "", []byte{})
+	f.Add([]byte("-----BEGIN CERTIFICATE-----\nAAAA"), []byte("garbage"), []byte("-----END CERTIFICATE-----"), "x", []byte{})
+	f.Add(p.leaf.DER, []byte{}, certtest.ChainPEM(p.root, p.intermediate), "-1h", []byte{})
+	f.Add([]byte{}, []byte{}, []byte{}, "", pkcs12File(f, p.leaf, []*certtest.Certificate{p.intermediate}, "web", "", false))
+	f.Add([]byte{}, []byte{}, []byte{}, "", pkcs12File(f, p.leaf, nil, "web", "changeit", true))
+	f.Add([]byte{}, []byte{}, []byte{}, "", kubeconfigYAML(p.root, p.leaf, p.leafKey, "token"))
+	f.Fuzz(func(t *testing.T, crt, tlsKey, ca []byte, threshold string, store []byte) {
+		annotations := map[string]string{"certstatus.dev/expiring-soon-threshold": threshold, certstatus.KeystorePasswordKeyAnnotation: "tls.key"}
 		for _, secretType := range []string{"kubernetes.io/tls", "Opaque"} {
 			in := Input{Type: secretType, Annotations: annotations, CreatedAt: changedAt,
-				Data: map[string][]byte{"tls.crt": crt, "tls.key": tlsKey, "ca.crt": ca}}
+				Data: map[string][]byte{"tls.crt": crt, "tls.key": tlsKey, "ca.crt": ca, "keystore.p12": store, "truststore.jks": store, "value": store}}
 			a, listed := Analyze(in, DefaultOptions())
 			if !listed {
 				continue

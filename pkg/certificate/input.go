@@ -14,9 +14,19 @@ type Input struct {
 	Type string
 	// Data is the Secret's data; it is read, never kept.
 	Data map[string][]byte
-	// Annotations: only certstatus.dev/expiring-soon-threshold and the four
-	// cert-manager.io annotations of status.certManager are read.
+	// Annotations: only certstatus.dev/expiring-soon-threshold,
+	// certstatus.dev/keystore-password-key and -secret, and the four cert-manager.io
+	// annotations of status.certManager are read.
 	Annotations map[string]string
+	// PasswordFromSecret reads a key of another Secret of the namespace for
+	// certstatus.dev/keystore-password-secret; nil when the server offers
+	// none. Its errors are shown as they are: they must hold no data.
+	PasswordFromSecret func(secret, key string) ([]byte, error)
+	// PasswordsFromCertificate reads the keystore passwords of the
+	// cert-manager Certificate named by cert-manager.io/certificate-name
+	// (pkcs12, then jks); none when cert-manager's CRDs, the Certificate or
+	// its passwords do not exist. nil when the server offers none.
+	PasswordsFromCertificate func(certificate string) ([][]byte, error)
 	// CreatedAt is the Secret's creationTimestamp. Non-clock transitions are
 	// dated with the later of it and the primary leaf's notBefore, so that
 	// nothing but a new certificate moves them (not managedFields, which
@@ -32,7 +42,7 @@ func InputFromSecret(s *corev1.Secret) Input {
 		Data:      s.Data,
 		CreatedAt: s.CreationTimestamp.Time,
 	}
-	for _, name := range append([]string{certstatus.ExpiringSoonThresholdAnnotation}, certManagerAnnotations[:]...) {
+	for _, name := range append([]string{certstatus.ExpiringSoonThresholdAnnotation, certstatus.KeystorePasswordKeyAnnotation, certstatus.KeystorePasswordSecretAnnotation}, certManagerAnnotations[:]...) {
 		if value, ok := s.Annotations[name]; ok {
 			if in.Annotations == nil {
 				in.Annotations = map[string]string{}

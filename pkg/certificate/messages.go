@@ -15,6 +15,9 @@ const maxNamedMembers = 3
 // and ExpiringSoon. They use absolute instants only, never "in 5 days", so
 // they stay identical for the whole of a clock state.
 func (a *Analysis) messages(now time.Time, state certstatus.State, secret validity, certificates []certstatus.CertificateInfo) (reason, ready, expiring string) {
+	if a.locked {
+		return a.invalid.reason, a.invalid.message, "Expiry cannot be judged while the keystore is locked."
+	}
 	if a.invalid != nil {
 		return a.invalid.reason, a.invalid.message,
 			"Expiry is not judged while the Secret is invalid; the Ready condition says why."

@@ -39,6 +39,15 @@ func (p *problemLog) add(key, message string) {
 	}
 }
 
+// merge adds other's problems.
+func (p *problemLog) merge(other *problemLog) {
+	for key, entry := range other.byKey {
+		for _, message := range entry.messages {
+			p.add(key, message)
+		}
+	}
+}
+
 // dataErrors renders the log in key order.
 func (p *problemLog) dataErrors() []certstatus.DataError {
 	if len(p.byKey) == 0 {

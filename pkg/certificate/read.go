@@ -28,6 +28,11 @@ type parsedCertificate struct {
 	cert  *x509.Certificate
 	key   string
 	index int
+	// alias names the keystore entry or kubeconfig user/cluster; "" for PEM and DER.
+	alias string
+	// chainPos is the position in its keystore's or kubeconfig's primary-chain
+	// candidate, -1 outside it (and for PEM and DER).
+	chainPos int
 }
 
 // foundKey is the public half of the first private key in the Secret.
@@ -50,11 +55,21 @@ type secretContents struct {
 	problems       problemLog
 	// seen counts CERTIFICATE blocks, parsed or not, against maxCertificates.
 	seen int
+	// structured are the keystore and kubeconfig values, by data key.
+	structured map[string]*structuredValue
+	// passwords are tried on keystores; never kept beyond Analyze. They are
+	// computed by passwordSource when the first keystore is met.
+	passwords      passwords
+	passwordSource func() passwords
+	// locked is true when some keystore stayed encrypted.
+	locked bool
+	// recognized is true when some value held certificates, PEM or not.
+	recognized bool
 }
 
 // readTLSSecret reads tls.crt, ca.crt and tls.key and nothing else.
-func readTLSSecret(data map[string][]byte) *secretContents {
-	contents := &secretContents{certificatesByKey: map[string][]int{}, privateKeyRead: true}
+func readTLSSecret(data map[string][]byte, pw func() passwords) *secretContents {
+	contents := &secretContents{certificatesByKey: map[string][]int{}, privateKeyRead: true, passwordSource: pw}
 	// tls.crt first, so that a huge ca.crt cannot spend the bound before the leaf.
 	for _, key := range []string{keyTLSCert, keyCACert} {
 		value, present := data[key]
@@ -65,6 +80,13 @@ func readTLSSecret(data map[string][]byte) *secretContents {
 			contents.problems.add(key, "The value is empty: no certificate has been stored yet.")
 		case len(bytes.TrimSpace(value)) > 0:
 			contents.readCertificates(key, value, true)
+		}
+	}
+	// Keystores, DER and kubeconfigs beside them (cert-manager's keystore.p12,
+	// truststore.jks) are extra keys; other PEM values are not read.
+	for _, key := range slices.Sorted(maps.Keys(data)) {
+		if key != keyTLSCert && key != keyCACert && key != keyTLSKey {
+			contents.readStructured(key, data[key])
 		}
 	}
 	contents.sortByKey()
@@ -84,15 +106,19 @@ func readTLSSecret(data map[string][]byte) *secretContents {
 
 // readOtherSecret reads every key that holds a PEM certificate, and the
 // first private key found; keys without PEM certificates are not ours to judge.
-func readOtherSecret(data map[string][]byte) *secretContents {
-	contents := &secretContents{certificatesByKey: map[string][]int{}}
+func readOtherSecret(data map[string][]byte, pw func() passwords) *secretContents {
+	contents := &secretContents{certificatesByKey: map[string][]int{}, passwordSource: pw}
 	keys := slices.Sorted(maps.Keys(data))
 	// tls.crt first for the bound, then the other keys in key order.
 	if i := slices.Index(keys, keyTLSCert); i > 0 {
 		keys = append(append([]string{keyTLSCert}, keys[:i]...), keys[i+1:]...)
 	}
 	for _, key := range keys {
-		if bytes.Contains(data[key], certificateMarker) {
+		switch {
+		case contents.readStructured(key, data[key]):
+			contents.recognized = true
+		case bytes.Contains(data[key], certificateMarker):
+			contents.recognized = true
 			contents.readCertificates(key, data[key], false)
 		}
 	}
@@ -152,7 +178,7 @@ func (c *secretContents) readCertificates(key string, value []byte, strict bool)
 			c.problems.add(key, fmt.Sprintf("Certificate %d is not a valid X.509 certificate%s.", index, safeReason(err)))
 		} else {
 			c.certificatesByKey[key] = append(c.certificatesByKey[key], len(c.certificates))
-			c.certificates = append(c.certificates, parsedCertificate{cert: cert, key: key, index: index})
+			c.certificates = append(c.certificates, parsedCertificate{cert: cert, key: key, index: index, chainPos: -1})
 		}
 		index++
 	}

@@ -52,6 +52,8 @@ func (a *Analysis) StatusAt(now time.Time) certstatus.CertificateStatusStatus {
 // segmentAt is the Secret's state at now and the instant it began.
 func (a *Analysis) segmentAt(now time.Time, secret validity, hasInstants bool) segment {
 	switch {
+	case a.locked:
+		return segment{state: certstatus.StateUnknown}
 	case a.invalid != nil || !hasInstants:
 		return segment{state: certstatus.StateInvalid}
 	case a.bundle:
@@ -97,6 +99,9 @@ func (a *Analysis) conditions(now time.Time, current segment, secret validity, c
 	if current.state == certstatus.StateValid || current.state == certstatus.StateExpiringSoon {
 		ready.Status = metav1.ConditionTrue
 	}
+	if current.state == certstatus.StateUnknown {
+		ready.Status = metav1.ConditionUnknown
+	}
 	expiring := metav1.Condition{
 		Type:               certstatus.ConditionExpiringSoon,
 		Status:             metav1.ConditionFalse,
@@ -106,6 +111,9 @@ func (a *Analysis) conditions(now time.Time, current segment, secret validity, c
 	}
 	if current.state == certstatus.StateExpiringSoon {
 		expiring.Status = metav1.ConditionTrue
+	}
+	if current.state == certstatus.StateUnknown {
+		expiring.Status = metav1.ConditionUnknown
 	}
 	return []metav1.Condition{ready, expiring}
 }

@@ -22,6 +22,9 @@ func (a *Analysis) judgeInvalid(contents *secretContents, data map[string][]byte
 			return &verdict{certstatus.ReasonNoCertificate, "The Secret holds no certificate in tls.crt yet."}
 		}
 		return &verdict{certstatus.ReasonInvalidData, "No certificate in tls.crt could be read; errors says why."}
+	case len(a.certificates) == 0 && contents.locked:
+		// certstatus cannot see: Unknown, never Invalid.
+		return &verdict{certstatus.ReasonKeystoreLocked, "A keystore is locked and nothing else in the Secret is readable; errors says which annotation to set."}
 	case len(a.certificates) == 0:
 		return &verdict{certstatus.ReasonInvalidData, "No certificate in the Secret could be read; errors says why."}
 	case isTLS && len(bytes.TrimSpace(data[keyTLSKey])) > 0 && !a.privateKey.Present:

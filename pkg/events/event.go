@@ -54,14 +54,18 @@ func transitionOf(previous, object *certstatus.CertificateStatus) (transition, b
 	if !ok {
 		return transition{}, false
 	}
-	return transition{
+	t := transition{
 		namespace: object.Namespace,
 		name:      object.Name,
 		uid:       object.UID,
 		state:     state,
 		at:        at,
 		message:   message(&object.Status, at),
-	}, true
+	}
+	if state == certstatus.StateUnknown {
+		t.reason = certstatus.ReasonKeystoreLocked // Unknown has this one cause
+	}
+	return t, true
 }
 
 // hostsTransitionOf tells whether the change made HostsCovered False (a new
@@ -193,6 +197,9 @@ func message(status *certstatus.CertificateStatusStatus, at time.Time) string {
 		if status.NotBefore != nil {
 			text += "; it becomes valid at " + status.NotBefore.UTC().Format(time.RFC3339)
 		}
+	case certstatus.StateUnknown:
+		text = fmt.Sprintf("the Secret's keystore is locked since %s, so its certificates cannot be seen; set the annotation %s (kubectl describe certificatestatus shows which value)",
+			instant, certstatus.KeystorePasswordKeyAnnotation)
 	case certstatus.StateInvalid:
 		text = fmt.Sprintf("%s are invalid since %s", subject, instant)
 		if subject != "the Secret's certificates" {

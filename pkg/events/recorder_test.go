@@ -297,3 +297,21 @@ func TestADeletionRecordsNothing(t *testing.T) {
 		t.Errorf("%d transitions queued for a deletion", n)
 	}
 }
+
+// A Secret that becomes Unknown (a locked keystore) gets a Warning
+// KeystoreLocked Event naming the annotation to set.
+func TestUnknownIsAWarningKeystoreLocked(t *testing.T) {
+	began := now.Add(-time.Minute)
+	locked := object("a", certstatus.StateUnknown, now)
+	locked.Status.Certificates, locked.Status.NotAfter = nil, nil
+	for _, previous := range []*certstatus.CertificateStatus{nil, object("a", certstatus.StateValid, began)} {
+		got, ok := transitionOf(previous, locked)
+		if !ok {
+			t.Fatal("no transition to Unknown")
+		}
+		event := got.event("replica-1")
+		if event.Type != "Warning" || event.Reason != certstatus.ReasonKeystoreLocked || !strings.Contains(event.Note, certstatus.KeystorePasswordKeyAnnotation) {
+			t.Errorf("event %s %s %q, want Warning KeystoreLocked naming the annotation", event.Type, event.Reason, event.Note)
+		}
+	}
+}

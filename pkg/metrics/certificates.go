@@ -17,7 +17,7 @@ const MaxX509SeriesPerSecret = 1000
 // States of a Secret, in the order their series are written.
 var secretStates = [...]certstatus.State{
 	certstatus.StateValid, certstatus.StateExpiringSoon, certstatus.StateExpired,
-	certstatus.StateNotYetValid, certstatus.StateInvalid,
+	certstatus.StateNotYetValid, certstatus.StateInvalid, certstatus.StateUnknown,
 }
 
 // States of a single certificate (a certificate is never Invalid on its own).

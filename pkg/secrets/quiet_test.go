@@ -34,7 +34,7 @@ func TestMetadataWritesAreQuiet(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			cache := statuscache.New(clocktesting.NewFakeClock(now), statuscache.DefaultOptions())
 			source := &Source{cache: cache}
-			analyse := transform(certificate.DefaultOptions(), newLabelSets())
+			analyse := transform(certificate.DefaultOptions(), newLabelSets(), nil)
 			secret := &corev1.Secret{
 				ObjectMeta: metav1.ObjectMeta{Namespace: "a", Name: "web", UID: "uid-web", ResourceVersion: "1",
 					CreationTimestamp: created, Labels: map[string]string{"app": "web"}},

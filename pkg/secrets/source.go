@@ -22,6 +22,7 @@ import (
 	toolscache "k8s.io/client-go/tools/cache"
 	"k8s.io/klog/v2"
 
+	"github.com/certstatus/certstatus/pkg/apis/certstatus"
 	"github.com/certstatus/certstatus/pkg/certificate"
 	"github.com/certstatus/certstatus/pkg/metrics"
 	"github.com/certstatus/certstatus/pkg/statuscache"
@@ -58,6 +59,7 @@ func (s *Source) output() Sink {
 // NewSource prepares informers for the given namespaces (none: all namespaces).
 // Secrets are received as protobuf, which is cheaper to decode than JSON.
 func NewSource(config *rest.Config, namespaces []string, options certificate.Options, cache *statuscache.Cache) (*Source, error) {
+	userConfig := config
 	config = rest.CopyConfig(config)
 	config.ContentType = runtime.ContentTypeProtobuf
 	config.AcceptContentTypes = runtime.ContentTypeProtobuf + "," + runtime.ContentTypeJSON
@@ -69,7 +71,14 @@ func NewSource(config *rest.Config, namespaces []string, options certificate.Opt
 		namespaces = []string{metav1.NamespaceAll}
 	}
 	s := &Source{cache: cache}
-	analyse := transform(options, newLabelSets())
+	// Password reads are JSON (the default), through a client of their own.
+	jsonClient, err := kubernetes.NewForConfig(rest.CopyConfig(userConfig))
+	if err != nil {
+		return nil, fmt.Errorf("create the keystore password client: %w", err)
+	}
+	passwords := newPasswordSecrets(quietGetter(jsonClient.CoreV1().RESTClient()))
+	analyse := transform(options, newLabelSets(), passwords)
+	passwords.reanalyse = passwords.reanalyser(analyse, s.apply)
 	for _, namespace := range namespaces {
 		secrets := client.CoreV1().Secrets(namespace)
 		listWatch := &toolscache.ListWatch{
@@ -181,14 +190,25 @@ func (a *analysedSecret) DeepCopyObject() runtime.Object   { return a }
 
 // transform analyses a Secret as it arrives and keeps only what is needed.
 // It is idempotent: an already analysed Secret passes through.
-func transform(options certificate.Options, labels *labelSets) toolscache.TransformFunc {
+// passwords (nil in tests that need none) serves keystore-password-secret.
+func transform(options certificate.Options, labels *labelSets, passwords *passwordSecrets) toolscache.TransformFunc {
 	return func(obj interface{}) (interface{}, error) {
 		secret, ok := obj.(*corev1.Secret)
 		if !ok {
 			return obj, nil
 		}
 		started := time.Now()
-		analysis, listed := certificate.Analyze(certificate.InputFromSecret(secret), options)
+		in := certificate.InputFromSecret(secret)
+		if passwords != nil {
+			passwords.changed(secret)
+			if _, ok := secret.Annotations[certstatus.KeystorePasswordSecretAnnotation]; ok {
+				in.PasswordFromSecret = passwords.lookup(secret)
+			}
+			if _, ok := secret.Annotations[certstatus.CertManagerCertificateNameAnnotation]; ok {
+				in.PasswordsFromCertificate = passwords.fromCertificate(secret)
+			}
+		}
+		analysis, listed := certificate.Analyze(in, options)
 		elapsed := time.Since(started)
 		metrics.ObserveAnalysis(elapsed.Seconds())
 		if elapsed > 100*time.Millisecond {

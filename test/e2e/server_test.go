@@ -33,7 +33,7 @@ import (
 )
 
 // listedDemoSecrets is how many of the demo Secrets are listed (all but no-certificate).
-const listedDemoSecrets = 9
+const listedDemoSecrets = 12
 
 // loadExamples creates the `make run` demo Secrets in a new namespace.
 func loadDemoSecrets(t *testing.T) string {
@@ -125,6 +125,10 @@ func TestGetShowsEveryExampleWithItsState(t *testing.T) {
 		"mutual-tls":    {"Valid", "mtls.example.com", "Example Intermediate CA"},
 		"garbage":       {"Invalid", "", ""},
 		"ca-bundle":     {"Valid", "Example Root CA", "Example Root CA"},
+		// A keystore, a locked one and a kubeconfig (#25).
+		"java-keystore":       {"Valid", "java.example.com", "Example Intermediate CA"},
+		"locked-keystore":     {"Unknown", "", ""},
+		"workload-kubeconfig": {"Valid", "kubernetes-admin", "workload-ca"},
 	}
 	if len(rows) != len(want) {
 		t.Errorf("%d rows, want %d: %v", len(rows), len(want), rows)
@@ -254,10 +258,18 @@ func TestExplainDocumentsTheFields(t *testing.T) {
 			return fmt.Errorf("kubectl explain: %v: %s", err, stderr)
 		}
 		for _, want := range []string{"KIND:       CertificateStatus", "sha256Fingerprint", "SHA-256 digest",
-			"subject", "RFC 2253", "notAfter"} {
+			"subject", "RFC 2253", "notAfter", "alias", "users[name]"} {
 			if !strings.Contains(out, want) {
 				return fmt.Errorf("kubectl explain lacks %q:\n%s", want, out)
 			}
+		}
+		// The states, Unknown included (#25).
+		out, stderr, err = env.stack.Kubectl(context.Background(), "explain", "certificatestatus.status.state")
+		if err != nil {
+			return fmt.Errorf("kubectl explain: %v: %s", err, stderr)
+		}
+		if !strings.Contains(out, "Unknown when a locked keystore") {
+			return fmt.Errorf("kubectl explain status.state lacks Unknown:\n%s", out)
 		}
 		return nil
 	})

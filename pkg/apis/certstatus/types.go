@@ -18,6 +18,9 @@ const (
 	StateNotYetValid State = "NotYetValid"
 	// StateInvalid: no parseable certificate, a key that does not match, or a broken chain.
 	StateInvalid State = "Invalid"
+	// StateUnknown: a keystore is locked (encrypted with a password certstatus does not have)
+	// and nothing else in the Secret is readable. Never used for anything else.
+	StateUnknown State = "Unknown"
 )
 
 // Condition types and reasons.
@@ -41,11 +44,26 @@ const (
 	ReasonChainInvalid    = "ChainInvalid"
 	ReasonHostNotCovered  = "HostNotCovered"
 	ReasonHostsCovered    = "HostsCovered"
+	ReasonKeystoreLocked  = "KeystoreLocked"
 )
 
 // ExpiringSoonThresholdAnnotation on a Secret overrides --expiring-soon-threshold
 // for that Secret (a Go duration such as "168h"). It is the only annotation read.
 const ExpiringSoonThresholdAnnotation = "certstatus.dev/expiring-soon-threshold"
+
+// KeystorePasswordKeyAnnotation on a Secret names another data key of the same
+// Secret that holds the password of its PKCS#12, JKS or JCEKS keystores. The
+// password is used while the Secret is analysed and never kept or shown.
+const KeystorePasswordKeyAnnotation = "certstatus.dev/keystore-password-key"
+
+// KeystorePasswordSecretAnnotation names "<secret>/<key>" in the Secret's
+// namespace holding its keystores' password. That Secret is read only when it
+// carries the label KeystorePasswordLabel="true", so that nobody can use
+// certstatus to test password guesses against another team's Secret.
+const KeystorePasswordSecretAnnotation = "certstatus.dev/keystore-password-secret"
+
+// KeystorePasswordLabel marks a Secret whose keys may be read as keystore passwords.
+const KeystorePasswordLabel = "certstatus.dev/keystore-password"
 
 // cert-manager's annotations on the Secrets it manages: the only other
 // annotation values the server reads (status.certManager).
@@ -79,7 +97,8 @@ type CertificateStatusStatus struct {
 	// +optional
 	SecretType string `json:"secretType,omitempty"`
 
-	// State is the overall health: Valid, ExpiringSoon, Expired, NotYetValid or Invalid.
+	// State is the overall health: Valid, ExpiringSoon, Expired, NotYetValid, Invalid, or
+	// Unknown when a locked keystore is all the Secret holds (reason KeystoreLocked).
 	// +optional
 	State State `json:"state,omitempty"`
 
@@ -247,8 +266,13 @@ const (
 type CertificateInfo struct {
 	// Key is the Secret data key that holds the certificate.
 	Key string `json:"key"`
-	// Index is the certificate's position among the PEM CERTIFICATE blocks of that key, from 0.
+	// Index is the certificate's position among the certificates of that key, from 0: PEM
+	// CERTIFICATE blocks, or a keystore's or kubeconfig's certificates across its entries.
 	Index int32 `json:"index"`
+	// Alias names the certificate's entry inside the value: a keystore entry's alias or
+	// friendlyName, or users[name] / clusters[name] in a kubeconfig; absent for PEM and DER.
+	// +optional
+	Alias string `json:"alias,omitempty"`
 	// Role is Leaf, Intermediate, Root (self-signed CA in the chain) or CA (from ca.crt or a bundle).
 	Role CertificateRole `json:"role"`
 	// Subject is the subject name in RFC 2253 form, as `openssl x509 -subject -nameopt RFC2253,-esc_msb` prints it.

@@ -193,6 +193,7 @@ func Convert_certstatus_CertManagerReference_To_v1alpha1_CertManagerReference(in
 func autoConvert_v1alpha1_CertificateInfo_To_certstatus_CertificateInfo(in *CertificateInfo, out *certstatus.CertificateInfo, s conversion.Scope) error {
 	out.Key = in.Key
 	out.Index = in.Index
+	out.Alias = in.Alias
 	out.Role = certstatus.CertificateRole(in.Role)
 	out.Subject = in.Subject
 	out.CommonName = in.CommonName
@@ -225,6 +226,7 @@ func Convert_v1alpha1_CertificateInfo_To_certstatus_CertificateInfo(in *Certific
 func autoConvert_certstatus_CertificateInfo_To_v1alpha1_CertificateInfo(in *certstatus.CertificateInfo, out *CertificateInfo, s conversion.Scope) error {
 	out.Key = in.Key
 	out.Index = in.Index
+	out.Alias = in.Alias
 	out.Role = CertificateRole(in.Role)
 	out.Subject = in.Subject
 	out.CommonName = in.CommonName
