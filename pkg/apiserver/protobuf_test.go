@@ -1,0 +1,137 @@
+package apiserver
+
+import (
+	"bytes"
+	"context"
+	"math/rand/v2"
+	"reflect"
+	"testing"
+	"time"
+
+	"k8s.io/apimachinery/pkg/api/equality"
+	metainternalversion "k8s.io/apimachinery/pkg/apis/meta/internalversion"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/util/diff"
+	genericapirequest "k8s.io/apiserver/pkg/endpoints/request"
+	"k8s.io/utils/clock"
+
+	versionedscheme "github.com/certstatus/certstatus/generated/clientset/versioned/scheme"
+	"github.com/certstatus/certstatus/pkg/apis/certstatus"
+	"github.com/certstatus/certstatus/pkg/apis/certstatus/v1alpha1"
+	"github.com/certstatus/certstatus/pkg/certificate"
+	"github.com/certstatus/certstatus/pkg/certificate/certtest"
+	"github.com/certstatus/certstatus/pkg/registry/certificatestatus"
+	"github.com/certstatus/certstatus/pkg/statuscache"
+)
+
+// servedEncoder is the encoder the server writes mediaType with.
+func servedEncoder(t *testing.T, mediaType string) runtime.Encoder {
+	t.Helper()
+	negotiated := apiGroupInfo().NegotiatedSerializer
+	info, ok := runtime.SerializerInfoForMediaType(negotiated.SupportedMediaTypes(), mediaType)
+	if !ok {
+		t.Fatalf("%s is not served", mediaType)
+	}
+	return negotiated.EncoderForVersion(info.Serializer, v1alpha1.SchemeGroupVersion)
+}
+
+// asClient encodes obj as the server does in mediaType and decodes it as the
+// generated clientset does.
+func asClient(t *testing.T, obj runtime.Object, mediaType string) (runtime.Object, []byte) {
+	t.Helper()
+	var out bytes.Buffer
+	if err := servedEncoder(t, mediaType).Encode(obj, &out); err != nil {
+		t.Fatalf("encode %s: %v", mediaType, err)
+	}
+	decoded, err := runtime.Decode(versionedscheme.Codecs.UniversalDeserializer(), out.Bytes())
+	if err != nil {
+		t.Fatalf("decode %s: %v", mediaType, err)
+	}
+	return decoded, out.Bytes()
+}
+
+// validUTF8 are fillStrings without invalid UTF-8: JSON replaces it with
+// U+FFFD and protobuf keeps the bytes, for every Kubernetes type alike. The
+// analysis writes no invalid UTF-8 into a status.
+var validUTF8 = []string{"a", "CN=web,O=Example", "x<y>&z", "quote\"back\\slash", "tab\tnew\nline\x01\x7f",
+	"line\u2028sep\u2029", "Grüße, 世界", "DE:AD:BE:EF"}
+
+// TestProtobufMatchesJSON: every field a client decodes from protobuf is the
+// one it decodes from JSON, for objects with every field set and at random.
+// A field added to the types without its protobuf tag fails here.
+func TestProtobufMatchesJSON(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for i := range 200 {
+		f := &filler{rng: rng, full: i%10 == 0, strings: validUTF8}
+		object := f.object(i%7 != 3)
+		// A pointer to the zero time is null in JSON (nil when decoded) and
+		// an empty timestamp in protobuf, for every Kubernetes type alike;
+		// the analysis never sets one.
+		for _, at := range []**metav1.Time{&object.Status.NotBefore, &object.Status.NotAfter, &object.Status.ExpiringSoonAt} {
+			if *at != nil && (*at).IsZero() {
+				*at = nil
+			}
+		}
+		fromJSON, _ := asClient(t, &object, runtime.ContentTypeJSON)
+		fromProtobuf, raw := asClient(t, &object, runtime.ContentTypeProtobuf)
+		if !bytes.HasPrefix(raw, []byte("k8s\x00")) {
+			t.Fatalf("not protobuf: %q", raw[:min(len(raw), 20)])
+		}
+		if !equality.Semantic.DeepEqual(fromJSON, fromProtobuf) {
+			t.Fatalf("object %d (full=%v) differs between JSON and protobuf:\n%s", i, f.full, diff.Diff(fromJSON, fromProtobuf))
+		}
+		if i%10 == 0 && reflect.ValueOf(fromProtobuf.(*v1alpha1.CertificateStatus).Status).IsZero() {
+			t.Fatalf("object %d decoded without its status", i)
+		}
+	}
+}
+
+// storageWith is the storage serving n Secrets of the ECDSA mix.
+func storageWith(t *testing.T, n int) *certificatestatus.REST {
+	t.Helper()
+	cache := statuscache.New(clock.RealClock{}, statuscache.DefaultOptions())
+	now := time.Now()
+	generated, err := certtest.GenerateMix(certtest.MixECDSA, n, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, g := range generated {
+		secret := storedSecret(g, i, now)
+		analysis, listed := certificate.Analyze(certificate.InputFromSecret(&secret), certificate.DefaultOptions())
+		if !listed {
+			t.Fatalf("%s not listed", secret.Name)
+		}
+		cache.Upsert(statuscache.Item{Meta: &secret.ObjectMeta, SecretType: string(secret.Type), Analysis: analysis})
+	}
+	cache.MarkSynced()
+	return certificatestatus.NewREST(cache)
+}
+
+// TestProtobufServesLists: a list as the storage answers it, its statuses
+// deferred, decodes from protobuf to what it decodes from JSON, with every
+// status built.
+func TestProtobufServesLists(t *testing.T) {
+	storage := storageWith(t, 30)
+	list := func() *certstatus.CertificateStatusList {
+		object, err := storage.List(genericapirequest.WithNamespace(context.Background(), ""), &metainternalversion.ListOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return object.(*certstatus.CertificateStatusList)
+	}
+	fromJSON, _ := asClient(t, list(), runtime.ContentTypeJSON)
+	fromProtobuf, _ := asClient(t, list(), runtime.ContentTypeProtobuf)
+	if !equality.Semantic.DeepEqual(fromJSON, fromProtobuf) {
+		t.Fatalf("list differs between JSON and protobuf:\n%s", diff.Diff(fromJSON, fromProtobuf))
+	}
+	decoded := fromProtobuf.(*v1alpha1.CertificateStatusList)
+	if len(decoded.Items) != 30 || decoded.ResourceVersion == "" {
+		t.Fatalf("decoded %d items, resourceVersion %q", len(decoded.Items), decoded.ResourceVersion)
+	}
+	for _, item := range decoded.Items {
+		if item.Status.State == "" || len(item.Status.Certificates) != 3 || item.Name == "" {
+			t.Fatalf("item %s: state %q, %d certificates", item.Name, item.Status.State, len(item.Status.Certificates))
+		}
+	}
+}
