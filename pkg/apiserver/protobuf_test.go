@@ -17,7 +17,6 @@ import (
 	"k8s.io/utils/clock"
 
 	versionedscheme "github.com/certstatus/certstatus/generated/clientset/versioned/scheme"
-	"github.com/certstatus/certstatus/pkg/apis/certstatus"
 	"github.com/certstatus/certstatus/pkg/apis/certstatus/v1alpha1"
 	"github.com/certstatus/certstatus/pkg/certificate"
 	"github.com/certstatus/certstatus/pkg/certificate/certtest"
@@ -113,12 +112,12 @@ func storageWith(t *testing.T, n int) *certificatestatus.REST {
 // status built.
 func TestProtobufServesLists(t *testing.T) {
 	storage := storageWith(t, 30)
-	list := func() *certstatus.CertificateStatusList {
+	list := func() *certificatestatus.List {
 		object, err := storage.List(genericapirequest.WithNamespace(context.Background(), ""), &metainternalversion.ListOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
-		return object.(*certstatus.CertificateStatusList)
+		return object.(*certificatestatus.List)
 	}
 	fromJSON, _ := asClient(t, list(), runtime.ContentTypeJSON)
 	fromProtobuf, _ := asClient(t, list(), runtime.ContentTypeProtobuf)
@@ -133,5 +132,59 @@ func TestProtobufServesLists(t *testing.T) {
 		if item.Status.State == "" || len(item.Status.Certificates) != 3 || item.Name == "" {
 			t.Fatalf("item %s: state %q, %d certificates", item.Name, item.Status.State, len(item.Status.Certificates))
 		}
+	}
+}
+
+// TestEveryEncoderWritesStatuses: a storage list, its statuses deferred,
+// comes out with every status in each media type the group serves (and its
+// pretty form), and so does a deep copy of it (what the audit log encodes).
+// An encoder outside listEncoding fails on such a list rather than writing
+// it without statuses.
+func TestEveryEncoderWritesStatuses(t *testing.T) {
+	storage := storageWith(t, 12)
+	list := func() *certificatestatus.List {
+		object, err := storage.List(genericapirequest.WithNamespace(context.Background(), ""), &metainternalversion.ListOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return object.(*certificatestatus.List)
+	}
+	negotiated := apiGroupInfo().NegotiatedSerializer
+	check := func(name string, encoder runtime.Encoder, obj runtime.Object) {
+		t.Helper()
+		var out bytes.Buffer
+		if err := encoder.Encode(obj, &out); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		decoded, err := runtime.Decode(versionedscheme.Codecs.UniversalDeserializer(), out.Bytes())
+		if err != nil {
+			t.Fatalf("%s: decode: %v", name, err)
+		}
+		items := decoded.(*v1alpha1.CertificateStatusList).Items
+		if len(items) != 12 {
+			t.Fatalf("%s: %d items", name, len(items))
+		}
+		for _, item := range items {
+			if item.Status.State == "" || len(item.Status.Certificates) != 3 {
+				t.Fatalf("%s: %s without its status", name, item.Name)
+			}
+		}
+	}
+	served := 0
+	for _, info := range negotiated.SupportedMediaTypes() {
+		check(info.MediaType, negotiated.EncoderForVersion(info.Serializer, v1alpha1.SchemeGroupVersion), list())
+		if info.PrettySerializer != nil {
+			check(info.MediaType+" (pretty)", negotiated.EncoderForVersion(info.PrettySerializer, v1alpha1.SchemeGroupVersion), list())
+		}
+		served++
+	}
+	if served < 3 {
+		t.Errorf("only %d media types served", served)
+	}
+	check("deep copy", servedJSON(t), list().DeepCopyObject())
+
+	var out bytes.Buffer
+	if err := standardJSON(t).Encode(list(), &out); err == nil {
+		t.Errorf("the generic encoder wrote a list it cannot build the statuses of: %.200s", out.String())
 	}
 }
