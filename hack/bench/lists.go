@@ -133,6 +133,10 @@ func (b *bench) listFigures(ctx context.Context) ([]comparison, error) {
 	if err != nil {
 		return nil, err
 	}
+	directJSON, err := b.directTypedClientJSON()
+	if err != nil {
+		return nil, err
+	}
 	var goLists []comparison
 	for _, l := range []struct {
 		c    comparison
@@ -140,15 +144,17 @@ func (b *bench) listFigures(ctx context.Context) ([]comparison, error) {
 		peer kubernetes.Interface
 	}{
 		{comparison{Name: "Go client list, all namespaces (client-go defaults)",
-			OursLabel: "generated typed client, CertificateStatuses(\"\").List (JSON: certstatus serves no protobuf)",
+			OursLabel: "generated typed client, CertificateStatuses(\"\").List (protobuf, its default)",
 			PeerLabel: "client-go CoreV1().Secrets(\"\").List (protobuf, client-go's default for built-in types)"}, b.certs, b.user},
 		{comparison{Name: "Go client list, all namespaces, certstatus in CBOR (alpha, opt-in)",
 			OursLabel: "generated typed client with ContentType application/cbor",
 			PeerLabel: "client-go CoreV1().Secrets(\"\").List (protobuf)"}, b.certsCBOR, b.user},
-		{comparison{Name: "Go client list, all namespaces, both JSON", OursLabel: "generated typed client (JSON)",
-			PeerLabel: "client-go CoreV1().Secrets(\"\").List with ContentType application/json"}, b.certs, b.userJSON},
-		{comparison{Name: "Go client list, certstatus directly (no aggregator), both JSON", OursLabel: "generated typed client → certstatus",
-			PeerLabel: "client-go CoreV1().Secrets(\"\").List, JSON"}, directClient, b.userJSON},
+		{comparison{Name: "Go client list, certstatus directly (no aggregator), protobuf", OursLabel: "generated typed client → certstatus (protobuf)",
+			PeerLabel: "client-go CoreV1().Secrets(\"\").List (protobuf)"}, directClient, b.user},
+		{comparison{Name: "Go client list, all namespaces, both JSON", OursLabel: "generated typed client with ContentType application/json",
+			PeerLabel: "client-go CoreV1().Secrets(\"\").List with ContentType application/json"}, b.certsJSON, b.userJSON},
+		{comparison{Name: "Go client list, certstatus directly (no aggregator), both JSON", OursLabel: "generated typed client → certstatus, JSON",
+			PeerLabel: "client-go CoreV1().Secrets(\"\").List, JSON"}, directJSON, b.userJSON},
 	} {
 		c, err := b.goListPair(ctx, l.c, l.ours, l.peer)
 		if err != nil {
