@@ -240,7 +240,7 @@ func renderMarkdown(r *results, plot, doc string) string {
 				perEvent := func(run []processCPU) string {
 					return fmt.Sprintf("%.1f µs", float64(cpuOf(run, "certstatus").Microseconds())/float64(f.Watchers))
 				}
-				p("\ncertstatus's own CPU per delivered event (its CPU per write ÷ %d watchers): %s with JSON clients, %s with CBOR clients; kube-apiserver's per delivery of its own Secret watch: %s.\n",
+				p("\ncertstatus's own CPU per delivered event (its CPU per write ÷ %d watchers): %s with protobuf clients (the typed client's default), %s with CBOR clients; kube-apiserver's per delivery of its own Secret watch: %s.\n",
 					f.Watchers, perEvent(f.CPUPerWrite), perEvent(cbor.CPUPerWrite),
 					fmt.Sprintf("%.1f µs", float64(cpuOf(peer.CPUPerWrite, "kube-apiserver").Microseconds())/float64(f.Watchers)))
 			}
