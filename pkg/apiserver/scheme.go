@@ -43,19 +43,26 @@ func apiGroupInfo() genericapiserver.APIGroupInfo {
 }
 
 // listEncoding is the group's codecs (JSON, YAML, protobuf, CBOR when
-// enabled) with every encoder wrapped: plain JSON for v1alpha1 is written by
-// jsonCodec; every other encoder builds the statuses a list deferred first
-// (fillingCodec).
+// enabled) with every encoder wrapped, the one place a storage list
+// (certificatestatus.List) is turned into bytes: plain JSON and protobuf for
+// v1alpha1 are written item by item (jsonCodec, protobufCodec); every other
+// encoder gets the list with its statuses built (fillingCodec).
 type listEncoding struct{ runtime.NegotiatedSerializer }
 
 // plainJSON marks the JSON serializer (not the pretty one) for EncoderForVersion.
 type plainJSON struct{ runtime.Serializer }
 
+// protobufMarked marks the protobuf serializer for EncoderForVersion.
+type protobufMarked struct{ runtime.Serializer }
+
 func (l listEncoding) SupportedMediaTypes() []runtime.SerializerInfo {
 	var supported []runtime.SerializerInfo
 	for _, info := range l.NegotiatedSerializer.SupportedMediaTypes() {
-		if info.MediaType == runtime.ContentTypeJSON {
+		switch info.MediaType {
+		case runtime.ContentTypeJSON:
 			info.Serializer = plainJSON{info.Serializer}
+		case runtime.ContentTypeProtobuf:
+			info.Serializer = protobufMarked{info.Serializer}
 		}
 		supported = append(supported, info)
 	}
@@ -69,6 +76,13 @@ func (l listEncoding) EncoderForVersion(encoder runtime.Encoder, gv runtime.Grou
 			return newJSONCodec(standard, gv)
 		}
 		return fillingCodec{standard}
+	}
+	if marked, ok := encoder.(protobufMarked); ok {
+		standard := fillingCodec{l.NegotiatedSerializer.EncoderForVersion(marked.Serializer, gv)}
+		if gv, ok := gv.(schema.GroupVersion); ok && gv == v1alpha1.SchemeGroupVersion {
+			return newProtobufCodec(standard, gv)
+		}
+		return standard
 	}
 	return fillingCodec{l.NegotiatedSerializer.EncoderForVersion(encoder, gv)}
 }
