@@ -6,9 +6,11 @@ import (
 	"testing"
 
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metainternalversion "k8s.io/apimachinery/pkg/apis/meta/internalversion"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime"
 	genericapirequest "k8s.io/apiserver/pkg/endpoints/request"
 
 	"github.com/certstatus/certstatus/pkg/apis/certstatus"
@@ -114,5 +116,38 @@ func TestTablesOfDeferredLists(t *testing.T) {
 				t.Errorf("%s: item %s has a status: %v", include, item.Name, filled)
 			}
 		}
+	}
+}
+
+// A metadata-only list (as=PartialObjectMetadataList, JSON or protobuf) is
+// cut from the list with apimachinery's list helpers, as the generic handler
+// does: that reads the items' metadata and builds no status.
+func TestMetadataOnlyBuildsNoStatus(t *testing.T) {
+	list := listAll(t, newTestREST(t), &metainternalversion.ListOptions{})
+	built := 0
+	build := list.status
+	list.status = func(i int) certstatus.CertificateStatusStatus { built++; return build(i) }
+
+	var partial metav1.PartialObjectMetadataList
+	if !meta.IsListType(list) {
+		t.Fatal("a List is not a list type")
+	}
+	if err := meta.EachListItem(list, func(object runtime.Object) error {
+		m, err := meta.Accessor(object)
+		if err != nil {
+			return err
+		}
+		partial.Items = append(partial.Items, *meta.AsPartialObjectMetadata(m))
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if len(partial.Items) != 5 || partial.Items[0].Name == "" || built != 0 {
+		t.Fatalf("%d metadata items (first %q), %d statuses built", len(partial.Items), partial.Items[0].Name, built)
+	}
+	// The builder is still the list's: an encoder builds them all.
+	list.Built()
+	if built != 5 {
+		t.Errorf("Built built %d statuses, want 5", built)
 	}
 }
