@@ -161,6 +161,7 @@ type bench struct {
 	certsJSON       versioned.Interface  // the same, forced to JSON
 	certsCBOR       versioned.Interface  // the same, asking for CBOR (alpha in Kubernetes 1.37, opt-in)
 	kubeRaw, direct rest.Interface
+	kubeRawPlain    rest.Interface // kubeRaw without asking for gzip
 	res             *results
 }
 
@@ -368,7 +369,12 @@ func (b *bench) clients() error {
 	if b.kube, err = kubernetes.NewForConfig(proto); err != nil {
 		return err
 	}
-	b.kubeRaw, err = rawClient(cfg)
+	if b.kubeRaw, err = rawClient(cfg); err != nil {
+		return err
+	}
+	plain := rest.CopyConfig(cfg)
+	plain.DisableCompression = true
+	b.kubeRawPlain, err = rawClient(plain)
 	return err
 }
 
