@@ -68,7 +68,8 @@ verify:
 	hack/verify-monitoring.sh
 	hack/verify-oidnames.sh
 
-## codegen: regenerate clientset, listers, informers, openapi, deepcopy, conversions
+## codegen: regenerate clientset, listers, informers, openapi, deepcopy, conversions, protobuf
+## (protoc 3.21.12 is fetched from Debian into a cache by hack/protoc.sh)
 codegen:
 	hack/update-codegen.sh
 

@@ -189,7 +189,7 @@ func schema_pkg_apis_certstatus_v1alpha1_CertificateInfo(ref common.ReferenceCal
 					},
 					"alias": {
 						SchemaProps: spec.SchemaProps{
-							Description: "Alias names the certificate's entry inside the value: a keystore entry's alias or friendlyName, or users[name] / clusters[name] in a kubeconfig; absent for PEM and DER.",
+							Description: "Alias names the certificate's entry inside the value: a keystore entry's alias or friendlyName, or users[name] / clusters[name] in a kubeconfig; absent for PEM and DER. Field 24: added after the first protobuf release, field numbers never change.",
 							Type:        []string{"string"},
 							Format:      "",
 						},

@@ -8,6 +8,7 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 
 	"github.com/certstatus/certstatus/generated/clientset/versioned"
 	"github.com/certstatus/certstatus/pkg/certificate"
@@ -133,6 +134,10 @@ func (b *bench) listFigures(ctx context.Context) ([]comparison, error) {
 	if err != nil {
 		return nil, err
 	}
+	directJSON, err := b.directTypedClientJSON()
+	if err != nil {
+		return nil, err
+	}
 	var goLists []comparison
 	for _, l := range []struct {
 		c    comparison
@@ -140,15 +145,17 @@ func (b *bench) listFigures(ctx context.Context) ([]comparison, error) {
 		peer kubernetes.Interface
 	}{
 		{comparison{Name: "Go client list, all namespaces (client-go defaults)",
-			OursLabel: "generated typed client, CertificateStatuses(\"\").List (JSON: certstatus serves no protobuf)",
+			OursLabel: "generated typed client, CertificateStatuses(\"\").List (protobuf, its default)",
 			PeerLabel: "client-go CoreV1().Secrets(\"\").List (protobuf, client-go's default for built-in types)"}, b.certs, b.user},
 		{comparison{Name: "Go client list, all namespaces, certstatus in CBOR (alpha, opt-in)",
 			OursLabel: "generated typed client with ContentType application/cbor",
 			PeerLabel: "client-go CoreV1().Secrets(\"\").List (protobuf)"}, b.certsCBOR, b.user},
-		{comparison{Name: "Go client list, all namespaces, both JSON", OursLabel: "generated typed client (JSON)",
-			PeerLabel: "client-go CoreV1().Secrets(\"\").List with ContentType application/json"}, b.certs, b.userJSON},
-		{comparison{Name: "Go client list, certstatus directly (no aggregator), both JSON", OursLabel: "generated typed client → certstatus",
-			PeerLabel: "client-go CoreV1().Secrets(\"\").List, JSON"}, directClient, b.userJSON},
+		{comparison{Name: "Go client list, certstatus directly (no aggregator), protobuf", OursLabel: "generated typed client → certstatus (protobuf)",
+			PeerLabel: "client-go CoreV1().Secrets(\"\").List (protobuf)"}, directClient, b.user},
+		{comparison{Name: "Go client list, all namespaces, both JSON", OursLabel: "generated typed client with ContentType application/json",
+			PeerLabel: "client-go CoreV1().Secrets(\"\").List with ContentType application/json"}, b.certsJSON, b.userJSON},
+		{comparison{Name: "Go client list, certstatus directly (no aggregator), both JSON", OursLabel: "generated typed client → certstatus, JSON",
+			PeerLabel: "client-go CoreV1().Secrets(\"\").List, JSON"}, directJSON, b.userJSON},
 	} {
 		c, err := b.goListPair(ctx, l.c, l.ours, l.peer)
 		if err != nil {
@@ -158,23 +165,35 @@ func (b *bench) listFigures(ctx context.Context) ([]comparison, error) {
 		goLists = append(goLists, c)
 	}
 
-	raw := comparison{Name: "raw HTTPS GET, JSON bytes read", OursLabel: "GET /apis/certstatus.dev/v1alpha1/certificatestatuses",
-		PeerLabel: "GET /api/v1/secrets", Target: 1.0}
-	raw.Ours, raw.Peer, err = pair(ctx, b.o.runs, func() error {
-		data, err := b.kubeRaw.Get().AbsPath("/apis/certstatus.dev/v1alpha1/certificatestatuses").DoRaw(ctx)
-		raw.OursBytes = int64(len(data))
-		return err
-	}, func() error {
-		data, err := b.kubeRaw.Get().AbsPath("/api/v1/secrets").DoRaw(ctx)
-		raw.PeerBytes = int64(len(data))
-		return err
-	})
-	if err != nil {
-		return nil, err
+	// Go's HTTP client asks for gzip, and both servers compress large
+	// responses; curl without --compressed and other plain clients do not.
+	var raws []comparison
+	for _, r := range []struct {
+		name   string
+		client rest.Interface
+	}{
+		{"raw HTTPS GET, JSON bytes read (gzip, as Go clients and kubectl ask)", b.kubeRaw},
+		{"raw HTTPS GET, JSON bytes read, uncompressed (as curl without --compressed)", b.kubeRawPlain},
+	} {
+		raw := comparison{Name: r.name, OursLabel: "GET /apis/certstatus.dev/v1alpha1/certificatestatuses",
+			PeerLabel: "GET /api/v1/secrets", Target: 1.0}
+		raw.Ours, raw.Peer, err = pair(ctx, b.o.runs, func() error {
+			data, err := r.client.Get().AbsPath("/apis/certstatus.dev/v1alpha1/certificatestatuses").DoRaw(ctx)
+			raw.OursBytes = int64(len(data))
+			return err
+		}, func() error {
+			data, err := r.client.Get().AbsPath("/api/v1/secrets").DoRaw(ctx)
+			raw.PeerBytes = int64(len(data))
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+		b.logComparison(raw)
+		raws = append(raws, raw)
 	}
-	b.logComparison(raw)
 
-	lists := append(append([]comparison{table, jsonOut}, goLists...), raw)
+	lists := append(append([]comparison{table, jsonOut}, goLists...), raws...)
 	for _, c := range lists {
 		if c.Target > 0 && c.Ratio() > c.Target {
 			// Missed: keep a CPU profile of certstatus serving lists.

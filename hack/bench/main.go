@@ -157,9 +157,11 @@ type bench struct {
 	kube            kubernetes.Interface // admin, protobuf, no client-side rate limit: for writes
 	user            kubernetes.Interface // admin, client-go defaults (protobuf for built-in types), no rate limit: the peer
 	userJSON        kubernetes.Interface // the same, forced to JSON: certstatus's own wire format
-	certs           versioned.Interface  // admin, generated typed client, through the aggregator
+	certs           versioned.Interface  // admin, generated typed client, through the aggregator (protobuf, its default)
+	certsJSON       versioned.Interface  // the same, forced to JSON
 	certsCBOR       versioned.Interface  // the same, asking for CBOR (alpha in Kubernetes 1.37, opt-in)
 	kubeRaw, direct rest.Interface
+	kubeRawPlain    rest.Interface // kubeRaw without asking for gzip
 	res             *results
 }
 
@@ -330,6 +332,15 @@ func cborConfig(cfg *rest.Config) *rest.Config {
 	return cfg
 }
 
+// jsonConfig asks for JSON only: the generated clients prefer protobuf, and
+// client-go's Accept header would otherwise also take it.
+func jsonConfig(cfg *rest.Config) *rest.Config {
+	cfg = rest.CopyConfig(cfg)
+	cfg.ContentType = runtime.ContentTypeJSON
+	cfg.AcceptContentTypes = runtime.ContentTypeJSON
+	return cfg
+}
+
 func (b *bench) clients() error {
 	cfg := b.st.RESTConfig()
 	cfg.QPS, cfg.Burst = -1, 0
@@ -345,9 +356,11 @@ func (b *bench) clients() error {
 	if b.certsCBOR, err = versioned.NewForConfig(cborConfig(cfg)); err != nil {
 		return err
 	}
-	jsonCfg := rest.CopyConfig(cfg)
-	jsonCfg.ContentType = runtime.ContentTypeJSON
+	jsonCfg := jsonConfig(cfg)
 	if b.userJSON, err = kubernetes.NewForConfig(jsonCfg); err != nil {
+		return err
+	}
+	if b.certsJSON, err = versioned.NewForConfig(jsonCfg); err != nil {
 		return err
 	}
 	proto := rest.CopyConfig(cfg)
@@ -356,7 +369,12 @@ func (b *bench) clients() error {
 	if b.kube, err = kubernetes.NewForConfig(proto); err != nil {
 		return err
 	}
-	b.kubeRaw, err = rawClient(cfg)
+	if b.kubeRaw, err = rawClient(cfg); err != nil {
+		return err
+	}
+	plain := rest.CopyConfig(cfg)
+	plain.DisableCompression = true
+	b.kubeRawPlain, err = rawClient(plain)
 	return err
 }
 

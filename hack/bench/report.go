@@ -79,7 +79,7 @@ func renderMarkdown(r *results, plot, doc string) string {
 		p("- certstatus's garbage collector: %s; `GODEBUG=gctrace=1` for the heap peaks.\n", r.GC)
 	}
 	p("- Timings: median and p90 (nearest rank) of the timed runs after one warm-up; certstatus and its peer alternate run by run. " +
-		"Ratio = certstatus median ÷ peer median. Go clients use client-go's defaults (protobuf for Secrets, JSON for certstatus, which serves no protobuf) " +
+		"Ratio = certstatus median ÷ peer median. Go clients use client-go's defaults (protobuf for Secrets, and for certstatus's generated clients since issue #27) " +
 		"unless a row says otherwise, and no client-side rate limit. kubectl output is counted and discarded. " +
 		"certstatus runs with `--feature-gates=kube:CBORServingAndStorage=true` (alpha in Kubernetes 1.37) so that the rows marked CBOR can ask for it; no other client does.\n\n")
 
@@ -210,7 +210,7 @@ func renderMarkdown(r *results, plot, doc string) string {
 		if cbor == nil {
 			cbor = &fanOutRun{}
 		}
-		p("| | certstatus (JSON, the typed client's default) | certstatus, clients asking for CBOR (alpha, opt-in) | kube-apiserver Secrets (peer, protobuf) | ratio JSON ÷ peer | ratio CBOR ÷ peer |\n|---|---|---|---|---|---|\n")
+		p("| | certstatus (protobuf, the typed client's default) | certstatus, clients asking for CBOR (alpha, opt-in) | kube-apiserver Secrets (peer, protobuf) | ratio protobuf ÷ peer | ratio CBOR ÷ peer |\n|---|---|---|---|---|---|\n")
 		row := func(name string, ours, binary, theirs time.Duration) {
 			p("| %s | %s | %s | %s | %s | %s |\n", name, ms(ours), ms(binary), ms(theirs), ratio(ours, theirs), ratio(binary, theirs))
 		}
@@ -227,7 +227,7 @@ func renderMarkdown(r *results, plot, doc string) string {
 		if len(f.CPUPerWrite) > 0 {
 			p("\nWhere the time goes: each process's CPU time during the writes divided by the number of writes (from /proc/<pid>/stat). " +
 				"Every process shares the machine's cores, so a write cannot reach the last watcher sooner than the sum divided by the cores.\n\n")
-			p("| process | certstatus run (JSON) | certstatus run (CBOR) | peer run |\n|---|---|---|---|\n")
+			p("| process | certstatus run (protobuf) | certstatus run (CBOR) | peer run |\n|---|---|---|---|\n")
 			for _, c := range f.CPUPerWrite {
 				name := c.Process
 				if name == "bench" {
@@ -240,7 +240,7 @@ func renderMarkdown(r *results, plot, doc string) string {
 				perEvent := func(run []processCPU) string {
 					return fmt.Sprintf("%.1f µs", float64(cpuOf(run, "certstatus").Microseconds())/float64(f.Watchers))
 				}
-				p("\ncertstatus's own CPU per delivered event (its CPU per write ÷ %d watchers): %s with JSON clients, %s with CBOR clients; kube-apiserver's per delivery of its own Secret watch: %s.\n",
+				p("\ncertstatus's own CPU per delivered event (its CPU per write ÷ %d watchers): %s with protobuf clients (the typed client's default), %s with CBOR clients; kube-apiserver's per delivery of its own Secret watch: %s.\n",
 					f.Watchers, perEvent(f.CPUPerWrite), perEvent(cbor.CPUPerWrite),
 					fmt.Sprintf("%.1f µs", float64(cpuOf(peer.CPUPerWrite, "kube-apiserver").Microseconds())/float64(f.Watchers)))
 			}

@@ -106,7 +106,7 @@ type watchFigure struct {
 	Writes                int `json:"writes"`
 	BaselineSecretWatches int `json:"baselineSecretWatches"`
 	SecretWatches         int `json:"secretWatches"`
-	// The certstatus run (JSON, the typed client's default); Peer is the
+	// The certstatus run (protobuf, the typed client's default); Peer is the
 	// same writes watched as Secrets on kube-apiserver.
 	fanOutRun
 	// CBOR is certstatus again, with clients that ask for CBOR.

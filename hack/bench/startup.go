@@ -18,10 +18,19 @@ import (
 )
 
 func (b *bench) directTypedClient() (versioned.Interface, error) {
+	return versioned.NewForConfig(b.directConfig())
+}
+
+// directTypedClientJSON is directTypedClient asking for JSON only.
+func (b *bench) directTypedClientJSON() (versioned.Interface, error) {
+	return versioned.NewForConfig(jsonConfig(b.directConfig()))
+}
+
+func (b *bench) directConfig() *rest.Config {
 	cfg := b.srv.DirectRESTConfig(b.st.RESTConfig())
 	cfg.QPS, cfg.Burst = -1, 0
 	cfg.Timeout = 2 * time.Minute
-	return versioned.NewForConfig(cfg)
+	return cfg
 }
 
 // startupPoll is how often readiness is probed while timing start-up.

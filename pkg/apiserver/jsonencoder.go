@@ -58,10 +58,11 @@ func (c jsonCodec) Encode(obj runtime.Object, w io.Writer) error {
 func (c jsonCodec) encode(obj runtime.Object, w io.Writer) error {
 	switch obj := obj.(type) {
 	case *certstatus.CertificateStatusList:
+		return c.encode(&certificatestatus.List{CertificateStatusList: *obj}, w)
+	case *certificatestatus.List:
 		for i := range obj.Items {
 			if !ownMetadata(&obj.Items[i].ObjectMeta) {
-				certificatestatus.FillDeferred(obj.Items)
-				return c.standard.Encode(obj, w)
+				return c.standard.Encode(obj.Built(), w)
 			}
 		}
 		return c.encodeList(obj, w)
@@ -80,7 +81,7 @@ func (c jsonCodec) encode(obj runtime.Object, w io.Writer) error {
 	return c.standard.Encode(obj, w)
 }
 
-func (c jsonCodec) encodeList(list *certstatus.CertificateStatusList, w io.Writer) error {
+func (c jsonCodec) encodeList(list *certificatestatus.List, w io.Writer) error {
 	bp := jsonBuffers.Get().(*[]byte)
 	defer jsonBuffers.Put(bp)
 	buf := append((*bp)[:0], '{')
@@ -98,7 +99,7 @@ func (c jsonCodec) encodeList(list *certstatus.CertificateStatusList, w io.Write
 		buf = append(buf, '[')
 		first := true
 		// Statuses the list deferred are built here, one object at a time.
-		err := certificatestatus.WriteItems(list.Items, func(item *certstatus.CertificateStatus) error {
+		err := list.Each(func(item *certstatus.CertificateStatus) error {
 			if !first {
 				buf = append(buf, ',')
 			}
@@ -421,15 +422,15 @@ func appendEscaped(buf []byte, s string) []byte {
 }
 
 // fillingCodec is the generic server's encoder for every other format
-// (YAML, CBOR, pretty JSON, other versions): a list's deferred statuses are
-// built into it before the encoder converts it.
+// (protobuf, YAML, CBOR, pretty JSON, other versions): it converts a whole
+// list at once, so a list's statuses are built into a copy first.
 type fillingCodec struct {
 	runtime.Encoder
 }
 
 func (f fillingCodec) Encode(obj runtime.Object, w io.Writer) error {
-	if list, ok := obj.(*certstatus.CertificateStatusList); ok {
-		certificatestatus.FillDeferred(list.Items)
+	if list, ok := obj.(*certificatestatus.List); ok {
+		obj = list.Built()
 	}
 	return f.Encoder.Encode(obj, w)
 }

@@ -34,6 +34,16 @@ var fillStrings = []string{"a", "CN=web,O=Example", "x<y>&z", "quote\"back\\slas
 type filler struct {
 	rng  *rand.Rand
 	full bool
+	// strings replaces fillStrings when set.
+	strings []string
+}
+
+func (f *filler) string() string {
+	pool := f.strings
+	if pool == nil {
+		pool = fillStrings
+	}
+	return pool[f.rng.IntN(len(pool))]
 }
 
 func (f *filler) skip() bool { return !f.full && f.rng.IntN(3) == 0 }
@@ -53,7 +63,7 @@ func (f *filler) fill(v reflect.Value) {
 	switch v.Kind() {
 	case reflect.String:
 		if !f.skip() {
-			v.SetString(fillStrings[f.rng.IntN(len(fillStrings))])
+			v.SetString(f.string())
 		}
 	case reflect.Bool:
 		v.SetBool(f.full || f.rng.IntN(2) == 0)
@@ -98,7 +108,7 @@ func (f *filler) object(ownMeta bool) certstatus.CertificateStatus {
 	f.fill(reflect.ValueOf(&o.Status).Elem())
 	created := metav1.NewTime(time.Date(2025, 5, 6, 7, 8, 9, 0, time.UTC))
 	o.ObjectMeta = metav1.ObjectMeta{
-		Name: fillStrings[f.rng.IntN(len(fillStrings))], Namespace: "ns", UID: "uid-1", ResourceVersion: "42",
+		Name: f.string(), Namespace: "ns", UID: "uid-1", ResourceVersion: "42",
 		CreationTimestamp: created,
 		Labels:            map[string]string{"z": "1", "a": "x<y", "m/k": "", "é": "v"},
 	}
@@ -215,12 +225,12 @@ func TestJSONCodecServesLists(t *testing.T) {
 	}
 	cache.MarkSynced()
 	storage := certificatestatus.NewREST(cache)
-	list := func() *certstatus.CertificateStatusList {
+	list := func() *certificatestatus.List {
 		object, err := storage.List(genericapirequest.WithNamespace(context.Background(), ""), &metainternalversion.ListOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
-		list := object.(*certstatus.CertificateStatusList)
+		list := object.(*certificatestatus.List)
 		if list.Items[0].Status.State != "" {
 			t.Fatal("the storage built the statuses of an unfiltered list")
 		}
@@ -230,9 +240,7 @@ func TestJSONCodecServesLists(t *testing.T) {
 	if err := servedJSON(t).Encode(list(), &got); err != nil {
 		t.Fatal(err)
 	}
-	filled := list()
-	certificatestatus.FillDeferred(filled.Items)
-	if err := standardJSON(t).Encode(filled, &want); err != nil {
+	if err := standardJSON(t).Encode(list().Built(), &want); err != nil {
 		t.Fatal(err)
 	}
 	if got.String() != want.String() {

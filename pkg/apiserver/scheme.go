@@ -38,41 +38,51 @@ func init() {
 // benchmarks encode with its serializers.
 func apiGroupInfo() genericapiserver.APIGroupInfo {
 	group := genericapiserver.NewDefaultAPIGroupInfo(certstatus.GroupName, Scheme, metav1.ParameterCodec, Codecs)
-	group.NegotiatedSerializer = withoutProtobuf{group.NegotiatedSerializer}
+	group.NegotiatedSerializer = listEncoding{group.NegotiatedSerializer}
 	return group
 }
 
-// withoutProtobuf is Codecs without the protobuf media type: the types have
-// no protobuf encoding, and advertising it would make every protobuf-only
-// request log an internal error before answering 406. Plain JSON for
-// v1alpha1 is written by jsonCodec; every other encoder builds the statuses a
-// list deferred first (fillingCodec).
-type withoutProtobuf struct{ runtime.NegotiatedSerializer }
+// listEncoding is the group's codecs (JSON, YAML, protobuf, CBOR when
+// enabled) with every encoder wrapped, the one place a storage list
+// (certificatestatus.List) is turned into bytes: plain JSON and protobuf for
+// v1alpha1 are written item by item (jsonCodec, protobufCodec); every other
+// encoder gets the list with its statuses built (fillingCodec).
+type listEncoding struct{ runtime.NegotiatedSerializer }
 
 // plainJSON marks the JSON serializer (not the pretty one) for EncoderForVersion.
 type plainJSON struct{ runtime.Serializer }
 
-func (w withoutProtobuf) SupportedMediaTypes() []runtime.SerializerInfo {
+// protobufMarked marks the protobuf serializer for EncoderForVersion.
+type protobufMarked struct{ runtime.Serializer }
+
+func (l listEncoding) SupportedMediaTypes() []runtime.SerializerInfo {
 	var supported []runtime.SerializerInfo
-	for _, info := range w.NegotiatedSerializer.SupportedMediaTypes() {
-		if info.MediaType == runtime.ContentTypeProtobuf {
-			continue
-		}
-		if info.MediaType == runtime.ContentTypeJSON {
+	for _, info := range l.NegotiatedSerializer.SupportedMediaTypes() {
+		switch info.MediaType {
+		case runtime.ContentTypeJSON:
 			info.Serializer = plainJSON{info.Serializer}
+		case runtime.ContentTypeProtobuf:
+			info.Serializer = protobufMarked{info.Serializer}
 		}
 		supported = append(supported, info)
 	}
 	return supported
 }
 
-func (w withoutProtobuf) EncoderForVersion(encoder runtime.Encoder, gv runtime.GroupVersioner) runtime.Encoder {
+func (l listEncoding) EncoderForVersion(encoder runtime.Encoder, gv runtime.GroupVersioner) runtime.Encoder {
 	if plain, ok := encoder.(plainJSON); ok {
-		standard := w.NegotiatedSerializer.EncoderForVersion(plain.Serializer, gv)
+		standard := l.NegotiatedSerializer.EncoderForVersion(plain.Serializer, gv)
 		if gv, ok := gv.(schema.GroupVersion); ok && gv == v1alpha1.SchemeGroupVersion {
 			return newJSONCodec(standard, gv)
 		}
 		return fillingCodec{standard}
 	}
-	return fillingCodec{w.NegotiatedSerializer.EncoderForVersion(encoder, gv)}
+	if marked, ok := encoder.(protobufMarked); ok {
+		standard := fillingCodec{l.NegotiatedSerializer.EncoderForVersion(marked.Serializer, gv)}
+		if gv, ok := gv.(schema.GroupVersion); ok && gv == v1alpha1.SchemeGroupVersion {
+			return newProtobufCodec(standard, gv)
+		}
+		return standard
+	}
+	return fillingCodec{l.NegotiatedSerializer.EncoderForVersion(encoder, gv)}
 }

@@ -14,8 +14,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/watch"
-	auditinternal "k8s.io/apiserver/pkg/apis/audit"
-	"k8s.io/apiserver/pkg/audit"
 	genericapirequest "k8s.io/apiserver/pkg/endpoints/request"
 	"k8s.io/apiserver/pkg/registry/rest"
 	"k8s.io/apiserver/pkg/storage"
@@ -49,7 +47,9 @@ func NewREST(cache *statuscache.Cache) *REST {
 	return &REST{cache: cache, table: tableConvertor{now: time.Now}}
 }
 
-func (r *REST) New() runtime.Object     { return &certstatus.CertificateStatus{} }
+func (r *REST) New() runtime.Object { return &certstatus.CertificateStatus{} }
+
+// NewList names the list kind for the installer; List answers a *List.
 func (r *REST) NewList() runtime.Object { return &certstatus.CertificateStatusList{} }
 func (r *REST) Destroy()                {}
 func (r *REST) NamespaceScoped() bool   { return true }
@@ -79,9 +79,9 @@ func (r *REST) List(ctx context.Context, options *metainternalversion.ListOption
 	if err := r.waitSynced(ctx); err != nil {
 		return nil, err
 	}
-	// Statuses are built as they are written (deferred.go), unless a
-	// selector needs them first or the response is audited with its body.
-	query := statuscache.ListOptions{Namespace: genericapirequest.NamespaceValue(ctx), Matches: matcher(options), DeferStatuses: !auditsResponse(ctx)}
+	// Statuses are built as they are written (list.go), unless a selector
+	// needs them first.
+	query := statuscache.ListOptions{Namespace: genericapirequest.NamespaceValue(ctx), Matches: matcher(options), DeferStatuses: true}
 	var continueRV statuscache.ResourceVersion
 	if options != nil {
 		query.Limit = options.Limit
@@ -103,7 +103,7 @@ func (r *REST) List(ctx context.Context, options *metainternalversion.ListOption
 	if continueRV != 0 {
 		listRV = continueRV
 	}
-	list := &certstatus.CertificateStatusList{Items: page.Items}
+	list := &List{CertificateStatusList: certstatus.CertificateStatusList{Items: page.Items}, status: page.Status}
 	list.ResourceVersion = listRV.String()
 	if page.NextKey != "" {
 		token, err := storage.EncodeContinue("/"+page.NextKey, "/", int64(listRV))
@@ -115,19 +115,7 @@ func (r *REST) List(ctx context.Context, options *metainternalversion.ListOption
 	if list.Items == nil {
 		list.Items = []certstatus.CertificateStatus{}
 	}
-	if page.Status != nil {
-		deferStatuses(list.Items, page.Status)
-	}
 	return list, nil
-}
-
-// auditsResponse tells whether the request's audit event records the
-// response body. The audit log encodes the response from a deep copy when
-// its policy omits managedFields, and a copy would not have the statuses
-// the list deferred: such lists are built in full.
-func auditsResponse(ctx context.Context) bool {
-	ac := audit.AuditContextFrom(ctx)
-	return ac != nil && !ac.GetEventLevel().Less(auditinternal.LevelRequestResponse)
 }
 
 // checkListResourceVersion refuses an exact resourceVersion the cache cannot

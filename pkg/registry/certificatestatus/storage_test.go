@@ -51,7 +51,7 @@ func newTestREST(t *testing.T) *REST {
 
 func names(t *testing.T, object interface{}) []string {
 	t.Helper()
-	list := object.(*certstatus.CertificateStatusList)
+	list := object.(*List)
 	var out []string
 	for _, item := range list.Items {
 		out = append(out, item.Namespace+"/"+item.Name)
@@ -97,7 +97,7 @@ func TestChunkedListReturnsEachObjectOnceWithTheFirstPagesResourceVersion(t *tes
 		if err != nil {
 			t.Fatal(err)
 		}
-		list := object.(*certstatus.CertificateStatusList)
+		list := object.(*List)
 		if firstRV == "" {
 			firstRV = list.ResourceVersion
 		} else if list.ResourceVersion != firstRV {

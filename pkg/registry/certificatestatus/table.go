@@ -38,7 +38,7 @@ type tableConvertor struct {
 	now func() time.Time
 }
 
-func (t tableConvertor) ConvertToTable(_ context.Context, object, tableOptions runtime.Object) (*metav1.Table, error) {
+func (t tableConvertor) ConvertToTable(ctx context.Context, object, tableOptions runtime.Object) (*metav1.Table, error) {
 	table := &metav1.Table{}
 	if options, ok := tableOptions.(*metav1.TableOptions); !ok || !options.NoHeaders {
 		table.ColumnDefinitions = columns
@@ -49,18 +49,27 @@ func (t tableConvertor) ConvertToTable(_ context.Context, object, tableOptions r
 		table.ResourceVersion = o.ResourceVersion
 		table.Rows = []metav1.TableRow{row(o, now)}
 	case *certstatus.CertificateStatusList:
-		// A row needs its object's status once (deferred.go); the list keeps
-		// the statuses only when rows carry whole objects.
-		if options, ok := tableOptions.(*metav1.TableOptions); ok && options.IncludeObject == metav1.IncludeObject {
-			FillDeferred(o.Items)
-		}
+		return t.ConvertToTable(ctx, &List{CertificateStatusList: *o}, tableOptions)
+	case *List:
 		table.ResourceVersion = o.ResourceVersion
 		table.Continue = o.Continue
 		table.RemainingItemCount = o.RemainingItemCount
 		table.Rows = make([]metav1.TableRow, 0, len(o.Items))
-		_ = WriteItems(o.Items, func(item *certstatus.CertificateStatus) error {
+		// Rows carry whole objects only when asked to; otherwise the handler
+		// cuts them to their metadata, and each status is built for its row
+		// only.
+		if options, ok := tableOptions.(*metav1.TableOptions); ok && options.IncludeObject == metav1.IncludeObject {
+			built := o.Built()
+			for i := range built.Items {
+				r := row(&built.Items[i], now)
+				r.Object = runtime.RawExtension{Object: &built.Items[i]}
+				table.Rows = append(table.Rows, r)
+			}
+			break
+		}
+		_ = o.Each(func(item *certstatus.CertificateStatus) error {
 			r := row(item, now)
-			// The list's own item: WriteItems reuses the one it passes.
+			// The list's own item, metadata only: Each reuses the one it passes.
 			r.Object = runtime.RawExtension{Object: &o.Items[len(table.Rows)]}
 			table.Rows = append(table.Rows, r)
 			return nil

@@ -1,4 +1,5 @@
 // +k8s:deepcopy-gen=package
+// +k8s:protobuf-gen=package
 // +k8s:conversion-gen=github.com/certstatus/certstatus/pkg/apis/certstatus
 // +k8s:defaulter-gen=TypeMeta
 // +k8s:openapi-gen=true

@@ -86,99 +86,99 @@ type CertificateStatus struct {
 	metav1.TypeMeta `json:",inline"`
 	// Standard object metadata, taken from the Secret (no annotations).
 	// +optional
-	metav1.ObjectMeta `json:"metadata,omitempty"`
+	metav1.ObjectMeta `json:"metadata,omitempty" protobuf:"bytes,1,opt,name=metadata"`
 
 	// Status is the analysis of the Secret's certificates at the time of the read.
 	// +optional
-	Status CertificateStatusStatus `json:"status,omitempty"`
+	Status CertificateStatusStatus `json:"status,omitempty" protobuf:"bytes,2,opt,name=status"`
 }
 
 // CertificateStatusStatus is the computed health of a Secret's certificates.
 type CertificateStatusStatus struct {
 	// SecretType is the type of the Secret, e.g. kubernetes.io/tls.
 	// +optional
-	SecretType string `json:"secretType,omitempty"`
+	SecretType string `json:"secretType,omitempty" protobuf:"bytes,1,opt,name=secretType"`
 
 	// State is the overall health: Valid, ExpiringSoon, Expired, NotYetValid, Invalid, or
 	// Unknown when a locked keystore is all the Secret holds (reason KeystoreLocked).
 	// +optional
-	State State `json:"state,omitempty"`
+	State State `json:"state,omitempty" protobuf:"bytes,2,opt,name=state,casttype=State"`
 
 	// NotBefore is the latest notBefore of the primary chain.
 	// +optional
-	NotBefore *metav1.Time `json:"notBefore,omitempty"`
+	NotBefore *metav1.Time `json:"notBefore,omitempty" protobuf:"bytes,3,opt,name=notBefore"`
 
 	// NotAfter is the earliest notAfter of the primary chain.
 	// +optional
-	NotAfter *metav1.Time `json:"notAfter,omitempty"`
+	NotAfter *metav1.Time `json:"notAfter,omitempty" protobuf:"bytes,4,opt,name=notAfter"`
 
 	// ExpiringSoonAt is the instant the state becomes ExpiringSoon:
 	// notAfter minus min(threshold, fraction × lifetime).
 	// +optional
-	ExpiringSoonAt *metav1.Time `json:"expiringSoonAt,omitempty"`
+	ExpiringSoonAt *metav1.Time `json:"expiringSoonAt,omitempty" protobuf:"bytes,5,opt,name=expiringSoonAt"`
 
 	// Summary counts the certificates found, by state.
 	// +optional
-	Summary CertificateSummary `json:"summary"`
+	Summary CertificateSummary `json:"summary" protobuf:"bytes,6,opt,name=summary"`
 
 	// Conditions are Ready and ExpiringSoon, usable with `kubectl wait --for=condition=Ready`.
 	// +optional
 	// +listType=map
 	// +listMapKey=type
-	Conditions []metav1.Condition `json:"conditions,omitempty"`
+	Conditions []metav1.Condition `json:"conditions,omitempty" protobuf:"bytes,7,rep,name=conditions"`
 
 	// PrivateKey describes the private key found in the Secret, if any. Key bytes are never returned.
 	// +optional
-	PrivateKey *PrivateKeyStatus `json:"privateKey,omitempty"`
+	PrivateKey *PrivateKeyStatus `json:"privateKey,omitempty" protobuf:"bytes,8,opt,name=privateKey"`
 
 	// Chain is the result of verifying the primary chain.
 	// +optional
-	Chain ChainStatus `json:"chain"`
+	Chain ChainStatus `json:"chain" protobuf:"bytes,9,opt,name=chain"`
 
 	// Certificates lists every certificate found, in data-key order, then position in the key.
 	// +optional
 	// +listType=atomic
-	Certificates []CertificateInfo `json:"certificates,omitempty"`
+	Certificates []CertificateInfo `json:"certificates,omitempty" protobuf:"bytes,10,rep,name=certificates"`
 
 	// CertManager names the cert-manager Certificate and issuer that manage the Secret,
 	// from cert-manager's annotations; absent when the Secret carries none.
 	// +optional
-	CertManager *CertManagerReference `json:"certManager,omitempty"`
+	CertManager *CertManagerReference `json:"certManager,omitempty" protobuf:"bytes,11,opt,name=certManager"`
 
 	// UsedBy lists who serves or mounts the Secret (Ingresses, Gateways, ListenerSets,
 	// workloads by their controller, Pods without one), sorted by kind, namespace and name:
 	// what its expiry breaks.
 	// +optional
 	// +listType=atomic
-	UsedBy []UsedBy `json:"usedBy,omitempty"`
+	UsedBy []UsedBy `json:"usedBy,omitempty" protobuf:"bytes,12,rep,name=usedBy"`
 
 	// Errors has one entry per data key that could not be read; the rest of the Secret still shows.
 	// +optional
 	// +listType=atomic
-	Errors []DataError `json:"errors,omitempty"`
+	Errors []DataError `json:"errors,omitempty" protobuf:"bytes,13,rep,name=errors"`
 }
 
 // CertManagerReference links the Secret to cert-manager.
 type CertManagerReference struct {
 	// Certificate is the cert-manager Certificate in the Secret's namespace (cert-manager.io/certificate-name).
 	// +optional
-	Certificate string `json:"certificate,omitempty"`
+	Certificate string `json:"certificate,omitempty" protobuf:"bytes,1,opt,name=certificate"`
 	// Issuer is the issuer the Certificate names.
 	// +optional
-	Issuer *CertManagerIssuer `json:"issuer,omitempty"`
+	Issuer *CertManagerIssuer `json:"issuer,omitempty" protobuf:"bytes,2,opt,name=issuer"`
 }
 
 // CertManagerIssuer names a cert-manager issuer.
 type CertManagerIssuer struct {
 	// Name is the issuer's name (cert-manager.io/issuer-name).
 	// +optional
-	Name string `json:"name,omitempty"`
+	Name string `json:"name,omitempty" protobuf:"bytes,1,opt,name=name"`
 	// Kind is Issuer, ClusterIssuer or an external issuer's kind (cert-manager.io/issuer-kind).
 	// +optional
-	Kind string `json:"kind,omitempty"`
+	Kind string `json:"kind,omitempty" protobuf:"bytes,2,opt,name=kind"`
 	// Group is the issuer's API group, e.g. cert-manager.io (cert-manager.io/issuer-group).
 	// +optional
-	Group string `json:"group,omitempty"`
+	Group string `json:"group,omitempty" protobuf:"bytes,3,opt,name=group"`
 }
 
 // UsedBy is one object that serves or mounts the Secret. Only names, hosts and
@@ -186,50 +186,50 @@ type CertManagerIssuer struct {
 type UsedBy struct {
 	// Kind is Ingress, Gateway, ListenerSet, Deployment, StatefulSet, DaemonSet, Job, CronJob,
 	// Pod, or the kind of another controller of Pods (a bare ReplicaSet, a custom controller).
-	Kind string `json:"kind"`
+	Kind string `json:"kind" protobuf:"bytes,1,opt,name=kind"`
 	// Namespace is the object's namespace; it may differ from the Secret's.
-	Namespace string `json:"namespace"`
+	Namespace string `json:"namespace" protobuf:"bytes,2,opt,name=namespace"`
 	// Name is the object's name.
-	Name string `json:"name"`
+	Name string `json:"name" protobuf:"bytes,3,opt,name=name"`
 	// Hosts are the hosts the object serves with this Secret (Ingress tls[].hosts,
 	// listener hostname), lower case without a trailing dot.
 	// +optional
 	// +listType=atomic
-	Hosts []string `json:"hosts,omitempty"`
+	Hosts []string `json:"hosts,omitempty" protobuf:"bytes,4,rep,name=hosts"`
 	// HostsNotCovered are those of Hosts that no DNS name (or IP address) of the leaf
 	// certificate covers, by RFC 6125 rules: clients fail TLS for them today.
 	// +optional
 	// +listType=atomic
-	HostsNotCovered []string `json:"hostsNotCovered,omitempty"`
+	HostsNotCovered []string `json:"hostsNotCovered,omitempty" protobuf:"bytes,5,rep,name=hostsNotCovered"`
 	// Pods is, for workloads and Pods, how many of its running or pending Pods mount
 	// the Secret (a secret volume or a projected source).
 	// +optional
-	Pods int32 `json:"pods,omitempty"`
+	Pods int32 `json:"pods,omitempty" protobuf:"varint,6,opt,name=pods"`
 }
 
 // CertificateSummary counts certificates by their own state.
 type CertificateSummary struct {
 	// Certificates is the number of certificates found.
-	Certificates int32 `json:"certificates"`
+	Certificates int32 `json:"certificates" protobuf:"varint,1,opt,name=certificates"`
 	// Valid is the number of certificates valid now and not expiring soon.
-	Valid int32 `json:"valid"`
+	Valid int32 `json:"valid" protobuf:"varint,2,opt,name=valid"`
 	// ExpiringSoon is the number of certificates valid now but expiring soon.
-	ExpiringSoon int32 `json:"expiringSoon"`
+	ExpiringSoon int32 `json:"expiringSoon" protobuf:"varint,3,opt,name=expiringSoon"`
 	// Expired is the number of certificates past their notAfter.
-	Expired int32 `json:"expired"`
+	Expired int32 `json:"expired" protobuf:"varint,4,opt,name=expired"`
 	// NotYetValid is the number of certificates before their notBefore.
-	NotYetValid int32 `json:"notYetValid"`
+	NotYetValid int32 `json:"notYetValid" protobuf:"varint,5,opt,name=notYetValid"`
 }
 
 // PrivateKeyStatus describes a private key without revealing it.
 type PrivateKeyStatus struct {
 	// Present is true when the Secret holds a parseable private key.
-	Present bool `json:"present"`
+	Present bool `json:"present" protobuf:"varint,1,opt,name=present"`
 	// Type is the key algorithm: RSA, ECDSA or Ed25519.
 	// +optional
-	Type string `json:"type,omitempty"`
+	Type string `json:"type,omitempty" protobuf:"bytes,2,opt,name=type"`
 	// MatchesCertificate is true when the key's public half equals the leaf certificate's public key.
-	MatchesCertificate bool `json:"matchesCertificate"`
+	MatchesCertificate bool `json:"matchesCertificate" protobuf:"varint,3,opt,name=matchesCertificate"`
 }
 
 // ChainVerification is the outcome of verifying a chain: "True", "False" or "Unknown".
@@ -247,10 +247,10 @@ type ChainStatus struct {
 	// Verified is "True" when the leaf chains to a trusted or self-signed root,
 	// "False" when a link is wrong or missing, "Unknown" when there is nothing to verify against.
 	// +optional
-	Verified ChainVerification `json:"verified,omitempty"`
+	Verified ChainVerification `json:"verified,omitempty" protobuf:"bytes,1,opt,name=verified,casttype=ChainVerification"`
 	// Message says which certificate and why.
 	// +optional
-	Message string `json:"message,omitempty"`
+	Message string `json:"message,omitempty" protobuf:"bytes,2,opt,name=message"`
 }
 
 // CertificateRole is where a certificate stands in the Secret.
@@ -267,82 +267,83 @@ const (
 // `openssl x509` prints, so they can be compared with it.
 type CertificateInfo struct {
 	// Key is the Secret data key that holds the certificate.
-	Key string `json:"key"`
+	Key string `json:"key" protobuf:"bytes,1,opt,name=key"`
 	// Index is the certificate's position among the certificates of that key, from 0: PEM
 	// CERTIFICATE blocks, or a keystore's or kubeconfig's certificates across its entries.
-	Index int32 `json:"index"`
+	Index int32 `json:"index" protobuf:"varint,2,opt,name=index"`
 	// Alias names the certificate's entry inside the value: a keystore entry's alias or
 	// friendlyName, or users[name] / clusters[name] in a kubeconfig; absent for PEM and DER.
+	// Field 24: added after the first protobuf release, field numbers never change.
 	// +optional
-	Alias string `json:"alias,omitempty"`
+	Alias string `json:"alias,omitempty" protobuf:"bytes,24,opt,name=alias"`
 	// Role is Leaf, Intermediate, Root (self-signed CA in the chain) or CA (from ca.crt or a bundle).
-	Role CertificateRole `json:"role"`
+	Role CertificateRole `json:"role" protobuf:"bytes,3,opt,name=role,casttype=CertificateRole"`
 	// Subject is the subject name in RFC 2253 form, as `openssl x509 -subject -nameopt RFC2253,-esc_msb` prints it.
-	Subject string `json:"subject"`
+	Subject string `json:"subject" protobuf:"bytes,4,opt,name=subject"`
 	// CommonName is the subject's common name.
 	// +optional
-	CommonName string `json:"commonName,omitempty"`
+	CommonName string `json:"commonName,omitempty" protobuf:"bytes,5,opt,name=commonName"`
 	// Issuer is the issuer name in RFC 2253 form.
-	Issuer string `json:"issuer"`
+	Issuer string `json:"issuer" protobuf:"bytes,6,opt,name=issuer"`
 	// SerialNumber is the serial in uppercase hex, as `openssl x509 -serial` prints it.
-	SerialNumber string `json:"serialNumber"`
+	SerialNumber string `json:"serialNumber" protobuf:"bytes,7,opt,name=serialNumber"`
 	// NotBefore is the start of the validity period.
-	NotBefore metav1.Time `json:"notBefore"`
+	NotBefore metav1.Time `json:"notBefore" protobuf:"bytes,8,opt,name=notBefore"`
 	// NotAfter is the end of the validity period.
-	NotAfter metav1.Time `json:"notAfter"`
+	NotAfter metav1.Time `json:"notAfter" protobuf:"bytes,9,opt,name=notAfter"`
 	// DNSNames are the DNS subject alternative names.
 	// +optional
 	// +listType=atomic
-	DNSNames []string `json:"dnsNames,omitempty"`
+	DNSNames []string `json:"dnsNames,omitempty" protobuf:"bytes,10,rep,name=dnsNames"`
 	// IPAddresses are the IP address subject alternative names.
 	// +optional
 	// +listType=atomic
-	IPAddresses []string `json:"ipAddresses,omitempty"`
+	IPAddresses []string `json:"ipAddresses,omitempty" protobuf:"bytes,11,rep,name=ipAddresses"`
 	// URIs are the URI subject alternative names.
 	// +optional
 	// +listType=atomic
-	URIs []string `json:"uris,omitempty"`
+	URIs []string `json:"uris,omitempty" protobuf:"bytes,12,rep,name=uris"`
 	// EmailAddresses are the email subject alternative names.
 	// +optional
 	// +listType=atomic
-	EmailAddresses []string `json:"emailAddresses,omitempty"`
+	EmailAddresses []string `json:"emailAddresses,omitempty" protobuf:"bytes,13,rep,name=emailAddresses"`
 	// IsCA is true when basic constraints mark the certificate as a CA.
-	IsCA bool `json:"isCA"`
+	IsCA bool `json:"isCA" protobuf:"varint,14,opt,name=isCA"`
 	// State is this certificate's own state: Valid, ExpiringSoon, Expired or NotYetValid.
-	State State `json:"state"`
+	State State `json:"state" protobuf:"bytes,15,opt,name=state,casttype=State"`
 	// PublicKeyAlgorithm is RSA, ECDSA, Ed25519, Ed448, RSA-PSS, DSA or Unknown: a name, never a number.
-	PublicKeyAlgorithm string `json:"publicKeyAlgorithm"`
+	PublicKeyAlgorithm string `json:"publicKeyAlgorithm" protobuf:"bytes,16,opt,name=publicKeyAlgorithm"`
 	// PublicKeySize is the key size in bits: modulus size for RSA and RSA-PSS, curve size for ECDSA,
 	// 256 for Ed25519, 456 for Ed448, the size of p for DSA; omitted when unknown.
 	// +optional
-	PublicKeySize int32 `json:"publicKeySize,omitempty"`
+	PublicKeySize int32 `json:"publicKeySize,omitempty" protobuf:"varint,17,opt,name=publicKeySize"`
 	// SignatureAlgorithm is the signature algorithm as Go names it, e.g. SHA256-RSA; one Go does not
 	// know as `openssl x509 -text` prints it (ED448, rsassaPss, dsa_with_SHA384), else Unknown.
-	SignatureAlgorithm string `json:"signatureAlgorithm"`
+	SignatureAlgorithm string `json:"signatureAlgorithm" protobuf:"bytes,18,opt,name=signatureAlgorithm"`
 	// KeyUsages are the key usages, e.g. DigitalSignature, KeyEncipherment.
 	// +optional
 	// +listType=atomic
-	KeyUsages []string `json:"keyUsages,omitempty"`
+	KeyUsages []string `json:"keyUsages,omitempty" protobuf:"bytes,19,rep,name=keyUsages"`
 	// ExtKeyUsages are the extended key usages, e.g. ServerAuth, ClientAuth.
 	// +optional
 	// +listType=atomic
-	ExtKeyUsages []string `json:"extKeyUsages,omitempty"`
+	ExtKeyUsages []string `json:"extKeyUsages,omitempty" protobuf:"bytes,20,rep,name=extKeyUsages"`
 	// SHA256Fingerprint is the SHA-256 digest of the DER certificate, uppercase colon-separated hex.
-	SHA256Fingerprint string `json:"sha256Fingerprint"`
+	SHA256Fingerprint string `json:"sha256Fingerprint" protobuf:"bytes,21,opt,name=sha256Fingerprint"`
 	// SubjectKeyID is the subject key identifier, uppercase colon-separated hex.
 	// +optional
-	SubjectKeyID string `json:"subjectKeyId,omitempty"`
+	SubjectKeyID string `json:"subjectKeyId,omitempty" protobuf:"bytes,22,opt,name=subjectKeyId"`
 	// AuthorityKeyID is the authority key identifier, uppercase colon-separated hex.
 	// +optional
-	AuthorityKeyID string `json:"authorityKeyId,omitempty"`
+	AuthorityKeyID string `json:"authorityKeyId,omitempty" protobuf:"bytes,23,opt,name=authorityKeyId"`
 }
 
 // DataError says why one data key of the Secret could not be read.
 type DataError struct {
 	// Key is the Secret data key (or the annotation) the error is about.
-	Key string `json:"key"`
+	Key string `json:"key" protobuf:"bytes,1,opt,name=key"`
 	// Message says what is wrong, in a sentence. It never contains Secret data.
-	Message string `json:"message"`
+	Message string `json:"message" protobuf:"bytes,2,opt,name=message"`
 }
 
 // +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
@@ -352,8 +353,8 @@ type CertificateStatusList struct {
 	metav1.TypeMeta `json:",inline"`
 	// Standard list metadata.
 	// +optional
-	metav1.ListMeta `json:"metadata,omitempty"`
+	metav1.ListMeta `json:"metadata,omitempty" protobuf:"bytes,1,opt,name=metadata"`
 
 	// Items is the list of CertificateStatus objects.
-	Items []CertificateStatus `json:"items"`
+	Items []CertificateStatus `json:"items" protobuf:"bytes,2,rep,name=items"`
 }

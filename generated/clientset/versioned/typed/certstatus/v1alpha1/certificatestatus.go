@@ -57,6 +57,7 @@ func newCertificateStatuses(c *CertstatusV1alpha1Client, namespace string) *cert
 			namespace,
 			func() *certstatusv1alpha1.CertificateStatus { return &certstatusv1alpha1.CertificateStatus{} },
 			func() *certstatusv1alpha1.CertificateStatusList { return &certstatusv1alpha1.CertificateStatusList{} },
+			gentype.PrefersProtobuf[*certstatusv1alpha1.CertificateStatus](),
 		),
 	}
 }
