@@ -53,7 +53,14 @@ type Server struct {
 // New builds the server: the group, the storage, the Secret source and the hooks that start them.
 func New(config *Config) (*Server, error) {
 	cache := statuscache.New(clock.RealClock{}, config.Cache)
-	certificates := metrics.NewCertificates(cache, clock.RealClock{}, config.X509ExporterMetrics)
+	// users is set below, before the server runs; certstatus_secret_used
+	// is written once every usedBy informer has synced.
+	var users *usedby.Sources
+	var usedBySynced func() bool
+	if config.UsedBy.Any() {
+		usedBySynced = func() bool { return users.AllSynced() }
+	}
+	certificates := metrics.NewCertificates(cache, clock.RealClock{}, config.X509ExporterMetrics, usedBySynced)
 	config.Generic.BuildHandlerChainFunc = func(handler http.Handler, c *genericapiserver.Config) http.Handler {
 		// Inside authentication and authorization: /metrics stays behind
 		// delegated authorization, as the generic server's own metrics are.
@@ -75,7 +82,6 @@ func New(config *Config) (*Server, error) {
 		return nil, err
 	}
 	informers := []metrics.Informer{{Resource: "secrets", HasSynced: source.HasSynced}}
-	var users *usedby.Sources
 	if config.UsedBy.Any() {
 		index := usedby.NewIndex(nil)
 		source.SetSink(usedby.NewCombiner(index, cache))

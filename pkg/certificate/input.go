@@ -14,8 +14,9 @@ type Input struct {
 	Type string
 	// Data is the Secret's data; it is read, never kept.
 	Data map[string][]byte
-	// Annotations: only certstatus.dev/expiring-soon-threshold and the four
-	// cert-manager.io annotations of status.certManager are read.
+	// Annotations: only certstatus.dev/expiring-soon-threshold,
+	// certstatus.dev/alerts and the four cert-manager.io annotations of
+	// status.certManager are read.
 	Annotations map[string]string
 	// CreatedAt is the Secret's creationTimestamp. Non-clock transitions are
 	// dated with the later of it and the primary leaf's notBefore, so that
@@ -32,7 +33,7 @@ func InputFromSecret(s *corev1.Secret) Input {
 		Data:      s.Data,
 		CreatedAt: s.CreationTimestamp.Time,
 	}
-	for _, name := range append([]string{certstatus.ExpiringSoonThresholdAnnotation}, certManagerAnnotations[:]...) {
+	for _, name := range append([]string{certstatus.ExpiringSoonThresholdAnnotation, certstatus.AlertsAnnotation}, certManagerAnnotations[:]...) {
 		if value, ok := s.Annotations[name]; ok {
 			if in.Annotations == nil {
 				in.Annotations = map[string]string{}
