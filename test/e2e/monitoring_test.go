@@ -36,8 +36,10 @@ import (
 //     becomes expiring soon are one Slack message (grouped by issuer);
 //   - 1000 unused expired Secrets page nothing critical, while an expired
 //     Secret a Pod reads into its environment does;
-//   - once certstatus stops, CertstatusDown fires and the certificate
-//     alerts keep firing (an outage is not a resolution).
+//   - once certstatus stops, CertstatusDown fires, kube-apiserver (scraped
+//     too) reports the APIService unavailable and
+//     CertstatusAPIServiceUnavailable fires, and the certificate alerts
+//     keep firing (an outage is not a resolution).
 func TestAlertReachesSlack(t *testing.T) {
 	tools := monitoringTools(t)
 	// A stack of its own: Prometheus and Alertmanager live as long as it.
@@ -57,7 +59,7 @@ func TestAlertReachesSlack(t *testing.T) {
 	dir := t.TempDir()
 
 	options := stack.MonitoringOptions{ToolsDir: tools, Rules: monitoring.DefaultOptions(),
-		Alertmanager: monitoring.DefaultAlertmanagerOptions(), ScrapeInterval: "1s", Job: "platform-certs"}
+		Alertmanager: monitoring.DefaultAlertmanagerOptions(), ScrapeInterval: "1s", Job: "platform-certs", ScrapeKubeAPIServer: true}
 	options.Alertmanager.SlackURLFile = writeFile(t, dir, "slack-url", slackServer.URL+"/services/T000/B000/XXXX")
 	// Long enough for Prometheus to deliver a thousand alerts before the
 	// first message; short enough for a test.
@@ -95,7 +97,11 @@ func TestAlertReachesSlack(t *testing.T) {
 		if err := getJSON(prometheus+"/api/v1/targets", &targets); err != nil {
 			return err
 		}
-		if len(targets.Data.ActiveTargets) != 1 || targets.Data.ActiveTargets[0].Health != "up" || targets.Data.ActiveTargets[0].Labels["job"] != options.Job {
+		up := map[string]bool{}
+		for _, target := range targets.Data.ActiveTargets {
+			up[target.Labels["job"]] = target.Health == "up"
+		}
+		if len(up) != 2 || !up[options.Job] || !up["apiserver"] {
 			return fmt.Errorf("targets %+v", targets.Data.ActiveTargets)
 		}
 		return nil
@@ -150,8 +156,13 @@ func TestAlertReachesSlack(t *testing.T) {
 	// A replica is up under a job name the rules never heard of, for longer
 	// than CertstatusDown's `for`: it stays silent.
 	time.Sleep(12 * time.Second)
-	if a := alertsNamed(t, prometheus, "CertstatusDown"); len(a) > 0 {
-		t.Errorf("CertstatusDown is %s while the replica is up", a[0].State)
+	for _, name := range []string{"CertstatusDown", "CertstatusAPIServiceUnavailable"} {
+		if a := alertsNamed(t, prometheus, name); len(a) > 0 {
+			t.Errorf("%s is %s while the replica is up", name, a[0].State)
+		}
+	}
+	if err := queryHas(prometheus, `aggregator_unavailable_apiservice{name="v1alpha1.certstatus.dev"} == 0`, 1); err != nil {
+		t.Errorf("kube-apiserver's view of the APIService: %v", err)
 	}
 
 	// 1000 Secrets in 50 namespaces whose intermediate CA becomes expiring
@@ -257,8 +268,9 @@ func TestAlertReachesSlack(t *testing.T) {
 		}
 	}
 
-	// certstatus stops: CertstatusDown fires, and the certificate alerts
-	// keep firing through the outage: nothing is resolved.
+	// certstatus stops: CertstatusDown and CertstatusAPIServiceUnavailable
+	// fire, and the certificate alerts keep firing through the outage:
+	// nothing is resolved.
 	resolved := slack.count("[RESOLVED]")
 	if err := srv.Stop(); err != nil {
 		t.Fatal(err)
@@ -270,6 +282,14 @@ func TestAlertReachesSlack(t *testing.T) {
 			}
 		}
 		return fmt.Errorf("CertstatusDown not firing")
+	})
+	eventually(t, 3*time.Minute, func() error {
+		for _, a := range alertsNamed(t, prometheus, "CertstatusAPIServiceUnavailable") {
+			if a.State == "firing" && a.Labels["severity"] == "critical" && a.Labels["name"] == "v1alpha1.certstatus.dev" {
+				return nil
+			}
+		}
+		return fmt.Errorf("CertstatusAPIServiceUnavailable not firing")
 	})
 	time.Sleep(15 * time.Second) // more than a group interval
 	if n := len(alertsNamed(t, prometheus, "CertificateExpired")); n != 1001 {

@@ -34,6 +34,9 @@ type MonitoringOptions struct {
 	// Job is the scrape job's name (default "certstatus"); the rules must
 	// not depend on it.
 	Job string
+	// ScrapeKubeAPIServer adds a job "apiserver" scraping kube-apiserver
+	// (with the same token), for aggregator_unavailable_apiservice.
+	ScrapeKubeAPIServer bool
 }
 
 // Monitoring is a Prometheus scraping a certstatus server with the shipped
@@ -122,6 +125,19 @@ scrape_configs:
   static_configs:
   - targets: ["127.0.0.1:%[7]d"]
 `, o.ScrapeInterval, rulesFile, strings.TrimPrefix(m.AlertmanagerURL, "http://"), o.Job, tokenFile, srv.CAFile(), srv.Port())
+	if o.ScrapeKubeAPIServer {
+		// The shipped metrics ClusterRole grants get on /metrics, which
+		// kube-apiserver authorizes the same way.
+		promConfig += fmt.Sprintf(`- job_name: apiserver
+  scheme: https
+  authorization:
+    credentials_file: %q
+  tls_config:
+    ca_file: %q
+  static_configs:
+  - targets: [%q]
+`, tokenFile, s.certs.ClusterCAFile, strings.TrimPrefix(s.apiserverURL, "https://"))
+	}
 	promConfigFile, err := write("prometheus.yml", []byte(promConfig))
 	if err != nil {
 		return nil, err
