@@ -268,6 +268,8 @@ func TestAlertReachesSlack(t *testing.T) {
 		}
 	}
 
+	logRuleEvaluationTimes(t, prometheus)
+
 	// certstatus stops: CertstatusDown and CertstatusAPIServiceUnavailable
 	// fire, and the certificate alerts keep firing through the outage:
 	// nothing is resolved.
@@ -367,6 +369,33 @@ func alertsNamed(t *testing.T, prometheus, name string) []promAlert {
 		}
 	}
 	return named
+}
+
+// logRuleEvaluationTimes logs how long Prometheus took to evaluate each rule.
+func logRuleEvaluationTimes(t *testing.T, prometheus string) {
+	var rules struct {
+		Data struct {
+			Groups []struct {
+				Name           string  `json:"name"`
+				EvaluationTime float64 `json:"evaluationTime"`
+				Rules          []struct {
+					Name           string            `json:"name"`
+					Labels         map[string]string `json:"labels"`
+					EvaluationTime float64           `json:"evaluationTime"`
+				} `json:"rules"`
+			} `json:"groups"`
+		} `json:"data"`
+	}
+	if err := getJSON(prometheus+"/api/v1/rules", &rules); err != nil {
+		t.Error(err)
+		return
+	}
+	for _, g := range rules.Data.Groups {
+		t.Logf("rule group %s: %.1f ms", g.Name, g.EvaluationTime*1000)
+		for _, r := range g.Rules {
+			t.Logf("  %s (%s): %.1f ms", r.Name, r.Labels["severity"], r.EvaluationTime*1000)
+		}
+	}
 }
 
 // queryHas checks that an instant query returns want series.
