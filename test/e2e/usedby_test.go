@@ -576,7 +576,7 @@ func TestUsedByEnvironment(t *testing.T) {
 	for _, name := range []string{"env-key", "env-from", "idle"} {
 		createSecret(t, ch.tlsSecret(ns, name, nil))
 	}
-	list := waitListed(t, ns, "env-key", "env-from", "idle")
+	list := waitListed(t, ns, "env-from", "env-key", "idle")
 	w := startWatch(t, ns, metav1.ListOptions{ResourceVersion: list.ResourceVersion})
 
 	replicaSet, err := env.kube.AppsV1().ReplicaSets(ns).Create(ctx, &appsv1.ReplicaSet{
