@@ -227,7 +227,7 @@ func Rules(o Options) []RuleGroup {
 		// A certstatus-specific series rather than up{job=...}: whatever
 		// the scrape job is called, it is there while a replica is scraped.
 		rule("CertstatusDown", "critical",
-			`absent(certstatus_informer_synced{resource="secrets"})`, o.DownFor,
+			`absent(certstatus_informer_synced)`, o.DownFor,
 			"certstatus is down: no certificate alert can fire.",
 			"No replica of certstatus has been scraped successfully for "+o.DownFor+", so certificate alerts are blind (they hold their state for "+o.OutageTolerance+")."),
 		rule("CertstatusSecretsNotSynced", "warning",
