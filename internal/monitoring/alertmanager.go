@@ -21,7 +21,7 @@ func DefaultAlertmanagerOptions() AlertmanagerOptions {
 }
 
 // slackTitle and slackText render one message per group: one alert name
-// under one issuer, however many Secrets and namespaces (an intermediate
+// and severity under one issuer, however many Secrets and namespaces (an intermediate
 // CA expiring under a thousand Secrets is one message naming the first 20
 // and the count).
 const (
@@ -32,12 +32,13 @@ const (
 {{ end }}Runbook: {{ (index .Alerts 0).Annotations.runbook_url }}`
 )
 
-// GroupBy is how the Slack route groups alerts: by alert and issuer, so
-// that what one CA breaks is one message whatever the namespaces.
-var GroupBy = []string{"alertname", "issuer"}
+// GroupBy is how the Slack route groups alerts: by alert, severity and
+// issuer, so that what one CA breaks is one message whatever the
+// namespaces, and a critical message lists only what pages.
+var GroupBy = []string{"alertname", "severity", "issuer"}
 
 // Alertmanager is an Alertmanager configuration that sends certstatus's
-// alerts to Slack, grouped by alert and issuer.
+// alerts to Slack, grouped by alert, severity and issuer.
 func Alertmanager(o AlertmanagerOptions) map[string]any {
 	return map[string]any{
 		"route": map[string]any{
