@@ -227,14 +227,14 @@ func Rules(o Options) []RuleGroup {
 			describe("The certificate in "+secretName+" (issuer {{ $labels.issuer }}) expired at {{ $value | humanizeTimestamp }} and is in use (or certstatus cannot tell); TLS clients reject it. Renew it now:")),
 		rule("CertificateExpired", "warning", e.certificateAlert(expired, &unused), "",
 			"An unused certificate in "+secretName+" has expired.",
-			describe("The certificate in "+secretName+" (issuer {{ $labels.issuer }}) expired at {{ $value | humanizeTimestamp }}; nothing has used the Secret for "+o.UsedWindow+". Renew or delete it:")),
+			describe("The certificate in "+secretName+" (issuer {{ $labels.issuer }}) expired at {{ $value | humanizeTimestamp }}; certstatus saw nothing use the Secret in the last "+o.UsedWindow+". Renew or delete it:")),
 		rule("CertificateInvalid", "critical", e.certificateAlert(invalid, &used), o.InvalidFor,
 			secretName+" holds no usable certificate.",
 			secretName+" is Invalid (no readable certificate, a key that does not match, or a broken chain) and is in use (or certstatus cannot tell). "+
 				"kubectl describe certificatestatus -n {{ $labels.namespace }} {{ $labels.secret }} says why."),
 		rule("CertificateInvalid", "warning", e.certificateAlert(invalid, &unused), o.InvalidFor,
 			"Unused "+secretName+" holds no usable certificate.",
-			secretName+" is Invalid; nothing has used it for "+o.UsedWindow+". "+
+			secretName+" is Invalid; certstatus saw nothing use it in the last "+o.UsedWindow+". "+
 				"kubectl describe certificatestatus -n {{ $labels.namespace }} {{ $labels.secret }} says why."),
 		rule("CertificateNotYetValid", "warning", e.certificateAlert(e.held("certstatus_secret_not_before_seconds")+" > time()", nil), o.NotYetValidFor,
 			"A certificate in "+secretName+" is not valid yet.",
