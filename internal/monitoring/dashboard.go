@@ -115,7 +115,7 @@ func Dashboard() Grafana {
 			series(5, "Certificates by state", "Every certificate found (chains and bundles), by its own state.", gridPos{H: 8, W: 12, X: 0, Y: 18}, "short",
 				Target{RefID: "A", Expr: `sum by (state) (max without (instance, pod) (certstatus_secret_certificates{` + namespaces + `}))`, LegendFormat: "{{state}}"}),
 			series(6, "Server: replicas up, Secrets cached, watchers", "Replicas scraped successfully, Secrets in the cache and open watches per replica.", gridPos{H: 8, W: 12, X: 12, Y: 18}, "short",
-				Target{RefID: "A", Expr: `count(certstatus_informer_synced{resource="secrets"})`, LegendFormat: "replicas up"},
+				Target{RefID: "A", Expr: `sum(up{job="certstatus-apiserver"})`, LegendFormat: "replicas up"},
 				Target{RefID: "B", Expr: `certstatus_cached_secrets`, LegendFormat: "Secrets cached {{instance}}"},
 				Target{RefID: "C", Expr: `certstatus_watchers`, LegendFormat: "watchers {{instance}}"}),
 			series(7, "Server: analysis time (p99) and Secrets analysed", "How long one Secret's analysis takes, and how many are analysed per second.", gridPos{H: 8, W: 12, X: 0, Y: 26}, "s",
