@@ -88,8 +88,8 @@ const APIServiceName = "v1alpha1.certstatus.dev"
 // secretName is how descriptions name a Secret.
 const secretName = "Secret {{ $labels.namespace }}/{{ $labels.secret }}"
 
-// perSecret joins on the Secret.
-const perSecret = "on (namespace, secret)"
+// onSecret joins on the Secret.
+const onSecret = "on (namespace, secret)"
 
 // expressions builds the PromQL of the certificate rules.
 type expressions struct{ o Options }
@@ -145,8 +145,8 @@ func (e expressions) knownUnused() string {
 // told yet: a fresh install whose usedBy has not synced.
 func (e expressions) newAndUnknown() string {
 	return fmt.Sprintf("max by (namespace, secret) (certstatus_secret_info)\n  unless %s %s\n  unless %s max by (namespace, secret) (last_over_time(certstatus_secret_info[%s] offset %s))",
-		perSecret, e.usedEvidence(),
-		perSecret, e.o.OutageTolerance, e.o.UnknownUsageGrace)
+		onSecret, e.usedEvidence(),
+		onSecret, e.o.OutageTolerance, e.o.UnknownUsageGrace)
 }
 
 // silenced are the Secrets annotated certstatus.dev/alerts: "off", by
@@ -155,13 +155,13 @@ func (e expressions) newAndUnknown() string {
 func (e expressions) silenced() string {
 	current := `max by (namespace, secret) (certstatus_secret_info{alerts="off"})`
 	held := fmt.Sprintf(`max by (namespace, secret) (last_over_time(certstatus_secret_info{alerts="off"}[%s]))`, e.o.OutageTolerance)
-	return fmt.Sprintf("(%s or (%s unless %s max by (namespace, secret) (certstatus_secret_info)))", current, held, perSecret)
+	return fmt.Sprintf("(%s or (%s unless %s max by (namespace, secret) (certstatus_secret_info)))", current, held, onSecret)
 }
 
 // issuer is each Secret's issuer (certstatus_secret_info's), current or held.
 func (e expressions) issuer() string {
 	return fmt.Sprintf("(max by (namespace, secret, issuer) (certstatus_secret_info) or %s max by (namespace, secret, issuer) (last_over_time(certstatus_secret_info[%s])))",
-		perSecret, e.o.OutageTolerance)
+		onSecret, e.o.OutageTolerance)
 }
 
 // certificateAlert finishes a certificate condition: silenced Secrets
@@ -170,16 +170,16 @@ func (e expressions) issuer() string {
 // Alertmanager groups a CA's Secrets into one message. The value stays
 // the condition's.
 func (e expressions) certificateAlert(condition string, used *bool) string {
-	expr := "(\n  " + strings.ReplaceAll(condition, "\n", "\n  ") + "\n)\nunless " + perSecret + " " + e.silenced()
+	expr := "(\n  " + strings.ReplaceAll(condition, "\n", "\n  ") + "\n)\nunless " + onSecret + " " + e.silenced()
 	switch {
 	case used == nil:
 	case *used:
-		expr += "\nunless " + perSecret + " (" + e.knownUnused() + ")" +
-			"\nunless " + perSecret + " (\n  " + e.newAndUnknown() + "\n)"
+		expr += "\nunless " + onSecret + " (" + e.knownUnused() + ")" +
+			"\nunless " + onSecret + " (\n  " + e.newAndUnknown() + "\n)"
 	default:
-		expr += "\nand " + perSecret + " (" + e.knownUnused() + ")"
+		expr += "\nand " + onSecret + " (" + e.knownUnused() + ")"
 	}
-	return "(\n" + expr + "\n)\n* " + perSecret + " group_left (issuer) " + e.issuer()
+	return "(\n" + expr + "\n)\n* " + onSecret + " group_left (issuer) " + e.issuer()
 }
 
 // Rules are certstatus's alert rules.
@@ -202,9 +202,9 @@ func Rules(o Options) []RuleGroup {
 	// The values of these conditions are notAfter (and, for the others,
 	// notBefore or the count of hosts), which the descriptions show.
 	pastRenewal := fmt.Sprintf("%s + %d <= time()", e.held("certstatus_secret_expiring_soon_at_seconds"), int64(o.RenewalGrace.Seconds()))
-	expiringSoon := notAfter + "\nand " + perSecret + " " + pastRenewal + "\nunless " + perSecret + " " + expired
-	aboutToExpire := notAfter + "\nand " + perSecret + " " + e.held("certstatus_secret_critical_at_seconds") + " <= time()" +
-		"\nand " + perSecret + " " + pastRenewal + "\nunless " + perSecret + " " + expired
+	expiringSoon := notAfter + "\nand " + onSecret + " " + pastRenewal + "\nunless " + onSecret + " " + expired
+	aboutToExpire := notAfter + "\nand " + onSecret + " " + e.held("certstatus_secret_critical_at_seconds") + " <= time()" +
+		"\nand " + onSecret + " " + pastRenewal + "\nunless " + onSecret + " " + expired
 	invalid := e.held(`certstatus_secret_state{state="Invalid"}`, "state") + " == 1"
 	describe := func(text string) string {
 		return text + " kubectl get certificatestatus -n {{ $labels.namespace }} {{ $labels.secret }} -o wide"
