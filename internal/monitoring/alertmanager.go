@@ -21,18 +21,24 @@ func DefaultAlertmanagerOptions() AlertmanagerOptions {
 }
 
 // slackTitle and slackText render one message per group: one alert name
-// in one namespace, however many Secrets (a CA expiring under a thousand
-// Secrets is one message naming the first 20 and the count).
+// and severity under one issuer, however many Secrets and namespaces (an intermediate
+// CA expiring under a thousand Secrets is one message naming the first 20
+// and the count).
 const (
-	slackTitle = `[{{ .Status | toUpper }}{{ if eq .Status "firing" }}:{{ .Alerts.Firing | len }}{{ end }}] {{ .CommonLabels.alertname }} in namespace {{ .CommonLabels.namespace }}`
+	slackTitle = `[{{ .Status | toUpper }}{{ if eq .Status "firing" }}:{{ .Alerts.Firing | len }}{{ end }}] {{ .CommonLabels.alertname }}{{ with .CommonLabels.severity }} ({{ . }}){{ end }}{{ with .CommonLabels.issuer }}, issuer {{ . }}{{ end }}`
 	slackText  = `{{ with (index .Alerts 0).Annotations.summary }}{{ . }}{{ end }}
 {{ range $i, $alert := .Alerts }}{{ if lt $i 20 }}• {{ $alert.Annotations.description }}
-{{ end }}{{ end }}{{ if gt (len .Alerts) 20 }}… {{ len .Alerts }} Secrets in all.
+{{ end }}{{ end }}{{ if gt (len .Alerts) 20 }}… {{ len .Alerts }} alerts in all.
 {{ end }}Runbook: {{ (index .Alerts 0).Annotations.runbook_url }}`
 )
 
+// GroupBy is how the Slack route groups alerts: by alert, severity and
+// issuer, so that what one CA breaks is one message whatever the
+// namespaces, and a critical message lists only what pages.
+var GroupBy = []string{"alertname", "severity", "issuer"}
+
 // Alertmanager is an Alertmanager configuration that sends certstatus's
-// alerts to Slack, grouped by alert and namespace.
+// alerts to Slack, grouped by alert, severity and issuer.
 func Alertmanager(o AlertmanagerOptions) map[string]any {
 	return map[string]any{
 		"route": map[string]any{
@@ -40,16 +46,16 @@ func Alertmanager(o AlertmanagerOptions) map[string]any {
 			"routes": []any{map[string]any{
 				"receiver":        "certstatus-slack",
 				"matchers":        []string{`alertname=~"Certificate.+|Certstatus.+"`},
-				"group_by":        []string{"alertname", "namespace"},
+				"group_by":        GroupBy,
 				"group_wait":      o.GroupWait,
 				"group_interval":  o.GroupInterval,
 				"repeat_interval": o.RepeatInterval,
 			}},
 		},
-		// An expired certificate is also past its expiring-soon instant;
-		// one message about it is enough.
+		// A used certificate about to expire also still counts as expiring
+		// soon; the critical message is enough.
 		"inhibit_rules": []any{map[string]any{
-			"source_matchers": []string{`alertname="CertificateExpired"`},
+			"source_matchers": []string{`alertname="CertificateAboutToExpire"`},
 			"target_matchers": []string{`alertname="CertificateExpiringSoon"`},
 			"equal":           []string{"namespace", "secret"},
 		}},

@@ -9,18 +9,33 @@ package monitoring
 import (
 	"fmt"
 	"strings"
+	"time"
 )
 
 // Options are what a deployment (or a test) may change in the rules.
+// Nothing in them names an install: the rules select on metric names only
+// (no job, release, namespace or Service), so the plain rules file works
+// for any scrape configuration.
 type Options struct {
-	// Job is the scrape job of certstatus (the Service name with a ServiceMonitor).
-	Job string
-	// GapTolerance bridges scrape gaps: alerts keep firing that long after
-	// their series stop (keep_firing_for), and the expiry alerts look back
-	// that far for the latest instants.
-	GapTolerance string
-	// InvalidFor, NotYetValidFor, HostNotCoveredFor, DownFor and NotSyncedFor are the alerts' `for:`.
-	InvalidFor, NotYetValidFor, HostNotCoveredFor, DownFor, NotSyncedFor string
+	// OutageTolerance is how long a vanished certificate series still
+	// counts (a lookback, last_over_time): a certstatus outage that short
+	// neither resolves nor re-fires a certificate alert, while a renewal,
+	// which changes the series, resolves at the next evaluation.
+	OutageTolerance string
+	// UsedWindow: a Secret used at any time within it counts as used.
+	UsedWindow string
+	// UnknownUsageGrace is how long a Secret first seen without
+	// certstatus_secret_used waits before its unknown usage counts as used:
+	// on a fresh install usedBy syncs within it, so an unused Secret's
+	// alert is a warning from the start, never a critical that resolves.
+	UnknownUsageGrace string
+	// RenewalGrace after expiringSoonAt before anything fires, so that a
+	// certificate renewed on time (cert-manager renews at the same point)
+	// gives no notification at all.
+	RenewalGrace time.Duration
+	// InvalidFor, NotYetValidFor, HostNotCoveredFor, DownFor, NotSyncedFor
+	// and APIServiceUnavailableFor are the alerts' `for:`.
+	InvalidFor, NotYetValidFor, HostNotCoveredFor, DownFor, NotSyncedFor, APIServiceUnavailableFor string
 	// EvaluationInterval of the rule group; empty uses Prometheus's global one.
 	EvaluationInterval string
 	// RunbookBase is the URL of docs/operations.md; the alert's name is the anchor.
@@ -30,14 +45,17 @@ type Options struct {
 // DefaultOptions are what artifacts/monitoring ships.
 func DefaultOptions() Options {
 	return Options{
-		Job:               "certstatus-apiserver",
-		GapTolerance:      "5m",
-		InvalidFor:        "10m",
-		NotYetValidFor:    "5m",
-		HostNotCoveredFor: "10m",
-		DownFor:           "5m",
-		NotSyncedFor:      "10m",
-		RunbookBase:       "https://github.com/certstatus/certstatus/blob/main/docs/operations.md",
+		OutageTolerance:          "1h",
+		UsedWindow:               "24h",
+		UnknownUsageGrace:        "5m",
+		RenewalGrace:             time.Hour,
+		InvalidFor:               "10m",
+		NotYetValidFor:           "5m",
+		HostNotCoveredFor:        "10m",
+		DownFor:                  "5m",
+		NotSyncedFor:             "10m",
+		APIServiceUnavailableFor: "5m",
+		RunbookBase:              "https://github.com/certstatus/certstatus/blob/main/docs/operations.md",
 	}
 }
 
@@ -49,34 +67,127 @@ type RuleGroup struct {
 }
 
 type Rule struct {
-	Alert         string            `json:"alert"`
+	Alert         string            `json:"alert,omitempty"`
+	Record        string            `json:"record,omitempty"`
 	Expr          string            `json:"expr"`
 	For           string            `json:"for,omitempty"`
 	KeepFiringFor string            `json:"keep_firing_for,omitempty"`
-	Labels        map[string]string `json:"labels"`
-	Annotations   map[string]string `json:"annotations"`
+	Labels        map[string]string `json:"labels,omitempty"`
+	Annotations   map[string]string `json:"annotations,omitempty"`
 }
 
-// replicas removes the labels that tell replicas apart, so that two
-// replicas make one alert.
-const replicas = "max without (instance, pod) "
+// InstallLabels are the labels that tell replicas, installs and scrape
+// configurations apart. Every rule aggregates them away, so two replicas,
+// or two installs scraped under different jobs, make one alert.
+const InstallLabels = "instance, pod, job, service, endpoint, container"
+
+// APIServiceName is certstatus's APIService, as kube-apiserver's
+// aggregator_unavailable_apiservice names it.
+const APIServiceName = "v1alpha1.certstatus.dev"
 
 // secretName is how descriptions name a Secret.
 const secretName = "Secret {{ $labels.namespace }}/{{ $labels.secret }}"
 
-// instant formats the Secret's value of a series as a date, for annotations.
-func instant(series string) string {
-	return fmt.Sprintf(`{{ with printf "%s{namespace=%%q,secret=%%q}" $labels.namespace $labels.secret | query }}{{ . | first | value | humanizeTimestamp }}{{ end }}`, series)
+// onSecret joins on the Secret.
+const onSecret = "on (namespace, secret)"
+
+// expressions builds the PromQL of the certificate rules.
+type expressions struct{ o Options }
+
+// aggregate removes the install labels (and extra ones) from expr.
+func aggregate(expr string, extra ...string) string {
+	labels := InstallLabels
+	if len(extra) > 0 {
+		labels += ", " + strings.Join(extra, ", ")
+	}
+	return fmt.Sprintf("max without (%s) (%s)", labels, expr)
+}
+
+// held is a Secret's series across replicas, still there for the outage
+// tolerance after it vanished. A renewal changes the value, and the
+// latest sample is what counts, so it resolves at once. Across replicas
+// (and a restarted Pod's old series) the maximum wins: a later instant is
+// the renewed certificate.
+func (e expressions) held(series string, extra ...string) string {
+	return aggregate(fmt.Sprintf("last_over_time(%s[%s])", series, e.o.OutageTolerance), extra...)
+}
+
+// UsedLastHour is recorded at every evaluation: whether something used
+// each Secret within the last hour, across replicas. The alerts read the
+// used window through it, one sample per hour (a subquery), instead of
+// reading 24 hours of raw samples in every rule.
+const UsedLastHour = "secret:certstatus_secret_used:max1h"
+
+// usedLastHour is UsedLastHour's expression.
+func usedLastHour() string {
+	return aggregate("max_over_time(certstatus_secret_used[1h])")
+}
+
+// usedEvidence is, per Secret, whether it was used within the used
+// window: UsedLastHour at each hour of the window, and now (which covers
+// the time since the last full hour). Absent when certstatus never said.
+func (e expressions) usedEvidence() string {
+	return fmt.Sprintf("max without () (max_over_time(%s[%s:1h]) or %s)", UsedLastHour, e.o.UsedWindow, UsedLastHour)
+}
+
+// knownUnused are the Secrets that nothing used during the used window.
+// A Secret without certstatus_secret_used in that window (usedBy off or
+// not synced yet) is unknown, and unknown counts as used (after the
+// unknown-usage grace): when certstatus cannot tell, it pages. A replica
+// that restarts with usedBy not synced yet changes nothing: the window
+// still holds the earlier samples.
+func (e expressions) knownUnused() string {
+	return e.usedEvidence() + " == 0"
+}
+
+// newAndUnknown are the Secrets certstatus has exported for less than the
+// unknown-usage grace (no info sample that old) and whose usage it has not
+// told yet: a fresh install whose usedBy has not synced.
+func (e expressions) newAndUnknown() string {
+	return fmt.Sprintf("max by (namespace, secret) (certstatus_secret_info)\n  unless %s %s\n  unless %s max by (namespace, secret) (last_over_time(certstatus_secret_info[%s] offset %s))",
+		onSecret, e.usedEvidence(),
+		onSecret, e.o.OutageTolerance, e.o.UnknownUsageGrace)
+}
+
+// silenced are the Secrets annotated certstatus.dev/alerts: "off", by
+// their current info series, or by the held one while none is current
+// (so that turning alerts back on takes effect at once).
+func (e expressions) silenced() string {
+	current := `max by (namespace, secret) (certstatus_secret_info{alerts="off"})`
+	held := fmt.Sprintf(`max by (namespace, secret) (last_over_time(certstatus_secret_info{alerts="off"}[%s]))`, e.o.OutageTolerance)
+	return fmt.Sprintf("(%s or (%s unless %s max by (namespace, secret) (certstatus_secret_info)))", current, held, onSecret)
+}
+
+// issuer is each Secret's issuer (certstatus_secret_info's), current or held.
+func (e expressions) issuer() string {
+	return fmt.Sprintf("(max by (namespace, secret, issuer) (certstatus_secret_info) or %s max by (namespace, secret, issuer) (last_over_time(certstatus_secret_info[%s])))",
+		onSecret, e.o.OutageTolerance)
+}
+
+// certificateAlert finishes a certificate condition: silenced Secrets
+// removed, restricted to Secrets used (or not known to be unused) or to
+// those known to be unused, and labelled with the issuer, so that
+// Alertmanager groups a CA's Secrets into one message. The value stays
+// the condition's.
+func (e expressions) certificateAlert(condition string, used *bool) string {
+	expr := "(\n  " + strings.ReplaceAll(condition, "\n", "\n  ") + "\n)\nunless " + onSecret + " " + e.silenced()
+	switch {
+	case used == nil:
+	case *used:
+		expr += "\nunless " + onSecret + " (" + e.knownUnused() + ")" +
+			"\nunless " + onSecret + " (\n  " + e.newAndUnknown() + "\n)"
+	default:
+		expr += "\nand " + onSecret + " (" + e.knownUnused() + ")"
+	}
+	return "(\n" + expr + "\n)\n* " + onSecret + " group_left (issuer) " + e.issuer()
 }
 
 // Rules are certstatus's alert rules.
 func Rules(o Options) []RuleGroup {
-	lookBack := func(series string) string {
-		return fmt.Sprintf("%s(last_over_time(%s[%s]))", replicas, series, o.GapTolerance)
-	}
-	rule := func(name, severity, expr, forDuration, keepFiring, summary, description string) Rule {
+	e := expressions{o}
+	rule := func(name, severity, expr, forDuration, summary, description string) Rule {
 		return Rule{
-			Alert: name, Expr: expr, For: forDuration, KeepFiringFor: keepFiring,
+			Alert: name, Expr: expr, For: forDuration,
 			Labels: map[string]string{"severity": severity},
 			Annotations: map[string]string{
 				"summary":     summary,
@@ -85,56 +196,76 @@ func Rules(o Options) []RuleGroup {
 			},
 		}
 	}
+	used, unused := true, false
+	notAfter := e.held("certstatus_secret_not_after_seconds")
+	expired := notAfter + " <= time()"
+	// The values of these conditions are notAfter (and, for the others,
+	// notBefore or the count of hosts), which the descriptions show.
+	pastRenewal := fmt.Sprintf("%s + %d <= time()", e.held("certstatus_secret_expiring_soon_at_seconds"), int64(o.RenewalGrace.Seconds()))
+	expiringSoon := notAfter + "\nand " + onSecret + " " + pastRenewal + "\nunless " + onSecret + " " + expired
+	aboutToExpire := notAfter + "\nand " + onSecret + " " + e.held("certstatus_secret_critical_at_seconds") + " <= time()" +
+		"\nand " + onSecret + " " + pastRenewal + "\nunless " + onSecret + " " + expired
+	invalid := e.held(`certstatus_secret_state{state="Invalid"}`, "state") + " == 1"
+	describe := func(text string) string {
+		return text + " kubectl get certificatestatus -n {{ $labels.namespace }} {{ $labels.secret }} -o wide"
+	}
+
 	certificates := RuleGroup{Name: "certstatus-certificates", Interval: o.EvaluationInterval, Rules: []Rule{
-		// From the instant rather than the state series, so that the
+		// First: the alerts below read it in the same evaluation.
+		{Record: UsedLastHour, Expr: usedLastHour()},
+		// From the instants rather than the state series, so that the
 		// per-Secret threshold annotation and the lifetime fraction decide,
 		// and the alert starts at that instant whatever the scrape timing.
-		// No keep_firing_for: it would keep this alert firing after expiry,
-		// next to CertificateExpired; the look-back bridges scrape gaps instead.
-		rule("CertificateExpiringSoon", "warning",
-			lookBack("certstatus_secret_expiring_soon_at_seconds")+" <= time()\nunless on (namespace, secret)\n"+
-				lookBack("certstatus_secret_not_after_seconds")+" <= time()",
-			"", "",
+		rule("CertificateExpiringSoon", "warning", e.certificateAlert(expiringSoon, nil), "",
 			"A certificate in "+secretName+" expires soon.",
-			"The certificate in "+secretName+" expires at "+instant("certstatus_secret_not_after_seconds")+
-				". Renew it (or find out why its issuer has not): kubectl get certificatestatus -n {{ $labels.namespace }} {{ $labels.secret }} -o wide"),
-		rule("CertificateExpired", "critical",
-			replicas+"(certstatus_secret_not_after_seconds) <= time()",
-			"", o.GapTolerance,
-			"A certificate in "+secretName+" has expired.",
-			"The certificate in "+secretName+" expired at "+instant("certstatus_secret_not_after_seconds")+
-				"; TLS clients reject it. Renew it now: kubectl get certificatestatus -n {{ $labels.namespace }} {{ $labels.secret }} -o wide"),
-		rule("CertificateInvalid", "critical",
-			replicas+`(certstatus_secret_state{state="Invalid"}) == 1`,
-			o.InvalidFor, o.GapTolerance,
+			describe("The certificate in "+secretName+" (issuer {{ $labels.issuer }}) expires at {{ $value | humanizeTimestamp }} and was not renewed on time. Renew it, or find out why its issuer has not:")),
+		rule("CertificateAboutToExpire", "critical", e.certificateAlert(aboutToExpire, &used), "",
+			"A used certificate in "+secretName+" expires within days.",
+			describe("The certificate in "+secretName+" (issuer {{ $labels.issuer }}) is in use and expires at {{ $value | humanizeTimestamp }}; then its clients fail. Renew it now:")),
+		rule("CertificateExpired", "critical", e.certificateAlert(expired, &used), "",
+			"A used certificate in "+secretName+" has expired.",
+			describe("The certificate in "+secretName+" (issuer {{ $labels.issuer }}) expired at {{ $value | humanizeTimestamp }} and is in use (or certstatus cannot tell); TLS clients reject it. Renew it now:")),
+		rule("CertificateExpired", "warning", e.certificateAlert(expired, &unused), "",
+			"An unused certificate in "+secretName+" has expired.",
+			describe("The certificate in "+secretName+" (issuer {{ $labels.issuer }}) expired at {{ $value | humanizeTimestamp }}; certstatus saw nothing use the Secret in the last "+o.UsedWindow+". Renew or delete it:")),
+		rule("CertificateInvalid", "critical", e.certificateAlert(invalid, &used), o.InvalidFor,
 			secretName+" holds no usable certificate.",
-			secretName+" is Invalid (no readable certificate, a key that does not match, or a broken chain). "+
+			secretName+" is Invalid (no readable certificate, a key that does not match, or a broken chain) and is in use (or certstatus cannot tell). "+
 				"kubectl describe certificatestatus -n {{ $labels.namespace }} {{ $labels.secret }} says why."),
-		rule("CertificateNotYetValid", "warning",
-			replicas+"(certstatus_secret_not_before_seconds) > time()",
-			o.NotYetValidFor, o.GapTolerance,
+		rule("CertificateInvalid", "warning", e.certificateAlert(invalid, &unused), o.InvalidFor,
+			"Unused "+secretName+" holds no usable certificate.",
+			secretName+" is Invalid; certstatus saw nothing use it in the last "+o.UsedWindow+". "+
+				"kubectl describe certificatestatus -n {{ $labels.namespace }} {{ $labels.secret }} says why."),
+		rule("CertificateNotYetValid", "warning", e.certificateAlert(e.held("certstatus_secret_not_before_seconds")+" > time()", nil), o.NotYetValidFor,
 			"A certificate in "+secretName+" is not valid yet.",
-			"The certificate in "+secretName+" becomes valid only at "+instant("certstatus_secret_not_before_seconds")+
-				"; TLS clients reject it until then."),
-		rule("CertificateHostNotCovered", "warning",
-			replicas+"(certstatus_secret_hosts_not_covered) > 0",
-			o.HostNotCoveredFor, o.GapTolerance,
+			"The certificate in "+secretName+" becomes valid only at {{ $value | humanizeTimestamp }}; TLS clients reject it until then."),
+		rule("CertificateHostNotCovered", "warning", e.certificateAlert(e.held("certstatus_secret_hosts_not_covered")+" > 0", nil), o.HostNotCoveredFor,
 			secretName+" is served for hosts its certificate does not cover.",
 			"{{ $value }} host(s) served with "+secretName+" are not among the certificate's names; clients of those hosts fail. "+
 				"kubectl get certificatestatus -n {{ $labels.namespace }} {{ $labels.secret }} -o yaml shows usedBy."),
 	}}
 	server := RuleGroup{Name: "certstatus-server", Interval: o.EvaluationInterval, Rules: []Rule{
+		// A certstatus-specific series rather than up{job=...}: whatever
+		// the scrape job is called, it is there while a replica is scraped.
 		rule("CertstatusDown", "critical",
-			fmt.Sprintf(`absent(up{job=%q} == 1)`, o.Job),
-			o.DownFor, "",
+			`absent(certstatus_informer_synced)`, o.DownFor,
 			"certstatus is down: no certificate alert can fire.",
-			fmt.Sprintf("No replica of certstatus (scrape job %s) has been scraped successfully for %s, so certificate alerts are blind.", o.Job, o.DownFor)),
+			"No replica of certstatus has been scraped successfully for "+o.DownFor+", so certificate alerts are blind (they hold their state for "+o.OutageTolerance+")."),
 		rule("CertstatusSecretsNotSynced", "warning",
-			`min without (instance, pod) (certstatus_informer_synced{resource="secrets"}) == 0`,
-			o.NotSyncedFor, "",
+			fmt.Sprintf(`min without (%s) (certstatus_informer_synced{resource="secrets"}) == 0`, InstallLabels), o.NotSyncedFor,
 			"A certstatus replica has not synced its Secret cache.",
 			"A replica of certstatus has not finished listing Secrets for "+o.NotSyncedFor+": it is not ready and its metrics are incomplete. "+
 				"Look for RBAC errors in its log and at certstatus_forbidden_reads_total."),
+		rule("CertstatusUsedByNotSynced", "warning",
+			fmt.Sprintf(`min without (%s) (certstatus_informer_synced{resource!="secrets"}) == 0`, InstallLabels), o.NotSyncedFor,
+			"A certstatus replica has not synced its {{ $labels.resource }} informer.",
+			"A replica of certstatus has not listed {{ $labels.resource }} for "+o.NotSyncedFor+", so it cannot tell which Secrets are used: "+
+				"certificate alerts treat Secrets as used and page critical. Look for RBAC errors in its log and at certstatus_forbidden_reads_total."),
+		rule("CertstatusAPIServiceUnavailable", "critical",
+			aggregate(fmt.Sprintf(`aggregator_unavailable_apiservice{name=%q}`, APIServiceName))+" == 1", o.APIServiceUnavailableFor,
+			"The APIService "+APIServiceName+" is unavailable: namespace deletion and API discovery stall.",
+			"kube-apiserver cannot reach certstatus through the APIService "+APIServiceName+" for "+o.APIServiceUnavailableFor+
+				": namespaces being deleted stay Terminating, and discovery (kubectl, Helm, Argo CD) reports errors. kubectl get apiservice "+APIServiceName+" -o yaml says why."),
 	}}
 	return []RuleGroup{certificates, server}
 }

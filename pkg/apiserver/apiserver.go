@@ -54,7 +54,14 @@ type Server struct {
 // New builds the server: the group, the storage, the Secret source and the hooks that start them.
 func New(config *Config) (*Server, error) {
 	cache := statuscache.New(clock.RealClock{}, config.Cache)
-	certificates := metrics.NewCertificates(cache, clock.RealClock{}, config.X509ExporterMetrics)
+	// users is set below, before the server runs; certstatus_secret_used
+	// is written once every usedBy informer has synced.
+	var users *usedby.Sources
+	var usedBySynced func() bool
+	if config.UsedBy.Any() {
+		usedBySynced = func() bool { return users.AllSynced() }
+	}
+	certificates := metrics.NewCertificates(cache, clock.RealClock{}, config.X509ExporterMetrics, usedBySynced)
 	storage := map[string]rest.Storage{
 		"certificatestatuses": certificatestatus.NewREST(cache),
 	}
@@ -79,7 +86,6 @@ func New(config *Config) (*Server, error) {
 		return nil, err
 	}
 	informers := []metrics.Informer{{Resource: "secrets", HasSynced: source.HasSynced}}
-	var users *usedby.Sources
 	if config.UsedBy.Any() {
 		index := usedby.NewIndex(nil)
 		source.SetSink(usedby.NewCombiner(index, cache))

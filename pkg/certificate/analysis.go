@@ -39,6 +39,9 @@ type Analysis struct {
 	errors     []certstatus.DataError
 	// certManager is status.certManager, nil without cert-manager's annotations.
 	certManager *certstatus.CertManagerReference
+	// alertsOff keeps the value of certstatus.dev/alerts (the annotations
+	// themselves are not kept): "off" silences the Secret's alerts.
+	alertsOff bool
 	// bundleTimeline is the state over time of a bundle, whose members take
 	// a sweep to combine; a chain's is computed by StatusAt.
 	bundleTimeline timeline
@@ -154,6 +157,7 @@ func Analyze(in Input, opts Options) (a *Analysis, listed bool) {
 	}
 	a.errors = contents.problems.dataErrors()
 	a.certManager = certManagerFrom(in.Annotations)
+	a.alertsOff = strings.EqualFold(strings.TrimSpace(in.Annotations[certstatus.AlertsAnnotation]), certstatus.AlertsOff)
 	return a, true
 }
 

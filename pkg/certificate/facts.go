@@ -15,6 +15,9 @@ type Facts struct {
 	// HasInstants is false when no certificate could be read; the instants are then zero.
 	HasInstants                         bool
 	NotBefore, ExpiringSoonAt, NotAfter time.Time
+	// CriticalAt is the instant from which a used certificate pages
+	// critical (see criticalAt); zero without instants.
+	CriticalAt time.Time
 	// Certificates counts every certificate found by its own state.
 	Certificates CertificateCounts
 	// Leaf is the primary chain's leaf, or a bundle's first certificate; nil when there is none.
@@ -22,6 +25,8 @@ type Facts struct {
 	Chain certstatus.ChainVerification
 	// PrivateKey is as in the status; nil when the Secret has no key and is not kubernetes.io/tls.
 	PrivateKey *certstatus.PrivateKeyStatus
+	// AlertsOff is set when the Secret is annotated certstatus.dev/alerts: "off".
+	AlertsOff bool
 }
 
 // CertificateCounts are certificates by state.
@@ -54,9 +59,11 @@ func (a *Analysis) FactsAt(now time.Time) Facts {
 		HasInstants: hasInstants,
 		Chain:       a.chain.verified,
 		PrivateKey:  a.privateKey,
+		AlertsOff:   a.alertsOff,
 	}
 	if hasInstants {
 		facts.NotBefore, facts.ExpiringSoonAt, facts.NotAfter = secret.notBefore, secret.expiringSoonAt, secret.notAfter
+		facts.CriticalAt = a.criticalAt(secret)
 	}
 	for i := range a.certificates {
 		switch a.certificates[i].validity().stateAt(now) {
@@ -104,4 +111,33 @@ func (r *certificateRecord) fillFacts(facts *CertificateFacts) {
 	if len(d.dnsNames) > 0 {
 		facts.DNSName = d.dnsNames[0]
 	}
+}
+
+// criticalWindowMax and criticalWindowFraction bound the critical window:
+// the last 7 days of a certificate, or the last tenth of its lifetime when
+// that is shorter (a 47-day certificate pages 4.7 days out, a one-hour
+// one 6 minutes out).
+const (
+	criticalWindowMax      = 7 * 24 * time.Hour
+	criticalWindowFraction = 0.1
+)
+
+// criticalAt is the later of the Secret's expiringSoonAt and notAfter −
+// min(7 days, a tenth of the lifetime) of the certificate whose notAfter
+// is the Secret's: the primary chain's certificate that expires first, or
+// the bundle member that expires last (a bundle serves while any member
+// does). Never before expiringSoonAt: a Secret is not critical before it
+// is even expiring soon (a threshold annotation moves both).
+func (a *Analysis) criticalAt(secret validity) time.Time {
+	for i := range a.certificates {
+		r := &a.certificates[i]
+		if !a.bundle && !r.primary || !r.desc.notAfter.Equal(secret.notAfter) {
+			continue
+		}
+		lifetime := r.desc.notAfter.Sub(r.desc.notBefore)
+		window := min(criticalWindowMax, time.Duration(criticalWindowFraction*float64(lifetime)))
+		window = max(window.Truncate(time.Second), 0)
+		return latest(secret.expiringSoonAt, secret.notAfter.Add(-window))
+	}
+	return secret.expiringSoonAt
 }

@@ -15,8 +15,8 @@ type Input struct {
 	// Data is the Secret's data; it is read, never kept.
 	Data map[string][]byte
 	// Annotations: only certstatus.dev/expiring-soon-threshold,
-	// certstatus.dev/keystore-password-key and -secret, and the four cert-manager.io
-	// annotations of status.certManager are read.
+	// certstatus.dev/keystore-password-key and -secret, certstatus.dev/alerts and the
+	// four cert-manager.io annotations of status.certManager are read.
 	Annotations map[string]string
 	// PasswordFromSecret reads a key of another Secret of the namespace for
 	// certstatus.dev/keystore-password-secret; nil when the server offers
@@ -42,7 +42,7 @@ func InputFromSecret(s *corev1.Secret) Input {
 		Data:      s.Data,
 		CreatedAt: s.CreationTimestamp.Time,
 	}
-	for _, name := range append([]string{certstatus.ExpiringSoonThresholdAnnotation, certstatus.KeystorePasswordKeyAnnotation, certstatus.KeystorePasswordSecretAnnotation}, certManagerAnnotations[:]...) {
+	for _, name := range append([]string{certstatus.ExpiringSoonThresholdAnnotation, certstatus.KeystorePasswordKeyAnnotation, certstatus.KeystorePasswordSecretAnnotation, certstatus.AlertsAnnotation}, certManagerAnnotations[:]...) {
 		if value, ok := s.Annotations[name]; ok {
 			if in.Annotations == nil {
 				in.Annotations = map[string]string{}

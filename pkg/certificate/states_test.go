@@ -177,3 +177,56 @@ func TestSecretExpiringSoonAtIsTheEarliestOfTheChain(t *testing.T) {
 		t.Errorf("expiringSoonAt %v, want the intermediate's %v", status.ExpiringSoonAt.Time, want)
 	}
 }
+
+// critical_at is the later of expiringSoonAt and notAfter − min(7 days, a
+// tenth of the lifetime of the certificate that expires first).
+func TestCriticalAt(t *testing.T) {
+	p := newPKI(t)
+	longIntermediate := certtest.Must(p.root.NewIntermediate(certtest.Spec{CommonName: "Long", NotBefore: epoch.Add(-700 * day), NotAfter: epoch.Add(3000 * day)}))
+	shortIntermediate := certtest.Must(p.root.NewIntermediate(certtest.Spec{CommonName: "Short", NotBefore: epoch.Add(-700 * day), NotAfter: epoch.Add(40 * day)}))
+	chain := func(intermediate *certtest.Certificate, notBefore, notAfter time.Time) Input {
+		leaf := certtest.Must(intermediate.NewLeaf(certtest.Spec{CommonName: "c", NotBefore: notBefore, NotAfter: notAfter}))
+		return tlsInput(certtest.ChainPEM(leaf, intermediate), keyPEM(t, leaf, certtest.PKCS8), nil)
+	}
+	withThreshold := func(in Input, threshold string) Input {
+		in.Annotations = map[string]string{certstatus.ExpiringSoonThresholdAnnotation: threshold}
+		return in
+	}
+	tests := []struct {
+		name string
+		in   Input
+		want time.Time
+	}{
+		// 47 days: expiring soon 15.5 days out, critical a tenth (4.7 days) out.
+		{"47-day leaf", chain(longIntermediate, epoch, epoch.Add(47*day)), epoch.Add(47 * day).Add(-time.Duration(0.1 * float64(47*day)))},
+		// One year: critical 7 days out.
+		{"one-year leaf", chain(longIntermediate, epoch, epoch.Add(365*day)), epoch.Add(358 * day)},
+		// The intermediate (740 days) expires first: 7 days before it.
+		{"intermediate expires first", chain(shortIntermediate, epoch, epoch.Add(90*day)), epoch.Add(33 * day)},
+		// A threshold of 3 days puts expiringSoonAt after notAfter − 7 days: the later wins.
+		{"expiring soon later", withThreshold(chain(longIntermediate, epoch, epoch.Add(365*day)), "72h"), epoch.Add(362 * day)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a := analyze(t, tt.in)
+			facts := a.FactsAt(epoch)
+			if !facts.HasInstants || !facts.CriticalAt.Equal(tt.want) {
+				t.Errorf("criticalAt %v, want %v (expiringSoonAt %v, notAfter %v)", facts.CriticalAt, tt.want, facts.ExpiringSoonAt, facts.NotAfter)
+			}
+			if facts.CriticalAt.Before(facts.ExpiringSoonAt) || !facts.CriticalAt.Before(facts.NotAfter) {
+				t.Errorf("criticalAt %v is not within [expiringSoonAt %v, notAfter %v)", facts.CriticalAt, facts.ExpiringSoonAt, facts.NotAfter)
+			}
+		})
+	}
+	// A bundle: the member that expires last decides.
+	old := certtest.Must(certtest.NewCA(certtest.Spec{CommonName: "Old", NotBefore: epoch.Add(-100 * day), NotAfter: epoch.Add(10 * day)}))
+	young := certtest.Must(certtest.NewCA(certtest.Spec{CommonName: "Young", NotBefore: epoch, NotAfter: epoch.Add(20 * day)}))
+	bundle := Input{Type: "Opaque", Data: map[string][]byte{"ca-bundle.crt": certtest.ChainPEM(old, young)}}
+	if got, want := analyze(t, bundle).FactsAt(epoch).CriticalAt, epoch.Add(18*day); !got.Equal(want) {
+		t.Errorf("bundle criticalAt %v, want %v (two days, a tenth of the 20-day member that expires last)", got, want)
+	}
+	// No certificate: no instants.
+	if facts := analyze(t, tlsInput([]byte("garbage"), nil, nil)).FactsAt(epoch); facts.HasInstants || !facts.CriticalAt.IsZero() {
+		t.Errorf("no certificate: criticalAt %v", facts.CriticalAt)
+	}
+}

@@ -140,6 +140,29 @@ func TestInputFromSecret(t *testing.T) {
 	}
 }
 
+// certstatus.dev/alerts: "off" is kept as a value (FactsAt.AlertsOff), not
+// as the annotation; any other value, or none, leaves alerts on.
+func TestAlertsAnnotation(t *testing.T) {
+	p := newPKI(t)
+	for value, off := range map[string]bool{"off": true, " Off ": true, "on": false, "": false, "no": false} {
+		secret := &corev1.Secret{
+			ObjectMeta: metav1.ObjectMeta{Annotations: map[string]string{certstatus.AlertsAnnotation: value, "other": "x"}},
+			Type:       corev1.SecretTypeTLS,
+			Data:       p.validTLS(t).Data,
+		}
+		in := InputFromSecret(secret)
+		if len(in.Annotations) != 1 || in.Annotations[certstatus.AlertsAnnotation] != value {
+			t.Errorf("%q: annotations %v, want only certstatus.dev/alerts", value, in.Annotations)
+		}
+		if got := analyze(t, in).FactsAt(epoch).AlertsOff; got != off {
+			t.Errorf("certstatus.dev/alerts %q: AlertsOff %v, want %v", value, got, off)
+		}
+	}
+	if analyze(t, p.validTLS(t)).FactsAt(epoch).AlertsOff {
+		t.Error("no annotation: AlertsOff")
+	}
+}
+
 // TestNonClockTransitionsDateFromTheCertificates: an Invalid Secret's
 // conditions date from the later of its creation and the primary leaf's
 // notBefore, so a renewal dates from the new certificate and nothing else

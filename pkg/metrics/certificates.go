@@ -37,14 +37,18 @@ var (
 		"The latest notBefore of the Secret's primary chain, in Unix seconds.", secretLabels, 2}
 	expiringSoonAtFamily = &family{"certstatus_secret_expiring_soon_at_seconds",
 		"The instant the Secret becomes ExpiringSoon (its threshold annotation and the lifetime fraction applied), in Unix seconds.", secretLabels, 2}
+	criticalAtFamily = &family{"certstatus_secret_critical_at_seconds",
+		"The instant from which a used Secret pages critical: the later of expiringSoonAt and notAfter - min(7 days, a tenth of the lifetime of the certificate that expires first), in Unix seconds.", secretLabels, 2}
 	infoFamily = &family{"certstatus_secret_info",
-		"Always 1: what the Secret's leaf certificate is (issuer is the issuer's common name; chain Verified|Broken|Unknown; key_pair Match|Mismatch|Absent; certificate is the cert-manager Certificate).",
-		[]string{"namespace", "secret", "secret_type", "common_name", "issuer", "chain", "key_pair", "certificate"}, 2}
+		"Always 1: what the Secret's leaf certificate is (issuer is the issuer's common name; chain Verified|Broken|Unknown; key_pair Match|Mismatch|Absent; certificate is the cert-manager Certificate; alerts is off when the Secret is annotated certstatus.dev/alerts: \"off\", else on).",
+		[]string{"namespace", "secret", "secret_type", "common_name", "issuer", "chain", "key_pair", "certificate", "alerts"}, 2}
 	certificatesFamily = &family{"certstatus_secret_certificates",
 		"How many certificates the Secret holds in each state (for bundles).",
 		[]string{"namespace", "secret", "state"}, 3}
 	hostsNotCoveredFamily = &family{"certstatus_secret_hosts_not_covered",
 		"How many hosts of the objects using the Secret its leaf certificate does not cover.", secretLabels, 2}
+	usedFamily = &family{"certstatus_secret_used",
+		"1 when something uses the Secret (status.usedBy is not empty), else 0; absent until usedBy has synced, and when usedBy is off.", secretLabels, 2}
 
 	// The x509-certificate-exporter's per-certificate label names, so that
 	// its dashboards and alert rules work unchanged. It fills the labels of
@@ -63,8 +67,8 @@ var (
 
 // Families lists the certificate families' names, default ones first.
 func Families(x509 bool) []string {
-	names := []string{stateFamily.name, notAfterFamily.name, notBeforeFamily.name, expiringSoonAtFamily.name,
-		infoFamily.name, certificatesFamily.name, hostsNotCoveredFamily.name}
+	names := []string{stateFamily.name, notAfterFamily.name, notBeforeFamily.name, expiringSoonAtFamily.name, criticalAtFamily.name,
+		infoFamily.name, certificatesFamily.name, hostsNotCoveredFamily.name, usedFamily.name}
 	if x509 {
 		names = append(names, x509NotAfterFamily.name, x509NotBeforeFamily.name, x509ExpiredFamily.name)
 	}
@@ -89,6 +93,9 @@ type (
 	hostsSource interface {
 		HostsNotCovered() int
 	}
+	usersSource interface {
+		Used() bool
+	}
 	certManagerSource interface {
 		CertManager() *certstatus.CertManagerReference
 	}
@@ -111,18 +118,20 @@ type secretFacts struct {
 	// certificate is the cert-manager Certificate, or empty.
 	certificate     string
 	hostsNotCovered int
+	used            bool
 }
 
-// writeCertificates sends every certificate series of items at now to s.
+// writeCertificates sends every certificate series of items at now to s;
+// certstatus_secret_used only when usedKnown.
 // Every series of one family carries a distinct label set by construction:
 // the cache holds one item per namespace/name, the state labels are fixed,
 // and duplicate x509 label sets within a Secret are skipped.
-func writeCertificates(s sink, items []statuscache.Item, now time.Time, x509 bool) {
+func writeCertificates(s sink, items []statuscache.Item, now time.Time, x509, usedKnown bool) {
 	secrets := make([]secretFacts, len(items))
 	for i := range items {
 		secrets[i] = factsOf(&items[i], now)
 	}
-	var values [8]string
+	var values [9]string
 	labels := func(f *secretFacts, extra ...string) []string {
 		v := append(values[:0], f.meta.Meta.Namespace, f.meta.Meta.Name)
 		return append(v, extra...)
@@ -142,12 +151,14 @@ func writeCertificates(s sink, items []statuscache.Item, now time.Time, x509 boo
 		{notAfterFamily, func(f *certificate.Facts) time.Time { return f.NotAfter }},
 		{notBeforeFamily, func(f *certificate.Facts) time.Time { return f.NotBefore }},
 		{expiringSoonAtFamily, func(f *certificate.Facts) time.Time { return f.ExpiringSoonAt }},
+		{criticalAtFamily, func(f *certificate.Facts) time.Time { return f.CriticalAt }},
 	} {
 		s.begin(instant.family)
 		for i := range secrets {
 			f := &secrets[i]
-			if f.facts.HasInstants {
-				s.sample(instant.family, unixSeconds(instant.at(&f.facts)), labels(f))
+			// A status (test fakes) has no critical_at: no series rather than 0.
+			if at := instant.at(&f.facts); f.facts.HasInstants && !at.IsZero() {
+				s.sample(instant.family, unixSeconds(at), labels(f))
 			}
 		}
 	}
@@ -155,7 +166,7 @@ func writeCertificates(s sink, items []statuscache.Item, now time.Time, x509 boo
 	for i := range secrets {
 		f := &secrets[i]
 		s.sample(infoFamily, 1, labels(f, f.meta.SecretType, f.commonName, f.issuer,
-			certstatus.ChainWord(f.facts.Chain), certstatus.KeyPairWord(f.facts.PrivateKey), f.certificate))
+			certstatus.ChainWord(f.facts.Chain), certstatus.KeyPairWord(f.facts.PrivateKey), f.certificate, alertsWord(f.facts.AlertsOff)))
 	}
 	s.begin(certificatesFamily)
 	for i := range secrets {
@@ -171,6 +182,12 @@ func writeCertificates(s sink, items []statuscache.Item, now time.Time, x509 boo
 		// see every Secret.
 		s.sample(hostsNotCoveredFamily, float64(secrets[i].hostsNotCovered), labels(&secrets[i]))
 	}
+	if usedKnown {
+		s.begin(usedFamily)
+		for i := range secrets {
+			s.sample(usedFamily, boolValue(secrets[i].used), labels(&secrets[i]))
+		}
+	}
 	if x509 {
 		writeX509(s, items, now)
 	}
@@ -185,6 +202,9 @@ func factsOf(item *statuscache.Item, now time.Time) secretFacts {
 		if hosts, ok := item.Analysis.(hostsSource); ok {
 			f.hostsNotCovered = hosts.HostsNotCovered()
 		}
+		if users, ok := item.Analysis.(usersSource); ok {
+			f.used = users.Used()
+		}
 		if c, ok := own.(certManagerSource); ok && c.CertManager() != nil {
 			f.certificate = c.CertManager().Certificate
 		}
@@ -194,6 +214,7 @@ func factsOf(item *statuscache.Item, now time.Time) secretFacts {
 		for _, u := range status.UsedBy {
 			f.hostsNotCovered += len(u.HostsNotCovered)
 		}
+		f.used = len(status.UsedBy) > 0
 		if status.CertManager != nil {
 			f.certificate = status.CertManager.Certificate
 		}
@@ -339,6 +360,14 @@ func decimalSerial(scratch *big.Int, hex string) string {
 }
 
 func unixSeconds(t time.Time) float64 { return float64(t.Unix()) }
+
+// alertsWord is the info series' alerts label.
+func alertsWord(off bool) string {
+	if off {
+		return certstatus.AlertsOff
+	}
+	return "on"
+}
 
 func boolValue(b bool) float64 {
 	if b {

@@ -163,6 +163,11 @@ func TestFactsAgreeWithTheStatus(t *testing.T) {
 				t.Errorf("%s at %v: leaf %+v, status says %+v", item.Meta.Name, at, got.Leaf, want.Leaf)
 			}
 			got.Leaf, want.Leaf = nil, nil
+			// The status has no critical_at (metrics alone show it).
+			if got.HasInstants && got.CriticalAt.IsZero() {
+				t.Errorf("%s at %v: no criticalAt", item.Meta.Name, at)
+			}
+			got.CriticalAt = time.Time{}
 			if got != want {
 				t.Errorf("%s at %v: facts %+v, status says %+v", item.Meta.Name, at, got, want)
 			}
@@ -294,7 +299,7 @@ func TestParseName(t *testing.T) {
 
 func TestFamiliesAreListedInOrder(t *testing.T) {
 	// The documented family list is what the writer emits, in order.
-	text := scrape(t, exampleItems(t, time.Now()), time.Now(), true)
+	text := scrapeWithUsedBy(t, exampleItems(t, time.Now()), time.Now(), true, func() bool { return true })
 	var names []string
 	for _, line := range strings.Split(text, "\n") {
 		if name, ok := strings.CutPrefix(line, "# TYPE "); ok {

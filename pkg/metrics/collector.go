@@ -20,17 +20,26 @@ type Certificates struct {
 	clock  clock.PassiveClock
 	// x509 adds the x509-certificate-exporter compatible families.
 	x509 bool
+	// usedBySynced tells whether usedBy has synced; nil when usedBy is off.
+	// certstatus_secret_used is written only while it answers true.
+	usedBySynced func() bool
 }
 
-// NewCertificates returns the certificate series of source.
-func NewCertificates(source ItemSource, clk clock.PassiveClock, x509 bool) *Certificates {
-	return &Certificates{source: source, clock: clk, x509: x509}
+// NewCertificates returns the certificate series of source. usedBySynced
+// is nil when usedBy is off, else it tells whether every usedBy informer
+// has synced: until then nobody can tell whether a Secret is unused, so
+// certstatus_secret_used is not written (the rules then fail closed).
+func NewCertificates(source ItemSource, clk clock.PassiveClock, x509 bool, usedBySynced func() bool) *Certificates {
+	return &Certificates{source: source, clock: clk, x509: x509, usedBySynced: usedBySynced}
 }
+
+// usedKnown tells whether certstatus_secret_used is written in this scrape.
+func (c *Certificates) usedKnown() bool { return c.usedBySynced != nil && c.usedBySynced() }
 
 // Write writes every certificate series in the Prometheus text format.
 func (c *Certificates) Write(w io.Writer) error {
 	text := newTextSink(w)
-	writeCertificates(text, c.source.Items(), c.clock.Now(), c.x509)
+	writeCertificates(text, c.source.Items(), c.clock.Now(), c.x509, c.usedKnown())
 	return text.flush()
 }
 
@@ -46,8 +55,8 @@ func (c *Certificates) Collector() metrics.StableCollector {
 	return collector
 }
 
-var allFamilies = []*family{stateFamily, notAfterFamily, notBeforeFamily, expiringSoonAtFamily, infoFamily,
-	certificatesFamily, hostsNotCoveredFamily, x509NotAfterFamily, x509NotBeforeFamily, x509ExpiredFamily}
+var allFamilies = []*family{stateFamily, notAfterFamily, notBeforeFamily, expiringSoonAtFamily, criticalAtFamily, infoFamily,
+	certificatesFamily, hostsNotCoveredFamily, usedFamily, x509NotAfterFamily, x509NotBeforeFamily, x509ExpiredFamily}
 
 type certificateCollector struct {
 	metrics.BaseStableCollector
@@ -64,7 +73,7 @@ func (c *certificateCollector) DescribeWithStability(ch chan<- *metrics.Desc) {
 }
 
 func (c *certificateCollector) CollectWithStability(ch chan<- metrics.Metric) {
-	writeCertificates(collectorSink{c, ch}, c.certificates.source.Items(), c.certificates.clock.Now(), c.certificates.x509)
+	writeCertificates(collectorSink{c, ch}, c.certificates.source.Items(), c.certificates.clock.Now(), c.certificates.x509, c.certificates.usedKnown())
 }
 
 type collectorSink struct {

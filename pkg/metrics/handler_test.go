@@ -23,7 +23,7 @@ func TestMetricsServesTheRegistryThenTheCertificates(t *testing.T) {
 	ObserveAnalysis(0.002)
 	ForbiddenRead("secrets")
 	next := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusTeapot) })
-	handler := WithCertificates(next, NewCertificates(exampleItems(t, now), fixedClock(now), false))
+	handler := WithCertificates(next, NewCertificates(exampleItems(t, now), fixedClock(now), false, nil))
 
 	recorder := httptest.NewRecorder()
 	handler.ServeHTTP(recorder, httptest.NewRequest(http.MethodGet, "/metrics", nil))

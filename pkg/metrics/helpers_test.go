@@ -67,8 +67,14 @@ func manySecrets(t testing.TB, n int, now time.Time) items {
 
 func scrape(t testing.TB, source ItemSource, now time.Time, x509 bool) string {
 	t.Helper()
+	return scrapeWithUsedBy(t, source, now, x509, nil)
+}
+
+// scrapeWithUsedBy scrapes with usedBy on (usedBySynced not nil).
+func scrapeWithUsedBy(t testing.TB, source ItemSource, now time.Time, x509 bool, usedBySynced func() bool) string {
+	t.Helper()
 	var out bytes.Buffer
-	if err := NewCertificates(source, fixedClock(now), x509).Write(&out); err != nil {
+	if err := NewCertificates(source, fixedClock(now), x509, usedBySynced).Write(&out); err != nil {
 		t.Fatal(err)
 	}
 	return out.String()

@@ -254,7 +254,10 @@ func parseSecretRef(value, namespace string) SecretRef {
 }
 
 // transformPod keeps a Pod's controller and the Secrets it mounts as a
-// secret volume or a projected source.
+// secret volume or a projected source, or reads into the environment of a
+// container or an init container (env[].valueFrom.secretKeyRef,
+// envFrom[].secretRef): a certificate read at start-up breaks the Pod just
+// as surely on its next restart.
 func transformPod(obj interface{}) (interface{}, error) {
 	pod, ok := obj.(*corev1.Pod)
 	if !ok {
@@ -285,7 +288,26 @@ func transformPod(obj interface{}) (interface{}, error) {
 			}
 		}
 	}
+	for _, containers := range [][]corev1.Container{pod.Spec.InitContainers, pod.Spec.Containers} {
+		for i := range containers {
+			addEnvironmentSecrets(&kept.secrets, &containers[i])
+		}
+	}
 	return kept, nil
+}
+
+// addEnvironmentSecrets adds the Secrets a container reads into its environment.
+func addEnvironmentSecrets(secrets *nameList, container *corev1.Container) {
+	for _, env := range container.Env {
+		if env.ValueFrom != nil && env.ValueFrom.SecretKeyRef != nil {
+			secrets.add(env.ValueFrom.SecretKeyRef.Name)
+		}
+	}
+	for _, from := range container.EnvFrom {
+		if from.SecretRef != nil {
+			secrets.add(from.SecretRef.Name)
+		}
+	}
 }
 
 // ownerTransform keeps a ReplicaSet's or a Job's controller from its

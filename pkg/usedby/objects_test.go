@@ -111,13 +111,24 @@ func TestTransformPod(t *testing.T) {
 					{ServiceAccountToken: &corev1.ServiceAccountTokenProjection{Path: "token"}},
 				}}}},
 			},
-			Containers: []corev1.Container{{Name: "web", Env: []corev1.EnvVar{{Name: "PASSWORD", Value: "secret"}}}},
+			InitContainers: []corev1.Container{{Name: "fetch", EnvFrom: []corev1.EnvFromSource{
+				{ConfigMapRef: &corev1.ConfigMapEnvSource{LocalObjectReference: corev1.LocalObjectReference{Name: "settings"}}},
+				{SecretRef: &corev1.SecretEnvSource{LocalObjectReference: corev1.LocalObjectReference{Name: "init-env"}}},
+			}}},
+			Containers: []corev1.Container{{Name: "web", Env: []corev1.EnvVar{
+				{Name: "PASSWORD", Value: "secret"},
+				{Name: "CONFIG", ValueFrom: &corev1.EnvVarSource{ConfigMapKeyRef: &corev1.ConfigMapKeySelector{LocalObjectReference: corev1.LocalObjectReference{Name: "settings"}, Key: "a"}}},
+				{Name: "CERT", ValueFrom: &corev1.EnvVarSource{SecretKeyRef: &corev1.SecretKeySelector{LocalObjectReference: corev1.LocalObjectReference{Name: "env-cert"}, Key: "tls.crt"}}},
+				{Name: "AGAIN", ValueFrom: &corev1.EnvVarSource{SecretKeyRef: &corev1.SecretKeySelector{LocalObjectReference: corev1.LocalObjectReference{Name: "web-tls"}, Key: "tls.crt"}}},
+			}}, {Name: "sidecar", EnvFrom: []corev1.EnvFromSource{
+				{SecretRef: &corev1.SecretEnvSource{LocalObjectReference: corev1.LocalObjectReference{Name: "sidecar-env"}}},
+			}}},
 		},
 		Status: corev1.PodStatus{Phase: corev1.PodRunning},
 	}
 	obj, _ := transformPod(pod)
 	want := &keptPod{compactMeta: newCompactMeta("web", "frontend-abc-1"), ownerKind: "ReplicaSet", ownerName: "frontend-abc",
-		secrets: "web-tls/client-ca"}
+		secrets: "web-tls/client-ca/init-env/env-cert/sidecar-env"}
 	if got := obj.(*keptPod); !reflect.DeepEqual(got, want) {
 		t.Errorf("kept %+v, want %+v", got, want)
 	}

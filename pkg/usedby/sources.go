@@ -346,6 +346,19 @@ func (s *Sources) Synced() map[string]bool {
 	return synced
 }
 
+// AllSynced tells whether every informer has delivered its initial list
+// to the index, so that an empty usedBy means "unused" rather than "not
+// known yet" (certstatus_secret_used).
+func (s *Sources) AllSynced() bool {
+	synced := s.Synced()
+	for _, done := range synced {
+		if !done {
+			return false
+		}
+	}
+	return len(synced) > 0
+}
+
 // discover starts the informers of the Gateway kinds that discovery shows
 // and stops those of kinds it no longer shows. A discovery error changes
 // nothing: a flaky API server must not empty usedBy.

@@ -155,6 +155,9 @@ func (d *Decorated) StatusAt(now time.Time) certstatus.CertificateStatusStatus {
 	return status
 }
 
+// Used tells whether anything uses the Secret (certstatus_secret_used).
+func (d *Decorated) Used() bool { return !d.users.empty() }
+
 // Unwrap is the Secret's own analysis.
 func (d *Decorated) Unwrap() statuscache.Analysis { return d.Analysis }
 

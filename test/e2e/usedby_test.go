@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -561,4 +562,76 @@ func TestUsedByAtStartAndTurnedOff(t *testing.T) {
 	if n := metricSum(t, off, `certstatus_informer_synced{resource="secrets"}`); n != 1 {
 		t.Errorf("--used-by=: secrets synced %v, want 1", n)
 	}
+}
+
+// TestUsedByEnvironment: Pods that read a Secret into their environment
+// (env secretKeyRef in a container, envFrom in an init container) use it,
+// reported by their controller with a Pod count like a mount, and
+// /metrics says certstatus_secret_used 1 for it and 0 for a Secret
+// nothing uses.
+func TestUsedByEnvironment(t *testing.T) {
+	ns := newNamespace(t)
+	ctx := context.Background()
+	ch := newChain(t, "env."+ns+".example.com", time.Time{}, time.Time{})
+	for _, name := range []string{"env-key", "env-from", "idle"} {
+		createSecret(t, ch.tlsSecret(ns, name, nil))
+	}
+	list := waitListed(t, ns, "env-from", "env-key", "idle")
+	w := startWatch(t, ns, metav1.ListOptions{ResourceVersion: list.ResourceVersion})
+
+	replicaSet, err := env.kube.AppsV1().ReplicaSets(ns).Create(ctx, &appsv1.ReplicaSet{
+		ObjectMeta: metav1.ObjectMeta{Name: "worker-5d8f"},
+		Spec: appsv1.ReplicaSetSpec{Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "worker"}},
+			Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": "worker"}},
+				Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: "registry.example.com/app:1"}}}}},
+	}, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	since := time.Now()
+	pod := &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: "worker-5d8f-x", Labels: map[string]string{"app": "worker"},
+			OwnerReferences: []metav1.OwnerReference{controllerRef("apps/v1", "ReplicaSet", replicaSet.Name, replicaSet.UID)}},
+		Spec: corev1.PodSpec{
+			AutomountServiceAccountToken: ptr.To(false),
+			InitContainers: []corev1.Container{{Name: "init", Image: "registry.example.com/init:1", EnvFrom: []corev1.EnvFromSource{
+				{SecretRef: &corev1.SecretEnvSource{LocalObjectReference: corev1.LocalObjectReference{Name: "env-from"}}}}}},
+			Containers: []corev1.Container{{Name: "app", Image: "registry.example.com/app:1", Env: []corev1.EnvVar{
+				{Name: "TLS_CERT", ValueFrom: &corev1.EnvVarSource{SecretKeyRef: &corev1.SecretKeySelector{
+					LocalObjectReference: corev1.LocalObjectReference{Name: "env-key"}, Key: "tls.crt"}}}}}},
+		},
+	}
+	if _, err := env.kube.CoreV1().Pods(ns).Create(ctx, pod, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	// A ReplicaSet without a Deployment is reported as itself.
+	seen := map[string]bool{}
+	for range 2 {
+		ev := w.next(t, 10*time.Second)
+		seen[ev.Object.Name] = true
+		want := []string{"ReplicaSet/" + ns + "/worker-5d8f×1"}
+		if got := usedByOf(ev.Object); ev.Type != watch.Modified || ev.Object.Name == "idle" || !reflect.DeepEqual(got, want) {
+			t.Errorf("%s %s: usedBy %q, want %q", ev.Type, ev.Object.Name, got, want)
+		}
+		if delay := ev.At.Sub(since); delay > usedByWithin {
+			t.Errorf("%s: the watch saw the change after %v, want within %v", ev.Object.Name, delay, usedByWithin)
+		}
+	}
+	if !seen["env-key"] || !seen["env-from"] {
+		t.Errorf("MODIFIED for %v, want env-key and env-from", seen)
+	}
+
+	direct := env.server.DirectRESTConfig(env.stack.RESTConfig())
+	eventually(t, 30*time.Second, func() error {
+		code, body, err := tryGet(direct, "/metrics", "")
+		if err != nil || code != http.StatusOK {
+			return fmt.Errorf("GET /metrics: %d %v", code, err)
+		}
+		for secret, used := range map[string]string{"env-key": "1", "env-from": "1", "idle": "0"} {
+			if want := `certstatus_secret_used{namespace="` + ns + `",secret="` + secret + `"} ` + used + "\n"; !strings.Contains(string(body), want) {
+				return fmt.Errorf("/metrics has no %q", want)
+			}
+		}
+		return nil
+	})
 }

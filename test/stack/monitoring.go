@@ -31,6 +31,12 @@ type MonitoringOptions struct {
 	Alertmanager monitoring.AlertmanagerOptions
 	// ScrapeInterval of certstatus (and the rules' evaluation interval).
 	ScrapeInterval string
+	// Job is the scrape job's name (default "certstatus"); the rules must
+	// not depend on it.
+	Job string
+	// ScrapeKubeAPIServer adds a job "apiserver" scraping kube-apiserver
+	// (with the same token), for aggregator_unavailable_apiservice.
+	ScrapeKubeAPIServer bool
 }
 
 // Monitoring is a Prometheus scraping a certstatus server with the shipped
@@ -55,6 +61,9 @@ func (s *Stack) StartMonitoring(ctx context.Context, srv *Server, o MonitoringOp
 	}
 	if o.ScrapeInterval == "" {
 		o.ScrapeInterval = "5s"
+	}
+	if o.Job == "" {
+		o.Job = "certstatus"
 	}
 	m := &Monitoring{Dir: filepath.Join(s.dir, "monitoring")}
 	if err := os.MkdirAll(m.Dir, 0o700); err != nil {
@@ -115,7 +124,20 @@ scrape_configs:
     server_name: localhost
   static_configs:
   - targets: ["127.0.0.1:%[7]d"]
-`, o.ScrapeInterval, rulesFile, strings.TrimPrefix(m.AlertmanagerURL, "http://"), o.Rules.Job, tokenFile, srv.CAFile(), srv.Port())
+`, o.ScrapeInterval, rulesFile, strings.TrimPrefix(m.AlertmanagerURL, "http://"), o.Job, tokenFile, srv.CAFile(), srv.Port())
+	if o.ScrapeKubeAPIServer {
+		// The shipped metrics ClusterRole grants get on /metrics, which
+		// kube-apiserver authorizes the same way.
+		promConfig += fmt.Sprintf(`- job_name: apiserver
+  scheme: https
+  authorization:
+    credentials_file: %q
+  tls_config:
+    ca_file: %q
+  static_configs:
+  - targets: [%q]
+`, tokenFile, s.certs.ClusterCAFile, strings.TrimPrefix(s.apiserverURL, "https://"))
+	}
 	promConfigFile, err := write("prometheus.yml", []byte(promConfig))
 	if err != nil {
 		return nil, err

@@ -48,7 +48,7 @@ const (
 )
 
 // ExpiringSoonThresholdAnnotation on a Secret overrides --expiring-soon-threshold
-// for that Secret (a Go duration such as "168h"). It is the only annotation read.
+// for that Secret (a Go duration such as "168h").
 const ExpiringSoonThresholdAnnotation = "certstatus.dev/expiring-soon-threshold"
 
 // KeystorePasswordKeyAnnotation on a Secret names another data key of the same
@@ -64,6 +64,13 @@ const KeystorePasswordSecretAnnotation = "certstatus.dev/keystore-password-secre
 
 // KeystorePasswordLabel marks a Secret whose keys may be read as keystore passwords.
 const KeystorePasswordLabel = "certstatus.dev/keystore-password"
+
+// AlertsAnnotation "off" on a Secret silences the shipped alert rules for
+// it: certstatus_secret_info carries alerts="off".
+const (
+	AlertsAnnotation = "certstatus.dev/alerts"
+	AlertsOff        = "off"
+)
 
 // cert-manager's annotations on the Secrets it manages: the only other
 // annotation values the server reads (status.certManager).
