@@ -236,6 +236,12 @@ func Rules(o Options) []RuleGroup {
 			"Unused "+secretName+" holds no usable certificate.",
 			secretName+" is Invalid; certstatus saw nothing use it in the last "+o.UsedWindow+". "+
 				"kubectl describe certificatestatus -n {{ $labels.namespace }} {{ $labels.secret }} says why."),
+		// Never critical, used or not: certstatus cannot read the keystore,
+		// which says nothing about whether its certificates work.
+		rule("CertificateUnknown", "warning", e.certificateAlert(e.held(`certstatus_secret_state{state="Unknown"}`, "state")+" == 1", nil), o.InvalidFor,
+			"certstatus cannot read the keystore in "+secretName+".",
+			secretName+" holds only a keystore certstatus cannot open (no password it was given works), so its expiry is not watched. "+
+				"kubectl describe certificatestatus -n {{ $labels.namespace }} {{ $labels.secret }} names the annotation that gives the password."),
 		rule("CertificateNotYetValid", "warning", e.certificateAlert(e.held("certstatus_secret_not_before_seconds")+" > time()", nil), o.NotYetValidFor,
 			"A certificate in "+secretName+" is not valid yet.",
 			"The certificate in "+secretName+" becomes valid only at {{ $value | humanizeTimestamp }}; TLS clients reject it until then."),
