@@ -49,12 +49,13 @@ type RuleGroup struct {
 }
 
 type Rule struct {
-	Alert         string            `json:"alert"`
+	Alert         string            `json:"alert,omitempty"`
+	Record        string            `json:"record,omitempty"`
 	Expr          string            `json:"expr"`
 	For           string            `json:"for,omitempty"`
 	KeepFiringFor string            `json:"keep_firing_for,omitempty"`
-	Labels        map[string]string `json:"labels"`
-	Annotations   map[string]string `json:"annotations"`
+	Labels        map[string]string `json:"labels,omitempty"`
+	Annotations   map[string]string `json:"annotations,omitempty"`
 }
 
 // replicas removes the labels that tell replicas apart, so that two
@@ -136,5 +137,5 @@ func Rules(o Options) []RuleGroup {
 			"A replica of certstatus has not finished listing Secrets for "+o.NotSyncedFor+": it is not ready and its metrics are incomplete. "+
 				"Look for RBAC errors in its log and at certstatus_forbidden_reads_total."),
 	}}
-	return []RuleGroup{certificates, server}
+	return []RuleGroup{certificates, server, recordingGroup(o)}
 }
