@@ -151,7 +151,9 @@ func Dashboard() Grafana {
 	// Grafana's date units take milliseconds.
 	upcoming := `bottomk(20, ` + notAfter + ` > time()) * 1000`
 	expired := `topk(100, ` + notAfter + ` <= time())`
-	health := func(family string) string { return family + `{cluster=~"$cluster"}` }
+	health := func(family string, matchers ...string) string {
+		return family + "{" + strings.Join(append(matchers, `cluster=~"$cluster"`), ",") + "}"
+	}
 	return Grafana{
 		Title: "certstatus: certificates", UID: "certstatus", Tags: []string{"certstatus", "certificates"},
 		SchemaVersion: 39, Time: timeRange{From: "now-" + DefaultRange, To: "now"}, Refresh: "1m",
@@ -194,7 +196,7 @@ func Dashboard() Grafana {
 				Target{RefID: "B", Expr: `sum(` + recorded(recordedHostsNotCovered) + `)`, LegendFormat: "hosts not covered"}),
 			series(9, "Server: replicas reporting, Secrets cached, watchers", "Replicas whose metrics Prometheus has, Secrets in the cache and open watches per replica.",
 				gridPos{H: 8, W: 12, X: 0, Y: 34}, "short",
-				Target{RefID: "A", Expr: `count(` + health(`certstatus_informer_synced{resource="secrets"}`) + `)`, LegendFormat: "replicas reporting"},
+				Target{RefID: "A", Expr: `count(` + health("certstatus_informer_synced", `resource="secrets"`) + `)`, LegendFormat: "replicas reporting"},
 				Target{RefID: "B", Expr: health(`certstatus_cached_secrets`), LegendFormat: "Secrets cached {{instance}}"},
 				Target{RefID: "C", Expr: health(`certstatus_watchers`), LegendFormat: "watchers {{instance}}"}),
 			series(10, "Server: analysis time (p99) and Secrets analysed", "How long one Secret's analysis takes, and how many are analysed per second.",
