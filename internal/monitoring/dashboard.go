@@ -113,6 +113,14 @@ func column(name, header, unit string, mappings ...any) any {
 	return map[string]any{"matcher": map[string]any{"id": "byName", "options": name}, "properties": properties}
 }
 
+// copyColumn adds a copy of a column under another name, so that one
+// query shows as two columns with different units (a date, and the time
+// from now) instead of being sent twice.
+func copyColumn(from, alias string) any {
+	return map[string]any{"id": "calculateField", "options": map[string]any{
+		"mode": "binary", "binary": map[string]any{"left": from, "operator": "*", "right": "1"}, "alias": alias, "replaceFields": false}}
+}
+
 // usedMapping shows certstatus_secret_used as words; an empty cell means unknown (usedBy not synced).
 var usedMapping = map[string]any{"type": "value", "options": map[string]any{
 	"0": map[string]any{"text": "no", "index": 0}, "1": map[string]any{"text": "yes", "index": 1}}}
@@ -122,7 +130,7 @@ func Dashboard() Grafana {
 	// table lists Secrets: instant queries, one column per target (merged
 	// on the labels), in the order given; columns names the value
 	// columns, "Value" for one target, "Value #A", "Value #B"... for more.
-	table := func(id int, title, description string, pos gridPos, columns []any, sortBy string, targets ...Target) Panel {
+	table := func(id int, title, description string, pos gridPos, columns, extraTransforms []any, sortBy string, targets ...Target) Panel {
 		exclude := map[string]bool{"Time": true, "__name__": true}
 		for _, label := range []string{"instance", "pod", "job", "service", "endpoint", "container"} {
 			exclude[label] = true
@@ -131,9 +139,13 @@ func Dashboard() Grafana {
 		if len(targets) > 1 {
 			transforms = append(transforms, map[string]any{"id": "merge", "options": map[string]any{}})
 		}
+		transforms = append(transforms, extraTransforms...)
 		transforms = append(transforms, map[string]any{"id": "organize", "options": map[string]any{"excludeByName": exclude}})
 		for i := range targets {
 			targets[i].Instant, targets[i].Format = true, "table"
+		}
+		if columns == nil {
+			columns = []any{}
 		}
 		options := map[string]any{"showHeader": true}
 		if sortBy != "" {
@@ -167,13 +179,15 @@ func Dashboard() Grafana {
 		Panels: []Panel{
 			table(1, "Soonest expiries", "The 20 Secrets whose certificates expire next (expired ones are in their own panel): when, and how long from now.",
 				gridPos{H: 10, W: 12, X: 0, Y: 0},
-				[]any{column("Value #A", "Expires", "dateTimeAsIso"), column("Value #B", "In", "dateTimeFromNow")}, "Expires",
-				Target{RefID: "A", Expr: upcoming}, Target{RefID: "B", Expr: upcoming}),
-			table(2, "Expired", "The 100 Secrets that expired most recently: when, and whether anything uses them (empty: not known yet).",
+				[]any{column("Value", "Expires", "dateTimeAsIso"), column("In", "In", "dateTimeFromNow")},
+				[]any{copyColumn("Value", "In")}, "Expires",
+				Target{RefID: "A", Expr: upcoming}),
+			table(2, "Expired", "The 100 Secrets that expired most recently: when, how long ago, and whether anything uses them (empty: not known yet).",
 				gridPos{H: 10, W: 12, X: 12, Y: 0},
-				[]any{column("Value #A", "Expired", "dateTimeAsIso"), column("Value #B", "Ago", "dateTimeFromNow"), column("Value #C", "Used", "", usedMapping)}, "",
-				Target{RefID: "A", Expr: expired + ` * 1000`}, Target{RefID: "B", Expr: expired + ` * 1000`},
-				Target{RefID: "C", Expr: raw("certstatus_secret_used") + ` and ` + expired}),
+				[]any{column("Value #A", "Expired", "dateTimeAsIso"), column("Ago", "Ago", "dateTimeFromNow"), column("Value #B", "Used", "", usedMapping)},
+				[]any{copyColumn("Value #A", "Ago")}, "",
+				Target{RefID: "A", Expr: expired + ` * 1000`},
+				Target{RefID: "B", Expr: raw("certstatus_secret_used") + ` and ` + expired}),
 			series(3, "Secrets by state", "How many Secrets are in each state over time.", gridPos{H: 8, W: 12, X: 0, Y: 10}, "short",
 				Target{RefID: "A", Expr: `sum by (state) (` + recorded(recordedSecretStates) + `)`, LegendFormat: "{{state}}"}),
 			series(4, "Used and unused Secrets", "Secrets something uses (usedBy not empty), Secrets nothing uses, and Secrets whose usage is not known yet (usedBy not synced, or off).",
@@ -182,13 +196,13 @@ func Dashboard() Grafana {
 				Target{RefID: "B", Expr: `sum(` + recorded(recordedUsageKnown) + `) - sum(` + recorded(recordedUsed) + `)`, LegendFormat: "unused"},
 				Target{RefID: "C", Expr: `sum(` + recorded(recordedSecretStates) + `) - (sum(` + recorded(recordedUsageKnown) + `) or vector(0))`, LegendFormat: "not known"}),
 			table(5, "Invalid Secrets", "Secrets in state Invalid, with what is wrong: chain Broken, key_pair Mismatch, or neither (no readable certificate).",
-				gridPos{H: 8, W: 12, X: 0, Y: 18}, []any{}, "",
+				gridPos{H: 8, W: 12, X: 0, Y: 18}, nil, nil, "",
 				Target{RefID: "A", Expr: raw("certstatus_secret_info") + ` and on (cluster, namespace, secret) (` + raw("certstatus_secret_state", `state="Invalid"`) + ` == 1)`}),
 			table(6, "Hosts not covered", "Secrets served for hosts (usedBy) that their certificate does not cover, and how many.",
-				gridPos{H: 8, W: 12, X: 12, Y: 18}, []any{column("Value", "Hosts not covered", "short")}, "",
+				gridPos{H: 8, W: 12, X: 12, Y: 18}, []any{column("Value", "Hosts not covered", "short")}, nil, "",
 				Target{RefID: "A", Expr: raw("certstatus_secret_hosts_not_covered") + ` > 0`}),
 			table(7, "Per namespace", "Secrets per namespace and state.",
-				gridPos{H: 8, W: 12, X: 0, Y: 26}, []any{column("Value", "Secrets", "short")}, "",
+				gridPos{H: 8, W: 12, X: 0, Y: 26}, []any{column("Value", "Secrets", "short")}, nil, "",
 				Target{RefID: "A", Expr: recorded(recordedSecretStates) + ` > 0`}),
 			series(8, "Certificates by state, hosts not covered", "Every certificate found (chains and bundles) by its own state, and the hosts served with a certificate that does not cover them.",
 				gridPos{H: 8, W: 12, X: 12, Y: 26}, "short",
