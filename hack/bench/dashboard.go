@@ -94,6 +94,9 @@ type queryTime struct {
 	Max      time.Duration `json:"max"`
 	// Series in the result (values for labels).
 	Series int `json:"series"`
+	// Samples is what Prometheus read for it (its stats=all
+	// totalQueryableSamples): the work, whatever the machine's load.
+	Samples int64 `json:"samples,omitempty"`
 }
 
 type dashboardOptions struct {
@@ -371,6 +374,11 @@ type apiResult struct {
 	Status string `json:"status"`
 	Error  string `json:"error"`
 	Data   struct {
+		Stats struct {
+			Samples struct {
+				TotalQueryableSamples int64 `json:"totalQueryableSamples"`
+			} `json:"samples"`
+		} `json:"stats"`
 		ResultType string `json:"resultType"`
 		Result     []struct {
 			Metric map[string]string `json:"metric"`
@@ -403,7 +411,7 @@ func (p *prometheusProcess) get(ctx context.Context, path string, params url.Val
 // instant evaluates expr now and returns its series.
 func (p *prometheusProcess) instant(ctx context.Context, expr string, at time.Time) (*apiResult, error) {
 	var r apiResult
-	params := url.Values{"query": {expr}, "time": {strconv.FormatInt(at.Unix(), 10)}}
+	params := url.Values{"query": {expr}, "time": {strconv.FormatInt(at.Unix(), 10)}, "stats": {"all"}}
 	if err := p.get(ctx, "/api/v1/query", params, &r); err != nil {
 		return nil, err
 	}
@@ -562,7 +570,7 @@ func (p *prometheusProcess) timeQueries(ctx context.Context, f *dashboardFigure,
 	dashboard := monitoring.Dashboard()
 	type query struct {
 		panel, kind, expr string
-		run               func(context.Context) (int, error)
+		run               func(context.Context) (series int, samples int64, err error)
 	}
 	var queries []query
 	for _, v := range dashboard.Templating.List {
@@ -573,7 +581,7 @@ func (p *prometheusProcess) timeQueries(ctx context.Context, f *dashboardFigure,
 		inner := strings.TrimSuffix(strings.TrimPrefix(v.Query, "label_values("), ")")
 		comma := strings.LastIndex(inner, ",")
 		selector, label := all.Replace(inner[:comma]), strings.TrimSpace(inner[comma+1:])
-		queries = append(queries, query{"variable $" + v.Name, "labels", v.Query, func(ctx context.Context) (int, error) {
+		queries = append(queries, query{"variable $" + v.Name, "labels", v.Query, func(ctx context.Context) (int, int64, error) {
 			var r struct {
 				Status string   `json:"status"`
 				Data   []string `json:"data"`
@@ -581,54 +589,54 @@ func (p *prometheusProcess) timeQueries(ctx context.Context, f *dashboardFigure,
 			end := time.Now()
 			params := url.Values{"match[]": {selector}, "start": {strconv.FormatInt(end.Add(-rangeLength).Unix(), 10)}, "end": {strconv.FormatInt(end.Unix(), 10)}}
 			err := p.get(ctx, "/api/v1/label/"+label+"/values", params, &r)
-			return len(r.Data), err
+			return len(r.Data), 0, err
 		}})
 	}
 	for _, panel := range dashboard.Panels {
 		for _, target := range panel.Targets {
 			expr := all.Replace(target.Expr)
 			if target.Instant {
-				queries = append(queries, query{panel.Title, "instant", target.Expr, func(ctx context.Context) (int, error) {
+				queries = append(queries, query{panel.Title, "instant", target.Expr, func(ctx context.Context) (int, int64, error) {
 					r, err := p.instant(ctx, expr, time.Now())
 					if err != nil {
-						return 0, err
+						return 0, 0, err
 					}
-					return len(r.Data.Result), nil
+					return len(r.Data.Result), r.Data.Stats.Samples.TotalQueryableSamples, nil
 				}})
 				continue
 			}
-			queries = append(queries, query{panel.Title, "range", target.Expr, func(ctx context.Context) (int, error) {
+			queries = append(queries, query{panel.Title, "range", target.Expr, func(ctx context.Context) (int, int64, error) {
 				var r apiResult
 				end := time.Now()
 				params := url.Values{"query": {expr}, "start": {strconv.FormatInt(end.Add(-rangeLength).Unix(), 10)},
-					"end": {strconv.FormatInt(end.Unix(), 10)}, "step": {strconv.Itoa(int(f.Step / time.Second))}}
+					"end": {strconv.FormatInt(end.Unix(), 10)}, "step": {strconv.Itoa(int(f.Step / time.Second))}, "stats": {"all"}}
 				if err := p.get(ctx, "/api/v1/query_range", params, &r); err != nil {
-					return 0, err
+					return 0, 0, err
 				}
 				if r.Status != "success" {
-					return 0, fmt.Errorf("%s: %s", expr, r.Error)
+					return 0, 0, fmt.Errorf("%s: %s", expr, r.Error)
 				}
-				return len(r.Data.Result), nil
+				return len(r.Data.Result), r.Data.Stats.Samples.TotalQueryableSamples, nil
 			}})
 		}
 	}
 	for _, q := range queries {
 		var durations []time.Duration
-		series := 0
+		series, samples := 0, int64(0)
 		for i := range runs + 1 {
 			began := time.Now()
-			n, err := q.run(ctx)
+			n, read, err := q.run(ctx)
 			if err != nil {
 				return fmt.Errorf("panel %q: %w", q.panel, err)
 			}
 			if i > 0 { // the first run warms up
 				durations = append(durations, time.Since(began))
 			}
-			series = n
+			series, samples = n, read
 		}
-		t := queryTime{Panel: q.panel, Kind: q.kind, Expr: q.expr, Duration: summarize(durations), Max: slices.Max(durations), Series: series}
+		t := queryTime{Panel: q.panel, Kind: q.kind, Expr: q.expr, Duration: summarize(durations), Max: slices.Max(durations), Series: series, Samples: samples}
 		f.Queries = append(f.Queries, t)
-		logf("dashboard: %-50s %-7s median %s, max %s, %d series", q.panel, q.kind, ms(t.Duration.Median), ms(t.Max), series)
+		logf("dashboard: %-50s %-7s median %s, max %s, %d series, %d samples read", q.panel, q.kind, ms(t.Duration.Median), ms(t.Max), series, samples)
 	}
 	return nil
 }

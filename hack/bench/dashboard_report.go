@@ -48,9 +48,9 @@ func renderDashboard(p func(string, ...any), r *results) {
 		"The %d recorded values backfilled equal those Prometheus's rules recorded from the live series.\n\n",
 		f.Days, f.RawInterval, f.RecordedInterval, f.BackfillSamples, size(f.BackfillInput), f.BackfillTime.Round(time.Second),
 		f.LiveFor, f.ScrapeInterval, f.Step, slicesLen(f), f.RecordedChecked)
-	p("| panel | query | kind | median | max | series |\n|---|---|---|---|---|---|\n")
+	p("| panel | query | kind | median | max | series | samples read |\n|---|---|---|---|---|---|---|\n")
 	for _, q := range f.Queries {
-		p("| %s | `%s` | %s | %s | %s | %d |\n", q.Panel, strings.ReplaceAll(q.Expr, "|", `\|`), q.Kind, ms(q.Duration.Median), ms(q.Max), q.Series)
+		p("| %s | `%s` | %s | %s | %s | %d | %d |\n", q.Panel, strings.ReplaceAll(q.Expr, "|", `\|`), q.Kind, ms(q.Duration.Median), ms(q.Max), q.Series, q.Samples)
 	}
 	p("\nWhat the series cost Prometheus:\n\n| | |\n|---|---|\n")
 	p("| head series (both replicas, recorded and Prometheus's own included) | %d |\n", f.HeadSeries)
