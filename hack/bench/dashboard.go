@@ -68,10 +68,11 @@ type dashboardFigure struct {
 	HeadSeries       int64         `json:"headSeries"`
 	SamplesPerSecond float64       `json:"samplesPerSecond"`
 	ScrapeDuration   time.Duration `json:"scrapeDuration"`
-	ScrapeBytes      int64         `json:"scrapeBytes"`
-	RSS              int64         `json:"rss"`
-	HeapInuse        int64         `json:"heapInuse"`
-	WALBytes         int64         `json:"walBytes"`
+	// ScrapeBytes is one replica's exposition (text format, uncompressed).
+	ScrapeBytes int64 `json:"scrapeBytes"`
+	RSS         int64 `json:"rss"`
+	HeapInuse   int64 `json:"heapInuse"`
+	WALBytes    int64 `json:"walBytes"`
 	// RuleGroups is each group's last evaluation time.
 	RuleGroups []ruleGroupTime `json:"ruleGroups"`
 	Queries    []queryTime     `json:"queries"`
@@ -131,7 +132,7 @@ func dashboardFigures(ctx context.Context, o options) (*dashboardFigure, error) 
 	if err != nil {
 		return nil, err
 	}
-	exposition := newSeriesWriterTo(func(w io.Writer) {
+	exposition, scrapeBytes := newSeriesWriterTo(func(w io.Writer) {
 		sw := newSeriesWriter(w)
 		writeSecretFamilies(sw, secrets, nil, nil)
 		sw.family("certstatus_informer_synced")
@@ -140,6 +141,7 @@ func dashboardFigures(ctx context.Context, o options) (*dashboardFigure, error) 
 		sw.sample("certstatus_cached_secrets", float64(len(secrets)))
 		_ = sw.flush()
 	})
+	f.ScrapeBytes = scrapeBytes
 	server := &http.Server{Handler: exposition, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = server.Serve(listener) }()
 	defer server.Close()
@@ -187,15 +189,15 @@ func dashboardFigures(ctx context.Context, o options) (*dashboardFigure, error) 
 	return f, nil
 }
 
-// newSeriesWriterTo serves what write writes, generated once.
-func newSeriesWriterTo(write func(io.Writer)) http.Handler {
+// newSeriesWriterTo serves what write writes, generated once, and says its size.
+func newSeriesWriterTo(write func(io.Writer)) (http.Handler, int64) {
 	var body strings.Builder
 	write(&body)
 	text := body.String()
 	return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; version=0.0.4")
 		_, _ = io.WriteString(w, text)
-	})
+	}), int64(len(text))
 }
 
 // backfill writes the history, one block range at a time: raw series
@@ -479,10 +481,6 @@ func (p *prometheusProcess) cost(ctx context.Context, f *dashboardFigure) error 
 		return err
 	}
 	f.ScrapeDuration = time.Duration(scrape * float64(time.Second))
-	bytes, err := p.scalar(ctx, `max(scrape_body_size_bytes{job="certstatus-bench"})`)
-	if err == nil {
-		f.ScrapeBytes = int64(bytes)
-	}
 	var rules struct {
 		Data struct {
 			Groups []struct {
