@@ -95,7 +95,7 @@ func main() {
 	flag.IntVar(&o.usedByChanges, "usedby-changes", 20, "usedby: Ingress changes timed until their watch event")
 	flag.IntVar(&o.rolloutPods, "rollout-pods", 100, "usedby: Pods of the Deployment whose rollout's churn is measured")
 	flag.IntVar(&o.dashboard.days, "dashboard-days", 30, "dashboard: days of history backfilled")
-	flag.DurationVar(&o.dashboard.rawInterval, "dashboard-raw-interval", 6*time.Hour, "dashboard: interval of the backfilled per-Secret series (30 s over 30 days would be 8 billion samples)")
+	flag.DurationVar(&o.dashboard.rawInterval, "dashboard-raw-interval", 6*time.Hour, "dashboard: interval of the backfilled per-Secret series (30 s over 30 days would be 27 billion samples)")
 	flag.DurationVar(&o.dashboard.recordedInterval, "dashboard-recorded-interval", time.Minute, "dashboard: interval of the backfilled recorded series (the rules' evaluation interval)")
 	flag.DurationVar(&o.dashboard.scrapeEach, "dashboard-scrape-interval", 30*time.Second, "dashboard: Prometheus's scrape and evaluation interval for the live part")
 	flag.DurationVar(&o.dashboard.liveFor, "dashboard-live", 3*time.Minute, "dashboard: how long Prometheus scrapes the two replicas live before the queries are timed")
