@@ -76,7 +76,7 @@ codegen:
 BENCH_SECRETS ?= 10000
 
 ## bench: the real stack with BENCH_SECRETS TLS Secrets, side by side with kube-apiserver
-## → docs/benchmarks.md and .png (up to 35 minutes: two Secret mixes, then Ingresses and Pods for usedBy; not part of test)
+## → docs/benchmarks.md and .png (up to 55 minutes: the dashboard against Prometheus, two Secret mixes, then Ingresses and Pods for usedBy; not part of test)
 bench: build
 	@export CERTSTATUS_TOOLS_DIR=$$(hack/build-tools.sh | tail -1) && \
 	  go run ./hack/bench --server $(SERVER) --secrets $(BENCH_SECRETS) $(BENCH_ARGS)

@@ -62,6 +62,9 @@ type options struct {
 	// mixes are the Secret populations listed; the first is loaded for
 	// every figure, the others for the list figures only.
 	mixes []certtest.Mix
+	// dashboard step (issue 24): its own Prometheus, no Kubernetes.
+	dashboard     dashboardOptions
+	dashboardOnly bool
 	// memoryLimit is handed to certstatus as the Deployment does (its Go
 	// memory limit is then 90 % of it); 0 for none.
 	memoryLimit int64
@@ -82,15 +85,22 @@ func main() {
 	flag.IntVar(&o.clockCerts, "clock-certs", 1000, "certificates crossing notAfter at the same instant")
 	flag.DurationVar(&o.clockLead, "clock-lead", 30*time.Second, "how far ahead of now their notAfter is set")
 	flag.IntVar(&o.startups, "startups", 3, "restarts timed for the start-up figure")
-	flag.DurationVar(&o.timeout, "timeout", 35*time.Minute, "bound on the whole run")
+	flag.DurationVar(&o.timeout, "timeout", 55*time.Minute, "bound on the whole run (the dashboard figure included)")
 	flag.StringVar(&o.doc, "doc", "docs/benchmarks.md", "report to write (the part between its bench markers)")
 	flag.StringVar(&o.plot, "plot", "docs/benchmarks.png", "PNG plot to write")
 	flag.StringVar(&o.outDir, "out", "_output/bench", "raw results and pprof profiles")
-	flag.StringVar(&skip, "skip", "", "comma-separated figures to skip: list,memory,startup,watch,clock,events,clientside,metrics,usedby")
+	flag.StringVar(&skip, "skip", "", "comma-separated figures to skip: list,memory,startup,watch,clock,events,clientside,metrics,usedby,dashboard")
 	flag.IntVar(&o.ingresses, "ingresses", 10000, "usedby: Ingresses, each serving one bench Secret's leaf name")
 	flag.IntVar(&o.pods, "pods", 30000, "usedby: Pods, 3 per Deployment (through a ReplicaSet), each Deployment mounting one bench Secret")
 	flag.IntVar(&o.usedByChanges, "usedby-changes", 20, "usedby: Ingress changes timed until their watch event")
 	flag.IntVar(&o.rolloutPods, "rollout-pods", 100, "usedby: Pods of the Deployment whose rollout's churn is measured")
+	flag.IntVar(&o.dashboard.days, "dashboard-days", 30, "dashboard: days of history backfilled")
+	flag.DurationVar(&o.dashboard.rawInterval, "dashboard-raw-interval", 6*time.Hour, "dashboard: interval of the backfilled per-Secret series (30 s over 30 days would be 27 billion samples)")
+	flag.DurationVar(&o.dashboard.recordedInterval, "dashboard-recorded-interval", time.Minute, "dashboard: interval of the backfilled recorded series (the rules' evaluation interval)")
+	flag.DurationVar(&o.dashboard.scrapeEach, "dashboard-scrape-interval", 30*time.Second, "dashboard: Prometheus's scrape and evaluation interval for the live part")
+	flag.DurationVar(&o.dashboard.liveFor, "dashboard-live", 3*time.Minute, "dashboard: how long Prometheus scrapes the two replicas live before the queries are timed")
+	flag.IntVar(&o.dashboard.runs, "dashboard-runs", 5, "dashboard: timed runs of each query after one warm-up")
+	flag.BoolVar(&o.dashboardOnly, "dashboard-only", false, "run only the dashboard figure (no Kubernetes), write its results to --out and its section to --out/dashboard.md")
 	flag.BoolVar(&o.generate, "generate-only", false, "only generate (or find cached) Secrets, then exit")
 	flag.StringVar(&o.rerender, "render", "", "only rewrite --doc and --plot from a results.json of an earlier run")
 	var mixes, memoryLimit string
@@ -172,6 +182,19 @@ func run(ctx context.Context, o options) (err error) {
 	res := &results{
 		Command: "go run ./hack/bench " + strings.Join(os.Args[1:], " "),
 		Machine: machine(), LoadBefore: loadAverage(), Started: begin, Secrets: o.secrets,
+	}
+	o.dashboard.dir = filepath.Join(o.outDir, "dashboard")
+	// The dashboard figure needs no Kubernetes: first, before the stack loads the machine.
+	if !o.skip["dashboard"] || o.dashboardOnly {
+		stepBegin := time.Now()
+		if res.Dashboard, err = dashboardFigures(ctx, o); err != nil {
+			return fmt.Errorf("dashboard: %w", err)
+		}
+		logf("dashboard figures done in %v", time.Since(stepBegin).Round(time.Millisecond))
+		if o.dashboardOnly {
+			res.Duration = time.Since(begin)
+			return writeDashboardOnly(o.outDir, res)
+		}
 	}
 	if o.server, err = filepath.Abs(o.server); err != nil {
 		return err

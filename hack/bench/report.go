@@ -131,6 +131,7 @@ func renderMarkdown(r *results, plot, doc string) string {
 		p("| Available ≤ 3 s after start | median %s (p90 %s) | %s |\n", ms(r.Startup.Available.Median), ms(r.Startup.Available.P90), verdict(r.Startup.Available.P90 <= 3*time.Second))
 	}
 	usedBySummary(p, r)
+	dashboardSummary(p, r)
 
 	if len(r.Lists) > 0 {
 		p("\n## 1. List, N = %d%s\n\n", n, mixSuffix(certtest.Mix(firstMixIfAny(r))))
@@ -280,6 +281,7 @@ func renderMarkdown(r *results, plot, doc string) string {
 		}
 	}
 	renderUsedBy(p, r)
+	renderDashboard(p, r)
 	if len(r.Profiles) > 0 {
 		p("\nProfiles kept from this run: %s.\n", "`"+strings.Join(r.Profiles, "`, `")+"`")
 	}

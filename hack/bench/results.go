@@ -18,18 +18,19 @@ type results struct {
 	// GC is certstatus's garbage collector settings in this run.
 	GC string `json:"gc"`
 
-	Sweep      []sweepPoint   `json:"sweep"`
-	Lists      []comparison   `json:"lists"`
-	Mixes      []mixFigure    `json:"mixes"`
-	ClientSide comparison     `json:"clientSide"`
-	Memory     memoryFigure   `json:"memory"`
-	Startup    startupFigure  `json:"startup"`
-	Watch      watchFigure    `json:"watch"`
-	Clock      clockFigure    `json:"clock"`
-	Events     eventsFigure   `json:"events"`
-	Metrics    []scrapeFigure `json:"metrics"`
-	UsedBy     *usedByFigure  `json:"usedBy,omitempty"`
-	Profiles   []string       `json:"profiles"`
+	Sweep      []sweepPoint     `json:"sweep"`
+	Lists      []comparison     `json:"lists"`
+	Mixes      []mixFigure      `json:"mixes"`
+	ClientSide comparison       `json:"clientSide"`
+	Memory     memoryFigure     `json:"memory"`
+	Startup    startupFigure    `json:"startup"`
+	Watch      watchFigure      `json:"watch"`
+	Clock      clockFigure      `json:"clock"`
+	Events     eventsFigure     `json:"events"`
+	Metrics    []scrapeFigure   `json:"metrics"`
+	UsedBy     *usedByFigure    `json:"usedBy,omitempty"`
+	Dashboard  *dashboardFigure `json:"dashboard,omitempty"`
+	Profiles   []string         `json:"profiles"`
 }
 
 type memory struct {

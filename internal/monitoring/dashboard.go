@@ -1,8 +1,17 @@
 package monitoring
 
+import "strings"
+
 // The Grafana dashboard, generated from these few types rather than a
 // dashboard SDK: the JSON model it needs is small, and Grafana's
-// foundation SDK would add a large dependency for eight panels.
+// foundation SDK would add a large dependency for a dozen panels.
+//
+// At 10 000 Secrets every query must stay cheap (hack/bench's dashboard
+// figure times each one against 30 days of backfilled series): time series
+// panels and variables read the recorded series of recording.go, and the
+// tables that list Secrets are instant queries. No query names a job,
+// release or namespace of the install, and the per-Secret series are
+// collapsed over replicas with oneReplica.
 
 // Grafana is a dashboard in Grafana's JSON model.
 type Grafana struct {
@@ -31,6 +40,7 @@ type variable struct {
 	Type       string `json:"type"`
 	Query      string `json:"query"`
 	Datasource *ref   `json:"datasource,omitempty"`
+	AllValue   string `json:"allValue,omitempty"`
 	IncludeAll bool   `json:"includeAll,omitempty"`
 	Multi      bool   `json:"multi,omitempty"`
 	Refresh    int    `json:"refresh,omitempty"`
@@ -73,59 +83,146 @@ type Target struct {
 
 var prometheus = ref{Type: "prometheus", UID: "${datasource}"}
 
-// namespaces filters every query by the $namespace variable.
-const namespaces = `namespace=~"$namespace"`
+// selected filters every query by the $cluster and $namespace variables.
+// Both are "All" as ".*", which also matches a series without the label,
+// so a Prometheus that adds no cluster label still shows everything.
+const selected = `cluster=~"$cluster",namespace=~"$namespace"`
+
+// DefaultRange is the dashboard's default time range, which hack/bench
+// times its queries over.
+const DefaultRange = "7d"
+
+// raw is a per-Secret family collapsed over replicas, filtered by the
+// variables and by more matchers if given.
+func raw(family string, matchers ...string) string {
+	return oneReplica + "(" + family + "{" + strings.Join(append(matchers, selected), ",") + "})"
+}
+
+// recorded is a recorded series of recording.go, filtered by the variables.
+func recorded(series string) string { return series + "{" + selected + "}" }
+
+// column configures one column of a table: its header and unit, and value mappings.
+func column(name, header, unit string, mappings ...any) any {
+	properties := []any{map[string]any{"id": "displayName", "value": header}}
+	if unit != "" {
+		properties = append(properties, map[string]any{"id": "unit", "value": unit})
+	}
+	if len(mappings) > 0 {
+		properties = append(properties, map[string]any{"id": "mappings", "value": mappings})
+	}
+	return map[string]any{"matcher": map[string]any{"id": "byName", "options": name}, "properties": properties}
+}
+
+// copyColumn adds a copy of a column under another name, so that one
+// query shows as two columns with different units (a date, and the time
+// from now) instead of being sent twice.
+func copyColumn(from, alias string) any {
+	return map[string]any{"id": "calculateField", "options": map[string]any{
+		"mode": "binary", "binary": map[string]any{"left": from, "operator": "*", "right": "1"}, "alias": alias, "replaceFields": false}}
+}
+
+// usedMapping shows certstatus_secret_used as words; an empty cell means unknown (usedBy not synced).
+var usedMapping = map[string]any{"type": "value", "options": map[string]any{
+	"0": map[string]any{"text": "no", "index": 0}, "1": map[string]any{"text": "yes", "index": 1}}}
 
 // Dashboard is certstatus's Grafana dashboard.
 func Dashboard() Grafana {
-	table := func(id int, title, description, expr string, pos gridPos, hidden ...string) Panel {
-		exclude := map[string]bool{"Time": true, "__name__": true, "job": true}
-		for _, h := range hidden {
-			exclude[h] = true
+	// table lists Secrets: instant queries, one column per target (merged
+	// on the labels), in the order given; columns names the value
+	// columns, "Value" for one target, "Value #A", "Value #B"... for more.
+	table := func(id int, title, description string, pos gridPos, columns, extraTransforms []any, sortBy string, targets ...Target) Panel {
+		exclude := map[string]bool{"Time": true, "__name__": true}
+		for _, label := range []string{"instance", "pod", "job", "service", "endpoint", "container"} {
+			exclude[label] = true
+		}
+		transforms := []any{}
+		if len(targets) > 1 {
+			transforms = append(transforms, map[string]any{"id": "merge", "options": map[string]any{}})
+		}
+		transforms = append(transforms, extraTransforms...)
+		transforms = append(transforms, map[string]any{"id": "organize", "options": map[string]any{"excludeByName": exclude}})
+		for i := range targets {
+			targets[i].Instant, targets[i].Format = true, "table"
+		}
+		if columns == nil {
+			columns = []any{}
+		}
+		options := map[string]any{"showHeader": true}
+		if sortBy != "" {
+			options["sortBy"] = []any{map[string]any{"displayName": sortBy, "desc": false}}
 		}
 		return Panel{ID: id, Type: "table", Title: title, Description: description, GridPos: pos, Datasource: prometheus,
-			Targets:    []Target{{RefID: "A", Expr: expr, Instant: true, Format: "table"}},
-			Transforms: []any{map[string]any{"id": "organize", "options": map[string]any{"excludeByName": exclude}}},
-		}
+			Targets: targets, Transforms: transforms, Options: options,
+			FieldConfig: map[string]any{"defaults": map[string]any{}, "overrides": columns}}
 	}
 	series := func(id int, title, description string, pos gridPos, unit string, targets ...Target) Panel {
 		return Panel{ID: id, Type: "timeseries", Title: title, Description: description, GridPos: pos, Datasource: prometheus,
 			Targets: targets, FieldConfig: map[string]any{"defaults": map[string]any{"unit": unit}, "overrides": []any{}}}
 	}
+	notAfter := raw("certstatus_secret_not_after_seconds")
+	// Grafana's date units take milliseconds.
+	upcoming := `bottomk(20, ` + notAfter + ` > time()) * 1000`
+	expired := `topk(100, ` + notAfter + ` <= time())`
+	health := func(family string, matchers ...string) string {
+		return family + "{" + strings.Join(append(matchers, `cluster=~"$cluster"`), ",") + "}"
+	}
 	return Grafana{
 		Title: "certstatus: certificates", UID: "certstatus", Tags: []string{"certstatus", "certificates"},
-		SchemaVersion: 39, Time: timeRange{From: "now-7d", To: "now"}, Refresh: "1m",
+		SchemaVersion: 39, Time: timeRange{From: "now-" + DefaultRange, To: "now"}, Refresh: "1m",
 		Templating: templating{List: []variable{
 			{Name: "datasource", Label: "Data source", Type: "datasource", Query: "prometheus"},
-			{Name: "namespace", Label: "Namespace", Type: "query", Datasource: &prometheus, IncludeAll: true, Multi: true, Refresh: 2,
-				Query: "label_values(certstatus_secret_state, namespace)"},
+			{Name: "cluster", Label: "Cluster", Type: "query", Datasource: &prometheus, IncludeAll: true, Multi: true, Refresh: 2, AllValue: ".*",
+				Query: "label_values(" + recordedSecretStates + ", cluster)"},
+			{Name: "namespace", Label: "Namespace", Type: "query", Datasource: &prometheus, IncludeAll: true, Multi: true, Refresh: 2, AllValue: ".*",
+				Query: "label_values(" + recordedSecretStates + `{cluster=~"$cluster"}, namespace)`},
 		}},
 		Panels: []Panel{
-			table(1, "Soonest expiries", "The 20 Secrets whose certificates expire first: seconds left (negative: expired).",
-				`sort(bottomk(20, max without (instance, pod) (certstatus_secret_not_after_seconds{`+namespaces+`}) - time()))`,
-				gridPos{H: 10, W: 12, X: 0, Y: 0}),
-			table(2, "Invalid Secrets", "Secrets in state Invalid, with what is wrong: chain Broken, key_pair Mismatch, or neither (no readable certificate).",
-				`max without (instance, pod) (certstatus_secret_info{`+namespaces+`}) * on (namespace, secret) group_left () (max without (instance, pod) (certstatus_secret_state{state="Invalid",`+namespaces+`}) == 1)`,
-				gridPos{H: 10, W: 12, X: 12, Y: 0}, "Value"),
+			table(1, "Soonest expiries", "The 20 Secrets whose certificates expire next (expired ones are in their own panel): when, and how long from now.",
+				gridPos{H: 10, W: 12, X: 0, Y: 0},
+				[]any{column("Value", "Expires", "dateTimeAsIso"), column("In", "In", "dateTimeFromNow")},
+				[]any{copyColumn("Value", "In")}, "Expires",
+				Target{RefID: "A", Expr: upcoming}),
+			table(2, "Expired", "The 100 Secrets that expired most recently: when, how long ago, and whether anything uses them (empty: not known yet).",
+				gridPos{H: 10, W: 12, X: 12, Y: 0},
+				[]any{column("Value #A", "Expired", "dateTimeAsIso"), column("Ago", "Ago", "dateTimeFromNow"), column("Value #B", "Used", "", usedMapping)},
+				[]any{copyColumn("Value #A", "Ago")}, "",
+				Target{RefID: "A", Expr: expired + ` * 1000`},
+				Target{RefID: "B", Expr: raw("certstatus_secret_used") + ` and ` + expired}),
 			series(3, "Secrets by state", "How many Secrets are in each state over time.", gridPos{H: 8, W: 12, X: 0, Y: 10}, "short",
-				Target{RefID: "A", Expr: `sum by (state) (max without (instance, pod) (certstatus_secret_state{` + namespaces + `}))`, LegendFormat: "{{state}}"}),
-			table(4, "Per namespace", "Secrets per namespace and state.",
-				`sum by (namespace, state) (max without (instance, pod) (certstatus_secret_state{`+namespaces+`}) == 1)`,
-				gridPos{H: 8, W: 12, X: 12, Y: 10}),
-			series(5, "Certificates by state", "Every certificate found (chains and bundles), by its own state.", gridPos{H: 8, W: 12, X: 0, Y: 18}, "short",
-				Target{RefID: "A", Expr: `sum by (state) (max without (instance, pod) (certstatus_secret_certificates{` + namespaces + `}))`, LegendFormat: "{{state}}"}),
-			series(6, "Server: replicas up, Secrets cached, watchers", "Replicas scraped successfully, Secrets in the cache and open watches per replica.", gridPos{H: 8, W: 12, X: 12, Y: 18}, "short",
-				Target{RefID: "A", Expr: `sum(up{job="certstatus-apiserver"})`, LegendFormat: "replicas up"},
-				Target{RefID: "B", Expr: `certstatus_cached_secrets`, LegendFormat: "Secrets cached {{instance}}"},
-				Target{RefID: "C", Expr: `certstatus_watchers`, LegendFormat: "watchers {{instance}}"}),
-			series(7, "Server: analysis time (p99) and Secrets analysed", "How long one Secret's analysis takes, and how many are analysed per second.", gridPos{H: 8, W: 12, X: 0, Y: 26}, "s",
-				Target{RefID: "A", Expr: `histogram_quantile(0.99, sum by (le, instance) (rate(certstatus_secret_analysis_duration_seconds_bucket[5m])))`, LegendFormat: "p99 {{instance}}"},
-				Target{RefID: "B", Expr: `sum by (instance) (rate(certstatus_secret_analyses_total[5m]))`, LegendFormat: "analyses/s {{instance}}"}),
-			series(8, "Server: trouble", "Informers not synced, reads refused by RBAC, watchers closed for falling behind, clock queue.", gridPos{H: 8, W: 12, X: 12, Y: 26}, "short",
-				Target{RefID: "A", Expr: `1 - certstatus_informer_synced`, LegendFormat: "not synced {{resource}} {{instance}}"},
-				Target{RefID: "B", Expr: `sum by (resource) (increase(certstatus_forbidden_reads_total[15m]))`, LegendFormat: "forbidden {{resource}}"},
-				Target{RefID: "C", Expr: `increase(certstatus_watchers_closed_behind_total[15m])`, LegendFormat: "watchers closed {{instance}}"},
-				Target{RefID: "D", Expr: `certstatus_clock_queue_length`, LegendFormat: "clock queue {{instance}}"}),
+				Target{RefID: "A", Expr: `sum by (state) (` + recorded(recordedSecretStates) + `)`, LegendFormat: "{{state}}"}),
+			series(4, "Used and unused Secrets", "Secrets something uses (usedBy not empty), Secrets nothing uses, and Secrets whose usage is not known yet (usedBy not synced, or off).",
+				gridPos{H: 8, W: 12, X: 12, Y: 10}, "short",
+				Target{RefID: "A", Expr: `sum(` + recorded(recordedUsed) + `)`, LegendFormat: "used"},
+				Target{RefID: "B", Expr: `sum(` + recorded(recordedUsageKnown) + `) - sum(` + recorded(recordedUsed) + `)`, LegendFormat: "unused"},
+				Target{RefID: "C", Expr: `sum(` + recorded(recordedSecretStates) + `) - (sum(` + recorded(recordedUsageKnown) + `) or vector(0))`, LegendFormat: "not known"}),
+			table(5, "Invalid Secrets", "Secrets in state Invalid, with what is wrong: chain Broken, key_pair Mismatch, or neither (no readable certificate).",
+				gridPos{H: 8, W: 12, X: 0, Y: 18}, nil, nil, "",
+				Target{RefID: "A", Expr: raw("certstatus_secret_info") + ` and on (cluster, namespace, secret) (` + raw("certstatus_secret_state", `state="Invalid"`) + ` == 1)`}),
+			table(6, "Hosts not covered", "Secrets served for hosts (usedBy) that their certificate does not cover, and how many.",
+				gridPos{H: 8, W: 12, X: 12, Y: 18}, []any{column("Value", "Hosts not covered", "short")}, nil, "",
+				Target{RefID: "A", Expr: raw("certstatus_secret_hosts_not_covered") + ` > 0`}),
+			table(7, "Per namespace", "Secrets per namespace and state.",
+				gridPos{H: 8, W: 12, X: 0, Y: 26}, []any{column("Value", "Secrets", "short")}, nil, "",
+				Target{RefID: "A", Expr: recorded(recordedSecretStates) + ` > 0`}),
+			series(8, "Certificates by state, hosts not covered", "Every certificate found (chains and bundles) by its own state, and the hosts served with a certificate that does not cover them.",
+				gridPos{H: 8, W: 12, X: 12, Y: 26}, "short",
+				Target{RefID: "A", Expr: `sum by (state) (` + recorded(recordedCertificateStates) + `)`, LegendFormat: "{{state}}"},
+				Target{RefID: "B", Expr: `sum(` + recorded(recordedHostsNotCovered) + `)`, LegendFormat: "hosts not covered"}),
+			series(9, "Server: replicas reporting, Secrets cached, watchers", "Replicas whose metrics Prometheus has, Secrets in the cache and open watches per replica.",
+				gridPos{H: 8, W: 12, X: 0, Y: 34}, "short",
+				Target{RefID: "A", Expr: `count(` + health("certstatus_informer_synced", `resource="secrets"`) + `)`, LegendFormat: "replicas reporting"},
+				Target{RefID: "B", Expr: health(`certstatus_cached_secrets`), LegendFormat: "Secrets cached {{instance}}"},
+				Target{RefID: "C", Expr: health(`certstatus_watchers`), LegendFormat: "watchers {{instance}}"}),
+			series(10, "Server: analysis time (p99) and Secrets analysed", "How long one Secret's analysis takes, and how many are analysed per second.",
+				gridPos{H: 8, W: 12, X: 12, Y: 34}, "s",
+				Target{RefID: "A", Expr: `histogram_quantile(0.99, sum by (le, instance) (rate(` + health(`certstatus_secret_analysis_duration_seconds_bucket`) + `[5m])))`, LegendFormat: "p99 {{instance}}"},
+				Target{RefID: "B", Expr: `sum by (instance) (rate(` + health(`certstatus_secret_analyses_total`) + `[5m]))`, LegendFormat: "analyses/s {{instance}}"}),
+			series(11, "Server: trouble", "Informers not synced, reads refused by RBAC, watchers closed for falling behind, clock queue.",
+				gridPos{H: 8, W: 12, X: 0, Y: 42}, "short",
+				Target{RefID: "A", Expr: `1 - ` + health(`certstatus_informer_synced`), LegendFormat: "not synced {{resource}} {{instance}}"},
+				Target{RefID: "B", Expr: `sum by (resource) (increase(` + health(`certstatus_forbidden_reads_total`) + `[15m]))`, LegendFormat: "forbidden {{resource}}"},
+				Target{RefID: "C", Expr: `increase(` + health(`certstatus_watchers_closed_behind_total`) + `[15m])`, LegendFormat: "watchers closed {{instance}}"},
+				Target{RefID: "D", Expr: health(`certstatus_clock_queue_length`), LegendFormat: "clock queue {{instance}}"}),
 		},
 	}
 }

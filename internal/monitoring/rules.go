@@ -273,5 +273,5 @@ func Rules(o Options) []RuleGroup {
 			"kube-apiserver cannot reach certstatus through the APIService "+APIServiceName+" for "+o.APIServiceUnavailableFor+
 				": namespaces being deleted stay Terminating, and discovery (kubectl, Helm, Argo CD) reports errors. kubectl get apiservice "+APIServiceName+" -o yaml says why."),
 	}}
-	return []RuleGroup{certificates, server}
+	return []RuleGroup{certificates, server, recordingGroup(o)}
 }
