@@ -13,14 +13,10 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	genericapirequest "k8s.io/apiserver/pkg/endpoints/request"
-	"k8s.io/utils/clock"
 
 	"github.com/certstatus/certstatus/pkg/apis/certstatus"
 	"github.com/certstatus/certstatus/pkg/apis/certstatus/v1alpha1"
-	"github.com/certstatus/certstatus/pkg/certificate"
-	"github.com/certstatus/certstatus/pkg/certificate/certtest"
 	"github.com/certstatus/certstatus/pkg/registry/certificatestatus"
-	"github.com/certstatus/certstatus/pkg/statuscache"
 )
 
 // strings the filler picks from: plain ASCII, what encoding/json escapes
@@ -209,22 +205,7 @@ func TestJSONCodecMatchesServedJSON(t *testing.T) {
 // deferred, comes out as the generic server's encoder writes the same list
 // with its statuses built, in JSON, YAML and as a table.
 func TestJSONCodecServesLists(t *testing.T) {
-	cache := statuscache.New(clock.RealClock{}, statuscache.DefaultOptions())
-	now := time.Now()
-	generated, err := certtest.GenerateMix(certtest.MixECDSA, 40, now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i, g := range generated {
-		secret := storedSecret(g, i, now)
-		analysis, listed := certificate.Analyze(certificate.InputFromSecret(&secret), certificate.DefaultOptions())
-		if !listed {
-			t.Fatalf("%s not listed", secret.Name)
-		}
-		cache.Upsert(statuscache.Item{Meta: &secret.ObjectMeta, SecretType: string(secret.Type), Analysis: analysis})
-	}
-	cache.MarkSynced()
-	storage := certificatestatus.NewREST(cache)
+	storage := storageWith(t, 40)
 	list := func() *certificatestatus.List {
 		object, err := storage.List(genericapirequest.WithNamespace(context.Background(), ""), &metainternalversion.ListOptions{})
 		if err != nil {
