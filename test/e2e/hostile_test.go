@@ -268,7 +268,20 @@ func hostileZoo(t *testing.T, ns string) []zooEntry {
 	})
 	add(zooEntry{
 		secret: &corev1.Secret{ObjectMeta: meta("opaque-binary"), Type: corev1.SecretTypeOpaque,
+			Data: map[string][]byte{"blob": garbage}},
+	})
+	// A value that is exactly one DER certificate is read (api.md, "DER"),
+	// so the Secret is listed; the random blob beside it is not a keystore
+	// and is passed over.
+	add(zooEntry{
+		secret: &corev1.Secret{ObjectMeta: meta("opaque-binary-beside-der"), Type: corev1.SecretTypeOpaque,
 			Data: map[string][]byte{"blob": garbage, "der.crt": c.leaf.DER}},
+		listed: true,
+		check: func(t *testing.T, cst *v1alpha1.CertificateStatus) {
+			if len(cst.Status.Certificates) != 1 || cst.Status.Certificates[0].Key != "der.crt" {
+				t.Errorf("opaque-binary-beside-der: certificates %+v, want the one DER certificate of der.crt", cst.Status.Certificates)
+			}
+		},
 	})
 	// A wrong type that does hold a certificate block is listed, with the
 	// broken parts reported.
