@@ -52,7 +52,7 @@ fresh-clone-check:
 	hack/fresh-clone-check.sh
 
 unit:
-	go test -count=1 ./pkg/... ./generated/... ./cmd/...
+	go test -count=1 ./pkg/... ./internal/... ./generated/... ./cmd/... ./hack/...
 
 e2e: build
 	@export CERTSTATUS_TOOLS_DIR=$$(hack/build-tools.sh | tail -1) && \
