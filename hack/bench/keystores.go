@@ -9,17 +9,20 @@ import (
 	"crypto/x509/pkix"
 	"encoding/hex"
 	"fmt"
+	"os"
 	"os/exec"
 	"strconv"
 	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	pkcs12 "software.sslmate.com/src/go-pkcs12"
 
 	"github.com/certstatus/certstatus/hack/internal/measure"
 	"github.com/certstatus/certstatus/pkg/apis/certstatus"
+	"github.com/certstatus/certstatus/pkg/certificate"
 	"github.com/certstatus/certstatus/pkg/certificate/certtest"
 )
 
@@ -39,6 +42,9 @@ const (
 	keystoreGrowthTarget = time.Second
 	// keystoreBenchmark is the Go benchmark of one locked keystore.
 	keystoreBenchmark = "BenchmarkLockedKeystoreJDKDefaults"
+	// keystorePasswordSecret is the labelled password Secret the locked
+	// keystores name, holding a wrong password too.
+	keystorePasswordSecret = "keystore-passwords"
 )
 
 // jdkDefaults encodes PKCS#12 as keytool and openssl pkcs12 -export do by
@@ -53,6 +59,11 @@ type keystoreFigure struct {
 	PerKeystore  time.Duration `json:"perKeystore"`
 	BenchCommand string        `json:"benchCommand"`
 	BenchError   string        `json:"benchError,omitempty"`
+	// InProcess* is the same analysis of the start-up's keystores in the
+	// bench process, four passwords tried (the Go benchmark tries three:
+	// the annotated key's, "" and changeit), per keystore.
+	InProcessWall time.Duration `json:"inProcessWall"`
+	InProcessCPU  time.Duration `json:"inProcessCPU"`
 	// Keystores is how many locked keystores the Locked start-ups had
 	// among the N Secrets; Plain start-ups had none. Restarts alternate.
 	Keystores int            `json:"keystores"`
@@ -124,8 +135,9 @@ func lockedKeystoreBenchmark(ctx context.Context) (time.Duration, string, error)
 
 // lockedKeystoreSecrets are n Opaque Secrets each holding a keystore.p12
 // written with JDK defaults under a random password nobody is told, and
-// annotated to take their password from a data key that holds a wrong one:
-// certstatus tries it, then "" and "changeit", and reports them Unknown.
+// annotated to take their password from a data key and from a labelled
+// password Secret that both hold wrong ones: certstatus tries those, then
+// "" and "changeit" (four, the most it tries), and reports them Unknown.
 func lockedKeystoreSecrets(n int, now time.Time) ([]*corev1.Secret, error) {
 	ca, err := certtest.NewCA(certtest.Spec{Subject: pkix.Name{CommonName: "bench keystores CA"}})
 	if err != nil {
@@ -149,14 +161,52 @@ func lockedKeystoreSecrets(n int, now time.Time) ([]*corev1.Secret, error) {
 		secrets[i] = &corev1.Secret{
 			ObjectMeta: metav1.ObjectMeta{
 				Name: name, Namespace: keystoreNamespace,
-				Labels:      map[string]string{"app.kubernetes.io/part-of": "certstatus-bench", "bench/kind": "locked-keystore"},
-				Annotations: map[string]string{certstatus.KeystorePasswordKeyAnnotation: "password"},
+				Labels: map[string]string{"app.kubernetes.io/part-of": "certstatus-bench", "bench/kind": "locked-keystore"},
+				Annotations: map[string]string{
+					certstatus.KeystorePasswordKeyAnnotation:    "password",
+					certstatus.KeystorePasswordSecretAnnotation: keystorePasswordSecret + "/password",
+				},
 			},
 			Type: corev1.SecretTypeOpaque,
 			Data: map[string][]byte{"keystore.p12": store, "password": []byte("not-the-password")},
 		}
 	}
 	return secrets, nil
+}
+
+// passwordSecret is the labelled password Secret the keystores name.
+func passwordSecret() *corev1.Secret {
+	return &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Name: keystorePasswordSecret, Namespace: keystoreNamespace, Labels: map[string]string{certstatus.KeystorePasswordLabel: "true"}},
+		Type:       corev1.SecretTypeOpaque,
+		Data:       map[string][]byte{"password": []byte("not-the-password-either")},
+	}
+}
+
+// analyseLocked analyses each of secrets once, on this goroutine, as the
+// server would (the password Secret answered), and returns the wall time
+// and this process's CPU time (user + system) per Secret. Every keystore
+// is distinct, so the cache never answers.
+func analyseLocked(secrets []*corev1.Secret) (wall, cpu time.Duration, err error) {
+	fromSecret := func(string, string) ([]byte, error) { return passwordSecret().Data["password"], nil }
+	cpu0, err := measure.CPU(os.Getpid())
+	if err != nil {
+		return 0, 0, err
+	}
+	begin := time.Now()
+	for _, s := range secrets {
+		in := certificate.Input{Type: string(s.Type), Data: s.Data, Annotations: s.Annotations, CreatedAt: s.CreationTimestamp.Time, PasswordFromSecret: fromSecret}
+		if _, listed := certificate.Analyze(in, certificate.DefaultOptions()); !listed {
+			return 0, 0, fmt.Errorf("%s: not listed", s.Name)
+		}
+	}
+	wall = time.Since(begin)
+	cpu1, err := measure.CPU(os.Getpid())
+	if err != nil {
+		return 0, 0, err
+	}
+	n := time.Duration(max(len(secrets), 1))
+	return wall / n, (cpu1 - cpu0) / n, nil
 }
 
 // keystores is the issue 25 part 6 figure: the Go benchmark of one locked
@@ -177,11 +227,18 @@ func (b *bench) keystores(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if fig.InProcessWall, fig.InProcessCPU, err = analyseLocked(secrets); err != nil {
+		return err
+	}
+	logf("one locked keystore analysed in this process, four passwords tried: %v wall, %v CPU", fig.InProcessWall.Round(10*time.Microsecond), fig.InProcessCPU.Round(10*time.Microsecond))
 	p, err := b.newStartupProbes()
 	if err != nil {
 		return err
 	}
 	if err := ensureNamespace(ctx, b.kube, keystoreNamespace); err != nil {
+		return err
+	}
+	if _, err := b.kube.CoreV1().Secrets(keystoreNamespace).Create(ctx, passwordSecret(), metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
 		return err
 	}
 	var plainWall, plainCPU, lockedWall, lockedCPU []time.Duration
@@ -207,7 +264,7 @@ func (b *bench) keystores(ctx context.Context) error {
 		}
 		lockedWall, lockedCPU = append(lockedWall, wall), append(lockedCPU, cpu)
 		logf("start-up %d, %d Secrets + %d locked keystores: Available after %v, certstatus CPU %v", i, b.o.secrets, lockedKeystores, wall.Round(time.Millisecond), cpu.Round(time.Millisecond))
-		if err := b.kube.CoreV1().Secrets(keystoreNamespace).DeleteCollection(ctx, metav1.DeleteOptions{}, metav1.ListOptions{}); err != nil {
+		if err := b.kube.CoreV1().Secrets(keystoreNamespace).DeleteCollection(ctx, metav1.DeleteOptions{}, metav1.ListOptions{LabelSelector: "bench/kind=locked-keystore"}); err != nil {
 			return fmt.Errorf("delete locked keystores: %w", err)
 		}
 		if err := b.waitListed(ctx, b.o.secrets); err != nil {
@@ -255,6 +312,21 @@ func (b *bench) timedStartup(ctx context.Context, p *startupProbes) (wall, cpu t
 	return wall, cpu, <-started
 }
 
+// perKeystoreWorst is the larger of the two per-keystore figures.
+func (k *keystoreFigure) perKeystoreWorst() time.Duration {
+	if k.BenchError != "" {
+		return k.InProcessCPU
+	}
+	return max(k.InProcessCPU, k.PerKeystore)
+}
+
+func benchFigure(k *keystoreFigure) string {
+	if k.BenchError != "" {
+		return "failed: " + strings.SplitN(k.BenchError, "\n", 2)[0]
+	}
+	return ms(k.PerKeystore)
+}
+
 // signedMS is a difference in milliseconds, with its sign.
 func signedMS(d time.Duration) string {
 	return fmt.Sprintf("%+.0f ms", float64(d)/float64(time.Millisecond))
@@ -266,11 +338,9 @@ func keystoreSummary(p func(string, ...any), r *results) {
 	if k == nil {
 		return
 	}
-	if k.BenchError == "" {
-		p("| ≤ 25 ms CPU per locked keystore (JDK defaults, every password tried) | %s | %s |\n", ms(k.PerKeystore), verdict(k.PerKeystore <= keystoreCPUTarget))
-	} else {
-		p("| ≤ 25 ms CPU per locked keystore (JDK defaults, every password tried) | benchmark failed | not measured |\n")
-	}
+	worst := k.perKeystoreWorst()
+	p("| ≤ 25 ms CPU per locked keystore (JDK defaults, four passwords tried) | %s CPU in process (Go benchmark, three passwords: %s) | %s |\n",
+		ms(k.InProcessCPU), benchFigure(k), verdict(worst > 0 && worst <= keystoreCPUTarget))
 	if k.Locked.Available.Runs > 0 {
 		p("| %d locked keystores among %d Secrets add ≤ 1 s to Available (wall and CPU) | wall %s, CPU %s (medians) | %s |\n",
 			k.Keystores, r.Secrets, signedMS(k.Growth.Available), signedMS(k.Growth.CPU), verdict(k.Growth.met()))
@@ -284,13 +354,12 @@ func keystoreSection(p func(string, ...any), r *results) {
 		return
 	}
 	p("\n## 3b. Locked keystores (issue 25)\n\n")
-	if k.BenchError == "" {
-		p("One locked PKCS#12 keystore (PBES2/AES-256, PBKDF2 and MAC at 10 000 iterations, SHA-256: keytool's and OpenSSL 3's defaults) "+
-			"analysed with every candidate password tried, nothing cached: **%s** of CPU (`%s`, one goroutine). Target ≤ 25 ms: %s.\n\n",
-			ms(k.PerKeystore), k.BenchCommand, verdict(k.PerKeystore <= keystoreCPUTarget))
-	} else {
-		p("The Go benchmark of one locked keystore failed: %s\n\n", strings.SplitN(k.BenchError, "\n", 2)[0])
-	}
+	p("One locked PKCS#12 keystore (PBES2/AES-256, PBKDF2 and MAC at 10 000 iterations, SHA-256: keytool's and OpenSSL 3's defaults), nothing cached:\n\n")
+	p("| how | passwords tried | per keystore |\n|---|---|---|\n")
+	p("| in the bench process, the %d keystores of the start-up below, one goroutine | 4: annotated key, labelled password Secret, \"\", changeit | **%s CPU** (%s wall) |\n",
+		k.Keystores, ms(k.InProcessCPU), ms(k.InProcessWall))
+	p("| `%s` (keytool-written store; GOMAXPROCS 1, so wall ≥ CPU) | 3: annotated key, \"\", changeit | %s |\n", k.BenchCommand, benchFigure(k))
+	p("\nTarget ≤ 25 ms: %s.\n\n", verdict(k.perKeystoreWorst() > 0 && k.perKeystoreWorst() <= keystoreCPUTarget))
 	if k.Locked.Available.Runs == 0 {
 		return
 	}

@@ -65,7 +65,7 @@ func TestLockedKeystoreSecrets(t *testing.T) {
 	}
 	for _, s := range secrets {
 		store := s.Data["keystore.p12"]
-		for _, pw := range []string{"", "changeit", string(s.Data["password"])} {
+		for _, pw := range []string{"", "changeit", string(s.Data["password"]), string(passwordSecret().Data["password"])} {
 			if _, _, _, err := pkcs12.DecodeChain(store, pw); err == nil {
 				t.Errorf("%s opens with %q", s.Name, pw)
 			}
@@ -77,16 +77,42 @@ func TestLockedKeystoreSecrets(t *testing.T) {
 		if !strings.Contains(string(store), string(mustDER(t, jdkIterations))) {
 			t.Errorf("%s: no iteration count %d", s.Name, jdkIterations)
 		}
-		if s.Annotations[certstatus.KeystorePasswordKeyAnnotation] != "password" {
+		if s.Annotations[certstatus.KeystorePasswordKeyAnnotation] != "password" || s.Annotations[certstatus.KeystorePasswordSecretAnnotation] != "keystore-passwords/password" {
 			t.Errorf("%s: annotations %v", s.Name, s.Annotations)
 		}
-		a, listed := certificate.Analyze(certificate.Input{Type: string(s.Type), Data: s.Data, Annotations: s.Annotations, CreatedAt: now}, certificate.DefaultOptions())
+		asked := ""
+		fromSecret := func(secret, key string) ([]byte, error) { asked = secret + "/" + key; return []byte("wrong"), nil }
+		a, listed := certificate.Analyze(certificate.Input{Type: string(s.Type), Data: s.Data, Annotations: s.Annotations, CreatedAt: now, PasswordFromSecret: fromSecret}, certificate.DefaultOptions())
 		if !listed {
 			t.Fatalf("%s not listed", s.Name)
 		}
 		if st := a.StatusAt(now); st.State != certstatus.StateUnknown {
 			t.Errorf("%s: state %s, want %s", s.Name, st.State, certstatus.StateUnknown)
 		}
+		if asked != "keystore-passwords/password" {
+			t.Errorf("%s: password Secret asked for %q", s.Name, asked)
+		}
+	}
+	if l := passwordSecret().Labels[certstatus.KeystorePasswordLabel]; l != "true" {
+		t.Errorf("password Secret label %q", l)
+	}
+	wall, cpu, err := analyseLocked(secrets)
+	if err != nil || wall <= 0 || cpu < 0 {
+		t.Errorf("analyseLocked = %v, %v, %v", wall, cpu, err)
+	}
+}
+
+func TestPerKeystoreWorst(t *testing.T) {
+	k := &keystoreFigure{PerKeystore: 4 * time.Millisecond, InProcessCPU: 5 * time.Millisecond}
+	if w := k.perKeystoreWorst(); w != 5*time.Millisecond {
+		t.Errorf("worst %v", w)
+	}
+	k.BenchError = "exit status 1\nlots"
+	if w := k.perKeystoreWorst(); w != 5*time.Millisecond {
+		t.Errorf("worst with a failed benchmark %v", w)
+	}
+	if f := benchFigure(k); f != "failed: exit status 1" {
+		t.Errorf("benchFigure %q", f)
 	}
 }
 
