@@ -89,7 +89,7 @@ func main() {
 	flag.StringVar(&o.doc, "doc", "docs/benchmarks.md", "report to write (the part between its bench markers)")
 	flag.StringVar(&o.plot, "plot", "docs/benchmarks.png", "PNG plot to write")
 	flag.StringVar(&o.outDir, "out", "_output/bench", "raw results and pprof profiles")
-	flag.StringVar(&skip, "skip", "", "comma-separated figures to skip: list,memory,startup,watch,clock,events,clientside,metrics,usedby,dashboard")
+	flag.StringVar(&skip, "skip", "", "comma-separated figures to skip: list,memory,startup,keystores,watch,clock,events,clientside,metrics,usedby,dashboard")
 	flag.IntVar(&o.ingresses, "ingresses", 10000, "usedby: Ingresses, each serving one bench Secret's leaf name")
 	flag.IntVar(&o.pods, "pods", 30000, "usedby: Pods, 3 per Deployment (through a ReplicaSet), each Deployment mounting one bench Secret")
 	flag.IntVar(&o.usedByChanges, "usedby-changes", 20, "usedby: Ingress changes timed until their watch event")
@@ -290,6 +290,7 @@ func run(ctx context.Context, o options) (err error) {
 		{"list", func(ctx context.Context) error { return b.listStep(ctx, o.mixes[0]) }},
 		{"clientside", b.clientSide},
 		{"startup", b.startup},
+		{"keystores", b.keystores},
 		{"watch", b.watchFanOut},
 		{"clock", b.clock},
 		{"events", b.eventsFigure},

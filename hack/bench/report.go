@@ -130,6 +130,7 @@ func renderMarkdown(r *results, plot, doc string) string {
 	if r.Startup.Available.Runs > 0 {
 		p("| Available ≤ 3 s after start | median %s (p90 %s) | %s |\n", ms(r.Startup.Available.Median), ms(r.Startup.Available.P90), verdict(r.Startup.Available.P90 <= 3*time.Second))
 	}
+	keystoreSummary(p, r)
 	usedBySummary(p, r)
 	dashboardSummary(p, r)
 
@@ -195,6 +196,8 @@ func renderMarkdown(r *results, plot, doc string) string {
 		p("\nThe APIService's Available condition had already turned False 2 s after the stop in %d of %d restarts (the aggregator probes "+
 			"on its own schedule), so the second row also waits for a list through kube-apiserver to answer 200 again: the moment users are served.\n", s.SeenUnavailable, s.Ready.Runs)
 	}
+
+	keystoreSection(p, r)
 
 	if f := r.Watch; f.Watchers > 0 {
 		p("\n## 4. Watch fan-out\n\n")

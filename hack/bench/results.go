@@ -24,6 +24,7 @@ type results struct {
 	ClientSide comparison       `json:"clientSide"`
 	Memory     memoryFigure     `json:"memory"`
 	Startup    startupFigure    `json:"startup"`
+	Keystores  *keystoreFigure  `json:"keystores,omitempty"`
 	Watch      watchFigure      `json:"watch"`
 	Clock      clockFigure      `json:"clock"`
 	Events     eventsFigure     `json:"events"`
