@@ -137,6 +137,11 @@ func (p *passwordSecrets) fromCertificate(secret *corev1.Secret) func(name strin
 	}
 }
 
+// passwordReadsPerSecond is the password client's rate (twice that as a
+// burst): gets of a few hundred bytes, which kube-apiserver's priority and
+// fairness still governs.
+const passwordReadsPerSecond = 100
+
 // passwordGetTimeout bounds the get a keystore's analysis waits for.
 const passwordGetTimeout = 10 * time.Second
 

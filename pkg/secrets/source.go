@@ -72,7 +72,12 @@ func NewSource(config *rest.Config, namespaces []string, options certificate.Opt
 	}
 	s := &Source{cache: cache}
 	// Password reads are JSON (the default), through a client of their own.
-	jsonClient, err := kubernetes.NewForConfig(rest.CopyConfig(userConfig))
+	// Its rate fits one get per locked keystore during the first list: at
+	// client-go's default (5 per second, burst 10) 100 keystores naming a
+	// password Secret held Available back by 18 s (docs/benchmarks.md).
+	passwordConfig := rest.CopyConfig(userConfig)
+	passwordConfig.QPS, passwordConfig.Burst = passwordReadsPerSecond, 2*passwordReadsPerSecond
+	jsonClient, err := kubernetes.NewForConfig(passwordConfig)
 	if err != nil {
 		return nil, fmt.Errorf("create the keystore password client: %w", err)
 	}
