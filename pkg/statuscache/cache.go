@@ -251,11 +251,6 @@ type ListOptions struct {
 	StartKey string
 	// Limit is the page size; 0 means everything.
 	Limit int64
-	// DeferStatuses leaves the status of every object empty and returns
-	// ListResult.Status to build them one at a time, so that a caller that
-	// writes them out one by one never holds them all. Without Matches only
-	// (a selector may need the status).
-	DeferStatuses bool
 }
 
 // ListResult is a page of objects.
@@ -266,7 +261,9 @@ type ListResult struct {
 	// NextKey is the key of the first object after the page; empty on the last page.
 	NextKey string
 	// Status builds the status of Items[i] (as of the page) when the
-	// statuses were deferred; nil otherwise.
+	// statuses were deferred, as they are without Matches (a selector may
+	// need the status), so that a caller that writes the objects out one
+	// by one never holds every status at once; nil otherwise.
 	Status func(i int) certstatus.CertificateStatusStatus
 }
 
@@ -296,7 +293,7 @@ func (c *Cache) List(options ListOptions) ListResult {
 	if options.Limit > 0 && options.Limit < int64(capacity) {
 		capacity = int(options.Limit)
 	}
-	if options.DeferStatuses && options.Matches == nil {
+	if options.Matches == nil {
 		page := entries[:capacity]
 		if capacity < len(entries) {
 			result.NextKey = keys[capacity]

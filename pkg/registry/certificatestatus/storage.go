@@ -81,7 +81,7 @@ func (r *REST) List(ctx context.Context, options *metainternalversion.ListOption
 	}
 	// Statuses are built as they are written (list.go), unless a selector
 	// needs them first.
-	query := statuscache.ListOptions{Namespace: genericapirequest.NamespaceValue(ctx), Matches: matcher(options), DeferStatuses: true}
+	query := statuscache.ListOptions{Namespace: genericapirequest.NamespaceValue(ctx), Matches: matcher(options)}
 	var continueRV statuscache.ResourceVersion
 	if options != nil {
 		query.Limit = options.Limit
