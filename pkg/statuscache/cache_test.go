@@ -399,7 +399,9 @@ func TestAReadBeforeTheClockLoopRunsMatchesTheResourceVersion(t *testing.T) {
 
 	clk.Step(90 * time.Minute) // past expiringSoonAt; the clock loop is not running
 	got, _ := c.Get("a", "web")
-	listed := c.List(ListOptions{}).Items[0]
+	page := c.List(ListOptions{})
+	listed := page.Items[0]
+	listed.Status = page.Status(0)
 	for _, o := range []*certstatus.CertificateStatus{got, &listed} {
 		if o.Status.State != certstatus.StateValid || o.ResourceVersion != before.ResourceVersion {
 			t.Errorf("read %s at resourceVersion %s, want Valid at %s", o.Status.State, o.ResourceVersion, before.ResourceVersion)
