@@ -125,6 +125,11 @@ func TestKeystoresAndKubeconfigsThroughKubectl(t *testing.T) {
 	if _, unknown := table(t, kubectl(t, "get", "cst", "-n", namespace, "--field-selector", "status.state=Unknown")); len(unknown) != 1 || unknown["p12-locked"] == nil {
 		t.Errorf("status.state=Unknown selects %v", unknown)
 	}
+	// So does /metrics: the state series that the CertificateUnknown rule reads.
+	lockedSeries := fmt.Sprintf(`certstatus_secret_state{namespace=%q,secret="p12-locked",state=`, namespace)
+	if unknown, invalid := metricSum(t, env.server, lockedSeries+`"Unknown"}`), metricSum(t, env.server, lockedSeries+`"Invalid"}`); unknown != 1 || invalid != 0 {
+		t.Errorf("/metrics: p12-locked state Unknown %v, Invalid %v; want 1 and 0", unknown, invalid)
+	}
 	var list v1alpha1.CertificateStatusList
 	yamlOut := kubectl(t, "get", "cst", "-n", namespace, "-o", "yaml")
 	if err := json.Unmarshal([]byte(kubectl(t, "get", "cst", "-n", namespace, "-o", "json")), &list); err != nil {
