@@ -26,6 +26,7 @@ func TestChartRefusesBadValues(t *testing.T) {
 		{"a typo deep down", []string{"metrics.serviceMonitor.intervall=10s"}, []string{"intervall"}},
 		{"the removed servingCert.validityDays", []string{"servingCert.validityDays=10"}, []string{"validityDays"}},
 		{"an unknown servingCert.mode", []string{"servingCert.mode=insecure"}, []string{"servingCert", "selfSigned"}},
+		{"an unknown source", []string{"sources={secrets,crds}"}, []string{"sources"}},
 		{"an unknown usedBy kind", []string{"usedBy={Ingress,Service}"}, []string{"usedBy"}},
 		{"a rule override's expression", []string{"metrics.prometheusRule.overrides.CertificateExpired.expr=vector(1)"}, []string{"expr"}},
 		{"a rule override's for that is no duration", []string{"metrics.prometheusRule.overrides.CertificateExpired.for=5 minutes"}, []string{"for"}},
