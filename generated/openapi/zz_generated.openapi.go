@@ -33,72 +33,78 @@ import (
 
 func GetOpenAPIDefinitions(ref common.ReferenceCallback) map[string]common.OpenAPIDefinition {
 	return map[string]common.OpenAPIDefinition{
-		v1alpha1.CertManagerIssuer{}.OpenAPIModelName():       schema_pkg_apis_certstatus_v1alpha1_CertManagerIssuer(ref),
-		v1alpha1.CertManagerReference{}.OpenAPIModelName():    schema_pkg_apis_certstatus_v1alpha1_CertManagerReference(ref),
-		v1alpha1.CertificateInfo{}.OpenAPIModelName():         schema_pkg_apis_certstatus_v1alpha1_CertificateInfo(ref),
-		v1alpha1.CertificateStatus{}.OpenAPIModelName():       schema_pkg_apis_certstatus_v1alpha1_CertificateStatus(ref),
-		v1alpha1.CertificateStatusList{}.OpenAPIModelName():   schema_pkg_apis_certstatus_v1alpha1_CertificateStatusList(ref),
-		v1alpha1.CertificateStatusStatus{}.OpenAPIModelName(): schema_pkg_apis_certstatus_v1alpha1_CertificateStatusStatus(ref),
-		v1alpha1.CertificateSummary{}.OpenAPIModelName():      schema_pkg_apis_certstatus_v1alpha1_CertificateSummary(ref),
-		v1alpha1.ChainStatus{}.OpenAPIModelName():             schema_pkg_apis_certstatus_v1alpha1_ChainStatus(ref),
-		v1alpha1.DataError{}.OpenAPIModelName():               schema_pkg_apis_certstatus_v1alpha1_DataError(ref),
-		v1alpha1.PrivateKeyStatus{}.OpenAPIModelName():        schema_pkg_apis_certstatus_v1alpha1_PrivateKeyStatus(ref),
-		v1alpha1.UsedBy{}.OpenAPIModelName():                  schema_pkg_apis_certstatus_v1alpha1_UsedBy(ref),
-		resource.Quantity{}.OpenAPIModelName():                schema_apimachinery_pkg_api_resource_Quantity(ref),
-		v1.APIGroup{}.OpenAPIModelName():                      schema_pkg_apis_meta_v1_APIGroup(ref),
-		v1.APIGroupList{}.OpenAPIModelName():                  schema_pkg_apis_meta_v1_APIGroupList(ref),
-		v1.APIResource{}.OpenAPIModelName():                   schema_pkg_apis_meta_v1_APIResource(ref),
-		v1.APIResourceList{}.OpenAPIModelName():               schema_pkg_apis_meta_v1_APIResourceList(ref),
-		v1.APIVersions{}.OpenAPIModelName():                   schema_pkg_apis_meta_v1_APIVersions(ref),
-		v1.ApplyOptions{}.OpenAPIModelName():                  schema_pkg_apis_meta_v1_ApplyOptions(ref),
-		v1.Condition{}.OpenAPIModelName():                     schema_pkg_apis_meta_v1_Condition(ref),
-		v1.CreateOptions{}.OpenAPIModelName():                 schema_pkg_apis_meta_v1_CreateOptions(ref),
-		v1.DeleteOptions{}.OpenAPIModelName():                 schema_pkg_apis_meta_v1_DeleteOptions(ref),
-		v1.Duration{}.OpenAPIModelName():                      schema_pkg_apis_meta_v1_Duration(ref),
-		v1.FieldSelectorRequirement{}.OpenAPIModelName():      schema_pkg_apis_meta_v1_FieldSelectorRequirement(ref),
-		v1.FieldsV1{}.OpenAPIModelName():                      schema_pkg_apis_meta_v1_FieldsV1(ref),
-		v1.GetOptions{}.OpenAPIModelName():                    schema_pkg_apis_meta_v1_GetOptions(ref),
-		v1.GroupKind{}.OpenAPIModelName():                     schema_pkg_apis_meta_v1_GroupKind(ref),
-		v1.GroupResource{}.OpenAPIModelName():                 schema_pkg_apis_meta_v1_GroupResource(ref),
-		v1.GroupVersion{}.OpenAPIModelName():                  schema_pkg_apis_meta_v1_GroupVersion(ref),
-		v1.GroupVersionForDiscovery{}.OpenAPIModelName():      schema_pkg_apis_meta_v1_GroupVersionForDiscovery(ref),
-		v1.GroupVersionKind{}.OpenAPIModelName():              schema_pkg_apis_meta_v1_GroupVersionKind(ref),
-		v1.GroupVersionResource{}.OpenAPIModelName():          schema_pkg_apis_meta_v1_GroupVersionResource(ref),
-		v1.InternalEvent{}.OpenAPIModelName():                 schema_pkg_apis_meta_v1_InternalEvent(ref),
-		v1.LabelSelector{}.OpenAPIModelName():                 schema_pkg_apis_meta_v1_LabelSelector(ref),
-		v1.LabelSelectorRequirement{}.OpenAPIModelName():      schema_pkg_apis_meta_v1_LabelSelectorRequirement(ref),
-		v1.List{}.OpenAPIModelName():                          schema_pkg_apis_meta_v1_List(ref),
-		v1.ListMeta{}.OpenAPIModelName():                      schema_pkg_apis_meta_v1_ListMeta(ref),
-		v1.ListOptions{}.OpenAPIModelName():                   schema_pkg_apis_meta_v1_ListOptions(ref),
-		v1.ManagedFieldsEntry{}.OpenAPIModelName():            schema_pkg_apis_meta_v1_ManagedFieldsEntry(ref),
-		v1.MicroTime{}.OpenAPIModelName():                     schema_pkg_apis_meta_v1_MicroTime(ref),
-		v1.ObjectMeta{}.OpenAPIModelName():                    schema_pkg_apis_meta_v1_ObjectMeta(ref),
-		v1.OwnerReference{}.OpenAPIModelName():                schema_pkg_apis_meta_v1_OwnerReference(ref),
-		v1.PartialObjectMetadata{}.OpenAPIModelName():         schema_pkg_apis_meta_v1_PartialObjectMetadata(ref),
-		v1.PartialObjectMetadataList{}.OpenAPIModelName():     schema_pkg_apis_meta_v1_PartialObjectMetadataList(ref),
-		v1.Patch{}.OpenAPIModelName():                         schema_pkg_apis_meta_v1_Patch(ref),
-		v1.PatchOptions{}.OpenAPIModelName():                  schema_pkg_apis_meta_v1_PatchOptions(ref),
-		v1.Preconditions{}.OpenAPIModelName():                 schema_pkg_apis_meta_v1_Preconditions(ref),
-		v1.RootPaths{}.OpenAPIModelName():                     schema_pkg_apis_meta_v1_RootPaths(ref),
-		v1.ServerAddressByClientCIDR{}.OpenAPIModelName():     schema_pkg_apis_meta_v1_ServerAddressByClientCIDR(ref),
-		v1.ShardInfo{}.OpenAPIModelName():                     schema_pkg_apis_meta_v1_ShardInfo(ref),
-		v1.Status{}.OpenAPIModelName():                        schema_pkg_apis_meta_v1_Status(ref),
-		v1.StatusCause{}.OpenAPIModelName():                   schema_pkg_apis_meta_v1_StatusCause(ref),
-		v1.StatusDetails{}.OpenAPIModelName():                 schema_pkg_apis_meta_v1_StatusDetails(ref),
-		v1.Table{}.OpenAPIModelName():                         schema_pkg_apis_meta_v1_Table(ref),
-		v1.TableColumnDefinition{}.OpenAPIModelName():         schema_pkg_apis_meta_v1_TableColumnDefinition(ref),
-		v1.TableOptions{}.OpenAPIModelName():                  schema_pkg_apis_meta_v1_TableOptions(ref),
-		v1.TableRow{}.OpenAPIModelName():                      schema_pkg_apis_meta_v1_TableRow(ref),
-		v1.TableRowCondition{}.OpenAPIModelName():             schema_pkg_apis_meta_v1_TableRowCondition(ref),
-		v1.Time{}.OpenAPIModelName():                          schema_pkg_apis_meta_v1_Time(ref),
-		v1.Timestamp{}.OpenAPIModelName():                     schema_pkg_apis_meta_v1_Timestamp(ref),
-		v1.TypeMeta{}.OpenAPIModelName():                      schema_pkg_apis_meta_v1_TypeMeta(ref),
-		v1.UpdateOptions{}.OpenAPIModelName():                 schema_pkg_apis_meta_v1_UpdateOptions(ref),
-		v1.WatchEvent{}.OpenAPIModelName():                    schema_pkg_apis_meta_v1_WatchEvent(ref),
-		runtime.RawExtension{}.OpenAPIModelName():             schema_k8sio_apimachinery_pkg_runtime_RawExtension(ref),
-		runtime.TypeMeta{}.OpenAPIModelName():                 schema_k8sio_apimachinery_pkg_runtime_TypeMeta(ref),
-		runtime.Unknown{}.OpenAPIModelName():                  schema_k8sio_apimachinery_pkg_runtime_Unknown(ref),
-		version.Info{}.OpenAPIModelName():                     schema_k8sio_apimachinery_pkg_version_Info(ref),
+		v1alpha1.CertManagerIssuer{}.OpenAPIModelName():              schema_pkg_apis_certstatus_v1alpha1_CertManagerIssuer(ref),
+		v1alpha1.CertManagerReference{}.OpenAPIModelName():           schema_pkg_apis_certstatus_v1alpha1_CertManagerReference(ref),
+		v1alpha1.CertificateInfo{}.OpenAPIModelName():                schema_pkg_apis_certstatus_v1alpha1_CertificateInfo(ref),
+		v1alpha1.CertificateStatus{}.OpenAPIModelName():              schema_pkg_apis_certstatus_v1alpha1_CertificateStatus(ref),
+		v1alpha1.CertificateStatusList{}.OpenAPIModelName():          schema_pkg_apis_certstatus_v1alpha1_CertificateStatusList(ref),
+		v1alpha1.CertificateStatusStatus{}.OpenAPIModelName():        schema_pkg_apis_certstatus_v1alpha1_CertificateStatusStatus(ref),
+		v1alpha1.CertificateSummary{}.OpenAPIModelName():             schema_pkg_apis_certstatus_v1alpha1_CertificateSummary(ref),
+		v1alpha1.ChainStatus{}.OpenAPIModelName():                    schema_pkg_apis_certstatus_v1alpha1_ChainStatus(ref),
+		v1alpha1.ClusterCertificateStatus{}.OpenAPIModelName():       schema_pkg_apis_certstatus_v1alpha1_ClusterCertificateStatus(ref),
+		v1alpha1.ClusterCertificateStatusList{}.OpenAPIModelName():   schema_pkg_apis_certstatus_v1alpha1_ClusterCertificateStatusList(ref),
+		v1alpha1.ConfigMapCertificateStatus{}.OpenAPIModelName():     schema_pkg_apis_certstatus_v1alpha1_ConfigMapCertificateStatus(ref),
+		v1alpha1.ConfigMapCertificateStatusList{}.OpenAPIModelName(): schema_pkg_apis_certstatus_v1alpha1_ConfigMapCertificateStatusList(ref),
+		v1alpha1.DataError{}.OpenAPIModelName():                      schema_pkg_apis_certstatus_v1alpha1_DataError(ref),
+		v1alpha1.PrivateKeyStatus{}.OpenAPIModelName():               schema_pkg_apis_certstatus_v1alpha1_PrivateKeyStatus(ref),
+		v1alpha1.RegistrationReference{}.OpenAPIModelName():          schema_pkg_apis_certstatus_v1alpha1_RegistrationReference(ref),
+		v1alpha1.UsedBy{}.OpenAPIModelName():                         schema_pkg_apis_certstatus_v1alpha1_UsedBy(ref),
+		v1alpha1.Webhook{}.OpenAPIModelName():                        schema_pkg_apis_certstatus_v1alpha1_Webhook(ref),
+		resource.Quantity{}.OpenAPIModelName():                       schema_apimachinery_pkg_api_resource_Quantity(ref),
+		v1.APIGroup{}.OpenAPIModelName():                             schema_pkg_apis_meta_v1_APIGroup(ref),
+		v1.APIGroupList{}.OpenAPIModelName():                         schema_pkg_apis_meta_v1_APIGroupList(ref),
+		v1.APIResource{}.OpenAPIModelName():                          schema_pkg_apis_meta_v1_APIResource(ref),
+		v1.APIResourceList{}.OpenAPIModelName():                      schema_pkg_apis_meta_v1_APIResourceList(ref),
+		v1.APIVersions{}.OpenAPIModelName():                          schema_pkg_apis_meta_v1_APIVersions(ref),
+		v1.ApplyOptions{}.OpenAPIModelName():                         schema_pkg_apis_meta_v1_ApplyOptions(ref),
+		v1.Condition{}.OpenAPIModelName():                            schema_pkg_apis_meta_v1_Condition(ref),
+		v1.CreateOptions{}.OpenAPIModelName():                        schema_pkg_apis_meta_v1_CreateOptions(ref),
+		v1.DeleteOptions{}.OpenAPIModelName():                        schema_pkg_apis_meta_v1_DeleteOptions(ref),
+		v1.Duration{}.OpenAPIModelName():                             schema_pkg_apis_meta_v1_Duration(ref),
+		v1.FieldSelectorRequirement{}.OpenAPIModelName():             schema_pkg_apis_meta_v1_FieldSelectorRequirement(ref),
+		v1.FieldsV1{}.OpenAPIModelName():                             schema_pkg_apis_meta_v1_FieldsV1(ref),
+		v1.GetOptions{}.OpenAPIModelName():                           schema_pkg_apis_meta_v1_GetOptions(ref),
+		v1.GroupKind{}.OpenAPIModelName():                            schema_pkg_apis_meta_v1_GroupKind(ref),
+		v1.GroupResource{}.OpenAPIModelName():                        schema_pkg_apis_meta_v1_GroupResource(ref),
+		v1.GroupVersion{}.OpenAPIModelName():                         schema_pkg_apis_meta_v1_GroupVersion(ref),
+		v1.GroupVersionForDiscovery{}.OpenAPIModelName():             schema_pkg_apis_meta_v1_GroupVersionForDiscovery(ref),
+		v1.GroupVersionKind{}.OpenAPIModelName():                     schema_pkg_apis_meta_v1_GroupVersionKind(ref),
+		v1.GroupVersionResource{}.OpenAPIModelName():                 schema_pkg_apis_meta_v1_GroupVersionResource(ref),
+		v1.InternalEvent{}.OpenAPIModelName():                        schema_pkg_apis_meta_v1_InternalEvent(ref),
+		v1.LabelSelector{}.OpenAPIModelName():                        schema_pkg_apis_meta_v1_LabelSelector(ref),
+		v1.LabelSelectorRequirement{}.OpenAPIModelName():             schema_pkg_apis_meta_v1_LabelSelectorRequirement(ref),
+		v1.List{}.OpenAPIModelName():                                 schema_pkg_apis_meta_v1_List(ref),
+		v1.ListMeta{}.OpenAPIModelName():                             schema_pkg_apis_meta_v1_ListMeta(ref),
+		v1.ListOptions{}.OpenAPIModelName():                          schema_pkg_apis_meta_v1_ListOptions(ref),
+		v1.ManagedFieldsEntry{}.OpenAPIModelName():                   schema_pkg_apis_meta_v1_ManagedFieldsEntry(ref),
+		v1.MicroTime{}.OpenAPIModelName():                            schema_pkg_apis_meta_v1_MicroTime(ref),
+		v1.ObjectMeta{}.OpenAPIModelName():                           schema_pkg_apis_meta_v1_ObjectMeta(ref),
+		v1.OwnerReference{}.OpenAPIModelName():                       schema_pkg_apis_meta_v1_OwnerReference(ref),
+		v1.PartialObjectMetadata{}.OpenAPIModelName():                schema_pkg_apis_meta_v1_PartialObjectMetadata(ref),
+		v1.PartialObjectMetadataList{}.OpenAPIModelName():            schema_pkg_apis_meta_v1_PartialObjectMetadataList(ref),
+		v1.Patch{}.OpenAPIModelName():                                schema_pkg_apis_meta_v1_Patch(ref),
+		v1.PatchOptions{}.OpenAPIModelName():                         schema_pkg_apis_meta_v1_PatchOptions(ref),
+		v1.Preconditions{}.OpenAPIModelName():                        schema_pkg_apis_meta_v1_Preconditions(ref),
+		v1.RootPaths{}.OpenAPIModelName():                            schema_pkg_apis_meta_v1_RootPaths(ref),
+		v1.ServerAddressByClientCIDR{}.OpenAPIModelName():            schema_pkg_apis_meta_v1_ServerAddressByClientCIDR(ref),
+		v1.ShardInfo{}.OpenAPIModelName():                            schema_pkg_apis_meta_v1_ShardInfo(ref),
+		v1.Status{}.OpenAPIModelName():                               schema_pkg_apis_meta_v1_Status(ref),
+		v1.StatusCause{}.OpenAPIModelName():                          schema_pkg_apis_meta_v1_StatusCause(ref),
+		v1.StatusDetails{}.OpenAPIModelName():                        schema_pkg_apis_meta_v1_StatusDetails(ref),
+		v1.Table{}.OpenAPIModelName():                                schema_pkg_apis_meta_v1_Table(ref),
+		v1.TableColumnDefinition{}.OpenAPIModelName():                schema_pkg_apis_meta_v1_TableColumnDefinition(ref),
+		v1.TableOptions{}.OpenAPIModelName():                         schema_pkg_apis_meta_v1_TableOptions(ref),
+		v1.TableRow{}.OpenAPIModelName():                             schema_pkg_apis_meta_v1_TableRow(ref),
+		v1.TableRowCondition{}.OpenAPIModelName():                    schema_pkg_apis_meta_v1_TableRowCondition(ref),
+		v1.Time{}.OpenAPIModelName():                                 schema_pkg_apis_meta_v1_Time(ref),
+		v1.Timestamp{}.OpenAPIModelName():                            schema_pkg_apis_meta_v1_Timestamp(ref),
+		v1.TypeMeta{}.OpenAPIModelName():                             schema_pkg_apis_meta_v1_TypeMeta(ref),
+		v1.UpdateOptions{}.OpenAPIModelName():                        schema_pkg_apis_meta_v1_UpdateOptions(ref),
+		v1.WatchEvent{}.OpenAPIModelName():                           schema_pkg_apis_meta_v1_WatchEvent(ref),
+		runtime.RawExtension{}.OpenAPIModelName():                    schema_k8sio_apimachinery_pkg_runtime_RawExtension(ref),
+		runtime.TypeMeta{}.OpenAPIModelName():                        schema_k8sio_apimachinery_pkg_runtime_TypeMeta(ref),
+		runtime.Unknown{}.OpenAPIModelName():                         schema_k8sio_apimachinery_pkg_runtime_Unknown(ref),
+		version.Info{}.OpenAPIModelName():                            schema_k8sio_apimachinery_pkg_version_Info(ref),
 	}
 }
 
@@ -173,7 +179,7 @@ func schema_pkg_apis_certstatus_v1alpha1_CertificateInfo(ref common.ReferenceCal
 				Properties: map[string]spec.Schema{
 					"key": {
 						SchemaProps: spec.SchemaProps{
-							Description: "Key is the Secret data key that holds the certificate.",
+							Description: "Key is the data key (Secret, ConfigMap) that holds the certificate, or for an API registration the field path of the caBundle, e.g. spec.caBundle or webhooks[name].clientConfig.caBundle.",
 							Default:     "",
 							Type:        []string{"string"},
 							Format:      "",
@@ -189,7 +195,7 @@ func schema_pkg_apis_certstatus_v1alpha1_CertificateInfo(ref common.ReferenceCal
 					},
 					"alias": {
 						SchemaProps: spec.SchemaProps{
-							Description: "Alias names the certificate's entry inside the value: a keystore entry's alias or friendlyName, or users[name] / clusters[name] in a kubeconfig; absent for PEM and DER. Field 24: added after the first protobuf release, field numbers never change.",
+							Description: "Alias names the certificate's entry inside the value: a keystore entry's alias or friendlyName, or users[name] / clusters[name] in a kubeconfig; absent for PEM and DER.",
 							Type:        []string{"string"},
 							Format:      "",
 						},
@@ -526,19 +532,44 @@ func schema_pkg_apis_certstatus_v1alpha1_CertificateStatusStatus(ref common.Refe
 	return common.OpenAPIDefinition{
 		Schema: spec.Schema{
 			SchemaProps: spec.SchemaProps{
-				Description: "CertificateStatusStatus is the computed health of a Secret's certificates.",
+				Description: "CertificateStatusStatus is the computed health of the certificates of one source object: a Secret (CertificateStatus), a ConfigMap (ConfigMapCertificateStatus) or an API registration's caBundle (ClusterCertificateStatus). The three kinds share it; a field that applies to one kind only says so and is absent from the others.",
 				Type:        []string{"object"},
 				Properties: map[string]spec.Schema{
 					"secretType": {
 						SchemaProps: spec.SchemaProps{
-							Description: "SecretType is the type of the Secret, e.g. kubernetes.io/tls.",
+							Description: "SecretType is the type of the Secret, e.g. kubernetes.io/tls. CertificateStatus only.",
 							Type:        []string{"string"},
 							Format:      "",
 						},
 					},
+					"configMapKeys": {
+						VendorExtensible: spec.VendorExtensible{
+							Extensions: spec.Extensions{
+								"x-kubernetes-list-type": "atomic",
+							},
+						},
+						SchemaProps: spec.SchemaProps{
+							Description: "ConfigMapKeys are the keys of the ConfigMap (data and binaryData) that hold at least one certificate, sorted. ConfigMapCertificateStatus only.",
+							Type:        []string{"array"},
+							Items: &spec.SchemaOrArray{
+								Schema: &spec.Schema{
+									SchemaProps: spec.SchemaProps{
+										Type:   []string{"string"},
+										Format: "",
+									},
+								},
+							},
+						},
+					},
+					"source": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Source is the API registration whose caBundle this is. ClusterCertificateStatus only.",
+							Ref:         ref(v1alpha1.RegistrationReference{}.OpenAPIModelName()),
+						},
+					},
 					"state": {
 						SchemaProps: spec.SchemaProps{
-							Description: "State is the overall health: Valid, ExpiringSoon, Expired, NotYetValid, Invalid, or Unknown when a locked keystore is all the Secret holds (reason KeystoreLocked).",
+							Description: "State is the overall health: Valid, ExpiringSoon, Expired, NotYetValid, Invalid, or Unknown when a locked keystore is all the source object holds (reason KeystoreLocked).",
 							Type:        []string{"string"},
 							Format:      "",
 						},
@@ -578,7 +609,7 @@ func schema_pkg_apis_certstatus_v1alpha1_CertificateStatusStatus(ref common.Refe
 							},
 						},
 						SchemaProps: spec.SchemaProps{
-							Description: "Conditions are Ready and ExpiringSoon, usable with `kubectl wait --for=condition=Ready`.",
+							Description: "Conditions are Ready and ExpiringSoon, usable with `kubectl wait --for=condition=Ready`; HostsCovered when some using object declares hosts; Trusted for a ClusterCertificateStatus.",
 							Type:        []string{"array"},
 							Items: &spec.SchemaOrArray{
 								Schema: &spec.Schema{
@@ -591,7 +622,7 @@ func schema_pkg_apis_certstatus_v1alpha1_CertificateStatusStatus(ref common.Refe
 					},
 					"privateKey": {
 						SchemaProps: spec.SchemaProps{
-							Description: "PrivateKey describes the private key found in the Secret, if any. Key bytes are never returned.",
+							Description: "PrivateKey describes the private key found beside the certificates, if any. Key bytes are never returned.",
 							Ref:         ref(v1alpha1.PrivateKeyStatus{}.OpenAPIModelName()),
 						},
 					},
@@ -633,7 +664,7 @@ func schema_pkg_apis_certstatus_v1alpha1_CertificateStatusStatus(ref common.Refe
 							},
 						},
 						SchemaProps: spec.SchemaProps{
-							Description: "UsedBy lists who serves or mounts the Secret (Ingresses, Gateways, ListenerSets, workloads by their controller, Pods without one), sorted by kind, namespace and name: what its expiry breaks.",
+							Description: "UsedBy lists who serves or mounts the Secret or ConfigMap (Ingresses, Gateways, ListenerSets, workloads by their controller, Pods without one, and for a Secret that serves an API registration, that registration), sorted by kind, namespace and name: what its expiry breaks.",
 							Type:        []string{"array"},
 							Items: &spec.SchemaOrArray{
 								Schema: &spec.Schema{
@@ -651,7 +682,7 @@ func schema_pkg_apis_certstatus_v1alpha1_CertificateStatusStatus(ref common.Refe
 							},
 						},
 						SchemaProps: spec.SchemaProps{
-							Description: "Errors has one entry per data key that could not be read; the rest of the Secret still shows.",
+							Description: "Errors has one entry per data key (or caBundle) that could not be read; the rest still shows.",
 							Type:        []string{"array"},
 							Items: &spec.SchemaOrArray{
 								Schema: &spec.Schema{
@@ -666,7 +697,7 @@ func schema_pkg_apis_certstatus_v1alpha1_CertificateStatusStatus(ref common.Refe
 			},
 		},
 		Dependencies: []string{
-			v1alpha1.CertManagerReference{}.OpenAPIModelName(), v1alpha1.CertificateInfo{}.OpenAPIModelName(), v1alpha1.CertificateSummary{}.OpenAPIModelName(), v1alpha1.ChainStatus{}.OpenAPIModelName(), v1alpha1.DataError{}.OpenAPIModelName(), v1alpha1.PrivateKeyStatus{}.OpenAPIModelName(), v1alpha1.UsedBy{}.OpenAPIModelName(), v1.Condition{}.OpenAPIModelName(), v1.Time{}.OpenAPIModelName()},
+			v1alpha1.CertManagerReference{}.OpenAPIModelName(), v1alpha1.CertificateInfo{}.OpenAPIModelName(), v1alpha1.CertificateSummary{}.OpenAPIModelName(), v1alpha1.ChainStatus{}.OpenAPIModelName(), v1alpha1.DataError{}.OpenAPIModelName(), v1alpha1.PrivateKeyStatus{}.OpenAPIModelName(), v1alpha1.RegistrationReference{}.OpenAPIModelName(), v1alpha1.UsedBy{}.OpenAPIModelName(), v1.Condition{}.OpenAPIModelName(), v1.Time{}.OpenAPIModelName()},
 	}
 }
 
@@ -751,16 +782,202 @@ func schema_pkg_apis_certstatus_v1alpha1_ChainStatus(ref common.ReferenceCallbac
 	}
 }
 
+func schema_pkg_apis_certstatus_v1alpha1_ClusterCertificateStatus(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "ClusterCertificateStatus is the health of the caBundle of one API registration (APIService, ValidatingWebhookConfiguration, MutatingWebhookConfiguration, CustomResourceDefinition conversion webhook, ClusterTrustBundle), computed from the registration, the Secret that serves it and the clock on every read, and whether that caBundle trusts what is served (condition Trusted). Cluster-scoped; named <lowercase kind>.<registration name>. It is read-only.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"kind": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"apiVersion": {
+						SchemaProps: spec.SchemaProps{
+							Description: "APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"metadata": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Standard object metadata: the name is <lowercase kind>.<registration name> (over 253 characters: its first 236, \"-\" and 16 hex digits of its SHA-256); uid, labels and creationTimestamp are the registration's.",
+							Default:     map[string]interface{}{},
+							Ref:         ref(v1.ObjectMeta{}.OpenAPIModelName()),
+						},
+					},
+					"status": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Status is the analysis of the caBundle at the time of the read: source instead of secretType.",
+							Default:     map[string]interface{}{},
+							Ref:         ref(v1alpha1.CertificateStatusStatus{}.OpenAPIModelName()),
+						},
+					},
+				},
+			},
+		},
+		Dependencies: []string{
+			v1alpha1.CertificateStatusStatus{}.OpenAPIModelName(), v1.ObjectMeta{}.OpenAPIModelName()},
+	}
+}
+
+func schema_pkg_apis_certstatus_v1alpha1_ClusterCertificateStatusList(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "ClusterCertificateStatusList is a list of ClusterCertificateStatus objects.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"kind": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"apiVersion": {
+						SchemaProps: spec.SchemaProps{
+							Description: "APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"metadata": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Standard list metadata.",
+							Default:     map[string]interface{}{},
+							Ref:         ref(v1.ListMeta{}.OpenAPIModelName()),
+						},
+					},
+					"items": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Items is the list of ClusterCertificateStatus objects.",
+							Type:        []string{"array"},
+							Items: &spec.SchemaOrArray{
+								Schema: &spec.Schema{
+									SchemaProps: spec.SchemaProps{
+										Ref: ref(v1alpha1.ClusterCertificateStatus{}.OpenAPIModelName()),
+									},
+								},
+							},
+						},
+					},
+				},
+				Required: []string{"items"},
+			},
+		},
+		Dependencies: []string{
+			v1alpha1.ClusterCertificateStatus{}.OpenAPIModelName(), v1.ListMeta{}.OpenAPIModelName()},
+	}
+}
+
+func schema_pkg_apis_certstatus_v1alpha1_ConfigMapCertificateStatus(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "ConfigMapCertificateStatus is the health of the X.509 certificates held in one ConfigMap (trust bundles such as kube-root-ca.crt or trust-manager's), computed from the ConfigMap and the clock on every read. It has the ConfigMap's name, namespace, uid, labels and creationTimestamp. It is read-only and never holds ConfigMap data.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"kind": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"apiVersion": {
+						SchemaProps: spec.SchemaProps{
+							Description: "APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"metadata": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Standard object metadata, taken from the ConfigMap (no annotations).",
+							Default:     map[string]interface{}{},
+							Ref:         ref(v1.ObjectMeta{}.OpenAPIModelName()),
+						},
+					},
+					"status": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Status is the analysis of the ConfigMap's certificates at the time of the read: configMapKeys instead of secretType.",
+							Default:     map[string]interface{}{},
+							Ref:         ref(v1alpha1.CertificateStatusStatus{}.OpenAPIModelName()),
+						},
+					},
+				},
+			},
+		},
+		Dependencies: []string{
+			v1alpha1.CertificateStatusStatus{}.OpenAPIModelName(), v1.ObjectMeta{}.OpenAPIModelName()},
+	}
+}
+
+func schema_pkg_apis_certstatus_v1alpha1_ConfigMapCertificateStatusList(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "ConfigMapCertificateStatusList is a list of ConfigMapCertificateStatus objects.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"kind": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"apiVersion": {
+						SchemaProps: spec.SchemaProps{
+							Description: "APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"metadata": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Standard list metadata.",
+							Default:     map[string]interface{}{},
+							Ref:         ref(v1.ListMeta{}.OpenAPIModelName()),
+						},
+					},
+					"items": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Items is the list of ConfigMapCertificateStatus objects.",
+							Type:        []string{"array"},
+							Items: &spec.SchemaOrArray{
+								Schema: &spec.Schema{
+									SchemaProps: spec.SchemaProps{
+										Ref: ref(v1alpha1.ConfigMapCertificateStatus{}.OpenAPIModelName()),
+									},
+								},
+							},
+						},
+					},
+				},
+				Required: []string{"items"},
+			},
+		},
+		Dependencies: []string{
+			v1alpha1.ConfigMapCertificateStatus{}.OpenAPIModelName(), v1.ListMeta{}.OpenAPIModelName()},
+	}
+}
+
 func schema_pkg_apis_certstatus_v1alpha1_DataError(ref common.ReferenceCallback) common.OpenAPIDefinition {
 	return common.OpenAPIDefinition{
 		Schema: spec.Schema{
 			SchemaProps: spec.SchemaProps{
-				Description: "DataError says why one data key of the Secret could not be read.",
+				Description: "DataError says why one data key (or caBundle) could not be read.",
 				Type:        []string{"object"},
 				Properties: map[string]spec.Schema{
 					"key": {
 						SchemaProps: spec.SchemaProps{
-							Description: "Key is the Secret data key (or the annotation) the error is about.",
+							Description: "Key is the data key, caBundle field path or annotation the error is about.",
 							Default:     "",
 							Type:        []string{"string"},
 							Format:      "",
@@ -768,7 +985,7 @@ func schema_pkg_apis_certstatus_v1alpha1_DataError(ref common.ReferenceCallback)
 					},
 					"message": {
 						SchemaProps: spec.SchemaProps{
-							Description: "Message says what is wrong, in a sentence. It never contains Secret data.",
+							Description: "Message says what is wrong, in a sentence. It never contains Secret or ConfigMap data.",
 							Default:     "",
 							Type:        []string{"string"},
 							Format:      "",
@@ -790,7 +1007,7 @@ func schema_pkg_apis_certstatus_v1alpha1_PrivateKeyStatus(ref common.ReferenceCa
 				Properties: map[string]spec.Schema{
 					"present": {
 						SchemaProps: spec.SchemaProps{
-							Description: "Present is true when the Secret holds a parseable private key.",
+							Description: "Present is true when a parseable private key is found beside the certificates.",
 							Default:     false,
 							Type:        []string{"boolean"},
 							Format:      "",
@@ -818,16 +1035,54 @@ func schema_pkg_apis_certstatus_v1alpha1_PrivateKeyStatus(ref common.ReferenceCa
 	}
 }
 
+func schema_pkg_apis_certstatus_v1alpha1_RegistrationReference(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "RegistrationReference names the API registration a ClusterCertificateStatus is about.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"apiVersion": {
+						SchemaProps: spec.SchemaProps{
+							Description: "APIVersion is the registration's group and version, e.g. apiregistration.k8s.io/v1.",
+							Default:     "",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"kind": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Kind is APIService, ValidatingWebhookConfiguration, MutatingWebhookConfiguration, CustomResourceDefinition or ClusterTrustBundle.",
+							Default:     "",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"name": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Name is the registration's name.",
+							Default:     "",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+				},
+				Required: []string{"apiVersion", "kind", "name"},
+			},
+		},
+	}
+}
+
 func schema_pkg_apis_certstatus_v1alpha1_UsedBy(ref common.ReferenceCallback) common.OpenAPIDefinition {
 	return common.OpenAPIDefinition{
 		Schema: spec.Schema{
 			SchemaProps: spec.SchemaProps{
-				Description: "UsedBy is one object that serves or mounts the Secret. Only names, hosts and counts are kept of it: nothing else of the object is read or served.",
+				Description: "UsedBy is one object that serves or mounts the Secret or ConfigMap. Only names, hosts, counts and webhook names are kept of it: nothing else of the object is read or served.",
 				Type:        []string{"object"},
 				Properties: map[string]spec.Schema{
 					"kind": {
 						SchemaProps: spec.SchemaProps{
-							Description: "Kind is Ingress, Gateway, ListenerSet, Deployment, StatefulSet, DaemonSet, Job, CronJob, Pod, or the kind of another controller of Pods (a bare ReplicaSet, a custom controller).",
+							Description: "Kind is Ingress, Gateway, ListenerSet, Deployment, StatefulSet, DaemonSet, Job, CronJob, Pod, or the kind of another controller of Pods (a bare ReplicaSet, a custom controller); for a Secret that serves an API registration, ValidatingWebhookConfiguration, MutatingWebhookConfiguration, APIService or CustomResourceDefinition.",
 							Default:     "",
 							Type:        []string{"string"},
 							Format:      "",
@@ -835,8 +1090,7 @@ func schema_pkg_apis_certstatus_v1alpha1_UsedBy(ref common.ReferenceCallback) co
 					},
 					"namespace": {
 						SchemaProps: spec.SchemaProps{
-							Description: "Namespace is the object's namespace; it may differ from the Secret's.",
-							Default:     "",
+							Description: "Namespace is the object's namespace; it may differ from the Secret's. Absent for cluster-scoped objects (API registrations).",
 							Type:        []string{"string"},
 							Format:      "",
 						},
@@ -889,13 +1143,62 @@ func schema_pkg_apis_certstatus_v1alpha1_UsedBy(ref common.ReferenceCallback) co
 					},
 					"pods": {
 						SchemaProps: spec.SchemaProps{
-							Description: "Pods is, for workloads and Pods, how many of its running or pending Pods mount the Secret (a secret volume or a projected source).",
+							Description: "Pods is, for workloads and Pods, how many of its running or pending Pods mount the Secret or ConfigMap (a volume or a projected source).",
 							Type:        []string{"integer"},
 							Format:      "int32",
 						},
 					},
+					"webhooks": {
+						VendorExtensible: spec.VendorExtensible{
+							Extensions: spec.Extensions{
+								"x-kubernetes-list-type": "atomic",
+							},
+						},
+						SchemaProps: spec.SchemaProps{
+							Description: "Webhooks are, for a ValidatingWebhookConfiguration or MutatingWebhookConfiguration, those of its webhooks this Secret serves, in the configuration's order.",
+							Type:        []string{"array"},
+							Items: &spec.SchemaOrArray{
+								Schema: &spec.Schema{
+									SchemaProps: spec.SchemaProps{
+										Ref: ref(v1alpha1.Webhook{}.OpenAPIModelName()),
+									},
+								},
+							},
+						},
+					},
 				},
-				Required: []string{"kind", "namespace", "name"},
+				Required: []string{"kind", "name"},
+			},
+		},
+		Dependencies: []string{
+			v1alpha1.Webhook{}.OpenAPIModelName()},
+	}
+}
+
+func schema_pkg_apis_certstatus_v1alpha1_Webhook(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "Webhook is one webhook of an admission webhook configuration.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"name": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Name is the webhook's name, e.g. check.example.com.",
+							Default:     "",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"failurePolicy": {
+						SchemaProps: spec.SchemaProps{
+							Description: "FailurePolicy is the webhook's failurePolicy: Fail (a call that fails rejects the request) or Ignore.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+				},
+				Required: []string{"name"},
 			},
 		},
 	}

@@ -172,6 +172,14 @@ func appendObjectMeta(buf []byte, m *metav1.ObjectMeta) []byte {
 func appendStatus(buf []byte, s *certstatus.CertificateStatusStatus) []byte {
 	o := object{buf: append(buf, '{')}
 	o.stringOmitEmpty("secretType", s.SecretType)
+	o.strings("configMapKeys", s.ConfigMapKeys)
+	if r := s.Source; r != nil {
+		source := o.member("source")
+		source.string("apiVersion", r.APIVersion)
+		source.string("kind", r.Kind)
+		source.string("name", r.Name)
+		o.end(source)
+	}
 	o.stringOmitEmpty("state", string(s.State))
 	o.timePointer("notBefore", s.NotBefore)
 	o.timePointer("notAfter", s.NotAfter)
@@ -216,13 +224,21 @@ func appendStatus(buf []byte, s *certstatus.CertificateStatusStatus) []byte {
 func appendUsedBy(buf []byte, u *certstatus.UsedBy) []byte {
 	o := object{buf: append(buf, '{')}
 	o.string("kind", u.Kind)
-	o.string("namespace", u.Namespace)
+	o.stringOmitEmpty("namespace", u.Namespace)
 	o.string("name", u.Name)
 	o.strings("hosts", u.Hosts)
 	o.strings("hostsNotCovered", u.HostsNotCovered)
 	if u.Pods != 0 {
 		o.int("pods", u.Pods)
 	}
+	appendList(&o, "webhooks", u.Webhooks, appendWebhook)
+	return append(o.buf, '}')
+}
+
+func appendWebhook(buf []byte, w *certstatus.Webhook) []byte {
+	o := object{buf: append(buf, '{')}
+	o.string("name", w.Name)
+	o.stringOmitEmpty("failurePolicy", w.FailurePolicy)
 	return append(o.buf, '}')
 }
 

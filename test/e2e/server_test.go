@@ -271,6 +271,31 @@ func TestExplainDocumentsTheFields(t *testing.T) {
 		if !strings.Contains(out, "Unknown when a locked keystore") {
 			return fmt.Errorf("kubectl explain status.state lacks Unknown:\n%s", out)
 		}
+		// The webhooks of a registration a Secret serves (#26), documented
+		// without the protobuf numbering notes meant for developers.
+		out, stderr, err = env.stack.Kubectl(context.Background(), "explain", "certificatestatus.status.usedBy", "--recursive")
+		if err != nil {
+			return fmt.Errorf("kubectl explain: %v: %s", err, stderr)
+		}
+		for _, want := range []string{"webhooks\t<[]Webhook>", "failurePolicy\t<string>"} {
+			if !strings.Contains(out, want) {
+				return fmt.Errorf("kubectl explain status.usedBy lacks %q:\n%s", want, out)
+			}
+		}
+		out, stderr, err = env.stack.Kubectl(context.Background(), "explain", "certificatestatus.status.usedBy.kind")
+		if err != nil {
+			return fmt.Errorf("kubectl explain: %v: %s", err, stderr)
+		}
+		if !strings.Contains(out, "ValidatingWebhookConfiguration") {
+			return fmt.Errorf("kubectl explain status.usedBy.kind lacks the registration kinds:\n%s", out)
+		}
+		out, stderr, err = env.stack.Kubectl(context.Background(), "explain", "certificatestatus.status.certificates.alias")
+		if err != nil {
+			return fmt.Errorf("kubectl explain: %v: %s", err, stderr)
+		}
+		if strings.Contains(out, "protobuf") || !strings.Contains(out, "friendlyName") {
+			return fmt.Errorf("kubectl explain status.certificates.alias:\n%s", out)
+		}
 		return nil
 	})
 }

@@ -55,6 +55,10 @@ func (f *sharedInformerFactory) ForResource(resource schema.GroupVersionResource
 	// Group=certstatus.dev, Version=v1alpha1
 	case v1alpha1.SchemeGroupVersion.WithResource("certificatestatuses"):
 		return &genericInformer{resource: resource.GroupResource(), informer: f.Certstatus().V1alpha1().CertificateStatuses().Informer()}, nil
+	case v1alpha1.SchemeGroupVersion.WithResource("clustercertificatestatuses"):
+		return &genericInformer{resource: resource.GroupResource(), informer: f.Certstatus().V1alpha1().ClusterCertificateStatuses().Informer()}, nil
+	case v1alpha1.SchemeGroupVersion.WithResource("configmapcertificatestatuses"):
+		return &genericInformer{resource: resource.GroupResource(), informer: f.Certstatus().V1alpha1().ConfigMapCertificateStatuses().Informer()}, nil
 
 	}
 

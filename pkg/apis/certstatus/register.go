@@ -5,7 +5,8 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 )
 
-// GroupName is the API group of CertificateStatus.
+// GroupName is the API group of CertificateStatus, ConfigMapCertificateStatus and
+// ClusterCertificateStatus.
 const GroupName = "certstatus.dev"
 
 // SchemeGroupVersion is the internal version of the group.
@@ -30,6 +31,10 @@ func addKnownTypes(scheme *runtime.Scheme) error {
 	scheme.AddKnownTypes(SchemeGroupVersion,
 		&CertificateStatus{},
 		&CertificateStatusList{},
+		&ConfigMapCertificateStatus{},
+		&ConfigMapCertificateStatusList{},
+		&ClusterCertificateStatus{},
+		&ClusterCertificateStatusList{},
 	)
 	return nil
 }

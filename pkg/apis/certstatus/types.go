@@ -4,7 +4,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
-// State is the health of a Secret's certificates at one instant.
+// State is the health of a source object's certificates at one instant.
 type State string
 
 const (
@@ -19,7 +19,7 @@ const (
 	// StateInvalid: no parseable certificate, a key that does not match, or a broken chain.
 	StateInvalid State = "Invalid"
 	// StateUnknown: a keystore is locked (encrypted with a password certstatus does not have)
-	// and nothing else in the Secret is readable. Never used for anything else.
+	// and nothing else in the source object is readable. Never used for anything else.
 	StateUnknown State = "Unknown"
 )
 
@@ -45,6 +45,22 @@ const (
 	ReasonHostNotCovered  = "HostNotCovered"
 	ReasonHostsCovered    = "HostsCovered"
 	ReasonKeystoreLocked  = "KeystoreLocked"
+
+	// ConditionTrusted (ClusterCertificateStatus only) is True when every serving
+	// Secret's served chain verifies up to a member of the registration's caBundle,
+	// False when one does not (the state is then Invalid: kube-apiserver's calls
+	// fail), Unknown when no serving Secret can be found.
+	ConditionTrusted = "Trusted"
+
+	// ReasonCABundleTrusted: Trusted is True.
+	ReasonCABundleTrusted = "CABundleTrusted"
+	// ReasonCABundleMismatch: Trusted is False, and Ready too; the message names
+	// the serving Secret and the issuer the caBundle lacks.
+	ReasonCABundleMismatch = "CABundleMismatch"
+	// ReasonServingSecretUnknown: Trusted is Unknown; the message says why no
+	// serving Secret was found (a url client config, no Pods, Pods that mount no
+	// TLS Secret covering the service's name).
+	ReasonServingSecretUnknown = "ServingSecretUnknown"
 )
 
 // ExpiringSoonThresholdAnnotation on a Secret overrides --expiring-soon-threshold
@@ -98,14 +114,29 @@ type CertificateStatus struct {
 	Status CertificateStatusStatus `json:"status,omitempty"`
 }
 
-// CertificateStatusStatus is the computed health of a Secret's certificates.
+// CertificateStatusStatus is the computed health of the certificates of one
+// source object: a Secret (CertificateStatus), a ConfigMap
+// (ConfigMapCertificateStatus) or an API registration's caBundle
+// (ClusterCertificateStatus). The three kinds share it; a field that applies to
+// one kind only says so and is absent from the others.
 type CertificateStatusStatus struct {
 	// SecretType is the type of the Secret, e.g. kubernetes.io/tls.
+	// CertificateStatus only.
 	// +optional
 	SecretType string `json:"secretType,omitempty"`
 
+	// ConfigMapKeys are the keys of the ConfigMap (data and binaryData) that hold at
+	// least one certificate, sorted. ConfigMapCertificateStatus only.
+	// +optional
+	// +listType=atomic
+	ConfigMapKeys []string `json:"configMapKeys,omitempty"`
+
+	// Source is the API registration whose caBundle this is. ClusterCertificateStatus only.
+	// +optional
+	Source *RegistrationReference `json:"source,omitempty"`
+
 	// State is the overall health: Valid, ExpiringSoon, Expired, NotYetValid, Invalid, or
-	// Unknown when a locked keystore is all the Secret holds (reason KeystoreLocked).
+	// Unknown when a locked keystore is all the source object holds (reason KeystoreLocked).
 	// +optional
 	State State `json:"state,omitempty"`
 
@@ -126,13 +157,14 @@ type CertificateStatusStatus struct {
 	// +optional
 	Summary CertificateSummary `json:"summary"`
 
-	// Conditions are Ready and ExpiringSoon, usable with `kubectl wait --for=condition=Ready`.
+	// Conditions are Ready and ExpiringSoon, usable with `kubectl wait --for=condition=Ready`;
+	// HostsCovered when some using object declares hosts; Trusted for a ClusterCertificateStatus.
 	// +optional
 	// +listType=map
 	// +listMapKey=type
 	Conditions []metav1.Condition `json:"conditions,omitempty"`
 
-	// PrivateKey describes the private key found in the Secret, if any. Key bytes are never returned.
+	// PrivateKey describes the private key found beside the certificates, if any. Key bytes are never returned.
 	// +optional
 	PrivateKey *PrivateKeyStatus `json:"privateKey,omitempty"`
 
@@ -150,14 +182,15 @@ type CertificateStatusStatus struct {
 	// +optional
 	CertManager *CertManagerReference `json:"certManager,omitempty"`
 
-	// UsedBy lists who serves or mounts the Secret (Ingresses, Gateways, ListenerSets,
-	// workloads by their controller, Pods without one), sorted by kind, namespace and name:
-	// what its expiry breaks.
+	// UsedBy lists who serves or mounts the Secret or ConfigMap (Ingresses, Gateways,
+	// ListenerSets, workloads by their controller, Pods without one, and for a Secret
+	// that serves an API registration, that registration), sorted by kind, namespace
+	// and name: what its expiry breaks.
 	// +optional
 	// +listType=atomic
 	UsedBy []UsedBy `json:"usedBy,omitempty"`
 
-	// Errors has one entry per data key that could not be read; the rest of the Secret still shows.
+	// Errors has one entry per data key (or caBundle) that could not be read; the rest still shows.
 	// +optional
 	// +listType=atomic
 	Errors []DataError `json:"errors,omitempty"`
@@ -186,14 +219,19 @@ type CertManagerIssuer struct {
 	Group string `json:"group,omitempty"`
 }
 
-// UsedBy is one object that serves or mounts the Secret. Only names, hosts and
-// counts are kept of it: nothing else of the object is read or served.
+// UsedBy is one object that serves or mounts the Secret or ConfigMap. Only names,
+// hosts, counts and webhook names are kept of it: nothing else of the object is
+// read or served.
 type UsedBy struct {
 	// Kind is Ingress, Gateway, ListenerSet, Deployment, StatefulSet, DaemonSet, Job, CronJob,
-	// Pod, or the kind of another controller of Pods (a bare ReplicaSet, a custom controller).
+	// Pod, or the kind of another controller of Pods (a bare ReplicaSet, a custom controller);
+	// for a Secret that serves an API registration, ValidatingWebhookConfiguration,
+	// MutatingWebhookConfiguration, APIService or CustomResourceDefinition.
 	Kind string `json:"kind"`
 	// Namespace is the object's namespace; it may differ from the Secret's.
-	Namespace string `json:"namespace"`
+	// Absent for cluster-scoped objects (API registrations).
+	// +optional
+	Namespace string `json:"namespace,omitempty"`
 	// Name is the object's name.
 	Name string `json:"name"`
 	// Hosts are the hosts the object serves with this Secret (Ingress tls[].hosts,
@@ -207,9 +245,35 @@ type UsedBy struct {
 	// +listType=atomic
 	HostsNotCovered []string `json:"hostsNotCovered,omitempty"`
 	// Pods is, for workloads and Pods, how many of its running or pending Pods mount
-	// the Secret (a secret volume or a projected source).
+	// the Secret or ConfigMap (a volume or a projected source).
 	// +optional
 	Pods int32 `json:"pods,omitempty"`
+	// Webhooks are, for a ValidatingWebhookConfiguration or MutatingWebhookConfiguration,
+	// those of its webhooks this Secret serves, in the configuration's order.
+	// +optional
+	// +listType=atomic
+	Webhooks []Webhook `json:"webhooks,omitempty"`
+}
+
+// Webhook is one webhook of an admission webhook configuration.
+type Webhook struct {
+	// Name is the webhook's name, e.g. check.example.com.
+	Name string `json:"name"`
+	// FailurePolicy is the webhook's failurePolicy: Fail (a call that fails rejects the
+	// request) or Ignore.
+	// +optional
+	FailurePolicy string `json:"failurePolicy,omitempty"`
+}
+
+// RegistrationReference names the API registration a ClusterCertificateStatus is about.
+type RegistrationReference struct {
+	// APIVersion is the registration's group and version, e.g. apiregistration.k8s.io/v1.
+	APIVersion string `json:"apiVersion"`
+	// Kind is APIService, ValidatingWebhookConfiguration, MutatingWebhookConfiguration,
+	// CustomResourceDefinition or ClusterTrustBundle.
+	Kind string `json:"kind"`
+	// Name is the registration's name.
+	Name string `json:"name"`
 }
 
 // CertificateSummary counts certificates by their own state.
@@ -228,7 +292,7 @@ type CertificateSummary struct {
 
 // PrivateKeyStatus describes a private key without revealing it.
 type PrivateKeyStatus struct {
-	// Present is true when the Secret holds a parseable private key.
+	// Present is true when a parseable private key is found beside the certificates.
 	Present bool `json:"present"`
 	// Type is the key algorithm: RSA, ECDSA or Ed25519.
 	// +optional
@@ -258,7 +322,7 @@ type ChainStatus struct {
 	Message string `json:"message,omitempty"`
 }
 
-// CertificateRole is where a certificate stands in the Secret.
+// CertificateRole is where a certificate stands in its source object.
 type CertificateRole string
 
 const (
@@ -271,7 +335,9 @@ const (
 // CertificateInfo describes one certificate. Text fields use the forms
 // `openssl x509` prints, so they can be compared with it.
 type CertificateInfo struct {
-	// Key is the Secret data key that holds the certificate.
+	// Key is the data key (Secret, ConfigMap) that holds the certificate, or for an API
+	// registration the field path of the caBundle, e.g. spec.caBundle or
+	// webhooks[name].clientConfig.caBundle.
 	Key string `json:"key"`
 	// Index is the certificate's position among the certificates of that key, from 0: PEM
 	// CERTIFICATE blocks, or a keystore's or kubeconfig's certificates across its entries.
@@ -345,11 +411,11 @@ type CertificateInfo struct {
 	AuthorityKeyID string `json:"authorityKeyId,omitempty"`
 }
 
-// DataError says why one data key of the Secret could not be read.
+// DataError says why one data key (or caBundle) could not be read.
 type DataError struct {
-	// Key is the Secret data key (or the annotation) the error is about.
+	// Key is the data key, caBundle field path or annotation the error is about.
 	Key string `json:"key"`
-	// Message says what is wrong, in a sentence. It never contains Secret data.
+	// Message says what is wrong, in a sentence. It never contains Secret or ConfigMap data.
 	Message string `json:"message"`
 }
 
@@ -364,4 +430,71 @@ type CertificateStatusList struct {
 
 	// Items is the list of CertificateStatus objects.
 	Items []CertificateStatus `json:"items"`
+}
+
+// +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
+
+// ConfigMapCertificateStatus is the health of the X.509 certificates held in one
+// ConfigMap (trust bundles such as kube-root-ca.crt or trust-manager's), computed
+// from the ConfigMap and the clock on every read. It has the ConfigMap's name,
+// namespace, uid, labels and creationTimestamp. It is read-only and never holds
+// ConfigMap data.
+type ConfigMapCertificateStatus struct {
+	metav1.TypeMeta `json:",inline"`
+	// Standard object metadata, taken from the ConfigMap (no annotations).
+	// +optional
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	// Status is the analysis of the ConfigMap's certificates at the time of the read:
+	// configMapKeys instead of secretType.
+	// +optional
+	Status CertificateStatusStatus `json:"status,omitempty"`
+}
+
+// +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
+
+// ConfigMapCertificateStatusList is a list of ConfigMapCertificateStatus objects.
+type ConfigMapCertificateStatusList struct {
+	metav1.TypeMeta `json:",inline"`
+	// Standard list metadata.
+	// +optional
+	metav1.ListMeta `json:"metadata,omitempty"`
+
+	// Items is the list of ConfigMapCertificateStatus objects.
+	Items []ConfigMapCertificateStatus `json:"items"`
+}
+
+// +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
+
+// ClusterCertificateStatus is the health of the caBundle of one API registration
+// (APIService, ValidatingWebhookConfiguration, MutatingWebhookConfiguration,
+// CustomResourceDefinition conversion webhook, ClusterTrustBundle), computed from
+// the registration, the Secret that serves it and the clock on every read, and
+// whether that caBundle trusts what is served (condition Trusted). Cluster-scoped;
+// named <lowercase kind>.<registration name>. It is read-only.
+type ClusterCertificateStatus struct {
+	metav1.TypeMeta `json:",inline"`
+	// Standard object metadata: the name is <lowercase kind>.<registration name>
+	// (over 253 characters: its first 236, "-" and 16 hex digits of its SHA-256);
+	// uid, labels and creationTimestamp are the registration's.
+	// +optional
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	// Status is the analysis of the caBundle at the time of the read: source instead
+	// of secretType.
+	// +optional
+	Status CertificateStatusStatus `json:"status,omitempty"`
+}
+
+// +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
+
+// ClusterCertificateStatusList is a list of ClusterCertificateStatus objects.
+type ClusterCertificateStatusList struct {
+	metav1.TypeMeta `json:",inline"`
+	// Standard list metadata.
+	// +optional
+	metav1.ListMeta `json:"metadata,omitempty"`
+
+	// Items is the list of ClusterCertificateStatus objects.
+	Items []ClusterCertificateStatus `json:"items"`
 }

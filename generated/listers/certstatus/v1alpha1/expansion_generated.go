@@ -25,3 +25,15 @@ type CertificateStatusListerExpansion interface{}
 // CertificateStatusNamespaceListerExpansion allows custom methods to be added to
 // CertificateStatusNamespaceLister.
 type CertificateStatusNamespaceListerExpansion interface{}
+
+// ClusterCertificateStatusListerExpansion allows custom methods to be added to
+// ClusterCertificateStatusLister.
+type ClusterCertificateStatusListerExpansion interface{}
+
+// ConfigMapCertificateStatusListerExpansion allows custom methods to be added to
+// ConfigMapCertificateStatusLister.
+type ConfigMapCertificateStatusListerExpansion interface{}
+
+// ConfigMapCertificateStatusNamespaceListerExpansion allows custom methods to be added to
+// ConfigMapCertificateStatusNamespaceLister.
+type ConfigMapCertificateStatusNamespaceListerExpansion interface{}

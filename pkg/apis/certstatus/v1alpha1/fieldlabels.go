@@ -10,17 +10,26 @@ import (
 	"github.com/certstatus/certstatus/pkg/apis/certstatus"
 )
 
-// addFieldLabelConversions makes the apiserver accept exactly
-// certstatus.FieldLabels in a field selector and answer 400 naming them for
-// anything else.
+// addFieldLabelConversions makes the apiserver accept exactly the field labels
+// pkg/apis/certstatus lists for each kind in a field selector, and answer 400
+// naming them for anything else.
 func addFieldLabelConversions(scheme *runtime.Scheme) error {
-	supported := certstatus.FieldLabels()
-	return scheme.AddFieldLabelConversionFunc(SchemeGroupVersion.WithKind("CertificateStatus"),
-		func(label, value string) (string, string, error) {
-			if slices.Contains(supported, label) {
-				return label, value, nil
-			}
-			return "", "", fmt.Errorf("field label %q is not supported for CertificateStatus; supported: %s",
-				label, strings.Join(supported, ", "))
-		})
+	for kind, supported := range map[string][]string{
+		"CertificateStatus":          certstatus.FieldLabels(),
+		"ConfigMapCertificateStatus": certstatus.ConfigMapFieldLabels(),
+		"ClusterCertificateStatus":   certstatus.ClusterFieldLabels(),
+	} {
+		err := scheme.AddFieldLabelConversionFunc(SchemeGroupVersion.WithKind(kind),
+			func(label, value string) (string, string, error) {
+				if slices.Contains(supported, label) {
+					return label, value, nil
+				}
+				return "", "", fmt.Errorf("field label %q is not supported for %s; supported: %s",
+					label, kind, strings.Join(supported, ", "))
+			})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -6,7 +6,8 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 )
 
-// GroupName is the API group of CertificateStatus.
+// GroupName is the API group of CertificateStatus, ConfigMapCertificateStatus and
+// ClusterCertificateStatus.
 const GroupName = "certstatus.dev"
 
 // SchemeGroupVersion is the served version of the group.
@@ -31,6 +32,10 @@ func addKnownTypes(scheme *runtime.Scheme) error {
 	scheme.AddKnownTypes(SchemeGroupVersion,
 		&CertificateStatus{},
 		&CertificateStatusList{},
+		&ConfigMapCertificateStatus{},
+		&ConfigMapCertificateStatusList{},
+		&ClusterCertificateStatus{},
+		&ClusterCertificateStatusList{},
 	)
 	metav1.AddToGroupVersion(scheme, SchemeGroupVersion)
 	return nil

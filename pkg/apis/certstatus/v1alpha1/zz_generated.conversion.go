@@ -112,6 +112,46 @@ func RegisterConversions(s *runtime.Scheme) error {
 	}); err != nil {
 		return err
 	}
+	if err := s.AddGeneratedConversionFunc((*ClusterCertificateStatus)(nil), (*certstatus.ClusterCertificateStatus)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_v1alpha1_ClusterCertificateStatus_To_certstatus_ClusterCertificateStatus(a.(*ClusterCertificateStatus), b.(*certstatus.ClusterCertificateStatus), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddGeneratedConversionFunc((*certstatus.ClusterCertificateStatus)(nil), (*ClusterCertificateStatus)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_certstatus_ClusterCertificateStatus_To_v1alpha1_ClusterCertificateStatus(a.(*certstatus.ClusterCertificateStatus), b.(*ClusterCertificateStatus), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddGeneratedConversionFunc((*ClusterCertificateStatusList)(nil), (*certstatus.ClusterCertificateStatusList)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_v1alpha1_ClusterCertificateStatusList_To_certstatus_ClusterCertificateStatusList(a.(*ClusterCertificateStatusList), b.(*certstatus.ClusterCertificateStatusList), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddGeneratedConversionFunc((*certstatus.ClusterCertificateStatusList)(nil), (*ClusterCertificateStatusList)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_certstatus_ClusterCertificateStatusList_To_v1alpha1_ClusterCertificateStatusList(a.(*certstatus.ClusterCertificateStatusList), b.(*ClusterCertificateStatusList), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddGeneratedConversionFunc((*ConfigMapCertificateStatus)(nil), (*certstatus.ConfigMapCertificateStatus)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_v1alpha1_ConfigMapCertificateStatus_To_certstatus_ConfigMapCertificateStatus(a.(*ConfigMapCertificateStatus), b.(*certstatus.ConfigMapCertificateStatus), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddGeneratedConversionFunc((*certstatus.ConfigMapCertificateStatus)(nil), (*ConfigMapCertificateStatus)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_certstatus_ConfigMapCertificateStatus_To_v1alpha1_ConfigMapCertificateStatus(a.(*certstatus.ConfigMapCertificateStatus), b.(*ConfigMapCertificateStatus), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddGeneratedConversionFunc((*ConfigMapCertificateStatusList)(nil), (*certstatus.ConfigMapCertificateStatusList)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_v1alpha1_ConfigMapCertificateStatusList_To_certstatus_ConfigMapCertificateStatusList(a.(*ConfigMapCertificateStatusList), b.(*certstatus.ConfigMapCertificateStatusList), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddGeneratedConversionFunc((*certstatus.ConfigMapCertificateStatusList)(nil), (*ConfigMapCertificateStatusList)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_certstatus_ConfigMapCertificateStatusList_To_v1alpha1_ConfigMapCertificateStatusList(a.(*certstatus.ConfigMapCertificateStatusList), b.(*ConfigMapCertificateStatusList), scope)
+	}); err != nil {
+		return err
+	}
 	if err := s.AddGeneratedConversionFunc((*DataError)(nil), (*certstatus.DataError)(nil), func(a, b interface{}, scope conversion.Scope) error {
 		return Convert_v1alpha1_DataError_To_certstatus_DataError(a.(*DataError), b.(*certstatus.DataError), scope)
 	}); err != nil {
@@ -132,6 +172,16 @@ func RegisterConversions(s *runtime.Scheme) error {
 	}); err != nil {
 		return err
 	}
+	if err := s.AddGeneratedConversionFunc((*RegistrationReference)(nil), (*certstatus.RegistrationReference)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_v1alpha1_RegistrationReference_To_certstatus_RegistrationReference(a.(*RegistrationReference), b.(*certstatus.RegistrationReference), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddGeneratedConversionFunc((*certstatus.RegistrationReference)(nil), (*RegistrationReference)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_certstatus_RegistrationReference_To_v1alpha1_RegistrationReference(a.(*certstatus.RegistrationReference), b.(*RegistrationReference), scope)
+	}); err != nil {
+		return err
+	}
 	if err := s.AddGeneratedConversionFunc((*UsedBy)(nil), (*certstatus.UsedBy)(nil), func(a, b interface{}, scope conversion.Scope) error {
 		return Convert_v1alpha1_UsedBy_To_certstatus_UsedBy(a.(*UsedBy), b.(*certstatus.UsedBy), scope)
 	}); err != nil {
@@ -139,6 +189,16 @@ func RegisterConversions(s *runtime.Scheme) error {
 	}
 	if err := s.AddGeneratedConversionFunc((*certstatus.UsedBy)(nil), (*UsedBy)(nil), func(a, b interface{}, scope conversion.Scope) error {
 		return Convert_certstatus_UsedBy_To_v1alpha1_UsedBy(a.(*certstatus.UsedBy), b.(*UsedBy), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddGeneratedConversionFunc((*Webhook)(nil), (*certstatus.Webhook)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_v1alpha1_Webhook_To_certstatus_Webhook(a.(*Webhook), b.(*certstatus.Webhook), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddGeneratedConversionFunc((*certstatus.Webhook)(nil), (*Webhook)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_certstatus_Webhook_To_v1alpha1_Webhook(a.(*certstatus.Webhook), b.(*Webhook), scope)
 	}); err != nil {
 		return err
 	}
@@ -322,6 +382,8 @@ func Convert_certstatus_CertificateStatusList_To_v1alpha1_CertificateStatusList(
 
 func autoConvert_v1alpha1_CertificateStatusStatus_To_certstatus_CertificateStatusStatus(in *CertificateStatusStatus, out *certstatus.CertificateStatusStatus, s conversion.Scope) error {
 	out.SecretType = in.SecretType
+	out.ConfigMapKeys = *(*[]string)(unsafe.Pointer(&in.ConfigMapKeys))
+	out.Source = (*certstatus.RegistrationReference)(unsafe.Pointer(in.Source))
 	out.State = certstatus.State(in.State)
 	out.NotBefore = (*v1.Time)(unsafe.Pointer(in.NotBefore))
 	out.NotAfter = (*v1.Time)(unsafe.Pointer(in.NotAfter))
@@ -358,6 +420,8 @@ func Convert_v1alpha1_CertificateStatusStatus_To_certstatus_CertificateStatusSta
 
 func autoConvert_certstatus_CertificateStatusStatus_To_v1alpha1_CertificateStatusStatus(in *certstatus.CertificateStatusStatus, out *CertificateStatusStatus, s conversion.Scope) error {
 	out.SecretType = in.SecretType
+	out.ConfigMapKeys = *(*[]string)(unsafe.Pointer(&in.ConfigMapKeys))
+	out.Source = (*RegistrationReference)(unsafe.Pointer(in.Source))
 	out.State = State(in.State)
 	out.NotBefore = (*v1.Time)(unsafe.Pointer(in.NotBefore))
 	out.NotAfter = (*v1.Time)(unsafe.Pointer(in.NotAfter))
@@ -432,6 +496,142 @@ func Convert_certstatus_ChainStatus_To_v1alpha1_ChainStatus(in *certstatus.Chain
 	return autoConvert_certstatus_ChainStatus_To_v1alpha1_ChainStatus(in, out, s)
 }
 
+func autoConvert_v1alpha1_ClusterCertificateStatus_To_certstatus_ClusterCertificateStatus(in *ClusterCertificateStatus, out *certstatus.ClusterCertificateStatus, s conversion.Scope) error {
+	out.ObjectMeta = in.ObjectMeta
+	if err := Convert_v1alpha1_CertificateStatusStatus_To_certstatus_CertificateStatusStatus(&in.Status, &out.Status, s); err != nil {
+		return err
+	}
+	return nil
+}
+
+// Convert_v1alpha1_ClusterCertificateStatus_To_certstatus_ClusterCertificateStatus is an autogenerated conversion function.
+func Convert_v1alpha1_ClusterCertificateStatus_To_certstatus_ClusterCertificateStatus(in *ClusterCertificateStatus, out *certstatus.ClusterCertificateStatus, s conversion.Scope) error {
+	return autoConvert_v1alpha1_ClusterCertificateStatus_To_certstatus_ClusterCertificateStatus(in, out, s)
+}
+
+func autoConvert_certstatus_ClusterCertificateStatus_To_v1alpha1_ClusterCertificateStatus(in *certstatus.ClusterCertificateStatus, out *ClusterCertificateStatus, s conversion.Scope) error {
+	out.ObjectMeta = in.ObjectMeta
+	if err := Convert_certstatus_CertificateStatusStatus_To_v1alpha1_CertificateStatusStatus(&in.Status, &out.Status, s); err != nil {
+		return err
+	}
+	return nil
+}
+
+// Convert_certstatus_ClusterCertificateStatus_To_v1alpha1_ClusterCertificateStatus is an autogenerated conversion function.
+func Convert_certstatus_ClusterCertificateStatus_To_v1alpha1_ClusterCertificateStatus(in *certstatus.ClusterCertificateStatus, out *ClusterCertificateStatus, s conversion.Scope) error {
+	return autoConvert_certstatus_ClusterCertificateStatus_To_v1alpha1_ClusterCertificateStatus(in, out, s)
+}
+
+func autoConvert_v1alpha1_ClusterCertificateStatusList_To_certstatus_ClusterCertificateStatusList(in *ClusterCertificateStatusList, out *certstatus.ClusterCertificateStatusList, s conversion.Scope) error {
+	out.ListMeta = in.ListMeta
+	if in.Items != nil {
+		in, out := &in.Items, &out.Items
+		*out = make([]certstatus.ClusterCertificateStatus, len(*in))
+		for i := range *in {
+			if err := Convert_v1alpha1_ClusterCertificateStatus_To_certstatus_ClusterCertificateStatus(&(*in)[i], &(*out)[i], s); err != nil {
+				return err
+			}
+		}
+	} else {
+		out.Items = nil
+	}
+	return nil
+}
+
+// Convert_v1alpha1_ClusterCertificateStatusList_To_certstatus_ClusterCertificateStatusList is an autogenerated conversion function.
+func Convert_v1alpha1_ClusterCertificateStatusList_To_certstatus_ClusterCertificateStatusList(in *ClusterCertificateStatusList, out *certstatus.ClusterCertificateStatusList, s conversion.Scope) error {
+	return autoConvert_v1alpha1_ClusterCertificateStatusList_To_certstatus_ClusterCertificateStatusList(in, out, s)
+}
+
+func autoConvert_certstatus_ClusterCertificateStatusList_To_v1alpha1_ClusterCertificateStatusList(in *certstatus.ClusterCertificateStatusList, out *ClusterCertificateStatusList, s conversion.Scope) error {
+	out.ListMeta = in.ListMeta
+	if in.Items != nil {
+		in, out := &in.Items, &out.Items
+		*out = make([]ClusterCertificateStatus, len(*in))
+		for i := range *in {
+			if err := Convert_certstatus_ClusterCertificateStatus_To_v1alpha1_ClusterCertificateStatus(&(*in)[i], &(*out)[i], s); err != nil {
+				return err
+			}
+		}
+	} else {
+		out.Items = nil
+	}
+	return nil
+}
+
+// Convert_certstatus_ClusterCertificateStatusList_To_v1alpha1_ClusterCertificateStatusList is an autogenerated conversion function.
+func Convert_certstatus_ClusterCertificateStatusList_To_v1alpha1_ClusterCertificateStatusList(in *certstatus.ClusterCertificateStatusList, out *ClusterCertificateStatusList, s conversion.Scope) error {
+	return autoConvert_certstatus_ClusterCertificateStatusList_To_v1alpha1_ClusterCertificateStatusList(in, out, s)
+}
+
+func autoConvert_v1alpha1_ConfigMapCertificateStatus_To_certstatus_ConfigMapCertificateStatus(in *ConfigMapCertificateStatus, out *certstatus.ConfigMapCertificateStatus, s conversion.Scope) error {
+	out.ObjectMeta = in.ObjectMeta
+	if err := Convert_v1alpha1_CertificateStatusStatus_To_certstatus_CertificateStatusStatus(&in.Status, &out.Status, s); err != nil {
+		return err
+	}
+	return nil
+}
+
+// Convert_v1alpha1_ConfigMapCertificateStatus_To_certstatus_ConfigMapCertificateStatus is an autogenerated conversion function.
+func Convert_v1alpha1_ConfigMapCertificateStatus_To_certstatus_ConfigMapCertificateStatus(in *ConfigMapCertificateStatus, out *certstatus.ConfigMapCertificateStatus, s conversion.Scope) error {
+	return autoConvert_v1alpha1_ConfigMapCertificateStatus_To_certstatus_ConfigMapCertificateStatus(in, out, s)
+}
+
+func autoConvert_certstatus_ConfigMapCertificateStatus_To_v1alpha1_ConfigMapCertificateStatus(in *certstatus.ConfigMapCertificateStatus, out *ConfigMapCertificateStatus, s conversion.Scope) error {
+	out.ObjectMeta = in.ObjectMeta
+	if err := Convert_certstatus_CertificateStatusStatus_To_v1alpha1_CertificateStatusStatus(&in.Status, &out.Status, s); err != nil {
+		return err
+	}
+	return nil
+}
+
+// Convert_certstatus_ConfigMapCertificateStatus_To_v1alpha1_ConfigMapCertificateStatus is an autogenerated conversion function.
+func Convert_certstatus_ConfigMapCertificateStatus_To_v1alpha1_ConfigMapCertificateStatus(in *certstatus.ConfigMapCertificateStatus, out *ConfigMapCertificateStatus, s conversion.Scope) error {
+	return autoConvert_certstatus_ConfigMapCertificateStatus_To_v1alpha1_ConfigMapCertificateStatus(in, out, s)
+}
+
+func autoConvert_v1alpha1_ConfigMapCertificateStatusList_To_certstatus_ConfigMapCertificateStatusList(in *ConfigMapCertificateStatusList, out *certstatus.ConfigMapCertificateStatusList, s conversion.Scope) error {
+	out.ListMeta = in.ListMeta
+	if in.Items != nil {
+		in, out := &in.Items, &out.Items
+		*out = make([]certstatus.ConfigMapCertificateStatus, len(*in))
+		for i := range *in {
+			if err := Convert_v1alpha1_ConfigMapCertificateStatus_To_certstatus_ConfigMapCertificateStatus(&(*in)[i], &(*out)[i], s); err != nil {
+				return err
+			}
+		}
+	} else {
+		out.Items = nil
+	}
+	return nil
+}
+
+// Convert_v1alpha1_ConfigMapCertificateStatusList_To_certstatus_ConfigMapCertificateStatusList is an autogenerated conversion function.
+func Convert_v1alpha1_ConfigMapCertificateStatusList_To_certstatus_ConfigMapCertificateStatusList(in *ConfigMapCertificateStatusList, out *certstatus.ConfigMapCertificateStatusList, s conversion.Scope) error {
+	return autoConvert_v1alpha1_ConfigMapCertificateStatusList_To_certstatus_ConfigMapCertificateStatusList(in, out, s)
+}
+
+func autoConvert_certstatus_ConfigMapCertificateStatusList_To_v1alpha1_ConfigMapCertificateStatusList(in *certstatus.ConfigMapCertificateStatusList, out *ConfigMapCertificateStatusList, s conversion.Scope) error {
+	out.ListMeta = in.ListMeta
+	if in.Items != nil {
+		in, out := &in.Items, &out.Items
+		*out = make([]ConfigMapCertificateStatus, len(*in))
+		for i := range *in {
+			if err := Convert_certstatus_ConfigMapCertificateStatus_To_v1alpha1_ConfigMapCertificateStatus(&(*in)[i], &(*out)[i], s); err != nil {
+				return err
+			}
+		}
+	} else {
+		out.Items = nil
+	}
+	return nil
+}
+
+// Convert_certstatus_ConfigMapCertificateStatusList_To_v1alpha1_ConfigMapCertificateStatusList is an autogenerated conversion function.
+func Convert_certstatus_ConfigMapCertificateStatusList_To_v1alpha1_ConfigMapCertificateStatusList(in *certstatus.ConfigMapCertificateStatusList, out *ConfigMapCertificateStatusList, s conversion.Scope) error {
+	return autoConvert_certstatus_ConfigMapCertificateStatusList_To_v1alpha1_ConfigMapCertificateStatusList(in, out, s)
+}
+
 func autoConvert_v1alpha1_DataError_To_certstatus_DataError(in *DataError, out *certstatus.DataError, s conversion.Scope) error {
 	*out = *(*certstatus.DataError)(unsafe.Pointer(in))
 	return nil
@@ -472,6 +672,26 @@ func Convert_certstatus_PrivateKeyStatus_To_v1alpha1_PrivateKeyStatus(in *certst
 	return autoConvert_certstatus_PrivateKeyStatus_To_v1alpha1_PrivateKeyStatus(in, out, s)
 }
 
+func autoConvert_v1alpha1_RegistrationReference_To_certstatus_RegistrationReference(in *RegistrationReference, out *certstatus.RegistrationReference, s conversion.Scope) error {
+	*out = *(*certstatus.RegistrationReference)(unsafe.Pointer(in))
+	return nil
+}
+
+// Convert_v1alpha1_RegistrationReference_To_certstatus_RegistrationReference is an autogenerated conversion function.
+func Convert_v1alpha1_RegistrationReference_To_certstatus_RegistrationReference(in *RegistrationReference, out *certstatus.RegistrationReference, s conversion.Scope) error {
+	return autoConvert_v1alpha1_RegistrationReference_To_certstatus_RegistrationReference(in, out, s)
+}
+
+func autoConvert_certstatus_RegistrationReference_To_v1alpha1_RegistrationReference(in *certstatus.RegistrationReference, out *RegistrationReference, s conversion.Scope) error {
+	*out = *(*RegistrationReference)(unsafe.Pointer(in))
+	return nil
+}
+
+// Convert_certstatus_RegistrationReference_To_v1alpha1_RegistrationReference is an autogenerated conversion function.
+func Convert_certstatus_RegistrationReference_To_v1alpha1_RegistrationReference(in *certstatus.RegistrationReference, out *RegistrationReference, s conversion.Scope) error {
+	return autoConvert_certstatus_RegistrationReference_To_v1alpha1_RegistrationReference(in, out, s)
+}
+
 func autoConvert_v1alpha1_UsedBy_To_certstatus_UsedBy(in *UsedBy, out *certstatus.UsedBy, s conversion.Scope) error {
 	*out = *(*certstatus.UsedBy)(unsafe.Pointer(in))
 	return nil
@@ -490,4 +710,24 @@ func autoConvert_certstatus_UsedBy_To_v1alpha1_UsedBy(in *certstatus.UsedBy, out
 // Convert_certstatus_UsedBy_To_v1alpha1_UsedBy is an autogenerated conversion function.
 func Convert_certstatus_UsedBy_To_v1alpha1_UsedBy(in *certstatus.UsedBy, out *UsedBy, s conversion.Scope) error {
 	return autoConvert_certstatus_UsedBy_To_v1alpha1_UsedBy(in, out, s)
+}
+
+func autoConvert_v1alpha1_Webhook_To_certstatus_Webhook(in *Webhook, out *certstatus.Webhook, s conversion.Scope) error {
+	*out = *(*certstatus.Webhook)(unsafe.Pointer(in))
+	return nil
+}
+
+// Convert_v1alpha1_Webhook_To_certstatus_Webhook is an autogenerated conversion function.
+func Convert_v1alpha1_Webhook_To_certstatus_Webhook(in *Webhook, out *certstatus.Webhook, s conversion.Scope) error {
+	return autoConvert_v1alpha1_Webhook_To_certstatus_Webhook(in, out, s)
+}
+
+func autoConvert_certstatus_Webhook_To_v1alpha1_Webhook(in *certstatus.Webhook, out *Webhook, s conversion.Scope) error {
+	*out = *(*Webhook)(unsafe.Pointer(in))
+	return nil
+}
+
+// Convert_certstatus_Webhook_To_v1alpha1_Webhook is an autogenerated conversion function.
+func Convert_certstatus_Webhook_To_v1alpha1_Webhook(in *certstatus.Webhook, out *Webhook, s conversion.Scope) error {
+	return autoConvert_certstatus_Webhook_To_v1alpha1_Webhook(in, out, s)
 }

@@ -62,6 +62,26 @@ func (in ChainStatus) OpenAPIModelName() string {
 }
 
 // OpenAPIModelName returns the OpenAPI model name for this type.
+func (in ClusterCertificateStatus) OpenAPIModelName() string {
+	return "dev.certstatus.v1alpha1.ClusterCertificateStatus"
+}
+
+// OpenAPIModelName returns the OpenAPI model name for this type.
+func (in ClusterCertificateStatusList) OpenAPIModelName() string {
+	return "dev.certstatus.v1alpha1.ClusterCertificateStatusList"
+}
+
+// OpenAPIModelName returns the OpenAPI model name for this type.
+func (in ConfigMapCertificateStatus) OpenAPIModelName() string {
+	return "dev.certstatus.v1alpha1.ConfigMapCertificateStatus"
+}
+
+// OpenAPIModelName returns the OpenAPI model name for this type.
+func (in ConfigMapCertificateStatusList) OpenAPIModelName() string {
+	return "dev.certstatus.v1alpha1.ConfigMapCertificateStatusList"
+}
+
+// OpenAPIModelName returns the OpenAPI model name for this type.
 func (in DataError) OpenAPIModelName() string {
 	return "dev.certstatus.v1alpha1.DataError"
 }
@@ -72,6 +92,16 @@ func (in PrivateKeyStatus) OpenAPIModelName() string {
 }
 
 // OpenAPIModelName returns the OpenAPI model name for this type.
+func (in RegistrationReference) OpenAPIModelName() string {
+	return "dev.certstatus.v1alpha1.RegistrationReference"
+}
+
+// OpenAPIModelName returns the OpenAPI model name for this type.
 func (in UsedBy) OpenAPIModelName() string {
 	return "dev.certstatus.v1alpha1.UsedBy"
+}
+
+// OpenAPIModelName returns the OpenAPI model name for this type.
+func (in Webhook) OpenAPIModelName() string {
+	return "dev.certstatus.v1alpha1.Webhook"
 }

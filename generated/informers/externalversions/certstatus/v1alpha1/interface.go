@@ -26,6 +26,10 @@ import (
 type Interface interface {
 	// CertificateStatuses returns a CertificateStatusInformer.
 	CertificateStatuses() TypedCertificateStatusInformer
+	// ClusterCertificateStatuses returns a ClusterCertificateStatusInformer.
+	ClusterCertificateStatuses() TypedClusterCertificateStatusInformer
+	// ConfigMapCertificateStatuses returns a ConfigMapCertificateStatusInformer.
+	ConfigMapCertificateStatuses() TypedConfigMapCertificateStatusInformer
 }
 
 type version struct {
@@ -42,4 +46,14 @@ func New(f internalinterfaces.SharedInformerFactory, namespace string, tweakList
 // CertificateStatuses returns a TypedCertificateStatusInformer.
 func (v *version) CertificateStatuses() TypedCertificateStatusInformer {
 	return &certificateStatusInformer{factory: v.factory, namespace: v.namespace, tweakListOptions: v.tweakListOptions}
+}
+
+// ClusterCertificateStatuses returns a TypedClusterCertificateStatusInformer.
+func (v *version) ClusterCertificateStatuses() TypedClusterCertificateStatusInformer {
+	return &clusterCertificateStatusInformer{factory: v.factory, tweakListOptions: v.tweakListOptions}
+}
+
+// ConfigMapCertificateStatuses returns a TypedConfigMapCertificateStatusInformer.
+func (v *version) ConfigMapCertificateStatuses() TypedConfigMapCertificateStatusInformer {
+	return &configMapCertificateStatusInformer{factory: v.factory, namespace: v.namespace, tweakListOptions: v.tweakListOptions}
 }

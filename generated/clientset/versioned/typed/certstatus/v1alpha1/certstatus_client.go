@@ -29,6 +29,8 @@ import (
 type CertstatusV1alpha1Interface interface {
 	RESTClient() rest.Interface
 	CertificateStatusesGetter
+	ClusterCertificateStatusesGetter
+	ConfigMapCertificateStatusesGetter
 }
 
 // CertstatusV1alpha1Client is used to interact with features provided by the certstatus.dev group.
@@ -38,6 +40,14 @@ type CertstatusV1alpha1Client struct {
 
 func (c *CertstatusV1alpha1Client) CertificateStatuses(namespace string) CertificateStatusInterface {
 	return newCertificateStatuses(c, namespace)
+}
+
+func (c *CertstatusV1alpha1Client) ClusterCertificateStatuses() ClusterCertificateStatusInterface {
+	return newClusterCertificateStatuses(c)
+}
+
+func (c *CertstatusV1alpha1Client) ConfigMapCertificateStatuses(namespace string) ConfigMapCertificateStatusInterface {
+	return newConfigMapCertificateStatuses(c, namespace)
 }
 
 // NewForConfig creates a new CertstatusV1alpha1Client for the given config.

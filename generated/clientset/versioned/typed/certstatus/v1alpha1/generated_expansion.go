@@ -19,3 +19,7 @@ limitations under the License.
 package v1alpha1
 
 type CertificateStatusExpansion interface{}
+
+type ClusterCertificateStatusExpansion interface{}
+
+type ConfigMapCertificateStatusExpansion interface{}

@@ -32,6 +32,14 @@ func (c *FakeCertstatusV1alpha1) CertificateStatuses(namespace string) v1alpha1.
 	return newFakeCertificateStatuses(c, namespace)
 }
 
+func (c *FakeCertstatusV1alpha1) ClusterCertificateStatuses() v1alpha1.ClusterCertificateStatusInterface {
+	return newFakeClusterCertificateStatuses(c)
+}
+
+func (c *FakeCertstatusV1alpha1) ConfigMapCertificateStatuses(namespace string) v1alpha1.ConfigMapCertificateStatusInterface {
+	return newFakeConfigMapCertificateStatuses(c, namespace)
+}
+
 // RESTClient returns a RESTClient that is used to communicate
 // with API server by this client implementation.
 func (c *FakeCertstatusV1alpha1) RESTClient() rest.Interface {
