@@ -312,23 +312,11 @@ func analyzeAndWatchValues(t *testing.T) (*Analysis, map[string]weak.Pointer[byt
 // the status or its messages.
 
 // 1 MiB of PEM garbage: CERTIFICATE blocks of random base64, text between
-// them, and a last block with no END line.
+// them, and a last block with no END line. Its cost is
+// BenchmarkConfigMapPEMGarbage's.
 func TestConfigMapPEMGarbage(t *testing.T) {
-	rng := rand.New(rand.NewChaCha8([32]byte{2}))
-	var text strings.Builder
-	var bodies []string
-	for text.Len() < 1<<20 {
-		raw := make([]byte, 600)
-		for i := range raw {
-			raw[i] = byte(rng.Uint32())
-		}
-		body := base64.StdEncoding.EncodeToString(raw)
-		bodies = append(bodies, body[:32])
-		text.WriteString("garbage-between-blocks\n")
-		text.WriteString(string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: raw})))
-	}
-	text.WriteString("-----BEGIN CERTIFICATE-----\nunterminated-garbage")
-	a := analyzeConfigMap(t, configMap(map[string]string{"bundle.pem": text.String()}, nil))
+	text, bodies := pemGarbage()
+	a := analyzeConfigMap(t, configMap(map[string]string{"bundle.pem": text}, nil))
 	status := a.StatusAt(epoch)
 	message := errorsOf(status, "bundle.pem")
 	if status.State != certstatus.StateInvalid || len(status.Errors) != 1 || !strings.Contains(message, "is not a valid X.509 certificate") || !strings.Contains(message, "more problems like these") {
@@ -414,6 +402,40 @@ func assertNoData(t *testing.T, status certstatus.CertificateStatusStatus, value
 	for _, value := range values {
 		if strings.Contains(string(out), value) {
 			t.Fatalf("ConfigMap data %q appears in the status", value)
+		}
+	}
+}
+
+// pemGarbage is 1 MiB of CERTIFICATE blocks of random bytes with text
+// between them and a last block without END, and the start of each
+// block's base64, which no output may contain.
+func pemGarbage() (string, []string) {
+	rng := rand.New(rand.NewChaCha8([32]byte{2}))
+	var text strings.Builder
+	var bodies []string
+	for text.Len() < 1<<20 {
+		raw := make([]byte, 600)
+		for i := range raw {
+			raw[i] = byte(rng.Uint32())
+		}
+		body := base64.StdEncoding.EncodeToString(raw)
+		bodies = append(bodies, body[:32])
+		text.WriteString("garbage-between-blocks\n")
+		text.WriteString(string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: raw})))
+	}
+	text.WriteString("-----BEGIN CERTIFICATE-----\nunterminated-garbage")
+	return text.String(), bodies
+}
+
+// BenchmarkConfigMapPEMGarbage is the cost of 1 MiB of PEM garbage in a
+// ConfigMap: bounded by the 1000-certificate bound and the linear scan.
+func BenchmarkConfigMapPEMGarbage(b *testing.B) {
+	text, _ := pemGarbage()
+	cm := configMap(map[string]string{"bundle.pem": text}, nil)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, listed := Analyze(InputFromConfigMap(cm), DefaultOptions()); !listed {
+			b.Fatal("not listed")
 		}
 	}
 }

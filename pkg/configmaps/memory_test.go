@@ -31,12 +31,14 @@ func (c *countingSink) Delete(string, string)                            { c.del
 type fakeConfigMaps struct {
 	*toolscache.ListWatch
 	watching chan struct{}
+	// watcher sends the watch's events.
+	watcher *watch.FakeWatcher
 }
 
 func (fakeConfigMaps) IsWatchListSemanticsUnSupported() bool { return true }
 
 func newFakeConfigMaps(n int) *fakeConfigMaps {
-	f := &fakeConfigMaps{watching: make(chan struct{})}
+	f := &fakeConfigMaps{watching: make(chan struct{}), watcher: watch.NewFake()}
 	f.ListWatch = &toolscache.ListWatch{
 		ListWithContextFunc: func(context.Context, metav1.ListOptions) (apiruntime.Object, error) {
 			list := &corev1.ConfigMapList{ListMeta: metav1.ListMeta{ResourceVersion: "1"}, Items: make([]corev1.ConfigMap, n)}
@@ -52,7 +54,7 @@ func newFakeConfigMaps(n int) *fakeConfigMaps {
 		},
 		WatchFuncWithContext: func(context.Context, metav1.ListOptions) (watch.Interface, error) {
 			close(f.watching)
-			return watch.NewFake(), nil
+			return f.watcher, nil
 		},
 	}
 	return f

@@ -1,6 +1,7 @@
 package configmaps
 
 import (
+	"context"
 	"crypto/x509/pkix"
 	"fmt"
 	"slices"
@@ -175,5 +176,43 @@ func TestPlainConfigMapAllocatesNothing(t *testing.T) {
 		}
 	}); allocs != 0 {
 		t.Errorf("%v allocations per plain ConfigMap, want 0", allocs)
+	}
+}
+
+// Through a real reflector: the list's bundles are upserted, then watch
+// events add, change, strip and delete ConfigMaps.
+func TestStoreBehindAReflector(t *testing.T) {
+	sink := &recordingSink{}
+	store := NewStore(certificate.DefaultOptions(), sink)
+	lw := newFakeConfigMaps(20) // bundles at 0 and 10
+	reflector := toolscache.NewReflectorWithOptions(lw, &corev1.ConfigMap{}, store, toolscache.ReflectorOptions{Name: "configmaps-test"})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		reflector.RunWithContext(ctx)
+	}()
+	defer func() { cancel(); <-done }()
+	<-lw.watching
+	lw.watcher.Add(bundleConfigMap("team-05", "new-bundle", "100"))
+	lw.watcher.Add(plainConfigMap("team-05", "new-plain", "101"))
+	lw.watcher.Modify(plainConfigMap("team-00", "kube-root-ca-000000", "102"))
+	lw.watcher.Delete(bundleConfigMap("team-10", "kube-root-ca-000010", "103"))
+	lw.watcher.Delete(plainConfigMap("team-05", "new-plain", "104"))
+	lw.watcher.Modify(bundleConfigMap("team-05", "new-bundle", "105"))
+	want := []string{
+		"upsert team-00/kube-root-ca-000000 rv=2 keys=ca.crt",
+		"upsert team-10/kube-root-ca-000010 rv=12 keys=ca.crt",
+		"upsert team-05/new-bundle rv=100 keys=ca.crt",
+		"delete team-00/kube-root-ca-000000",
+		"delete team-10/kube-root-ca-000010",
+		"upsert team-05/new-bundle rv=105 keys=ca.crt",
+	}
+	var got []string
+	for deadline := time.Now().Add(10 * time.Second); len(got) < len(want) && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		got = append(got, sink.take()...)
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("sink saw\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
