@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"crypto/x509"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -45,6 +46,8 @@ type Analysis struct {
 	// bundleTimeline is the state over time of a bundle, whose members take
 	// a sweep to combine; a chain's is computed by StatusAt.
 	bundleTimeline timeline
+	// configMap is set for a ConfigMap's analysis (8 bytes in a Secret's).
+	configMap *configMapFacts
 }
 
 // certificateRecord is one certificate as the Analysis keeps it: its
@@ -128,7 +131,7 @@ func Analyze(in Input, opts Options) (a *Analysis, listed bool) {
 	if isTLS {
 		contents = readTLSSecret(in.Data, pw)
 	} else {
-		contents = readOtherSecret(in.Data, pw)
+		contents = readOtherSecret(in.Data, pw, in.configMap)
 		if !contents.recognized {
 			return nil, false
 		}
@@ -138,6 +141,9 @@ func Analyze(in Input, opts Options) (a *Analysis, listed bool) {
 	threshold := thresholdFor(in.Annotations, opts.ExpiringSoonThreshold, &contents.problems)
 
 	a = &Analysis{secretType: in.Type, createdAt: in.CreatedAt}
+	if in.configMap != nil {
+		a.configMap = &configMapFacts{keys: slices.Clone(contents.certificateKeys)} // read once each, in key order
+	}
 	if isTLS {
 		a.secretType = secretTypeTLS // not the decoded Secret's copy of it
 	}
@@ -368,5 +374,5 @@ func (a *Analysis) verify(contents *secretContents, primaryKey string) certstatu
 	if primaryKey == "" {
 		primaryKey = keyTLSCert
 	}
-	return verifyChain(chain, anchors, primaryKey, anchorKey)
+	return verifyChain(chain, anchors, primaryKey, anchorKey, a.noun())
 }

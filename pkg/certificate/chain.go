@@ -26,12 +26,12 @@ type chainMember struct {
 // chain is Unknown (ca.crt may be the CA of client certificates, the
 // mutual-TLS layout). Exact repeats are skipped and named. Validity periods
 // are left to the state, so an expired chain is Expired, not broken.
-func verifyChain(chain, anchors []chainMember, chainKey, anchorKey string) certstatus.ChainStatus {
+func verifyChain(chain, anchors []chainMember, chainKey, anchorKey, noun string) certstatus.ChainStatus {
 	if len(chain) == 0 {
 		return unknownChain("There is no certificate to verify.")
 	}
 	chain, repeats := skipRepeats(chain)
-	status := walkChain(chain, anchors, chainKey, anchorKey)
+	status := walkChain(chain, anchors, chainKey, anchorKey, noun)
 	if repeats != "" {
 		status.Message += " " + repeats
 	}
@@ -64,7 +64,7 @@ func skipRepeats(chain []chainMember) ([]chainMember, string) {
 }
 
 // walkChain follows the served chain (without repeats) from the leaf.
-func walkChain(chain, anchors []chainMember, chainKey, anchorKey string) certstatus.ChainStatus {
+func walkChain(chain, anchors []chainMember, chainKey, anchorKey, noun string) certstatus.ChainStatus {
 	for k := range chain {
 		current := chain[k]
 		// When the next served certificate is itself in ca.crt, the path
@@ -83,7 +83,7 @@ func walkChain(chain, anchors []chainMember, chainKey, anchorKey string) certsta
 			return endOfPath(verifiedChain(message), chain[:k+1], chain[k+1:], chainKey)
 		}
 		if k+1 == len(chain) {
-			return unanchoredTop(chain, anchors, chainKey, anchorKey)
+			return unanchoredTop(chain, anchors, chainKey, anchorKey, noun)
 		}
 		parent := chain[k+1]
 		if err := checkIssued(current.cert, parent.cert, k); err != nil {
@@ -159,7 +159,7 @@ func inAnchors(member chainMember, anchors []chainMember) bool {
 
 // unanchoredTop judges a chain whose links hold but whose last certificate
 // is neither self-signed nor anchored in ca.crt.
-func unanchoredTop(chain, anchors []chainMember, chainKey, anchorKey string) certstatus.ChainStatus {
+func unanchoredTop(chain, anchors []chainMember, chainKey, anchorKey, noun string) certstatus.ChainStatus {
 	top := chain[len(chain)-1]
 	if bytes.Equal(top.cert.RawIssuer, top.cert.RawSubject) {
 		return brokenChain(fmt.Sprintf("%s names itself as issuer, but its self-signature does not verify.", top.label))
@@ -176,7 +176,7 @@ func unanchoredTop(chain, anchors []chainMember, chainKey, anchorKey string) cer
 		message = fmt.Sprintf("%s does not issue the served chain: %s is issued by %s, which is in neither %s nor %s, so the chain cannot be verified here (in the mutual-TLS layout %s is the CA of client certificates).",
 			anchorKey, top.label, issuer, chainKey, anchorKey, anchorKey)
 	} else {
-		message = fmt.Sprintf("%s is issued by %s, which is not in the Secret, so there is nothing to verify the chain against.", top.label, issuer)
+		message = fmt.Sprintf("%s is issued by %s, which is not in the %s, so there is nothing to verify the chain against.", top.label, issuer, noun)
 	}
 	if len(chain) == 1 {
 		message += fmt.Sprintf(" %s holds only the leaf: clients that do not already have its issuer %s fail to verify it, so serve the intermediate certificate after the leaf.", chainKey, issuer)

@@ -32,6 +32,8 @@ type Input struct {
 	// nothing but a new certificate moves them (not managedFields, which
 	// every metadata write changes).
 	CreatedAt time.Time
+	// configMap is set by InputFromConfigMap; nil for a Secret.
+	configMap *configMapSource
 }
 
 // InputFromSecret builds an Input from a Secret. It copies only the

@@ -100,10 +100,15 @@ func kindByName(key string) valueKind {
 		return kindJKS
 	case ext == ".der" || ext == ".cer":
 		return kindDER
-	case key == "value" || key == "kubeconfig" || key == "config" || key == "admin.conf" || strings.HasSuffix(key, ".kubeconfig"):
+	case isKubeconfigName(key):
 		return kindKubeconfig
 	}
 	return kindOther
+}
+
+// isKubeconfigName recognises the data key names of kubeconfigs api.md lists.
+func isKubeconfigName(key string) bool {
+	return key == "value" || key == "kubeconfig" || key == "config" || key == "admin.conf" || strings.HasSuffix(key, ".kubeconfig")
 }
 
 // kindByContent recognises a keystore or DER certificate under any key;

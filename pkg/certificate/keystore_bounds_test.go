@@ -95,6 +95,23 @@ func TestPKCS12TenMillionIterationsRefused(t *testing.T) {
 // A JKS claiming 2^31 entries costs what its bytes are: nothing is
 // allocated from the count, and the truncation is reported.
 func TestJKSClaimingBillionsOfEntries(t *testing.T) {
+	in := Input{Type: "Opaque", CreatedAt: changedAt, Data: map[string][]byte{"truststore.jks": jksClaimingBillionsOfEntries()}}
+
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	status := statusAt(t, in, epoch)
+	runtime.ReadMemStats(&after)
+	if allocated := after.TotalAlloc - before.TotalAlloc; allocated > 1<<20 {
+		t.Errorf("reading a 100-byte keystore allocated %d bytes", allocated)
+	}
+	if message := errorsOf(status, "truststore.jks"); !strings.Contains(message, "ends in the middle of an entry") {
+		t.Errorf("errors %+v, want the truncation reported", status.Errors)
+	}
+}
+
+// jksClaimingBillionsOfEntries is a 100-byte JKS that claims 2^31 entries,
+// the first a 2 GiB certificate.
+func jksClaimingBillionsOfEntries() []byte {
 	value := make([]byte, 12, 12+64+jksDigest)
 	binary.BigEndian.PutUint32(value, jksMagic)
 	binary.BigEndian.PutUint32(value[4:], 2)
@@ -107,19 +124,7 @@ func TestJKSClaimingBillionsOfEntries(t *testing.T) {
 	value = binary.BigEndian.AppendUint16(value, 5)
 	value = append(value, "X.509"...)
 	value = binary.BigEndian.AppendUint32(value, 1<<31)
-	value = append(value, make([]byte, jksDigest)...)
-	in := Input{Type: "Opaque", CreatedAt: changedAt, Data: map[string][]byte{"truststore.jks": value}}
-
-	var before, after runtime.MemStats
-	runtime.ReadMemStats(&before)
-	status := statusAt(t, in, epoch)
-	runtime.ReadMemStats(&after)
-	if allocated := after.TotalAlloc - before.TotalAlloc; allocated > 1<<20 {
-		t.Errorf("reading a 100-byte keystore allocated %d bytes", allocated)
-	}
-	if message := errorsOf(status, "truststore.jks"); !strings.Contains(message, "ends in the middle of an entry") {
-		t.Errorf("errors %+v, want the truncation reported", status.Errors)
-	}
+	return append(value, make([]byte, jksDigest)...)
 }
 
 // A keystore's certificates count toward the per-Secret bound.

@@ -20,7 +20,7 @@ func (a *Analysis) messages(now time.Time, state certstatus.State, secret validi
 	}
 	if a.invalid != nil {
 		return a.invalid.reason, a.invalid.message,
-			"Expiry is not judged while the Secret is invalid; the Ready condition says why."
+			"Expiry is not judged while the " + a.noun() + " is invalid; the Ready condition says why."
 	}
 	reason = string(state) // every non-invalid state has the reason of the same name
 	if a.bundle {

@@ -65,6 +65,8 @@ type secretContents struct {
 	locked bool
 	// recognized is true when some value held certificates, PEM or not.
 	recognized bool
+	// configMap is set when the values are a ConfigMap's.
+	configMap *configMapSource
 }
 
 // readTLSSecret reads tls.crt, ca.crt and tls.key and nothing else.
@@ -106,8 +108,8 @@ func readTLSSecret(data map[string][]byte, pw func() passwords) *secretContents 
 
 // readOtherSecret reads every key that holds a PEM certificate, and the
 // first private key found; keys without PEM certificates are not ours to judge.
-func readOtherSecret(data map[string][]byte, pw func() passwords) *secretContents {
-	contents := &secretContents{certificatesByKey: map[string][]int{}, passwordSource: pw}
+func readOtherSecret(data map[string][]byte, pw func() passwords, configMap *configMapSource) *secretContents {
+	contents := &secretContents{certificatesByKey: map[string][]int{}, passwordSource: pw, configMap: configMap}
 	keys := slices.Sorted(maps.Keys(data))
 	// tls.crt first for the bound, then the other keys in key order.
 	if i := slices.Index(keys, keyTLSCert); i > 0 {
@@ -169,7 +171,7 @@ func (c *secretContents) readCertificates(key string, value []byte, strict bool)
 		}
 		if c.seen >= maxCertificates {
 			skipped := 1 + bytes.Count(value[found.end:], certificateMarker)
-			c.problems.add(key, fmt.Sprintf("%d certificates were not analysed: at most %d certificates per Secret are.", skipped, maxCertificates))
+			c.problems.add(key, fmt.Sprintf("%d certificates were not analysed: at most %d certificates per %s are.", skipped, maxCertificates, c.noun()))
 			return
 		}
 		c.seen++
@@ -185,6 +187,14 @@ func (c *secretContents) readCertificates(key string, value []byte, strict bool)
 	if !sawPEM {
 		c.problems.add(key, describeUnreadable(value, "certificate"))
 	}
+}
+
+// noun names the object being read in messages.
+func (c *secretContents) noun() string {
+	if c.configMap != nil {
+		return "ConfigMap"
+	}
+	return "Secret"
 }
 
 // readPrivateKey keeps the public half of the first private key block in value.

@@ -92,7 +92,13 @@ func (c *secretContents) readStructured(key string, value []byte) bool {
 		return false
 	}
 	kind := kindByName(key)
-	if kind == kindOther || (kind != kindKubeconfig && kindByContent(value) != kindOther) {
+	switch {
+	case c.configMap.isText(key):
+		// A ConfigMap's data is text: PEM (the caller's) or a kubeconfig.
+		if kind != kindKubeconfig {
+			return false
+		}
+	case kind == kindOther || (kind != kindKubeconfig && kindByContent(value) != kindOther):
 		kind = kindByContent(value)
 	}
 	var store storeContents
@@ -151,7 +157,7 @@ func (c *secretContents) addParsed(key string, ders [][]byte, aliases []string) 
 	}
 	for i, der := range ders {
 		if c.seen >= maxCertificates {
-			c.problems.add(key, fmt.Sprintf("%d certificates were not analysed: at most %d certificates per Secret are.", len(ders)-i, maxCertificates))
+			c.problems.add(key, fmt.Sprintf("%d certificates were not analysed: at most %d certificates per %s are.", len(ders)-i, maxCertificates, c.noun()))
 			return positions
 		}
 		c.seen++
@@ -184,6 +190,9 @@ func aliasNote(alias string) string {
 func (c *secretContents) addStore(key string, store storeContents) {
 	c.certificateKeys = append(c.certificateKeys, key)
 	for _, message := range store.problems {
+		if c.configMap != nil {
+			message = forConfigMap(message)
+		}
 		c.problems.add(key, message)
 	}
 	c.locked = c.locked || store.locked

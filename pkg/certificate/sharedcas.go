@@ -1,6 +1,7 @@
 package certificate
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"crypto/x509"
 
@@ -53,7 +54,11 @@ func parseCertificate(der []byte) (*x509.Certificate, error) {
 	}
 	cert, err := x509.ParseCertificate(der)
 	if err == nil && isCA(cert) {
-		parsedCAs.Add(fingerprint, cert)
+		// The cache outlives the object, and a parse points into its
+		// bytes: keep a parse of a copy, never a DER value or a JKS file.
+		if cert, err = x509.ParseCertificate(bytes.Clone(der)); err == nil {
+			parsedCAs.Add(fingerprint, cert)
+		}
 	}
 	return cert, err
 }

@@ -24,9 +24,12 @@ func (a *Analysis) judgeInvalid(contents *secretContents, data map[string][]byte
 		return &verdict{certstatus.ReasonInvalidData, "No certificate in tls.crt could be read; errors says why."}
 	case len(a.certificates) == 0 && contents.locked:
 		// certstatus cannot see: Unknown, never Invalid.
+		if a.configMap != nil {
+			return &verdict{certstatus.ReasonKeystoreLocked, "A keystore is locked and nothing else in the ConfigMap is readable; errors says why."}
+		}
 		return &verdict{certstatus.ReasonKeystoreLocked, "A keystore is locked and nothing else in the Secret is readable; errors says which annotation to set."}
 	case len(a.certificates) == 0:
-		return &verdict{certstatus.ReasonInvalidData, "No certificate in the Secret could be read; errors says why."}
+		return &verdict{certstatus.ReasonInvalidData, "No certificate in the " + a.noun() + " could be read; errors says why."}
 	case isTLS && len(bytes.TrimSpace(data[keyTLSKey])) > 0 && !a.privateKey.Present:
 		// A key that is there but unreadable breaks the TLS server that loads it.
 		return &verdict{certstatus.ReasonInvalidData, "The private key in tls.key could not be read; errors says why."}
@@ -35,7 +38,7 @@ func (a *Analysis) judgeInvalid(contents *secretContents, data map[string][]byte
 	case chain.Verified == certstatus.ChainBroken:
 		return &verdict{certstatus.ReasonChainInvalid, chain.Message}
 	case !a.bundle && !a.hasPrimary():
-		return &verdict{certstatus.ReasonInvalidData, "No certificate in the Secret could be read; errors says why."}
+		return &verdict{certstatus.ReasonInvalidData, "No certificate in the " + a.noun() + " could be read; errors says why."}
 	}
 	return nil
 }
