@@ -57,7 +57,7 @@ func TestFindServing(t *testing.T) {
 		injectFromSecret, injectCA string
 		service                    *ServiceReference
 		url                        bool
-		pods                       []Pod // replaces the namespace's Pods when set
+		pods                       []Pod  // replaces the namespace's Pods when set
 		want                       string // the Secrets found, or the reason
 	}{
 		{name: "inject-ca-from-secret", injectFromSecret: "ns/hook-tls", service: hook, want: "ns/hook-tls"},
