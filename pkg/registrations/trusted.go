@@ -56,7 +56,7 @@ func Decide(r *Registration, cluster Cluster, opts certificate.Options) Trusted 
 	parsed := map[*byte][]*x509.Certificate{} // equal caBundles share their bytes
 	for _, b := range r.CABundles {
 		serving, applies := FindServing(r, b, cluster)
-		if !applies {
+		if !applies || len(b.PEM) == 0 {
 			continue
 		}
 		out.Applies = true
