@@ -29,6 +29,11 @@ type Analysis struct {
 	createdAt    time.Time
 	certificates []certificateRecord
 	bundle       bool
+	// caBundles: every certificate is a bundle member (Input.CABundles).
+	caBundles bool
+	// served is the DER of the primary chain, kept only when its leaf could
+	// serve an API registration (servedchain.go); nil otherwise.
+	served *servedChain
 	// invalid is set when the state is Invalid whatever the clock, or
 	// Unknown when locked is set too.
 	invalid *verdict
@@ -121,16 +126,19 @@ func (c chainVerdict) status() certstatus.ChainStatus {
 // Analyze parses the Secret once. listed=false means the Secret does not
 // appear at all: it is not kubernetes.io/tls and holds no PEM certificate.
 func Analyze(in Input, opts Options) (a *Analysis, listed bool) {
-	isTLS := in.Type == secretTypeTLS
-	if !isTLS && !mayHoldCertificates(in.Data) {
+	isTLS := in.Type == secretTypeTLS && !in.CABundles
+	if in.CABundles && !holdsPEMCertificate(in.Data) || !isTLS && !mayHoldCertificates(in.Data) {
 		return nil, false
 	}
 	var problems problemLog
 	pw := func() passwords { return keystorePasswordsFor(in, &problems) }
 	var contents *secretContents
-	if isTLS {
+	switch {
+	case in.CABundles:
+		contents = readCABundles(in.Data)
+	case isTLS:
 		contents = readTLSSecret(in.Data, pw)
-	} else {
+	default:
 		contents = readOtherSecret(in.Data, pw, in.configMap)
 		if !contents.recognized {
 			return nil, false
@@ -140,20 +148,25 @@ func Analyze(in Input, opts Options) (a *Analysis, listed bool) {
 	contents.problems.merge(&problems)
 	threshold := thresholdFor(in.Annotations, opts.ExpiringSoonThreshold, &contents.problems)
 
-	a = &Analysis{secretType: in.Type, createdAt: in.CreatedAt}
+	a = &Analysis{secretType: in.Type, createdAt: in.CreatedAt, caBundles: in.CABundles}
 	if in.configMap != nil {
 		a.configMap = &configMapFacts{keys: slices.Clone(contents.certificateKeys)} // read once each, in key order
 	}
 	if isTLS {
 		a.secretType = secretTypeTLS // not the decoded Secret's copy of it
 	}
-	primaryKey := choosePrimaryKey(contents, isTLS)
+	primaryKey := ""
+	if !in.CABundles {
+		primaryKey = choosePrimaryKey(contents, isTLS)
+	}
 	if s := contents.structured[primaryKey]; s != nil && s.key != nil && !isTLS {
 		contents.privateKey = s.key // the entry's own key, matched against its leaf
 	}
 	a.bundle = !isTLS && primaryKey == "" && len(contents.certificates) > 0
 	a.describeCertificates(contents, primaryKey, threshold, opts.ExpiringSoonFraction)
-	chain := a.verify(contents, primaryKey)
+	served := a.primaryChain(contents, primaryKey)
+	a.served = keepServedChain(served)
+	chain := a.verify(contents, primaryKey, served)
 	a.chain = chainVerdict{verified: chain.Verified, message: unique.Make(chain.Message)}
 	a.privateKey = a.matchPrivateKey(contents, isTLS)
 	a.invalid = a.judgeInvalid(contents, in.Data, isTLS, chain)
@@ -253,7 +266,7 @@ func (a *Analysis) describeCertificates(contents *secretContents, primaryKey str
 			record.role = roleRoot
 		case inPrimary:
 			record.role = roleIntermediate
-		case record.desc.isCA || parsed.key == keyCACert:
+		case record.desc.isCA || parsed.key == keyCACert || a.caBundles:
 			record.role = roleCA
 		default:
 			record.role = roleLeaf
@@ -340,13 +353,12 @@ func (a *Analysis) validities() []validity {
 	return out
 }
 
-// verify checks the primary chain against ca.crt.
-func (a *Analysis) verify(contents *secretContents, primaryKey string) certstatus.ChainStatus {
+// verify checks the primary chain (primaryChain) against ca.crt.
+func (a *Analysis) verify(contents *secretContents, primaryKey string, chain []chainMember) certstatus.ChainStatus {
 	if a.bundle {
 		return unknownChain("A CA bundle has no chain to verify.")
 	}
-	var chain, anchors []chainMember
-	var positions []int
+	var anchors []chainMember
 	structured := contents.structured[primaryKey]
 	anchorKey := keyCACert
 	if structured != nil && structured.anchorsInValue && len(contents.certificatesByKey[keyCACert]) == 0 {
@@ -354,25 +366,40 @@ func (a *Analysis) verify(contents *secretContents, primaryKey string) certstatu
 	}
 	for i := range contents.certificates {
 		parsed := &contents.certificates[i]
-		member := chainMember{cert: parsed.cert, label: a.certificates[i].label()}
 		switch {
 		case contents.inPrimaryKey(parsed, primaryKey):
-			chain = append(chain, member)
-			positions = append(positions, parsed.chainPos)
 		case parsed.key == keyCACert, parsed.key == primaryKey && structured != nil && structured.anchorsInValue:
-			anchors = append(anchors, member)
+			anchors = append(anchors, chainMember{cert: parsed.cert, label: a.certificates[i].label()})
 		}
 	}
-	if structured != nil {
-		// A keystore's chain is in chain order, not file order.
+	if primaryKey == "" {
+		primaryKey = keyTLSCert
+	}
+	return verifyChain(chain, anchors, primaryKey, anchorKey, a.noun())
+}
+
+// primaryChain is the served chain in the order a TLS server sends it:
+// the primary key's certificates (a keystore's in chain order, not file
+// order). Empty for a bundle.
+func (a *Analysis) primaryChain(contents *secretContents, primaryKey string) []chainMember {
+	if a.bundle {
+		return nil
+	}
+	var chain []chainMember
+	var positions []int
+	for i := range contents.certificates {
+		parsed := &contents.certificates[i]
+		if contents.inPrimaryKey(parsed, primaryKey) {
+			chain = append(chain, chainMember{cert: parsed.cert, label: a.certificates[i].label()})
+			positions = append(positions, parsed.chainPos)
+		}
+	}
+	if contents.structured[primaryKey] != nil {
 		sorted := make([]chainMember, len(chain))
 		for i, p := range positions {
 			sorted[p] = chain[i]
 		}
 		chain = sorted
 	}
-	if primaryKey == "" {
-		primaryKey = keyTLSCert
-	}
-	return verifyChain(chain, anchors, primaryKey, anchorKey, a.noun())
+	return chain
 }

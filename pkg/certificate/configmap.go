@@ -105,8 +105,11 @@ func (a *Analysis) ConfigMapKeys() []string {
 
 // noun names the analysed object in messages.
 func (a *Analysis) noun() string {
-	if a.configMap != nil {
+	switch {
+	case a.configMap != nil:
 		return "ConfigMap"
+	case a.caBundles:
+		return "caBundle"
 	}
 	return "Secret"
 }

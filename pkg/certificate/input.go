@@ -27,6 +27,13 @@ type Input struct {
 	// (pkcs12, then jks); none when cert-manager's CRDs, the Certificate or
 	// its passwords do not exist. nil when the server offers none.
 	PasswordsFromCertificate func(certificate string) ([][]byte, error)
+	// CABundles reads every Data value as a CA bundle, as an API
+	// registration's caBundle fields are (the keys are their field paths):
+	// every certificate is a bundle member whatever its CA flag, there is no
+	// primary chain and no private key, and a non-empty value without a
+	// PEM certificate is an errors[] entry. Listed when some value holds a
+	// PEM CERTIFICATE block (even a broken one), as for Secrets.
+	CABundles bool
 	// CreatedAt is the Secret's creationTimestamp. Non-clock transitions are
 	// dated with the later of it and the primary leaf's notBefore, so that
 	// nothing but a new certificate moves them (not managedFields, which
