@@ -1,7 +1,6 @@
 package statuscache
 
 import (
-	"context"
 	"sort"
 	"strings"
 	"sync"
@@ -128,55 +127,53 @@ type Cache struct {
 	// watchersClosedBehind counts watchers closed for falling behind.
 	watchersClosedBehind uint64
 
-	synced     chan struct{}
-	syncedOnce sync.Once
+	// decorator (nil: none) decorates every item as it enters; rebuilds
+	// (nil: none) are the keys whose decoration changed, taken by Run.
+	decorator Decorator
+	rebuilds  *Rebuilds
+	// writeMu orders the writers (the source's upserts and deletes, the
+	// rebuilds): an item is decorated and stored under it, so the last
+	// write of a key always carries the decorator's latest answer.
+	writeMu sync.Mutex
 }
 
 // New returns an empty cache. Its resourceVersions carry a random epoch, so
 // another process's are recognised as foreign (see docs/design.md).
 func New(clk clock.WithTicker, options Options) *Cache {
+	return NewDecorated(clk, options, nil, nil)
+}
+
+// NewDecorated is New with a decorator applied to every item as it enters,
+// and the rebuilds through which the decorator's sources signal keys whose
+// decoration changed (Run rebuilds them).
+func NewDecorated(clk clock.WithTicker, options Options, decorator Decorator, rebuilds *Rebuilds) *Cache {
 	return &Cache{
-		clock:    clk,
-		options:  options,
-		entries:  map[string]*entry{},
-		rv:       newResourceVersions(randomEpoch()),
-		history:  newHistory(options.HistorySize),
-		wake:     make(chan struct{}, 1),
-		drained:  make(chan struct{}, 1),
-		watchers: map[int]*watcher{},
-		synced:   make(chan struct{}),
+		decorator: decorator,
+		rebuilds:  rebuilds,
+		clock:     clk,
+		options:   options,
+		entries:   map[string]*entry{},
+		rv:        newResourceVersions(randomEpoch()),
+		history:   newHistory(options.HistorySize),
+		wake:      make(chan struct{}, 1),
+		drained:   make(chan struct{}, 1),
+		watchers:  map[int]*watcher{},
 	}
 }
 
 // objectKey is how the cache names an object.
 func objectKey(namespace, name string) string { return namespace + "/" + name }
 
-// MarkSynced records that the initial list of Secrets has been loaded.
-func (c *Cache) MarkSynced() { c.syncedOnce.Do(func() { close(c.synced) }) }
-
-// HasSynced tells whether MarkSynced was called.
-func (c *Cache) HasSynced() bool {
-	select {
-	case <-c.synced:
-		return true
-	default:
-		return false
-	}
-}
-
-// WaitSynced blocks until the cache has synced or ctx ends.
-func (c *Cache) WaitSynced(ctx context.Context) error {
-	select {
-	case <-c.synced:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
-// Upsert records the current state of a listed Secret. An event goes to
-// watchers only when the computed object changes.
+// Upsert records the current state of a listed Secret, decorated. An
+// event goes to watchers only when the computed object changes.
 func (c *Cache) Upsert(item Item) {
+	c.writeMu.Lock()
+	defer c.writeMu.Unlock()
+	c.upsert(c.decorate(Key{Namespace: item.Meta.Namespace, Name: item.Meta.Name}, item))
+}
+
+// upsert stores an item already decorated. Called with c.writeMu held.
+func (c *Cache) upsert(item Item) {
 	now := c.clock.Now()
 	key := objectKey(item.Meta.Namespace, item.Meta.Name)
 	updated := &entry{item: item, at: now}
@@ -218,6 +215,8 @@ func (c *Cache) Upsert(item Item) {
 
 // Delete forgets a Secret that was deleted or no longer holds certificates.
 func (c *Cache) Delete(namespace, name string) {
+	c.writeMu.Lock()
+	defer c.writeMu.Unlock()
 	key := objectKey(namespace, name)
 	c.mu.Lock()
 	defer c.mu.Unlock()

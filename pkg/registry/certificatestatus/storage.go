@@ -19,17 +19,21 @@ import (
 	"k8s.io/apiserver/pkg/storage"
 
 	"github.com/certstatus/certstatus/pkg/apis/certstatus"
+	"github.com/certstatus/certstatus/pkg/sourcesync"
 	"github.com/certstatus/certstatus/pkg/statuscache"
 )
 
-// syncWait bounds how long a request waits for the first Secret list before
-// it answers 503: the aggregator may route requests before /readyz passes.
+// syncWait bounds how long a request waits for the source's first list
+// before it answers 503: the aggregator may route requests before /readyz
+// passes. A source whose reads are forbidden answers 503 at once.
 const syncWait = 30 * time.Second
 
 // REST is the storage of certificatestatuses.
 type REST struct {
 	cache *statuscache.Cache
-	table tableConvertor
+	// source is the synced state of the source that fills the cache.
+	source *sourcesync.State
+	table  tableConvertor
 }
 
 var (
@@ -42,9 +46,9 @@ var (
 	_ rest.Watcher              = &REST{}
 )
 
-// NewREST serves the objects held in cache.
-func NewREST(cache *statuscache.Cache) *REST {
-	return &REST{cache: cache, table: tableConvertor{now: time.Now}}
+// NewREST serves the objects held in cache, once source has synced.
+func NewREST(cache *statuscache.Cache, source *sourcesync.State) *REST {
+	return &REST{cache: cache, source: source, table: tableConvertor{now: time.Now}}
 }
 
 func (r *REST) New() runtime.Object { return &certstatus.CertificateStatus{} }
@@ -155,14 +159,8 @@ func (r *REST) Watch(ctx context.Context, options *metainternalversion.ListOptio
 	})
 }
 
+// waitSynced answers 503 while the source has not synced: never an empty
+// list or a 404 that would lie.
 func (r *REST) waitSynced(ctx context.Context) error {
-	if r.cache.HasSynced() {
-		return nil
-	}
-	ctx, cancel := context.WithTimeout(ctx, syncWait)
-	defer cancel()
-	if err := r.cache.WaitSynced(ctx); err != nil {
-		return apierrors.NewServiceUnavailable("the Secret cache has not synced yet; retry shortly")
-	}
-	return nil
+	return r.source.Wait(ctx, syncWait)
 }
