@@ -68,7 +68,7 @@ func (r *Rebuilds) take() []Key {
 }
 
 // decorate is item with its analysis decorated for key (unchanged without a decorator).
-func (c *Cache) decorate(key Key, item Item) Item {
+func (c *CacheOf[T, P]) decorate(key Key, item Item) Item {
 	if c.decorator != nil {
 		item.Analysis = c.decorator.Decorate(key, item.Analysis)
 	}
@@ -79,7 +79,7 @@ func (c *Cache) decorate(key Key, item Item) Item {
 // change that alters nothing visible is no event, one that does is a
 // MODIFIED. Keys not in the cache are skipped (a reference to a Secret that
 // is not listed has nothing to decorate).
-func (c *Cache) Rebuild(keys ...Key) {
+func (c *CacheOf[T, P]) Rebuild(keys ...Key) {
 	c.writeMu.Lock()
 	defer c.writeMu.Unlock()
 	for _, key := range keys {
