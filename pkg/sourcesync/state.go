@@ -29,6 +29,10 @@ type State struct {
 	synced     chan struct{}
 	syncedOnce sync.Once
 
+	// refused is closed on the first refusal, so that waiting reads answer at once.
+	refused     chan struct{}
+	refusedOnce sync.Once
+
 	mu        sync.Mutex
 	forbidden error // the last refusal while not synced; nil once synced
 	logged    bool
@@ -36,7 +40,7 @@ type State struct {
 
 // New is the state of a source that lists resource; observer may be nil.
 func New(resource string, observer Observer) *State {
-	return &State{resource: resource, observer: observer, synced: make(chan struct{})}
+	return &State{resource: resource, observer: observer, synced: make(chan struct{}), refused: make(chan struct{})}
 }
 
 // Resource is what the source lists.
@@ -85,35 +89,46 @@ func (s *State) Forbidden(err error) {
 		s.forbidden = err
 	}
 	s.mu.Unlock()
+	s.refusedOnce.Do(func() { close(s.refused) })
 	if first {
 		klog.InfoS("Not allowed to list or watch; its resource answers 503 until RBAC allows it", "resource", s.resource, "err", err)
 	}
 }
 
 // Wait is what a read of the source's resource does before answering: nil
-// once synced; at once a 503 naming the missing permission while the
-// source's reads are forbidden; else a 503 after at most timeout. The 503
+// once synced; a 503 naming the missing permission as soon as the source's
+// reads are refused; else a 503 after at most timeout. The 503
 // carries no Retry-After: nothing says when RBAC will change.
 func (s *State) Wait(ctx context.Context, timeout time.Duration) error {
 	if s.HasSynced() {
 		return nil
 	}
-	if err := s.refused(); err != nil {
+	if err := s.refusal(); err != nil {
 		return err
 	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	if s.WaitSynced(ctx) == nil {
+	timer := time.NewTimer(timeout)
+	defer timer.Stop()
+	select {
+	case <-s.synced:
 		return nil
+	case <-s.refused:
+		if err := s.refusal(); err != nil {
+			return err
+		}
+		if s.HasSynced() {
+			return nil
+		}
+	case <-timer.C:
+	case <-ctx.Done():
 	}
-	if err := s.refused(); err != nil {
+	if err := s.refusal(); err != nil {
 		return err
 	}
 	return apierrors.NewServiceUnavailable(fmt.Sprintf("the %s cache has not synced yet; retry shortly", s.resource))
 }
 
-// refused is the 503 naming the missing permission, or nil when no read was refused.
-func (s *State) refused() error {
+// refusal is the 503 naming the missing permission, or nil when no read was refused.
+func (s *State) refusal() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.forbidden == nil {

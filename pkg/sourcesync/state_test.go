@@ -2,6 +2,7 @@ package sourcesync
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -81,5 +82,19 @@ func TestWaitReturnsOnceSynced(t *testing.T) {
 	}
 	if !state.HasSynced() {
 		t.Fatal("HasSynced false after MarkSynced")
+	}
+}
+
+// A read already waiting when the refusal comes answers at once, not after its timeout.
+func TestAWaitingReadAnswersWhenTheSourceIsRefused(t *testing.T) {
+	state := New("configmaps", nil)
+	go func() {
+		time.Sleep(10 * time.Millisecond)
+		state.Forbidden(forbiddenList("configmaps"))
+	}()
+	started := time.Now()
+	err := state.Wait(context.Background(), time.Hour)
+	if time.Since(started) > time.Minute || !strings.Contains(fmt.Sprint(err), "grant get, list and watch on configmaps") {
+		t.Fatalf("Wait = %v after %s, want the refusal at once", err, time.Since(started))
 	}
 }
