@@ -72,9 +72,10 @@ func New(config *Config) (*Server, error) {
 	// other; the Secret cache depends on them through the index.
 	var users *usedby.Sources
 	var usedBySynced func() bool
-	newCache := func() *statuscache.Cache { return statuscache.New(clock.RealClock{}, config.Cache) }
+	var decorator statuscache.Decorator // none without usedBy
+	var rebuilds *statuscache.Rebuilds
 	if config.UsedBy.Any() {
-		rebuilds := statuscache.NewRebuilds()
+		rebuilds = statuscache.NewRebuilds()
 		index := usedby.NewIndex(usedby.RebuildKeys(rebuilds))
 		var err error
 		users, err = usedby.NewSources(informerConfig, config.UsedBy, config.Namespaces, index, observer)
@@ -83,14 +84,12 @@ func New(config *Config) (*Server, error) {
 		}
 		// certstatus_secret_used is written once every usedBy informer has synced.
 		usedBySynced = users.AllSynced
-		newCache = func() *statuscache.Cache {
-			return statuscache.NewDecorated(clock.RealClock{}, config.Cache, index, rebuilds)
-		}
+		decorator = index
 	}
 
 	// The Secret pipeline: source → (decorated) cache → storage, metrics, Events.
 	secretsSynced := sourcesync.New("secrets", observer)
-	cache := newCache()
+	cache := statuscache.NewDecorated(clock.RealClock{}, config.Cache, decorator, rebuilds)
 	source, err := secrets.NewSource(informerConfig, config.Namespaces, config.Analysis, cache, secretsSynced, observer)
 	if err != nil {
 		return nil, err
