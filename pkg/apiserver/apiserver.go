@@ -25,6 +25,7 @@ import (
 	"github.com/certstatus/certstatus/pkg/metrics"
 	"github.com/certstatus/certstatus/pkg/registry/certificatestatus"
 	"github.com/certstatus/certstatus/pkg/secrets"
+	"github.com/certstatus/certstatus/pkg/sourcesync"
 	"github.com/certstatus/certstatus/pkg/statuscache"
 	"github.com/certstatus/certstatus/pkg/usedby"
 )
@@ -52,18 +53,50 @@ type Server struct {
 }
 
 // New builds the server: the group, the storage, the Secret source and the hooks that start them.
+//
+// The parts are wired by their constructors, in the one direction data
+// flows (docs/design.md, "One pipeline per source"): the usedBy sources feed
+// the index, the index decorates the cache and signals the keys to rebuild,
+// the Secret source feeds the cache, and the storage, metrics and Events
+// read the cache. Nothing is set after construction.
 func New(config *Config) (*Server, error) {
-	cache := statuscache.New(clock.RealClock{}, config.Cache)
-	// users is set below, before the server runs; certstatus_secret_used
-	// is written once every usedBy informer has synced.
+	// Uncompressed: kube-apiserver gzips large responses (list pages too),
+	// and on the cluster network compressing and inflating every Secret at
+	// start-up cost both servers more CPU than the bytes it saves (a tenth
+	// of certstatus's start-up CPU at 10 000 Secrets).
+	informerConfig := restclient.CopyConfig(config.Generic.ClientConfig)
+	informerConfig.DisableCompression = true
+	observer := metrics.SourceMetrics{}
+
+	// usedBy: who serves or mounts each Secret. Its sources depend on no
+	// other; the Secret cache depends on them through the index.
 	var users *usedby.Sources
 	var usedBySynced func() bool
+	var decorator statuscache.Decorator // none without usedBy
+	var rebuilds *statuscache.Rebuilds
 	if config.UsedBy.Any() {
-		usedBySynced = func() bool { return users.AllSynced() }
+		rebuilds = statuscache.NewRebuilds()
+		index := usedby.NewIndex(usedby.RebuildKeys(rebuilds))
+		var err error
+		users, err = usedby.NewSources(informerConfig, config.UsedBy, config.Namespaces, index, observer)
+		if err != nil {
+			return nil, err
+		}
+		// certstatus_secret_used is written once every usedBy informer has synced.
+		usedBySynced = users.AllSynced
+		decorator = index
+	}
+
+	// The Secret pipeline: source → (decorated) cache → storage, metrics, Events.
+	secretsSynced := sourcesync.New("secrets", observer)
+	cache := statuscache.NewDecorated(clock.RealClock{}, config.Cache, decorator, rebuilds)
+	source, err := secrets.NewSource(informerConfig, config.Namespaces, config.Analysis, cache, secretsSynced, observer)
+	if err != nil {
+		return nil, err
 	}
 	certificates := metrics.NewCertificates(cache, clock.RealClock{}, config.X509ExporterMetrics, usedBySynced)
 	storage := map[string]rest.Storage{
-		"certificatestatuses": certificatestatus.NewREST(cache),
+		"certificatestatuses": certificatestatus.NewREST(cache, secretsSynced),
 	}
 	config.Generic.BuildHandlerChainFunc = func(handler http.Handler, c *genericapiserver.Config) http.Handler {
 		// Inside authentication and authorization: /metrics stays behind
@@ -75,24 +108,8 @@ func New(config *Config) (*Server, error) {
 		return nil, err
 	}
 
-	// Uncompressed: kube-apiserver gzips large responses (list pages too),
-	// and on the cluster network compressing and inflating every Secret at
-	// start-up cost both servers more CPU than the bytes it saves (a tenth
-	// of certstatus's start-up CPU at 10 000 Secrets).
-	informerConfig := restclient.CopyConfig(config.Generic.ClientConfig)
-	informerConfig.DisableCompression = true
-	source, err := secrets.NewSource(informerConfig, config.Namespaces, config.Analysis, cache)
-	if err != nil {
-		return nil, err
-	}
 	informers := []metrics.Informer{{Resource: "secrets", HasSynced: source.HasSynced}}
-	if config.UsedBy.Any() {
-		index := usedby.NewIndex(nil)
-		source.SetSink(usedby.NewCombiner(index, cache))
-		users, err = usedby.NewSources(informerConfig, config.UsedBy, config.Namespaces, index)
-		if err != nil {
-			return nil, err
-		}
+	if users != nil {
 		// Readiness waits for the Secrets only; these are exported, not awaited.
 		for _, resource := range users.Resources() {
 			informers = append(informers, metrics.Informer{Resource: resource, HasSynced: func() bool { return users.Synced()[resource] }})
@@ -119,8 +136,10 @@ func New(config *Config) (*Server, error) {
 		return nil, err
 	}
 
+	// Readiness waits for the Secret source only: another source whose
+	// reads are forbidden never holds the server back.
 	if err := generic.AddReadyzChecks(healthz.NamedCheck("certstatus-secrets-synced", func(*http.Request) error {
-		if !cache.HasSynced() {
+		if !secretsSynced.HasSynced() {
 			return errors.New("the Secret cache has not synced yet")
 		}
 		return nil
@@ -135,7 +154,7 @@ func New(config *Config) (*Server, error) {
 			// small machine the Pod, Ingress and ReplicaSet lists would
 			// otherwise compete with their analysis for the same cores.
 			go func() {
-				if cache.WaitSynced(ctx) == nil {
+				if secretsSynced.WaitSynced(ctx) == nil {
 					users.Run(ctx)
 				}
 			}()

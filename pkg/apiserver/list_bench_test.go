@@ -31,6 +31,7 @@ import (
 	"github.com/certstatus/certstatus/pkg/certificate"
 	"github.com/certstatus/certstatus/pkg/certificate/certtest"
 	"github.com/certstatus/certstatus/pkg/registry/certificatestatus"
+	"github.com/certstatus/certstatus/pkg/sourcesync"
 	"github.com/certstatus/certstatus/pkg/statuscache"
 )
 
@@ -79,7 +80,9 @@ func fixture(b *testing.B, mix certtest.Mix) *listFixture {
 		b.Fatal(err)
 	}
 	cache := statuscache.New(clock.RealClock{}, statuscache.DefaultOptions())
-	f := &listFixture{secrets: make([]corev1.Secret, len(generated)), storage: certificatestatus.NewREST(cache)}
+	synced := sourcesync.New("secrets", nil)
+	synced.MarkSynced()
+	f := &listFixture{secrets: make([]corev1.Secret, len(generated)), storage: certificatestatus.NewREST(cache, synced)}
 	for i, g := range generated {
 		f.secrets[i] = storedSecret(g, i, now)
 		secret := &f.secrets[i]
@@ -89,7 +92,6 @@ func fixture(b *testing.B, mix certtest.Mix) *listFixture {
 		}
 		cache.Upsert(statuscache.Item{Meta: &secret.ObjectMeta, SecretType: string(secret.Type), Analysis: analysis})
 	}
-	cache.MarkSynced()
 	fixtures[mix] = f
 	return f
 }

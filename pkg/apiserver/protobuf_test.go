@@ -22,6 +22,7 @@ import (
 	"github.com/certstatus/certstatus/pkg/certificate"
 	"github.com/certstatus/certstatus/pkg/certificate/certtest"
 	"github.com/certstatus/certstatus/pkg/registry/certificatestatus"
+	"github.com/certstatus/certstatus/pkg/sourcesync"
 	"github.com/certstatus/certstatus/pkg/statuscache"
 )
 
@@ -98,6 +99,8 @@ func TestProtobufMatchesJSON(t *testing.T) {
 func storageWith(t *testing.T, n int) *certificatestatus.REST {
 	t.Helper()
 	cache := statuscache.New(clock.RealClock{}, statuscache.DefaultOptions())
+	synced := sourcesync.New("secrets", nil)
+	synced.MarkSynced()
 	now := time.Now()
 	generated, err := certtest.GenerateMix(certtest.MixECDSA, n, now)
 	if err != nil {
@@ -111,8 +114,7 @@ func storageWith(t *testing.T, n int) *certificatestatus.REST {
 		}
 		cache.Upsert(statuscache.Item{Meta: &secret.ObjectMeta, SecretType: string(secret.Type), Analysis: analysis})
 	}
-	cache.MarkSynced()
-	return certificatestatus.NewREST(cache)
+	return certificatestatus.NewREST(cache, synced)
 }
 
 // TestProtobufServesLists: a list as the storage answers it, its statuses

@@ -20,8 +20,8 @@ func TestMetricsServesTheRegistryThenTheCertificates(t *testing.T) {
 		Informer{Resource: "secrets", HasSynced: func() bool { return true }}); err != nil {
 		t.Fatal(err)
 	}
-	ObserveAnalysis(0.002)
-	ForbiddenRead("secrets")
+	SourceMetrics{}.Analysed(2 * time.Millisecond)
+	SourceMetrics{}.ForbiddenRead("secrets")
 	next := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusTeapot) })
 	handler := WithCertificates(next, NewCertificates(exampleItems(t, now), fixedClock(now), false, nil))
 

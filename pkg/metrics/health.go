@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"sync"
+	"time"
 
 	"k8s.io/component-base/metrics"
 	"k8s.io/component-base/metrics/legacyregistry"
@@ -47,14 +48,18 @@ func registerCounters() {
 	})
 }
 
-// ObserveAnalysis records one Secret analysis that took seconds.
-func ObserveAnalysis(seconds float64) {
+// SourceMetrics counts what the sources do: it is the observer of
+// pkg/secrets (analyses), pkg/sourcesync and pkg/usedby (forbidden reads).
+type SourceMetrics struct{}
+
+// Analysed records one Secret analysis that took elapsed.
+func (SourceMetrics) Analysed(elapsed time.Duration) {
 	secretAnalyses.Inc()
-	analysisDuration.Observe(seconds)
+	analysisDuration.Observe(elapsed.Seconds())
 }
 
 // ForbiddenRead records a list or watch of resource refused by RBAC.
-func ForbiddenRead(resource string) {
+func (SourceMetrics) ForbiddenRead(resource string) {
 	forbiddenReads.WithLabelValues(resource).Inc()
 }
 

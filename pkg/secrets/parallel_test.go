@@ -16,7 +16,7 @@ import (
 
 func TestAnalyseInParallelKeepsOrderAndAnalysesEverySecret(t *testing.T) {
 	upstream := watch.NewFakeWithChanSize(200, false)
-	w := analyseInParallel(upstream, transform(certificate.DefaultOptions(), newLabelSets(), nil))
+	w := analyseInParallel(upstream, transform(certificate.DefaultOptions(), newLabelSets(), nil, nil))
 	defer w.Stop()
 
 	ca := certtest.Must(certtest.NewCA(certtest.Spec{CommonName: "Parallel CA"}))
@@ -55,7 +55,7 @@ func TestAnalyseInParallelKeepsOrderAndAnalysesEverySecret(t *testing.T) {
 
 func TestAnalyseInParallelStopsTheUpstreamWatch(t *testing.T) {
 	upstream := watch.NewFake()
-	w := analyseInParallel(upstream, transform(certificate.DefaultOptions(), newLabelSets(), nil))
+	w := analyseInParallel(upstream, transform(certificate.DefaultOptions(), newLabelSets(), nil, nil))
 	w.Stop()
 	w.Stop() // idempotent
 	if !upstream.IsStopped() {

@@ -33,8 +33,8 @@ func TestMetadataWritesAreQuiet(t *testing.T) {
 	for name, key := range map[string]*certtest.Certificate{"valid": leaf, "key mismatch": other} {
 		t.Run(name, func(t *testing.T) {
 			cache := statuscache.New(clocktesting.NewFakeClock(now), statuscache.DefaultOptions())
-			source := &Source{cache: cache}
-			analyse := transform(certificate.DefaultOptions(), newLabelSets(), nil)
+			source := &Source{sink: cache}
+			analyse := transform(certificate.DefaultOptions(), newLabelSets(), nil, nil)
 			secret := &corev1.Secret{
 				ObjectMeta: metav1.ObjectMeta{Namespace: "a", Name: "web", UID: "uid-web", ResourceVersion: "1",
 					CreationTimestamp: created, Labels: map[string]string{"app": "web"}},

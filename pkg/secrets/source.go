@@ -24,7 +24,7 @@ import (
 
 	"github.com/certstatus/certstatus/pkg/apis/certstatus"
 	"github.com/certstatus/certstatus/pkg/certificate"
-	"github.com/certstatus/certstatus/pkg/metrics"
+	"github.com/certstatus/certstatus/pkg/sourcesync"
 	"github.com/certstatus/certstatus/pkg/statuscache"
 )
 
@@ -33,10 +33,9 @@ import (
 type Source struct {
 	informers []toolscache.SharedIndexInformer
 	synced    []toolscache.InformerSynced
-	cache     *statuscache.Cache
-	// sink receives the analysed Secrets: the cache, or what sits in front
-	// of it (usedBy's combiner).
-	sink Sink
+	// sink receives the analysed Secrets (the status cache).
+	sink  Sink
+	state *sourcesync.State
 }
 
 // Sink receives analysed Secrets.
@@ -45,20 +44,17 @@ type Sink interface {
 	Delete(namespace, name string)
 }
 
-// SetSink puts sink between the source and the cache; call it before Run.
-func (s *Source) SetSink(sink Sink) { s.sink = sink }
-
-// output is where analysed Secrets go: the sink if set, else the cache.
-func (s *Source) output() Sink {
-	if s.sink != nil {
-		return s.sink
-	}
-	return s.cache
+// Observer counts what the source does (pkg/metrics implements it).
+type Observer interface {
+	// Analysed counts one Secret analysed, and how long it took.
+	Analysed(elapsed time.Duration)
 }
 
-// NewSource prepares informers for the given namespaces (none: all namespaces).
-// Secrets are received as protobuf, which is cheaper to decode than JSON.
-func NewSource(config *rest.Config, namespaces []string, options certificate.Options, cache *statuscache.Cache) (*Source, error) {
+// NewSource prepares informers for the given namespaces (none: all
+// namespaces) that feed sink, and mark state synced once their initial lists
+// are in sink; refused reads go to state too. Secrets are received as
+// protobuf, which is cheaper to decode than JSON.
+func NewSource(config *rest.Config, namespaces []string, options certificate.Options, sink Sink, state *sourcesync.State, observer Observer) (*Source, error) {
 	userConfig := config
 	config = rest.CopyConfig(config)
 	config.ContentType = runtime.ContentTypeProtobuf
@@ -70,7 +66,7 @@ func NewSource(config *rest.Config, namespaces []string, options certificate.Opt
 	if len(namespaces) == 0 {
 		namespaces = []string{metav1.NamespaceAll}
 	}
-	s := &Source{cache: cache}
+	s := &Source{sink: sink, state: state}
 	// Password reads are JSON (the default), through a client of their own.
 	// Its rate fits one get per locked keystore during the first list: at
 	// client-go's default (5 per second, burst 10) 100 keystores naming a
@@ -82,7 +78,7 @@ func NewSource(config *rest.Config, namespaces []string, options certificate.Opt
 		return nil, fmt.Errorf("create the keystore password client: %w", err)
 	}
 	passwords := newPasswordSecrets(quietGetter(jsonClient.CoreV1().RESTClient()))
-	analyse := transform(options, newLabelSets(), passwords)
+	analyse := transform(options, newLabelSets(), passwords, observer)
 	passwords.reanalyse = passwords.reanalyser(analyse, s.apply)
 	for _, namespace := range namespaces {
 		secrets := client.CoreV1().Secrets(namespace)
@@ -104,7 +100,7 @@ func NewSource(config *rest.Config, namespaces []string, options certificate.Opt
 		if err := informer.SetTransform(analyse); err != nil {
 			return nil, fmt.Errorf("set the Secret transform: %w", err)
 		}
-		if err := informer.SetWatchErrorHandlerWithContext(countForbidden); err != nil {
+		if err := informer.SetWatchErrorHandlerWithContext(s.watchError); err != nil {
 			return nil, fmt.Errorf("set the Secret watch error handler: %w", err)
 		}
 		registration, err := informer.AddEventHandler(toolscache.ResourceEventHandlerFuncs{
@@ -121,14 +117,14 @@ func NewSource(config *rest.Config, namespaces []string, options certificate.Opt
 	return s, nil
 }
 
-// Run starts the informers and marks the cache synced once every Secret of
-// the initial lists has been analysed.
+// Run starts the informers and marks the source synced once every Secret of
+// the initial lists has been analysed and handed to the sink.
 func (s *Source) Run(ctx context.Context) {
 	for _, informer := range s.informers {
 		go informer.RunWithContext(ctx)
 	}
 	if toolscache.WaitForCacheSync(ctx.Done(), s.synced...) {
-		s.cache.MarkSynced()
+		s.state.MarkSynced()
 		klog.InfoS("Secret cache synced")
 	}
 }
@@ -143,11 +139,13 @@ func (s *Source) HasSynced() bool {
 	return true
 }
 
-// countForbidden counts lists and watches RBAC refuses, then logs as the
-// reflector's default handler does.
-func countForbidden(ctx context.Context, r *toolscache.Reflector, err error) {
+// watchError hands lists and watches RBAC refuses to the synced state
+// (counted, logged once, named by the 503 until synced); other errors are
+// logged as the reflector's default handler does.
+func (s *Source) watchError(ctx context.Context, r *toolscache.Reflector, err error) {
 	if apierrors.IsForbidden(err) {
-		metrics.ForbiddenRead("secrets")
+		s.state.Forbidden(err)
+		return
 	}
 	toolscache.DefaultWatchErrorHandler(ctx, r, err)
 }
@@ -160,10 +158,10 @@ func (s *Source) apply(obj interface{}) {
 	}
 	if secret.analysis == nil {
 		// Not (or no longer) holding certificates: it does not appear.
-		s.output().Delete(secret.Namespace, secret.Name)
+		s.sink.Delete(secret.Namespace, secret.Name)
 		return
 	}
-	s.output().Upsert(statuscache.Item{Meta: &secret.ObjectMeta, SecretType: secret.secretType, Analysis: secret.analysis})
+	s.sink.Upsert(statuscache.Item{Meta: &secret.ObjectMeta, SecretType: secret.secretType, Analysis: secret.analysis})
 }
 
 func (s *Source) remove(obj interface{}) {
@@ -175,7 +173,7 @@ func (s *Source) remove(obj interface{}) {
 		klog.ErrorS(err, "Cannot read a deleted Secret")
 		return
 	}
-	s.output().Delete(m.GetNamespace(), m.GetName())
+	s.sink.Delete(m.GetNamespace(), m.GetName())
 }
 
 // analysedSecret is what the informer keeps of a Secret.
@@ -195,8 +193,9 @@ func (a *analysedSecret) DeepCopyObject() runtime.Object   { return a }
 
 // transform analyses a Secret as it arrives and keeps only what is needed.
 // It is idempotent: an already analysed Secret passes through.
-// passwords (nil in tests that need none) serves keystore-password-secret.
-func transform(options certificate.Options, labels *labelSets, passwords *passwordSecrets) toolscache.TransformFunc {
+// passwords (nil in tests that need none) serves keystore-password-secret;
+// observer (nil in tests) counts the analyses.
+func transform(options certificate.Options, labels *labelSets, passwords *passwordSecrets, observer Observer) toolscache.TransformFunc {
 	return func(obj interface{}) (interface{}, error) {
 		secret, ok := obj.(*corev1.Secret)
 		if !ok {
@@ -215,7 +214,9 @@ func transform(options certificate.Options, labels *labelSets, passwords *passwo
 		}
 		analysis, listed := certificate.Analyze(in, options)
 		elapsed := time.Since(started)
-		metrics.ObserveAnalysis(elapsed.Seconds())
+		if observer != nil {
+			observer.Analysed(elapsed)
+		}
 		if elapsed > 100*time.Millisecond {
 			klog.InfoS("Slow Secret analysis", "secret", klog.KObj(secret), "duration", elapsed)
 		}

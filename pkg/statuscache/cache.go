@@ -1,7 +1,6 @@
 package statuscache
 
 import (
-	"context"
 	"sort"
 	"strings"
 	"sync"
@@ -68,30 +67,30 @@ type entry struct {
 }
 
 // object builds the entry's object carrying resourceVersion rv.
-func (e *entry) object(rv ResourceVersion) *certstatus.CertificateStatus {
-	object := &certstatus.CertificateStatus{}
-	e.fill(object, rv)
+func (c *CacheOf[T, P]) object(e *entry, rv ResourceVersion) P {
+	object := P(new(T))
+	c.fill(e, object, rv)
 	return object
 }
 
 // fill builds the entry's object into dst (which is overwritten).
-func (e *entry) fill(dst *certstatus.CertificateStatus, rv ResourceVersion) {
-	e.fillMeta(dst, rv)
-	dst.Status = e.status()
+func (c *CacheOf[T, P]) fill(e *entry, dst P, rv ResourceVersion) {
+	c.fillMeta(e, dst, rv)
+	*c.kind.Status(dst) = e.status()
 }
 
 // fillMeta builds the entry's object without its status into dst.
-func (e *entry) fillMeta(dst *certstatus.CertificateStatus, rv ResourceVersion) {
+func (c *CacheOf[T, P]) fillMeta(e *entry, dst P, rv ResourceVersion) {
 	meta := e.item.Meta
-	*dst = certstatus.CertificateStatus{
-		ObjectMeta: metav1.ObjectMeta{
-			Name:              meta.Name,
-			Namespace:         meta.Namespace,
-			UID:               meta.UID,
-			ResourceVersion:   rv.String(),
-			Labels:            meta.Labels,
-			CreationTimestamp: meta.CreationTimestamp,
-		},
+	var zero T
+	*dst = zero
+	*c.kind.Meta(dst) = metav1.ObjectMeta{
+		Name:              meta.Name,
+		Namespace:         meta.Namespace,
+		UID:               meta.UID,
+		ResourceVersion:   rv.String(),
+		Labels:            meta.Labels,
+		CreationTimestamp: meta.CreationTimestamp,
 	}
 }
 
@@ -104,8 +103,9 @@ func (e *entry) status() certstatus.CertificateStatusStatus {
 	return status
 }
 
-// Cache is safe for concurrent use.
-type Cache struct {
+// CacheOf holds one kind's objects. Safe for concurrent use.
+type CacheOf[T any, P Object[T]] struct {
+	kind    Kind[T]
 	clock   clock.WithTicker
 	options Options
 
@@ -121,71 +121,75 @@ type Cache struct {
 	bursting atomic.Bool
 	drained  chan struct{}
 
-	watchers    map[int]*watcher
+	watchers    map[int]*watcher[T, P]
 	nextWatcher int
 	// listeners get every change (Subscribe), e.g. the Event recorder.
-	listeners []func(Change)
+	listeners []func(ChangeOf[T, P])
 	// watchersClosedBehind counts watchers closed for falling behind.
 	watchersClosedBehind uint64
 
-	synced     chan struct{}
-	syncedOnce sync.Once
+	// decorator (nil: none) decorates every item as it enters; rebuilds
+	// (nil: none) are the keys whose decoration changed, taken by Run.
+	decorator Decorator
+	rebuilds  *Rebuilds
+	// writeMu orders the writers (the source's upserts and deletes, the
+	// rebuilds): an item is decorated and stored under it, so the last
+	// write of a key always carries the decorator's latest answer.
+	writeMu sync.Mutex
 }
 
 // New returns an empty cache. Its resourceVersions carry a random epoch, so
 // another process's are recognised as foreign (see docs/design.md).
 func New(clk clock.WithTicker, options Options) *Cache {
-	return &Cache{
-		clock:    clk,
-		options:  options,
-		entries:  map[string]*entry{},
-		rv:       newResourceVersions(randomEpoch()),
-		history:  newHistory(options.HistorySize),
-		wake:     make(chan struct{}, 1),
-		drained:  make(chan struct{}, 1),
-		watchers: map[int]*watcher{},
-		synced:   make(chan struct{}),
+	return NewDecorated(clk, options, nil, nil)
+}
+
+// NewDecorated is New with a decorator (see NewOf).
+func NewDecorated(clk clock.WithTicker, options Options, decorator Decorator, rebuilds *Rebuilds) *Cache {
+	return NewOf[certstatus.CertificateStatus](CertificateStatuses, clk, options, decorator, rebuilds)
+}
+
+// NewOf is a cache of kind's objects. decorator (nil: none) is applied to
+// every item as it enters; rebuilds (nil: none) is how the decorator's
+// sources signal keys whose decoration changed (Run rebuilds them).
+func NewOf[T any, P Object[T]](kind Kind[T], clk clock.WithTicker, options Options, decorator Decorator, rebuilds *Rebuilds) *CacheOf[T, P] {
+	return &CacheOf[T, P]{
+		kind:      kind,
+		decorator: decorator,
+		rebuilds:  rebuilds,
+		clock:     clk,
+		options:   options,
+		entries:   map[string]*entry{},
+		rv:        newResourceVersions(randomEpoch()),
+		history:   newHistory(options.HistorySize),
+		wake:      make(chan struct{}, 1),
+		drained:   make(chan struct{}, 1),
+		watchers:  map[int]*watcher[T, P]{},
 	}
 }
 
 // objectKey is how the cache names an object.
 func objectKey(namespace, name string) string { return namespace + "/" + name }
 
-// MarkSynced records that the initial list of Secrets has been loaded.
-func (c *Cache) MarkSynced() { c.syncedOnce.Do(func() { close(c.synced) }) }
-
-// HasSynced tells whether MarkSynced was called.
-func (c *Cache) HasSynced() bool {
-	select {
-	case <-c.synced:
-		return true
-	default:
-		return false
-	}
+// Upsert records the current state of a listed Secret, decorated. An
+// event goes to watchers only when the computed object changes.
+func (c *CacheOf[T, P]) Upsert(item Item) {
+	c.writeMu.Lock()
+	defer c.writeMu.Unlock()
+	c.upsert(c.decorate(Key{Namespace: item.Meta.Namespace, Name: item.Meta.Name}, item))
 }
 
-// WaitSynced blocks until the cache has synced or ctx ends.
-func (c *Cache) WaitSynced(ctx context.Context) error {
-	select {
-	case <-c.synced:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
-// Upsert records the current state of a listed Secret. An event goes to
-// watchers only when the computed object changes.
-func (c *Cache) Upsert(item Item) {
+// upsert stores an item already decorated. Called with c.writeMu held.
+func (c *CacheOf[T, P]) upsert(item Item) {
 	now := c.clock.Now()
 	key := objectKey(item.Meta.Namespace, item.Meta.Name)
 	updated := &entry{item: item, at: now}
-	object := updated.object(0)
+	object := c.object(updated, 0)
 
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	old := c.entries[key]
-	var previous *certstatus.CertificateStatus
+	var previous P
 	if old != nil {
 		// Assigning to the map stores the key it is given: give it the one
 		// already kept, or each change would keep a second copy.
@@ -194,8 +198,8 @@ func (c *Cache) Upsert(item Item) {
 		// is still the next one (a label or usedBy change): setNextTransition
 		// then queues nothing.
 		updated.nextTransition = old.nextTransition
-		previous = old.object(old.rv)
-		if sameObject(previous, object) {
+		previous = c.object(old, old.rv)
+		if c.sameObject(previous, object) {
 			// Same answer, so the same resourceVersion; keep the newer item
 			// so that later transitions use it.
 			updated.rv = old.rv
@@ -205,7 +209,7 @@ func (c *Cache) Upsert(item Item) {
 		}
 	}
 	updated.rv = c.rv.next()
-	object.ResourceVersion = updated.rv.String()
+	object.SetResourceVersion(updated.rv.String())
 	c.entries[key] = updated
 	c.setNextTransition(key, updated, now)
 	if old == nil {
@@ -217,7 +221,9 @@ func (c *Cache) Upsert(item Item) {
 }
 
 // Delete forgets a Secret that was deleted or no longer holds certificates.
-func (c *Cache) Delete(namespace, name string) {
+func (c *CacheOf[T, P]) Delete(namespace, name string) {
+	c.writeMu.Lock()
+	defer c.writeMu.Unlock()
 	key := objectKey(namespace, name)
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -229,33 +235,33 @@ func (c *Cache) Delete(namespace, name string) {
 	c.removeKey(key)
 	rv := c.rv.next()
 	// The deleted object carries the resourceVersion of its deletion, as in kube-apiserver.
-	c.publish(&record{Type: watch.Deleted, RV: rv, current: old, previous: old}, old.object(rv), old.object(old.rv))
+	c.publish(&record{Type: watch.Deleted, RV: rv, current: old, previous: old}, c.object(old, rv), c.object(old, old.rv))
 }
 
 // Get returns the current object, built for this caller.
-func (c *Cache) Get(namespace, name string) (*certstatus.CertificateStatus, bool) {
+func (c *CacheOf[T, P]) Get(namespace, name string) (P, bool) {
 	c.mu.RLock()
 	e, ok := c.entries[objectKey(namespace, name)]
 	c.mu.RUnlock()
 	if !ok {
 		return nil, false
 	}
-	return e.object(e.rv), true
+	return c.object(e, e.rv), true
 }
 
-// ListOptions select a page of objects.
-type ListOptions struct {
+// ListOptionsOf[T, P] select a page of objects.
+type ListOptionsOf[T any, P Object[T]] struct {
 	Namespace string // empty: all namespaces
-	Matches   func(*certstatus.CertificateStatus) bool
+	Matches   func(P) bool
 	// StartKey continues a previous page: objects with keys >= StartKey.
 	StartKey string
 	// Limit is the page size; 0 means everything.
 	Limit int64
 }
 
-// ListResult is a page of objects.
-type ListResult struct {
-	Items []certstatus.CertificateStatus
+// ListResultOf[T, P] is a page of objects.
+type ListResultOf[T any, P Object[T]] struct {
+	Items []T
 	// ResourceVersion is the cache's resourceVersion when the page was read.
 	ResourceVersion ResourceVersion
 	// NextKey is the key of the first object after the page; empty on the last page.
@@ -270,9 +276,9 @@ type ListResult struct {
 // List returns the matching objects in key order. The entries are taken
 // under the lock and the objects built after it is released, so a large
 // list never holds up the Secret informer or the watchers.
-func (c *Cache) List(options ListOptions) ListResult {
+func (c *CacheOf[T, P]) List(options ListOptionsOf[T, P]) ListResultOf[T, P] {
 	c.mu.RLock()
-	result := ListResult{ResourceVersion: c.rv.current()}
+	result := ListResultOf[T, P]{ResourceVersion: c.rv.current()}
 	keys := c.keys
 	if options.Namespace != "" {
 		prefix := options.Namespace + "/"
@@ -298,18 +304,18 @@ func (c *Cache) List(options ListOptions) ListResult {
 		if capacity < len(entries) {
 			result.NextKey = keys[capacity]
 		}
-		result.Items = make([]certstatus.CertificateStatus, len(page))
+		result.Items = make([]T, len(page))
 		for i, e := range page {
-			e.fillMeta(&result.Items[i], e.rv)
+			c.fillMeta(e, &result.Items[i], e.rv)
 		}
 		result.Status = func(i int) certstatus.CertificateStatusStatus { return page[i].status() }
 		return result
 	}
-	result.Items = make([]certstatus.CertificateStatus, 0, capacity)
-	var candidate certstatus.CertificateStatus
+	result.Items = make([]T, 0, capacity)
+	var candidate T
 	for i, e := range entries {
-		e.fill(&candidate, e.rv)
-		if options.Matches != nil && !options.Matches(&candidate) {
+		c.fill(e, &candidate, e.rv)
+		if options.Matches != nil && !options.Matches(P(&candidate)) {
 			continue
 		}
 		if options.Limit > 0 && int64(len(result.Items)) == options.Limit {
@@ -322,28 +328,28 @@ func (c *Cache) List(options ListOptions) ListResult {
 }
 
 // ResourceVersion is the cache's current resourceVersion.
-func (c *Cache) ResourceVersion() ResourceVersion {
+func (c *CacheOf[T, P]) ResourceVersion() ResourceVersion {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	return c.rv.current()
 }
 
 // keptKey is the copy of key the cache already keeps (key itself if none).
-func (c *Cache) keptKey(key string) string {
+func (c *CacheOf[T, P]) keptKey(key string) string {
 	if i := sort.SearchStrings(c.keys, key); i < len(c.keys) && c.keys[i] == key {
 		return c.keys[i]
 	}
 	return key
 }
 
-func (c *Cache) insertKey(key string) {
+func (c *CacheOf[T, P]) insertKey(key string) {
 	i := sort.SearchStrings(c.keys, key)
 	c.keys = append(c.keys, "")
 	copy(c.keys[i+1:], c.keys[i:])
 	c.keys[i] = key
 }
 
-func (c *Cache) removeKey(key string) {
+func (c *CacheOf[T, P]) removeKey(key string) {
 	i := sort.SearchStrings(c.keys, key)
 	if i < len(c.keys) && c.keys[i] == key {
 		c.keys = append(c.keys[:i], c.keys[i+1:]...)
@@ -352,16 +358,16 @@ func (c *Cache) removeKey(key string) {
 
 // publish remembers a change and hands it, with its objects already built,
 // to every subscriber and watcher. Called with c.mu held.
-func (c *Cache) publish(r *record, object, previous *certstatus.CertificateStatus) {
+func (c *CacheOf[T, P]) publish(r *record, object, previous P) {
 	c.history.add(r)
-	live := &Change{Type: r.Type, rv: r.RV, Object: object, Previous: previous}
+	live := &ChangeOf[T, P]{Type: r.Type, rv: r.RV, Object: object, Previous: previous}
 	for _, listener := range c.listeners {
 		listener(*live)
 	}
 	if len(c.watchers) == 0 {
 		return
 	}
-	live.shared = &encodedOnce{CertificateStatus: object}
+	live.shared = &encodedOnce[T, P]{object: object}
 	for id, w := range c.watchers {
 		if !w.offer(live) {
 			// A watcher that cannot keep up is dropped rather than allowed to
@@ -374,9 +380,10 @@ func (c *Cache) publish(r *record, object, previous *certstatus.CertificateStatu
 }
 
 // sameObject tells whether two objects differ only in resourceVersion.
-func sameObject(a, b *certstatus.CertificateStatus) bool {
-	return a.UID == b.UID &&
-		a.CreationTimestamp.Equal(&b.CreationTimestamp) &&
-		apiequality.Semantic.DeepEqual(a.Labels, b.Labels) &&
-		apiequality.Semantic.DeepEqual(a.Status, b.Status)
+func (c *CacheOf[T, P]) sameObject(a, b P) bool {
+	am, bm := c.kind.Meta(a), c.kind.Meta(b)
+	return am.UID == bm.UID &&
+		am.CreationTimestamp.Equal(&bm.CreationTimestamp) &&
+		apiequality.Semantic.DeepEqual(am.Labels, bm.Labels) &&
+		apiequality.Semantic.DeepEqual(c.kind.Status(a), c.kind.Status(b))
 }

@@ -35,7 +35,7 @@ func (q *transitionQueue) Pop() any {
 
 // setNextTransition schedules the entry's next clock-driven change.
 // Called with c.mu held.
-func (c *Cache) setNextTransition(key string, e *entry, now time.Time) {
+func (c *CacheOf[T, P]) setNextTransition(key string, e *entry, now time.Time) {
 	next, ok := e.item.Analysis.NextTransition(now)
 	if !ok {
 		e.nextTransition = time.Time{}
@@ -64,7 +64,7 @@ const minStaleTransitions = 1024
 // compactClockQueue rebuilds the queue with one transition per entry that
 // has one, dropping the stale ones. Called with c.mu held; its cost is
 // linear in the objects, paid once per as many stale transitions.
-func (c *Cache) compactClockQueue() {
+func (c *CacheOf[T, P]) compactClockQueue() {
 	q := make(transitionQueue, 0, len(c.entries))
 	for key, e := range c.entries {
 		if !e.nextTransition.IsZero() {
@@ -78,8 +78,13 @@ func (c *Cache) compactClockQueue() {
 // Run fires clock-driven changes until ctx ends: when a certificate crosses
 // notBefore, expiringSoonAt or notAfter, the object is recomputed and
 // watchers get MODIFIED with no Secret change. It sleeps until the earliest
-// transition; there is no polling over all Secrets.
-func (c *Cache) Run(ctx context.Context) {
+// transition; there is no polling over all Secrets. It also rebuilds the
+// keys the decorator's sources signal (see Rebuilds).
+func (c *CacheOf[T, P]) Run(ctx context.Context) {
+	var rebuild <-chan struct{}
+	if c.rebuilds != nil {
+		rebuild = c.rebuilds.ready
+	}
 	for {
 		wait := c.fireDue()
 		var timer clock.Timer
@@ -92,6 +97,8 @@ func (c *Cache) Run(ctx context.Context) {
 		case <-ctx.Done():
 		case <-c.wake:
 		case <-timerC:
+		case <-rebuild:
+			c.Rebuild(c.rebuilds.take()...)
 		}
 		if timer != nil {
 			timer.Stop()
@@ -108,7 +115,7 @@ func (c *Cache) Run(ctx context.Context) {
 // burst is published in chunks of half a watcher's buffer, letting watchers
 // drain in between, so that it does not overflow their buffers and close
 // every watch at once.
-func (c *Cache) fireDue() time.Duration {
+func (c *CacheOf[T, P]) fireDue() time.Duration {
 	budget := burstWait
 	for {
 		wait, more := c.fireChunk(max(c.options.WatcherBuffer/2, 1))
@@ -129,7 +136,7 @@ const burstWait = time.Second
 
 // fireChunk publishes at most limit of the due changes. more tells whether
 // due transitions remain.
-func (c *Cache) fireChunk(limit int) (wait time.Duration, more bool) {
+func (c *CacheOf[T, P]) fireChunk(limit int) (wait time.Duration, more bool) {
 	now := c.clock.Now()
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -144,10 +151,10 @@ func (c *Cache) fireChunk(limit int) (wait time.Duration, more bool) {
 		}
 		e.nextTransition = time.Time{}
 		updated := &entry{item: e.item, at: now}
-		object, previous := updated.object(0), e.object(e.rv)
-		if !sameObject(previous, object) {
+		object, previous := c.object(updated, 0), c.object(e, e.rv)
+		if !c.sameObject(previous, object) {
 			updated.rv = c.rv.next()
-			object.ResourceVersion = updated.rv.String()
+			object.SetResourceVersion(updated.rv.String())
 			c.entries[due.key] = updated
 			c.publish(&record{Type: watch.Modified, RV: updated.rv, current: updated, previous: e}, object, previous)
 			published++
@@ -166,7 +173,7 @@ func (c *Cache) fireChunk(limit int) (wait time.Duration, more bool) {
 // signal c.drained each time they take a change from a buffer at most half
 // full or stop, and it re-checks on each signal. It waits in real time
 // rather than on the cache's clock: for goroutines, not for an instant.
-func (c *Cache) waitForWatchers(timeout time.Duration) time.Duration {
+func (c *CacheOf[T, P]) waitForWatchers(timeout time.Duration) time.Duration {
 	began := time.Now()
 	// Set before the first check, so a watcher that drains after the check
 	// sees it and signals: no wakeup is lost.
@@ -185,7 +192,7 @@ func (c *Cache) waitForWatchers(timeout time.Duration) time.Duration {
 }
 
 // signalDrained wakes waitForWatchers, if a burst is waiting, without blocking.
-func (c *Cache) signalDrained() {
+func (c *CacheOf[T, P]) signalDrained() {
 	if !c.bursting.Load() {
 		return
 	}
@@ -195,7 +202,7 @@ func (c *Cache) signalDrained() {
 	}
 }
 
-func (c *Cache) watchersDrained() bool {
+func (c *CacheOf[T, P]) watchersDrained() bool {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	for _, w := range c.watchers {

@@ -2,8 +2,6 @@ package statuscache
 
 import (
 	"k8s.io/apimachinery/pkg/watch"
-
-	"github.com/certstatus/certstatus/pkg/apis/certstatus"
 )
 
 // record is one change of one object as the history remembers it: entries,
@@ -21,12 +19,12 @@ type record struct {
 
 // change builds the objects of a remembered change, for a watcher that
 // replays it.
-func (r *record) change() *Change {
-	var previous *certstatus.CertificateStatus
+func (c *CacheOf[T, P]) change(r *record) *ChangeOf[T, P] {
+	var previous P
 	if r.previous != nil {
-		previous = r.previous.object(r.previous.rv)
+		previous = c.object(r.previous, r.previous.rv)
 	}
-	return &Change{Type: r.Type, rv: r.RV, Object: r.current.object(r.RV), Previous: previous}
+	return &ChangeOf[T, P]{Type: r.Type, rv: r.RV, Object: c.object(r.current, r.RV), Previous: previous}
 }
 
 // history is a ring of the most recent records, in resourceVersion order.

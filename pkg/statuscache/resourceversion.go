@@ -71,7 +71,7 @@ func ParseResourceVersion(s string) (ResourceVersion, error) {
 
 // servable tells whether events after rv can be replayed: rv must be one this
 // process gave out, no older than the oldest event it still remembers.
-func (c *Cache) servable(rv ResourceVersion) bool {
+func (c *CacheOf[T, P]) servable(rv ResourceVersion) bool {
 	if !c.rv.ours(rv) {
 		return false
 	}

@@ -15,7 +15,7 @@ type Stats struct {
 }
 
 // Stats reads the cache's health.
-func (c *Cache) Stats() Stats {
+func (c *CacheOf[T, P]) Stats() Stats {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	return Stats{
@@ -30,7 +30,7 @@ func (c *Cache) Stats() Stats {
 // Items returns every listed Secret's item in key order. It copies the item
 // headers only (the analyses are shared and immutable), under the lock, so
 // the caller can evaluate them at leisure without holding up the informer.
-func (c *Cache) Items() []Item {
+func (c *CacheOf[T, P]) Items() []Item {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	items := make([]Item, len(c.keys))
@@ -41,7 +41,7 @@ func (c *Cache) Items() []Item {
 }
 
 // Item is the current item of one object, as last upserted.
-func (c *Cache) Item(namespace, name string) (Item, bool) {
+func (c *CacheOf[T, P]) Item(namespace, name string) (Item, bool) {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	e, ok := c.entries[objectKey(namespace, name)]

@@ -6,7 +6,7 @@ package statuscache
 // and must not modify the objects, which are shared with the watchers.
 // Subscribe before the Secret source starts to see the initial objects as
 // Added.
-func (c *Cache) Subscribe(listener func(Change)) {
+func (c *CacheOf[T, P]) Subscribe(listener func(ChangeOf[T, P])) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.listeners = append(c.listeners, listener)

@@ -8,14 +8,12 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/utils/clock"
-
-	"github.com/certstatus/certstatus/pkg/apis/certstatus"
 )
 
-// WatchOptions say where a watch starts and what it sees.
-type WatchOptions struct {
+// WatchOptionsOf say where a watch starts and what it sees.
+type WatchOptionsOf[T any, P Object[T]] struct {
 	Namespace string // empty: all namespaces
-	Matches   func(*certstatus.CertificateStatus) bool
+	Matches   func(P) bool
 	// ResourceVersion: 0 starts at the current state; otherwise events after it are replayed.
 	ResourceVersion ResourceVersion
 	// SendInitialEvents true sends an ADDED event for every current object
@@ -29,7 +27,7 @@ type WatchOptions struct {
 
 // Watch starts a watch. A resourceVersion this process did not give out, or
 // one older than the history it keeps, answers 410 Gone so the client relists.
-func (c *Cache) Watch(options WatchOptions) (watch.Interface, error) {
+func (c *CacheOf[T, P]) Watch(options WatchOptionsOf[T, P]) (watch.Interface, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 
@@ -48,11 +46,12 @@ func (c *Cache) Watch(options WatchOptions) (watch.Interface, error) {
 		backlog = c.history.since(options.ResourceVersion)
 	}
 
-	w := &watcher{
+	w := &watcher[T, P]{
+		change:   c.change,
 		options:  options,
 		clock:    c.clock,
 		interval: c.options.BookmarkInterval,
-		input:    make(chan *Change, c.options.WatcherBuffer),
+		input:    make(chan *ChangeOf[T, P], c.options.WatcherBuffer),
 		result:   make(chan watch.Event),
 		done:     make(chan struct{}),
 		drained:  c.signalDrained,
@@ -76,7 +75,7 @@ func (c *Cache) Watch(options WatchOptions) (watch.Interface, error) {
 
 // snapshot is an ADDED record for every current object. Called with c.mu
 // held; the watcher builds the objects in its own goroutine.
-func (c *Cache) snapshot(namespace string) []*record {
+func (c *CacheOf[T, P]) snapshot(namespace string) []*record {
 	records := make([]*record, 0, len(c.keys))
 	for _, key := range c.keys {
 		e := c.entries[key]
@@ -90,11 +89,13 @@ func (c *Cache) snapshot(namespace string) []*record {
 
 // watcher is one client's watch: its own goroutine filters events and
 // delivers them, so a slow client only ever slows itself.
-type watcher struct {
-	options    WatchOptions
+type watcher[T any, P Object[T]] struct {
+	// change builds a remembered change's objects.
+	change     func(*record) *ChangeOf[T, P]
+	options    WatchOptionsOf[T, P]
 	clock      clock.WithTicker
 	interval   time.Duration
-	input      chan *Change
+	input      chan *ChangeOf[T, P]
 	result     chan watch.Event
 	done       chan struct{}
 	stopOnce   sync.Once
@@ -106,7 +107,7 @@ type watcher struct {
 
 // offer hands a change to the watcher without blocking. False means the
 // watcher's buffer is full. Called with the cache's lock held.
-func (w *watcher) offer(ch *Change) bool {
+func (w *watcher[T, P]) offer(ch *ChangeOf[T, P]) bool {
 	select {
 	case w.input <- ch:
 		return true
@@ -115,20 +116,20 @@ func (w *watcher) offer(ch *Change) bool {
 	}
 }
 
-func (w *watcher) ResultChan() <-chan watch.Event { return w.result }
+func (w *watcher[T, P]) ResultChan() <-chan watch.Event { return w.result }
 
 // Stop ends the watch. It is idempotent.
-func (w *watcher) Stop() {
+func (w *watcher[T, P]) Stop() {
 	w.terminate()
 	w.unregister()
 }
 
-func (w *watcher) terminate() { w.stopOnce.Do(func() { close(w.done) }) }
+func (w *watcher[T, P]) terminate() { w.stopOnce.Do(func() { close(w.done) }) }
 
-func (w *watcher) run(backlog []*record, initialEvents bool, snapshotRV ResourceVersion) {
+func (w *watcher[T, P]) run(backlog []*record, initialEvents bool, snapshotRV ResourceVersion) {
 	defer close(w.result)
 	for _, r := range backlog {
-		if !w.deliver(r.change()) {
+		if !w.deliver(w.change(r)) {
 			return
 		}
 	}
@@ -167,7 +168,7 @@ func (w *watcher) run(backlog []*record, initialEvents bool, snapshotRV Resource
 
 // deliver sends ch as this watcher sees it through its selectors: an object
 // entering the selection is ADDED, staying MODIFIED, leaving DELETED.
-func (w *watcher) deliver(ch *Change) bool {
+func (w *watcher[T, P]) deliver(ch *ChangeOf[T, P]) bool {
 	if ch.rv > w.lastRV {
 		w.lastRV = ch.rv
 	}
@@ -185,8 +186,8 @@ func (w *watcher) deliver(ch *Change) bool {
 	case now:
 		out = watch.Event{Type: watch.Added, Object: ch.outgoing()}
 	case before:
-		gone := ch.Previous.DeepCopy()
-		gone.ResourceVersion = ch.rv.String()
+		gone := ch.Previous.DeepCopyObject().(P)
+		gone.SetResourceVersion(ch.rv.String())
 		out = watch.Event{Type: watch.Deleted, Object: gone}
 	default:
 		return true
@@ -194,8 +195,8 @@ func (w *watcher) deliver(ch *Change) bool {
 	return w.send(out)
 }
 
-func (w *watcher) visible(object *certstatus.CertificateStatus) bool {
-	if w.options.Namespace != "" && object.Namespace != w.options.Namespace {
+func (w *watcher[T, P]) visible(object P) bool {
+	if w.options.Namespace != "" && object.GetNamespace() != w.options.Namespace {
 		return false
 	}
 	return w.options.Matches == nil || w.options.Matches(object)
@@ -203,15 +204,16 @@ func (w *watcher) visible(object *certstatus.CertificateStatus) bool {
 
 // bookmark tells the client how far it has seen; the initial-events-end
 // bookmark is what client-go's streaming list waits for before it is synced.
-func (w *watcher) bookmark(rv ResourceVersion, initialEventsEnd bool) bool {
-	object := &certstatus.CertificateStatus{ObjectMeta: metav1.ObjectMeta{ResourceVersion: rv.String()}}
+func (w *watcher[T, P]) bookmark(rv ResourceVersion, initialEventsEnd bool) bool {
+	object := P(new(T))
+	object.SetResourceVersion(rv.String())
 	if initialEventsEnd {
-		object.Annotations = map[string]string{metav1.InitialEventsAnnotationKey: "true"}
+		object.SetAnnotations(map[string]string{metav1.InitialEventsAnnotationKey: "true"})
 	}
 	return w.send(watch.Event{Type: watch.Bookmark, Object: object})
 }
 
-func (w *watcher) send(ev watch.Event) bool {
+func (w *watcher[T, P]) send(ev watch.Event) bool {
 	select {
 	case w.result <- ev:
 		return true

@@ -172,9 +172,6 @@ func NewIndex(changed func([]SecretRef)) *Index {
 	}
 }
 
-// SetChanged sets the listener (before any informer runs).
-func (x *Index) SetChanged(changed func([]SecretRef)) { x.changed = changed }
-
 // setControllerOf sets how owners' controllers are found (before any informer runs).
 func (x *Index) setControllerOf(f func(kind, namespace, name string) (podOwner, bool)) {
 	x.controllerOf = f

@@ -26,7 +26,7 @@ func heapInUse() uint64 {
 // keep stores n objects as certstatus does (add: the kind's own store,
 // feeding the index), owners' metadata through their transform and an
 // informer store, then calls finish (nil: none; the decoration the
-// combiner attaches), and returns the heap they keep per object. The
+// index attaches as the cache's decorator), and returns the heap they keep per object. The
 // decoded API objects are garbage once transformed, as in the informer.
 func keep(n int, object func(i int) interface{}, add func(interface{}), finish func()) float64 {
 	owners := toolscache.NewIndexer(toolscache.DeletionHandlingMetaNamespaceKeyFunc, toolscache.Indexers{})
@@ -128,8 +128,8 @@ func benchPodSecret(i int) (SecretRef, string) {
 	return SecretRef{Namespace: fmt.Sprintf("team-%02d", i%50), Name: fmt.Sprintf("web-%05d-tls", i)}, fmt.Sprintf("web-%05d.example.com", i)
 }
 
-// decorateAll attaches each Secret's users to its analysis as the combiner
-// does, into kept (which keeps them alive).
+// decorateAll attaches each Secret's users to its analysis as the index
+// does as the cache's decorator, into kept (which keeps them alive).
 func decorateAll(x *Index, analyses map[SecretRef]statuscache.Analysis, kept []statuscache.Analysis) []statuscache.Analysis {
 	for secret, analysis := range analyses {
 		kept = append(kept, benchDecorate(x, secret, analysis))
@@ -140,7 +140,7 @@ func decorateAll(x *Index, analyses map[SecretRef]statuscache.Analysis, kept []s
 // BenchmarkKeptObjects reports the heap certstatus keeps per Pod (with a
 // third of a ReplicaSet's metadata) and per Ingress: stores and index, for
 // 30 000 Pods and 10 000 Ingresses; PodDecorated and IngressDecorated add
-// the usedBy the combiner attaches to each used Secret's analysis (not the
+// the usedBy the index attaches as the cache's decorator to each used Secret's analysis (not the
 // analysis itself). The target is ≤ 300 B each; docs/benchmarks.md has the
 // figures.
 func BenchmarkKeptObjects(b *testing.B) {
@@ -189,7 +189,7 @@ func BenchmarkKeptObjects(b *testing.B) {
 	}
 }
 
-// benchDecorate is what the combiner attaches to a Secret's analysis.
+// benchDecorate is what the index attaches as the cache's decorator to a Secret's analysis.
 func benchDecorate(x *Index, secret SecretRef, analysis statuscache.Analysis) statuscache.Analysis {
 	return Decorate(analysis, x.Users(secret))
 }

@@ -27,8 +27,6 @@ import (
 	"k8s.io/client-go/rest"
 	toolscache "k8s.io/client-go/tools/cache"
 	"k8s.io/klog/v2"
-
-	"github.com/certstatus/certstatus/pkg/metrics"
 )
 
 // Kinds are the sources --used-by turns on.
@@ -101,6 +99,12 @@ type Sources struct {
 	mu               sync.Mutex
 	dynamicResources map[schema.GroupResource]*running
 	logged           map[string]bool
+	observer         Observer
+}
+
+// Observer counts reads RBAC refused (pkg/metrics implements it).
+type Observer interface {
+	ForbiddenRead(resource string)
 }
 
 // watched is an informer (or the Pods' reflector) and what it watches.
@@ -122,7 +126,8 @@ type running struct {
 }
 
 // NewSources prepares the informers of kinds in namespaces (none: all).
-func NewSources(config *rest.Config, kinds Kinds, namespaces []string, index *Index) (*Sources, error) {
+// Refused reads are counted through observer.
+func NewSources(config *rest.Config, kinds Kinds, namespaces []string, index *Index, observer Observer) (*Sources, error) {
 	protobuf := rest.CopyConfig(config)
 	protobuf.ContentType = runtime.ContentTypeProtobuf
 	protobuf.AcceptContentTypes = runtime.ContentTypeProtobuf + "," + runtime.ContentTypeJSON
@@ -138,16 +143,16 @@ func NewSources(config *rest.Config, kinds Kinds, namespaces []string, index *In
 	if err != nil {
 		return nil, fmt.Errorf("create the usedBy dynamic client: %w", err)
 	}
-	return newSources(kinds, namespaces, index, client, metadataClient, dynamicClient, client.Discovery())
+	return newSources(kinds, namespaces, index, observer, client, metadataClient, dynamicClient, client.Discovery())
 }
 
-func newSources(kinds Kinds, namespaces []string, index *Index, client kubernetes.Interface, metadataClient metadata.Interface,
+func newSources(kinds Kinds, namespaces []string, index *Index, observer Observer, client kubernetes.Interface, metadataClient metadata.Interface,
 	dynamicClient dynamic.Interface, discoveryClient discovery.DiscoveryInterface) (*Sources, error) {
 	if len(namespaces) == 0 {
 		namespaces = []string{metav1.NamespaceAll}
 	}
 	s := &Sources{
-		kinds: kinds, namespaces: namespaces, index: index,
+		kinds: kinds, namespaces: namespaces, index: index, observer: observer,
 		client: client, metadata: metadataClient, dynamic: dynamicClient, discovery: discoveryClient,
 		DiscoveryInterval: DefaultDiscoveryInterval,
 		dynamicResources:  map[schema.GroupResource]*running{},
@@ -212,7 +217,9 @@ func (s *Sources) watchErrorHandler(resource string) toolscache.WatchErrorHandle
 
 // forbidden counts a read RBAC refused and logs the first of each resource.
 func (s *Sources) forbidden(resource string, err error) {
-	metrics.ForbiddenRead(resource)
+	if s.observer != nil {
+		s.observer.ForbiddenRead(resource)
+	}
 	s.mu.Lock()
 	first := !s.logged[resource]
 	s.logged[resource] = true

@@ -57,7 +57,7 @@ func newFakeClients(t *testing.T, objects ...runtime.Object) fakeClients {
 
 func (c fakeClients) sources(t *testing.T, kinds Kinds, index *Index) *Sources {
 	t.Helper()
-	s, err := newSources(kinds, nil, index, c.kube, c.metadata, c.dynamic, c.discovery)
+	s, err := newSources(kinds, nil, index, nil, c.kube, c.metadata, c.dynamic, c.discovery)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -147,11 +147,26 @@ func TestDecorateHostileHosts(t *testing.T) {
 	}
 }
 
-// The combiner turns a change of a Secret's users into one MODIFIED with a
-// new resourceVersion, and a change that alters nothing into no event.
-func TestCombiner(t *testing.T) {
+// decoratedCache is a status cache decorated by an index, which rebuilds
+// the keys the index signals at once (the server queues them for the
+// cache's Run instead; this keeps the tests synchronous).
+func decoratedCache(clk *clocktesting.FakeClock) (*statuscache.Cache, *Index) {
+	var cache *statuscache.Cache
+	index := NewIndex(func(secrets []SecretRef) {
+		for _, secret := range secrets {
+			cache.Rebuild(statuscache.Key{Namespace: secret.Namespace, Name: secret.Name})
+		}
+	})
+	cache = statuscache.NewDecorated(clk, statuscache.DefaultOptions(), index, nil)
+	return cache, index
+}
+
+// The index as the cache's decorator turns a change of a Secret's users
+// into one MODIFIED with a new resourceVersion, and a change that alters
+// nothing into no event.
+func TestDecoratedCache(t *testing.T) {
 	clk := clocktesting.NewFakeClock(created)
-	cache := statuscache.New(clk, statuscache.DefaultOptions())
+	cache, index := decoratedCache(clk)
 	var mu sync.Mutex
 	var changes []statuscache.Change
 	cache.Subscribe(func(c statuscache.Change) {
@@ -166,11 +181,9 @@ func TestCombiner(t *testing.T) {
 		changes = nil
 		return taken
 	}
-	index := NewIndex(nil)
-	combiner := NewCombiner(index, cache)
 	st := newStore(index)
 	secret := &metav1.ObjectMeta{Namespace: "web", Name: "web-tls", UID: "u1", CreationTimestamp: metav1.NewTime(created)}
-	combiner.Upsert(statuscache.Item{Meta: secret, SecretType: "kubernetes.io/tls", Analysis: &fakeAnalysis{dnsNames: []string{"web.example.com"}}})
+	cache.Upsert(statuscache.Item{Meta: secret, SecretType: "kubernetes.io/tls", Analysis: &fakeAnalysis{dnsNames: []string{"web.example.com"}}})
 	if got := take(); len(got) != 1 || got[0].Type != watch.Added {
 		t.Fatalf("changes %+v", got)
 	}
@@ -196,12 +209,12 @@ func TestCombiner(t *testing.T) {
 		t.Fatalf("changes %+v", got)
 	}
 	// The Secret's own update keeps its users; its deletion is a deletion.
-	combiner.Upsert(statuscache.Item{Meta: secret, SecretType: "kubernetes.io/tls", Analysis: &fakeAnalysis{dnsNames: []string{"web.example.com", "api.example.com"}}})
+	cache.Upsert(statuscache.Item{Meta: secret, SecretType: "kubernetes.io/tls", Analysis: &fakeAnalysis{dnsNames: []string{"web.example.com", "api.example.com"}}})
 	got = take()
 	if len(got) != 1 || hostsCovered(got[0].Object.Status).Status != metav1.ConditionTrue || len(got[0].Object.Status.UsedBy) != 1 {
 		t.Fatalf("changes %+v", got)
 	}
-	combiner.Delete("web", "web-tls")
+	cache.Delete("web", "web-tls")
 	st.putServing(key(KindIngress, "web", "frontend"), nil)
 	if got := take(); len(got) != 1 || got[0].Type != watch.Deleted {
 		t.Fatalf("changes %+v", got)
@@ -223,9 +236,8 @@ func TestCoveredMessage(t *testing.T) {
 	}
 }
 
-// combinerFixture is a combiner between an index (fed by a store) and a
-// cache, with one TLS Secret web/web-tls for web.example.com listed.
-type combinerFixture struct {
+// decoratedFixture is an index (fed by a store) decorating a cache, with one TLS Secret web/web-tls for web.example.com listed.
+type decoratedFixture struct {
 	cache  *statuscache.Cache
 	index  *Index
 	store  *store
@@ -235,19 +247,18 @@ type combinerFixture struct {
 	changes []statuscache.Change
 }
 
-func newCombinerFixture(t *testing.T) *combinerFixture {
-	f := &combinerFixture{
-		cache:  statuscache.New(clocktesting.NewFakeClock(created), statuscache.DefaultOptions()),
-		index:  NewIndex(nil),
+func newDecoratedFixture(t *testing.T) *decoratedFixture {
+	f := &decoratedFixture{
 		secret: &metav1.ObjectMeta{Namespace: "web", Name: "web-tls", UID: "u1", CreationTimestamp: metav1.NewTime(created)},
 	}
+	f.cache, f.index = decoratedCache(clocktesting.NewFakeClock(created))
 	f.cache.Subscribe(func(c statuscache.Change) {
 		f.mu.Lock()
 		defer f.mu.Unlock()
 		f.changes = append(f.changes, c)
 	})
 	f.store = newStore(f.index)
-	NewCombiner(f.index, f.cache).Upsert(statuscache.Item{Meta: f.secret, SecretType: "kubernetes.io/tls",
+	f.cache.Upsert(statuscache.Item{Meta: f.secret, SecretType: "kubernetes.io/tls",
 		Analysis: &fakeAnalysis{dnsNames: []string{"web.example.com"}, created: created}})
 	if got := f.take(); len(got) != 1 || got[0].Type != watch.Added {
 		t.Fatalf("changes %+v", got)
@@ -255,7 +266,7 @@ func newCombinerFixture(t *testing.T) *combinerFixture {
 	return f
 }
 
-func (f *combinerFixture) take() []statuscache.Change {
+func (f *decoratedFixture) take() []statuscache.Change {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	taken := f.changes
@@ -265,7 +276,7 @@ func (f *combinerFixture) take() []statuscache.Change {
 
 // replay is what a watch resuming from rv is sent (n events), as
 // "Kind/name:pods" of each object's usedBy.
-func (f *combinerFixture) replay(t *testing.T, rv string, n int) [][]string {
+func (f *decoratedFixture) replay(t *testing.T, rv string, n int) [][]string {
 	from, err := statuscache.ParseResourceVersion(rv)
 	if err != nil {
 		t.Fatal(err)
@@ -295,7 +306,7 @@ func (f *combinerFixture) replay(t *testing.T, rv string, n int) [][]string {
 // An object the watch history keeps is rebuilt from the users of its
 // moment, not from the index's current ones.
 func TestDecoratedKeepsItsUsers(t *testing.T) {
-	f := newCombinerFixture(t)
+	f := newDecoratedFixture(t)
 	start := f.cache.ResourceVersion().String()
 	webTLS := SecretRef{"web", "web-tls"}
 	f.store.putServing(key(KindIngress, "web", "frontend"), ingress("web", "frontend", reference{secret: webTLS, hosts: hostList("web.example.com")}))
@@ -313,7 +324,7 @@ func TestDecoratedKeepsItsUsers(t *testing.T) {
 // A ReplicaSet whose controller becomes known after its Pods were counted:
 // one MODIFIED moves them to the Deployment, and the history keeps both.
 func TestDecoratedOwnerChanged(t *testing.T) {
-	f := newCombinerFixture(t)
+	f := newDecoratedFixture(t)
 	start := f.cache.ResourceVersion().String()
 	f.store.putPod(key(KindPod, "web", "frontend-abc-1"), pod("web", "frontend-abc-1", "ReplicaSet", "frontend-abc", "web-tls"))
 	f.store.putPod(key(KindPod, "web", "frontend-abc-2"), pod("web", "frontend-abc-2", "ReplicaSet", "frontend-abc", "web-tls"))
@@ -338,7 +349,7 @@ func TestDecoratedOwnerChanged(t *testing.T) {
 }
 
 // benchDecorated is a Secret's analysis decorated with its users as the
-// combiner does: one Ingress (the common case), or three Ingresses (one
+// decorator does: one Ingress (the common case), or three Ingresses (one
 // host not covered) and a Deployment's Pods.
 func benchDecorated(b *testing.B, many bool) statuscache.Analysis {
 	x := NewIndex(nil)

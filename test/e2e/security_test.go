@@ -455,6 +455,35 @@ func TestAuthorization(t *testing.T) {
 	})
 }
 
+// delegatingIdentity gives user the two bindings an aggregated server needs
+// to delegate authentication and authorization (removed when the test
+// ends), and returns a kubeconfig of user's.
+func delegatingIdentity(t *testing.T, ctx context.Context, user string) string {
+	t.Helper()
+	subject := []rbacv1.Subject{{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: user}}
+	crb := &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: user + ":auth-delegator"}, Subjects: subject,
+		RoleRef: rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "system:auth-delegator"}}
+	if _, err := env.kube.RbacV1().ClusterRoleBindings().Create(ctx, crb, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = env.kube.RbacV1().ClusterRoleBindings().Delete(context.Background(), crb.Name, metav1.DeleteOptions{})
+	})
+	rb := &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Name: user + ":auth-reader", Namespace: "kube-system"}, Subjects: subject,
+		RoleRef: rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: "extension-apiserver-authentication-reader"}}
+	if _, err := env.kube.RbacV1().RoleBindings("kube-system").Create(ctx, rb, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = env.kube.RbacV1().RoleBindings("kube-system").Delete(context.Background(), rb.Name, metav1.DeleteOptions{})
+	})
+	kubeconfig, err := env.stack.UserKubeconfig(user)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return kubeconfig
+}
+
 // grant binds user in namespace ns to a Role made of rules (kind "Role") or
 // to an existing ClusterRole (kind "ClusterRole", rules nil).
 func grant(t *testing.T, ns, user, kind, name string, rules []rbacv1.PolicyRule) {
@@ -636,27 +665,7 @@ func TestNamespacesFlag(t *testing.T) {
 	for _, ns := range []string{a, b} {
 		grant(t, ns, user, "Role", "secret-reader", []rbacv1.PolicyRule{{APIGroups: []string{""}, Resources: []string{"secrets"}, Verbs: []string{"get", "list", "watch"}}})
 	}
-	subject := []rbacv1.Subject{{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: user}}
-	crb := &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: user + ":auth-delegator"}, Subjects: subject,
-		RoleRef: rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "system:auth-delegator"}}
-	if _, err := env.kube.RbacV1().ClusterRoleBindings().Create(ctx, crb, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = env.kube.RbacV1().ClusterRoleBindings().Delete(context.Background(), crb.Name, metav1.DeleteOptions{})
-	})
-	rb := &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Name: user + ":auth-reader", Namespace: "kube-system"}, Subjects: subject,
-		RoleRef: rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: "extension-apiserver-authentication-reader"}}
-	if _, err := env.kube.RbacV1().RoleBindings("kube-system").Create(ctx, rb, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = env.kube.RbacV1().RoleBindings("kube-system").Delete(context.Background(), rb.Name, metav1.DeleteOptions{})
-	})
-	kubeconfig, err := env.stack.UserKubeconfig(user)
-	if err != nil {
-		t.Fatal(err)
-	}
+	kubeconfig := delegatingIdentity(t, ctx, user)
 	for _, check := range []struct {
 		args []string
 		want string

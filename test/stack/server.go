@@ -65,6 +65,18 @@ type ServingPair struct {
 // LaunchServerWithPair is LaunchServer with a serving pair of the caller's
 // instead of the stack's; register it with RegisterAPIServiceWithCA.
 func (s *Stack) LaunchServerWithPair(ctx context.Context, binary string, pair ServingPair, extraArgs ...string) (*Server, error) {
+	return s.launch(ctx, binary, pair, true, extraArgs...)
+}
+
+// LaunchServerUnready is LaunchServer without the wait for /readyz, for a
+// server that is not meant to become ready (its Secret reads forbidden, say).
+// A port already in use is not detected.
+func (s *Stack) LaunchServerUnready(ctx context.Context, binary string, extraArgs ...string) (*Server, error) {
+	c := s.certs
+	return s.launch(ctx, binary, ServingPair{CertFile: c.ServerCertFile, KeyFile: c.ServerKeyFile, CAPEM: c.ServingCAPEM}, false, extraArgs...)
+}
+
+func (s *Stack) launch(ctx context.Context, binary string, pair ServingPair, waitReady bool, extraArgs ...string) (*Server, error) {
 	if err := s.applyServerRBAC(ctx); err != nil {
 		return nil, fmt.Errorf("start certstatus: %w", err)
 	}
@@ -88,6 +100,10 @@ func (s *Stack) LaunchServerWithPair(ctx context.Context, binary string, pair Se
 			pair:    pair,
 		}
 		if err := s.addServer(srv); err != nil {
+			return err
+		}
+		if !waitReady {
+			_, err := srv.startProcess()
 			return err
 		}
 		return srv.Start(ctx)

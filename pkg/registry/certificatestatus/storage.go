@@ -1,36 +1,24 @@
-// Package certificatestatus serves the certificatestatuses resource: get,
-// list and watch, answered from the status cache. It implements exactly the
-// read interfaces, so discovery advertises exactly get, list and watch.
+// Package certificatestatus is the certificatestatuses kind, computed from
+// Secrets: its names, its list (which builds statuses as they are
+// written), its table and its selectable fields. The storage itself is
+// pkg/registry/computed's, the same for every computed kind.
 package certificatestatus
 
 import (
-	"context"
-	"fmt"
-	"strings"
 	"time"
 
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metainternalversion "k8s.io/apimachinery/pkg/apis/meta/internalversion"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/watch"
-	genericapirequest "k8s.io/apiserver/pkg/endpoints/request"
 	"k8s.io/apiserver/pkg/registry/rest"
-	"k8s.io/apiserver/pkg/storage"
 
 	"github.com/certstatus/certstatus/pkg/apis/certstatus"
+	"github.com/certstatus/certstatus/pkg/registry/computed"
+	"github.com/certstatus/certstatus/pkg/sourcesync"
 	"github.com/certstatus/certstatus/pkg/statuscache"
 )
 
-// syncWait bounds how long a request waits for the first Secret list before
-// it answers 503: the aggregator may route requests before /readyz passes.
-const syncWait = 30 * time.Second
-
 // REST is the storage of certificatestatuses.
-type REST struct {
-	cache *statuscache.Cache
-	table tableConvertor
-}
+type REST = computed.REST[certstatus.CertificateStatus, *certstatus.CertificateStatus]
 
 var (
 	_ rest.Storage              = &REST{}
@@ -42,127 +30,24 @@ var (
 	_ rest.Watcher              = &REST{}
 )
 
-// NewREST serves the objects held in cache.
-func NewREST(cache *statuscache.Cache) *REST {
-	return &REST{cache: cache, table: tableConvertor{now: time.Now}}
+// Kind is certificatestatuses as the storage serves it.
+func Kind() computed.Kind[certstatus.CertificateStatus, *certstatus.CertificateStatus] {
+	return computed.Kind[certstatus.CertificateStatus, *certstatus.CertificateStatus]{
+		Resource:   certstatus.Resource("certificatestatuses"),
+		Singular:   "certificatestatus",
+		ShortNames: []string{"certstatus", "cst"},
+		Namespaced: true,
+		New:        func() runtime.Object { return &certstatus.CertificateStatus{} },
+		NewList:    func() runtime.Object { return &certstatus.CertificateStatusList{} },
+		List: func(page statuscache.ListResult) computed.ListObject {
+			return &List{CertificateStatusList: certstatus.CertificateStatusList{Items: page.Items}, status: page.Status}
+		},
+		Fields: func(o *certstatus.CertificateStatus) fields.Set { return certstatus.FieldSet(o) },
+		Table:  tableConvertor{now: time.Now},
+	}
 }
 
-func (r *REST) New() runtime.Object { return &certstatus.CertificateStatus{} }
-
-// NewList names the list kind for the installer; List answers a *List.
-func (r *REST) NewList() runtime.Object { return &certstatus.CertificateStatusList{} }
-func (r *REST) Destroy()                {}
-func (r *REST) NamespaceScoped() bool   { return true }
-func (r *REST) GetSingularName() string { return "certificatestatus" }
-func (r *REST) ShortNames() []string    { return []string{"certstatus", "cst"} }
-
-func (r *REST) ConvertToTable(ctx context.Context, object, tableOptions runtime.Object) (*metav1.Table, error) {
-	return r.table.ConvertToTable(ctx, object, tableOptions)
-}
-
-// Get answers NotFound for a Secret that is not listed, like any missing object.
-func (r *REST) Get(ctx context.Context, name string, _ *metav1.GetOptions) (runtime.Object, error) {
-	if err := r.waitSynced(ctx); err != nil {
-		return nil, err
-	}
-	object, ok := r.cache.Get(genericapirequest.NamespaceValue(ctx), name)
-	if !ok {
-		return nil, apierrors.NewNotFound(certstatus.Resource("certificatestatuses"), name)
-	}
-	return object, nil
-}
-
-// List serves the current state. Pages of a chunked list follow key order
-// and carry the first page's resourceVersion, so each object is returned
-// once and a watch from that resourceVersion misses nothing.
-func (r *REST) List(ctx context.Context, options *metainternalversion.ListOptions) (runtime.Object, error) {
-	if err := r.waitSynced(ctx); err != nil {
-		return nil, err
-	}
-	// Statuses are built as they are written (list.go), unless a selector
-	// needs them first.
-	query := statuscache.ListOptions{Namespace: genericapirequest.NamespaceValue(ctx), Matches: matcher(options)}
-	var continueRV statuscache.ResourceVersion
-	if options != nil {
-		query.Limit = options.Limit
-		if options.Continue != "" {
-			startKey, rv, err := storage.DecodeContinue(options.Continue, "/")
-			if err != nil {
-				return nil, apierrors.NewBadRequest(fmt.Sprintf("invalid continue token: %v", err))
-			}
-			query.StartKey, continueRV = strings.TrimPrefix(startKey, "/"), statuscache.ResourceVersion(rv)
-		}
-		if err := checkListResourceVersion(options, r.cache.ResourceVersion()); err != nil {
-			return nil, err
-		}
-	}
-
-	page := r.cache.List(query)
-	// Every page carries the first page's resourceVersion.
-	listRV := page.ResourceVersion
-	if continueRV != 0 {
-		listRV = continueRV
-	}
-	list := &List{CertificateStatusList: certstatus.CertificateStatusList{Items: page.Items}, status: page.Status}
-	list.ResourceVersion = listRV.String()
-	if page.NextKey != "" {
-		token, err := storage.EncodeContinue("/"+page.NextKey, "/", int64(listRV))
-		if err != nil {
-			return nil, apierrors.NewInternalError(err)
-		}
-		list.Continue = token
-	}
-	if list.Items == nil {
-		list.Items = []certstatus.CertificateStatus{}
-	}
-	return list, nil
-}
-
-// checkListResourceVersion refuses an exact resourceVersion the cache cannot
-// serve: it only ever has the current state.
-func checkListResourceVersion(options *metainternalversion.ListOptions, current statuscache.ResourceVersion) error {
-	if options.ResourceVersionMatch != metav1.ResourceVersionMatchExact {
-		return nil
-	}
-	rv, err := statuscache.ParseResourceVersion(options.ResourceVersion)
-	if err != nil {
-		return apierrors.NewBadRequest(err.Error())
-	}
-	if rv != current {
-		return apierrors.NewResourceExpired(fmt.Sprintf("resourceVersion %s is not the current state; list without it", rv))
-	}
-	return nil
-}
-
-// Watch streams changes from the cache, including those the clock makes.
-func (r *REST) Watch(ctx context.Context, options *metainternalversion.ListOptions) (watch.Interface, error) {
-	if err := r.waitSynced(ctx); err != nil {
-		return nil, err
-	}
-	if options == nil {
-		options = &metainternalversion.ListOptions{}
-	}
-	rv, err := statuscache.ParseResourceVersion(options.ResourceVersion)
-	if err != nil {
-		return nil, apierrors.NewBadRequest(err.Error())
-	}
-	return r.cache.Watch(statuscache.WatchOptions{
-		Namespace:         genericapirequest.NamespaceValue(ctx),
-		Matches:           matcher(options),
-		ResourceVersion:   rv,
-		SendInitialEvents: options.SendInitialEvents,
-		AllowBookmarks:    options.AllowWatchBookmarks,
-	})
-}
-
-func (r *REST) waitSynced(ctx context.Context) error {
-	if r.cache.HasSynced() {
-		return nil
-	}
-	ctx, cancel := context.WithTimeout(ctx, syncWait)
-	defer cancel()
-	if err := r.cache.WaitSynced(ctx); err != nil {
-		return apierrors.NewServiceUnavailable("the Secret cache has not synced yet; retry shortly")
-	}
-	return nil
+// NewREST serves the objects held in cache, once source (the Secrets) has synced.
+func NewREST(cache *statuscache.Cache, source *sourcesync.State) *REST {
+	return computed.New(Kind(), cache, source)
 }

@@ -2,7 +2,9 @@ package certificatestatus
 
 import (
 	"context"
+	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -11,10 +13,12 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	genericapirequest "k8s.io/apiserver/pkg/endpoints/request"
 	clocktesting "k8s.io/utils/clock/testing"
 
 	"github.com/certstatus/certstatus/pkg/apis/certstatus"
+	"github.com/certstatus/certstatus/pkg/sourcesync"
 	"github.com/certstatus/certstatus/pkg/statuscache"
 )
 
@@ -45,8 +49,9 @@ func newTestREST(t *testing.T) *REST {
 			Analysis:   fixedStatus{State: o.state, SecretType: "kubernetes.io/tls"},
 		})
 	}
-	cache.MarkSynced()
-	return NewREST(cache)
+	secrets := sourcesync.New("secrets", nil)
+	secrets.MarkSynced()
+	return NewREST(cache, secrets)
 }
 
 func names(t *testing.T, object interface{}) []string {
@@ -134,5 +139,29 @@ func TestExactListResourceVersionOtherThanCurrentIsGone(t *testing.T) {
 	_, err := r.List(context.Background(), &metainternalversion.ListOptions{ResourceVersion: "1", ResourceVersionMatch: metav1.ResourceVersionMatchExact})
 	if !apierrors.IsResourceExpired(err) {
 		t.Errorf("exact old resourceVersion: %v, want 410", err)
+	}
+}
+
+// A resource whose source cannot read its objects answers 503 naming the
+// missing permission on get, list and watch: never an empty list or a 404.
+func TestForbiddenSourceAnswers503(t *testing.T) {
+	state := sourcesync.New("secrets", nil)
+	state.Forbidden(apierrors.NewForbidden(schema.GroupResource{Resource: "secrets"}, "",
+		errors.New(`User "system:serviceaccount:certstatus:certstatus" cannot list resource "secrets" in API group "" at the cluster scope`)))
+	r := NewREST(statuscache.New(clocktesting.NewFakeClock(now), statuscache.DefaultOptions()), state)
+	ctx := genericapirequest.WithNamespace(context.Background(), "a")
+	_, getErr := r.Get(ctx, "web", &metav1.GetOptions{})
+	_, listErr := r.List(ctx, &metainternalversion.ListOptions{})
+	_, watchErr := r.Watch(ctx, &metainternalversion.ListOptions{})
+	for verb, err := range map[string]error{"get": getErr, "list": listErr, "watch": watchErr} {
+		if !apierrors.IsServiceUnavailable(err) {
+			t.Errorf("%s: %v, want 503", verb, err)
+			continue
+		}
+		for _, want := range []string{"cannot list secrets", "system:serviceaccount:certstatus:certstatus", "grant get, list and watch on secrets"} {
+			if !strings.Contains(err.Error(), want) {
+				t.Errorf("%s: %q lacks %q", verb, err, want)
+			}
+		}
 	}
 }

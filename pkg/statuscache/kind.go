@@ -1,0 +1,39 @@
+package statuscache
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+
+	"github.com/certstatus/certstatus/pkg/apis/certstatus"
+)
+
+// Object is a kind's object as a pointer: every kind served (one per
+// source: CertificateStatus from Secrets, and in #26 ConfigMaps' and API
+// registrations') is {TypeMeta, ObjectMeta, Status CertificateStatusStatus}.
+type Object[T any] interface {
+	*T
+	runtime.Object
+	metav1.Object
+}
+
+// Kind is what the cache needs of a kind's type to build its objects from
+// an item's metadata and status: where those two live in it.
+type Kind[T any] struct {
+	Meta   func(*T) *metav1.ObjectMeta
+	Status func(*T) *certstatus.CertificateStatusStatus
+}
+
+// CertificateStatuses is the kind built from Secrets.
+var CertificateStatuses = Kind[certstatus.CertificateStatus]{
+	Meta:   func(o *certstatus.CertificateStatus) *metav1.ObjectMeta { return &o.ObjectMeta },
+	Status: func(o *certstatus.CertificateStatus) *certstatus.CertificateStatusStatus { return &o.Status },
+}
+
+// The Secret kind's cache and what it hands out.
+type (
+	Cache        = CacheOf[certstatus.CertificateStatus, *certstatus.CertificateStatus]
+	Change       = ChangeOf[certstatus.CertificateStatus, *certstatus.CertificateStatus]
+	ListOptions  = ListOptionsOf[certstatus.CertificateStatus, *certstatus.CertificateStatus]
+	ListResult   = ListResultOf[certstatus.CertificateStatus, *certstatus.CertificateStatus]
+	WatchOptions = WatchOptionsOf[certstatus.CertificateStatus, *certstatus.CertificateStatus]
+)
