@@ -128,10 +128,8 @@ type CacheOf[T any, P Object[T]] struct {
 	// watchersClosedBehind counts watchers closed for falling behind.
 	watchersClosedBehind uint64
 
-	// decorator (nil: none) decorates every item as it enters; rebuilds
-	// (nil: none) are the keys whose decoration changed, taken by Run.
+	// decorator (nil: none) decorates every item as it enters.
 	decorator Decorator
-	rebuilds  *Rebuilds
 	// writeMu orders the writers (the source's upserts and deletes, the
 	// rebuilds): an item is decorated and stored under it, so the last
 	// write of a key always carries the decorator's latest answer.
@@ -151,12 +149,11 @@ func NewDecorated(clk clock.WithTicker, options Options, decorator Decorator, re
 
 // NewOf is a cache of kind's objects. decorator (nil: none) is applied to
 // every item as it enters; rebuilds (nil: none) is how the decorator's
-// sources signal keys whose decoration changed (Run rebuilds them).
+// sources signal keys whose decoration changed (rebuilt at once).
 func NewOf[T any, P Object[T]](kind Kind[T], clk clock.WithTicker, options Options, decorator Decorator, rebuilds *Rebuilds) *CacheOf[T, P] {
-	return &CacheOf[T, P]{
+	c := &CacheOf[T, P]{
 		kind:      kind,
 		decorator: decorator,
-		rebuilds:  rebuilds,
 		clock:     clk,
 		options:   options,
 		entries:   map[string]*entry{},
@@ -166,6 +163,10 @@ func NewOf[T any, P Object[T]](kind Kind[T], clk clock.WithTicker, options Optio
 		drained:   make(chan struct{}, 1),
 		watchers:  map[int]*watcher[T, P]{},
 	}
+	if rebuilds != nil {
+		rebuilds.bind(c.Rebuild)
+	}
+	return c
 }
 
 // objectKey is how the cache names an object.

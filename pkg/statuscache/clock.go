@@ -78,13 +78,8 @@ func (c *CacheOf[T, P]) compactClockQueue() {
 // Run fires clock-driven changes until ctx ends: when a certificate crosses
 // notBefore, expiringSoonAt or notAfter, the object is recomputed and
 // watchers get MODIFIED with no Secret change. It sleeps until the earliest
-// transition; there is no polling over all Secrets. It also rebuilds the
-// keys the decorator's sources signal (see Rebuilds).
+// transition; there is no polling over all Secrets.
 func (c *CacheOf[T, P]) Run(ctx context.Context) {
-	var rebuild <-chan struct{}
-	if c.rebuilds != nil {
-		rebuild = c.rebuilds.ready
-	}
 	for {
 		wait := c.fireDue()
 		var timer clock.Timer
@@ -97,8 +92,6 @@ func (c *CacheOf[T, P]) Run(ctx context.Context) {
 		case <-ctx.Done():
 		case <-c.wake:
 		case <-timerC:
-		case <-rebuild:
-			c.Rebuild(c.rebuilds.take()...)
 		}
 		if timer != nil {
 			timer.Stop()

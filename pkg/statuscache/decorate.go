@@ -23,48 +23,45 @@ type undecorated interface {
 	Unwrap() Analysis
 }
 
-// Rebuilds are the keys whose decoration changed and that the cache must
-// rebuild: the decorator's sources signal them here (Add), and the cache's
-// Run takes them. Data flows one way: the sources never read an item back
-// out of the cache. Keys signalled again before they are taken are rebuilt
-// once. Safe for concurrent use.
+// Rebuilds is how the decorator's sources signal keys whose decoration
+// changed: the cache given it at construction rebuilds them at once, on the
+// signalling goroutine, as the index's change happens (so every change of a
+// Secret's users is its own MODIFIED, as before). Data flows one way: the
+// sources never read an item back out of the cache. It exists so that the
+// index can be built before the cache it decorates (each needs the other);
+// keys signalled before the cache exists are rebuilt when it does. Safe for
+// concurrent use.
 type Rebuilds struct {
 	mu      sync.Mutex
-	pending map[Key]struct{}
-	ready   chan struct{}
+	rebuild func(keys ...Key)
+	pending []Key
 }
 
-// NewRebuilds is an empty set of keys to rebuild.
-func NewRebuilds() *Rebuilds {
-	return &Rebuilds{pending: map[Key]struct{}{}, ready: make(chan struct{}, 1)}
-}
+// NewRebuilds is a signal not yet bound to a cache.
+func NewRebuilds() *Rebuilds { return &Rebuilds{} }
 
-// Add signals that these keys' decoration changed. It never blocks.
+// Add signals that these keys' decoration changed.
 func (r *Rebuilds) Add(keys ...Key) {
-	if len(keys) == 0 {
-		return
-	}
 	r.mu.Lock()
-	for _, key := range keys {
-		r.pending[key] = struct{}{}
+	rebuild := r.rebuild
+	if rebuild == nil {
+		r.pending = append(r.pending, keys...)
 	}
 	r.mu.Unlock()
-	select {
-	case r.ready <- struct{}{}:
-	default:
+	if rebuild != nil {
+		rebuild(keys...)
 	}
 }
 
-// take empties the set.
-func (r *Rebuilds) take() []Key {
+// bind makes rebuild the receiver of the signals; the cache's constructor
+// calls it.
+func (r *Rebuilds) bind(rebuild func(keys ...Key)) {
 	r.mu.Lock()
-	defer r.mu.Unlock()
-	keys := make([]Key, 0, len(r.pending))
-	for key := range r.pending {
-		keys = append(keys, key)
-	}
-	clear(r.pending)
-	return keys
+	r.rebuild = rebuild
+	pending := r.pending
+	r.pending = nil
+	r.mu.Unlock()
+	rebuild(pending...)
 }
 
 // decorate is item with its analysis decorated for key (unchanged without a decorator).

@@ -47,12 +47,14 @@ func (n noted) StatusAt(now time.Time) certstatus.CertificateStatusStatus {
 func (n noted) Unwrap() Analysis { return n.Analysis }
 
 // The decorator applies as items enter; a key signalled through Rebuilds is
-// decorated afresh by Run (from its base analysis, not wrapped twice) and
-// published as MODIFIED when the object changed, nothing when it did not.
+// decorated afresh (from its base analysis, not wrapped twice) and
+// published as MODIFIED when the object changed, nothing when it did not;
+// keys signalled before the cache exists are rebuilt when it does.
 func TestRebuildsDecorateSignalledKeysAfresh(t *testing.T) {
 	clk := clocktesting.NewFakeClock(start)
 	decorator := &noteDecorator{notes: map[Key]string{}}
 	rebuilds := NewRebuilds()
+	rebuilds.Add(Key{Namespace: "a", Name: "before-the-cache"})
 	c := NewDecorated(clk, DefaultOptions(), decorator, rebuilds)
 	web := Key{Namespace: "a", Name: "web"}
 	decorator.set(web, "one")

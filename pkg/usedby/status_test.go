@@ -147,18 +147,12 @@ func TestDecorateHostileHosts(t *testing.T) {
 	}
 }
 
-// decoratedCache is a status cache decorated by an index, which rebuilds
-// the keys the index signals at once (the server queues them for the
-// cache's Run instead; this keeps the tests synchronous).
+// decoratedCache is a status cache decorated by an index, wired as the
+// server wires them.
 func decoratedCache(clk *clocktesting.FakeClock) (*statuscache.Cache, *Index) {
-	var cache *statuscache.Cache
-	index := NewIndex(func(secrets []SecretRef) {
-		for _, secret := range secrets {
-			cache.Rebuild(statuscache.Key{Namespace: secret.Namespace, Name: secret.Name})
-		}
-	})
-	cache = statuscache.NewDecorated(clk, statuscache.DefaultOptions(), index, nil)
-	return cache, index
+	rebuilds := statuscache.NewRebuilds()
+	index := NewIndex(RebuildKeys(rebuilds))
+	return statuscache.NewDecorated(clk, statuscache.DefaultOptions(), index, rebuilds), index
 }
 
 // The index as the cache's decorator turns a change of a Secret's users
