@@ -11,7 +11,6 @@ import (
 	"os"
 	"time"
 
-	"k8s.io/apimachinery/pkg/util/sets"
 	"k8s.io/apiserver/pkg/registry/rest"
 	genericapiserver "k8s.io/apiserver/pkg/server"
 	"k8s.io/apiserver/pkg/server/healthz"
@@ -75,10 +74,11 @@ type Server struct {
 // instance is one source's pipeline as the server wires it: source →
 // cache → storage, metrics, Events (docs/design.md, "One pipeline per source").
 type instance struct {
-	// resource is what it serves, state its source's synced state.
-	resource string
-	state    *sourcesync.State
-	storage  rest.Storage
+	// resource is what it serves, computed from objects named from (e.g.
+	// Secret); state is its source's synced state.
+	resource, from string
+	state          *sourcesync.State
+	storage        rest.Storage
 	// metrics are its certificate families; health, its cache's stats
 	// (the Secrets' only) and informers, exported.
 	metrics   metrics.Source
@@ -150,11 +150,13 @@ func New(config *Config) (*Server, error) {
 	}
 
 	storage := map[string]rest.Storage{}
+	computedFrom := map[string]string{}
 	var families []metrics.Source
 	var informers []metrics.Informer
 	var health metrics.HealthSource = noHealth{}
 	for _, i := range served {
 		storage[i.resource] = i.storage
+		computedFrom[i.resource] = i.from
 		families = append(families, i.metrics)
 		informers = append(informers, i.informers...)
 		if i.health != nil {
@@ -165,7 +167,7 @@ func New(config *Config) (*Server, error) {
 	config.Generic.BuildHandlerChainFunc = func(handler http.Handler, c *genericapiserver.Config) http.Handler {
 		// Inside authentication and authorization: /metrics stays behind
 		// delegated authorization, as the generic server's own metrics are.
-		return genericapiserver.DefaultBuildHandlerChain(metrics.WithCertificates(readOnly(handler, sets.KeySet(storage)), certificates), c)
+		return genericapiserver.DefaultBuildHandlerChain(metrics.WithCertificates(readOnly(handler, computedFrom), certificates), c)
 	}
 	generic, err := config.Generic.Complete().New("certstatus-apiserver", genericapiserver.NewEmptyDelegate())
 	if err != nil {
@@ -256,6 +258,7 @@ func secretInstance(w *wiring) (*instance, error) {
 	}
 	i := &instance{
 		resource:  "certificatestatuses",
+		from:      "Secret",
 		state:     state,
 		storage:   certificatestatus.NewREST(cache, state),
 		metrics:   metrics.Source{Kind: metrics.SecretKind, Items: cache, UsedSynced: usedBySynced},
@@ -296,6 +299,7 @@ func configMapInstance(w *wiring) (*instance, error) {
 	}
 	return &instance{
 		resource:  "configmapcertificatestatuses",
+		from:      "ConfigMap",
 		state:     state,
 		storage:   configmapcertificatestatus.NewREST(cache, state),
 		metrics:   metrics.Source{Kind: metrics.ConfigMapKind, Items: cache},
