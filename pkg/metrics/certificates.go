@@ -68,10 +68,10 @@ type ExtraFamily struct {
 // SecretKind is the families of certificatestatuses.
 var SecretKind = &Kind{
 	Prefix: "certstatus_secret", Noun: "Secret",
-	Labels: []string{"namespace", "secret"},
-	Names:  namespaceAndName,
+	Labels:     []string{"namespace", "secret"},
+	Names:      namespaceAndName,
 	InfoLabels: []string{"secret_type", "common_name", "issuer", "chain", "key_pair", "certificate", "alerts"},
-	InfoHelp: "Always 1: what the Secret's leaf certificate is (issuer is the issuer's common name; chain Verified|Broken|Unknown; key_pair Match|Mismatch|Absent; certificate is the cert-manager Certificate; alerts is off when the Secret is annotated certstatus.dev/alerts: \"off\", else on).",
+	InfoHelp:   "Always 1: what the Secret's leaf certificate is (issuer is the issuer's common name; chain Verified|Broken|Unknown; key_pair Match|Mismatch|Absent; certificate is the cert-manager Certificate; alerts is off when the Secret is annotated certstatus.dev/alerts: \"off\", else on).",
 	Info: func(f *ObjectFacts, v []string) []string {
 		return append(v, f.Item.SecretType, f.CommonName, f.Issuer, certstatus.ChainWord(f.Facts.Chain),
 			certstatus.KeyPairWord(f.Facts.PrivateKey), f.Certificate, alertsWord(f.Facts.AlertsOff))
@@ -85,10 +85,10 @@ var SecretKind = &Kind{
 // has neither label.
 var ConfigMapKind = &Kind{
 	Prefix: "certstatus_configmap", Noun: "ConfigMap",
-	Labels: []string{"namespace", "configmap"},
-	Names:  namespaceAndName,
+	Labels:     []string{"namespace", "configmap"},
+	Names:      namespaceAndName,
 	InfoLabels: []string{"common_name", "issuer", "chain", "alerts"},
-	InfoHelp: "Always 1: what the ConfigMap's leaf (or first) certificate is (issuer is the issuer's common name; chain Verified|Broken|Unknown; alerts is off when the ConfigMap is annotated certstatus.dev/alerts: \"off\", else on).",
+	InfoHelp:   "Always 1: what the ConfigMap's leaf (or first) certificate is (issuer is the issuer's common name; chain Verified|Broken|Unknown; alerts is off when the ConfigMap is annotated certstatus.dev/alerts: \"off\", else on).",
 	Info: func(f *ObjectFacts, v []string) []string {
 		return append(v, f.CommonName, f.Issuer, certstatus.ChainWord(f.Facts.Chain), alertsWord(f.Facts.AlertsOff))
 	},
@@ -102,8 +102,8 @@ func namespaceAndName(item *statuscache.Item, values []string) []string {
 // kindFamilies are a Kind's families, named.
 type kindFamilies struct {
 	state, notAfter, notBefore, expiringSoonAt, criticalAt, info, certificates, hostsNotCovered, used *family
-	extra                                                                                          []*family
-	x509NotAfter, x509NotBefore, x509Expired                                                       *family
+	extra                                                                                             []*family
+	x509NotAfter, x509NotBefore, x509Expired                                                          *family
 }
 
 func (k *Kind) families() *kindFamilies {
