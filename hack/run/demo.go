@@ -15,8 +15,9 @@ import (
 	"github.com/certstatus/certstatus/test/stack"
 )
 
-// loadDemoSecrets creates namespace and the demo Secrets in it, so that
-// `kubectl get cst` has something of every kind to show.
+// loadDemoSecrets creates namespace and the demo Secrets and ConfigMaps in
+// it, so that `kubectl get cst` and `kubectl get cmcst` have something of
+// every kind to show.
 func loadDemoSecrets(ctx context.Context, st *stack.Stack, namespace string) (int, error) {
 	cfg := st.RESTConfig()
 	// Some demo Secrets are broken on purpose; kube-apiserver's warnings about
@@ -37,6 +38,11 @@ func loadDemoSecrets(ctx context.Context, st *stack.Stack, namespace string) (in
 		}
 		if _, err := client.CoreV1().Secrets(namespace).Create(ctx, secret, metav1.CreateOptions{}); err != nil {
 			return 0, fmt.Errorf("create demo Secret %s/%s: %w", namespace, secret.Name, err)
+		}
+	}
+	for _, cm := range demo.ConfigMaps(namespace, time.Now()) {
+		if _, err := client.CoreV1().ConfigMaps(namespace).Create(ctx, cm, metav1.CreateOptions{}); err != nil {
+			return 0, fmt.Errorf("create demo ConfigMap %s/%s: %w", namespace, cm.Name, err)
 		}
 	}
 	if err := loadDemoUsers(ctx, client, namespace); err != nil {

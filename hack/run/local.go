@@ -71,7 +71,7 @@ certstatus is running on a local control plane (started in %v).
 
 Paste into another shell:
 
-  export KUBECONFIG=%s PATH=%s:$PATH; kubectl get cst -A -o wide
+  export KUBECONFIG=%s PATH=%s:$PATH; kubectl get cst -A -o wide; kubectl get cmcst -A
 
 Ctrl-C stops everything.
 

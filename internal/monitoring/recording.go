@@ -1,5 +1,7 @@
 package monitoring
 
+import "strings"
+
 // Recording rules for the dashboard's heavy panels. At 10 000 Secrets and
 // two replicas the per-Secret families hold some 320 000 series; a time
 // series panel that aggregates them over the dashboard's seven days would
@@ -29,19 +31,33 @@ const (
 	recordedHostsNotCovered = "namespace:certstatus_secret_hosts_not_covered:sum"
 )
 
-// perNamespace is how each recording aggregates the per-Secret series of a family.
-func perNamespace(operation, family string) string {
-	return operation + " without (secret) (" + oneReplica + "(" + family + "))"
+// perNamespace is how each recording aggregates a kind's per-object series
+// of a family: without the label that names the object in its namespace.
+func perNamespace(k *Kind, operation, family string) string {
+	return operation + " without (" + strings.Join(k.Labels[1:], ", ") + ") (" + oneReplica + "(" + family + "))"
 }
 
-// recordingGroup is the recording rules of the dashboard.
+// recordingGroup is the recording rules of the dashboard, the same for
+// every kind (namespace_state:certstatus_configmap_state:sum, ...). A
+// cluster-scoped kind has no namespace: its recordings would be per kind
+// label instead, and are left out.
 func recordingGroup(o Options) RuleGroup {
-	record := func(name, expr string) Rule { return Rule{Record: name, Expr: expr} }
-	return RuleGroup{Name: "certstatus-dashboard", Interval: o.EvaluationInterval, Rules: []Rule{
-		record(recordedSecretStates, perNamespace("sum", "certstatus_secret_state")),
-		record(recordedCertificateStates, perNamespace("sum", "certstatus_secret_certificates")),
-		record(recordedUsed, perNamespace("sum", "certstatus_secret_used")),
-		record(recordedUsageKnown, perNamespace("count", "certstatus_secret_used")),
-		record(recordedHostsNotCovered, perNamespace("sum", "certstatus_secret_hosts_not_covered")),
-	}}
+	group := RuleGroup{Name: "certstatus-dashboard", Interval: o.EvaluationInterval}
+	for _, k := range Kinds {
+		if k.Labels[0] != "namespace" {
+			continue
+		}
+		record := func(level, suffix, operation string) {
+			family := k.series(suffix)
+			group.Rules = append(group.Rules, Rule{Record: level + ":" + family + ":" + operation, Expr: perNamespace(k, operation, family)})
+		}
+		record("namespace_state", "state", "sum")
+		record("namespace_state", "certificates", "sum")
+		record("namespace", "used", "sum")
+		record("namespace", "used", "count")
+		if k.HostsNotCovered {
+			record("namespace", "hosts_not_covered", "sum")
+		}
+	}
+	return group
 }

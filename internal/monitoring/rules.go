@@ -85,14 +85,74 @@ const InstallLabels = "instance, pod, job, service, endpoint, container"
 // aggregator_unavailable_apiservice names it.
 const APIServiceName = "v1alpha1.certstatus.dev"
 
-// secretName is how descriptions name a Secret.
-const secretName = "Secret {{ $labels.namespace }}/{{ $labels.secret }}"
+// Kind is one kind's certificate families as the rules read them: the
+// same rules (expiring soon, about to expire, expired, invalid, unknown,
+// not yet valid, host not covered) for every kind, under the same alert
+// names, labelled with the kind's object labels.
+type Kind struct {
+	// Family is the families' prefix, e.g. certstatus_secret.
+	Family string
+	// Labels name one object (namespace, secret): the rules join on them.
+	Labels []string
+	// Object is how descriptions name one, e.g. "Secret {{ $labels.namespace }}/{{ $labels.secret }}".
+	Object string
+	// Noun names the kind of source object ("Secret").
+	Noun string
+	// Kubectl is how kubectl names one (after get or describe):
+	// "certificatestatus -n {{ $labels.namespace }} {{ $labels.secret }}".
+	Kubectl string
+	// Level names its recorded series (level:metric:operation), e.g. secret.
+	Level string
+	// HostsNotCovered: the kind has <Family>_hosts_not_covered.
+	HostsNotCovered bool
+	// KeystoreHint ends the description of a locked keystore.
+	KeystoreHint string
+	// Resources are the informers (certstatus_informer_synced's resource
+	// label) of the kind's source; Secrets have their own alert.
+	Resources []string
+}
 
-// onSecret joins on the Secret.
-const onSecret = "on (namespace, secret)"
+// SecretKind and ConfigMapKind are the kinds the rules cover. A
+// registration kind is one more value (with AlwaysUsed rules to add).
+var (
+	SecretKind = &Kind{
+		Family: "certstatus_secret", Labels: []string{"namespace", "secret"}, Noun: "Secret",
+		Object:  "Secret {{ $labels.namespace }}/{{ $labels.secret }}",
+		Kubectl: "certificatestatus -n {{ $labels.namespace }} {{ $labels.secret }}",
+		Level:   "secret", HostsNotCovered: true,
+		KeystoreHint: "names the annotation that gives the password",
+	}
+	ConfigMapKind = &Kind{
+		Family: "certstatus_configmap", Labels: []string{"namespace", "configmap"}, Noun: "ConfigMap",
+		Object:       "ConfigMap {{ $labels.namespace }}/{{ $labels.configmap }}",
+		Kubectl:      "configmapcertificatestatus -n {{ $labels.namespace }} {{ $labels.configmap }}",
+		Level:        "configmap",
+		KeystoreHint: "says why",
+		Resources:    []string{"configmaps"},
+	}
+	// Kinds are every kind the shipped rules cover, Secrets first.
+	Kinds = []*Kind{SecretKind, ConfigMapKind}
+)
 
-// expressions builds the PromQL of the certificate rules.
-type expressions struct{ o Options }
+// series is one of the kind's families, e.g. series("used").
+func (k *Kind) series(suffix string) string { return k.Family + "_" + suffix }
+
+// on joins on the object; by aggregates to it.
+func (k *Kind) on() string { return "on (" + k.by() + ")" }
+func (k *Kind) by() string { return strings.Join(k.Labels, ", ") }
+
+// UsedLastHour is the kind's recorded series (at every evaluation):
+// whether something used each object within the last hour, across
+// replicas. The alerts read the used window through it, one sample per
+// hour (a subquery), instead of reading 24 hours of raw samples in every
+// rule.
+func (k *Kind) UsedLastHour() string { return k.Level + ":" + k.series("used") + ":max1h" }
+
+// expressions builds the PromQL of one kind's certificate rules.
+type expressions struct {
+	o Options
+	k *Kind
+}
 
 // aggregate removes the install labels (and extra ones) from expr.
 func aggregate(expr string, extra ...string) string {
@@ -103,7 +163,7 @@ func aggregate(expr string, extra ...string) string {
 	return fmt.Sprintf("max without (%s) (%s)", labels, expr)
 }
 
-// held is a Secret's series across replicas, still there for the outage
+// held is an object's series across replicas, still there for the outage
 // tolerance after it vanished. A renewal changes the value, and the
 // latest sample is what counts, so it resolves at once. Across replicas
 // (and a restarted Pod's old series) the maximum wins: a later instant is
@@ -112,27 +172,24 @@ func (e expressions) held(series string, extra ...string) string {
 	return aggregate(fmt.Sprintf("last_over_time(%s[%s])", series, e.o.OutageTolerance), extra...)
 }
 
-// UsedLastHour is recorded at every evaluation: whether something used
-// each Secret within the last hour, across replicas. The alerts read the
-// used window through it, one sample per hour (a subquery), instead of
-// reading 24 hours of raw samples in every rule.
+// UsedLastHour is the Secrets' recorded usage (SecretKind.UsedLastHour()).
 const UsedLastHour = "secret:certstatus_secret_used:max1h"
 
-// usedLastHour is UsedLastHour's expression.
-func usedLastHour() string {
-	return aggregate("max_over_time(certstatus_secret_used[1h])")
+// usedLastHour is the kind's UsedLastHour expression.
+func (k *Kind) usedLastHour() string {
+	return aggregate("max_over_time(" + k.series("used") + "[1h])")
 }
 
-// usedEvidence is, per Secret, whether it was used within the used
+// usedEvidence is, per object, whether it was used within the used
 // window: UsedLastHour at each hour of the window, and now (which covers
 // the time since the last full hour). Absent when certstatus never said.
 func (e expressions) usedEvidence() string {
-	return fmt.Sprintf("max without () (max_over_time(%s[%s:1h]) or %s)", UsedLastHour, e.o.UsedWindow, UsedLastHour)
+	return fmt.Sprintf("max without () (max_over_time(%s[%s:1h]) or %s)", e.k.UsedLastHour(), e.o.UsedWindow, e.k.UsedLastHour())
 }
 
-// knownUnused are the Secrets that nothing used during the used window.
-// A Secret without certstatus_secret_used in that window (usedBy off or
-// not synced yet) is unknown, and unknown counts as used (after the
+// knownUnused are the objects that nothing used during the used window.
+// An object without <Family>_used in that window (usedBy off or not
+// synced yet) is unknown, and unknown counts as used (after the
 // unknown-usage grace): when certstatus cannot tell, it pages. A replica
 // that restarts with usedBy not synced yet changes nothing: the window
 // still holds the earlier samples.
@@ -140,52 +197,118 @@ func (e expressions) knownUnused() string {
 	return e.usedEvidence() + " == 0"
 }
 
-// newAndUnknown are the Secrets certstatus has exported for less than the
+// newAndUnknown are the objects certstatus has exported for less than the
 // unknown-usage grace (no info sample that old) and whose usage it has not
 // told yet: a fresh install whose usedBy has not synced.
 func (e expressions) newAndUnknown() string {
-	return fmt.Sprintf("max by (namespace, secret) (certstatus_secret_info)\n  unless %s %s\n  unless %s max by (namespace, secret) (last_over_time(certstatus_secret_info[%s] offset %s))",
-		onSecret, e.usedEvidence(),
-		onSecret, e.o.OutageTolerance, e.o.UnknownUsageGrace)
+	info, on, by := e.k.series("info"), e.k.on(), e.k.by()
+	return fmt.Sprintf("max by (%s) (%s)\n  unless %s %s\n  unless %s max by (%s) (last_over_time(%s[%s] offset %s))",
+		by, info, on, e.usedEvidence(),
+		on, by, info, e.o.OutageTolerance, e.o.UnknownUsageGrace)
 }
 
-// silenced are the Secrets annotated certstatus.dev/alerts: "off", by
+// silenced are the objects annotated certstatus.dev/alerts: "off", by
 // their current info series, or by the held one while none is current
 // (so that turning alerts back on takes effect at once).
 func (e expressions) silenced() string {
-	current := `max by (namespace, secret) (certstatus_secret_info{alerts="off"})`
-	held := fmt.Sprintf(`max by (namespace, secret) (last_over_time(certstatus_secret_info{alerts="off"}[%s]))`, e.o.OutageTolerance)
-	return fmt.Sprintf("(%s or (%s unless %s max by (namespace, secret) (certstatus_secret_info)))", current, held, onSecret)
+	info, by := e.k.series("info"), e.k.by()
+	current := fmt.Sprintf(`max by (%s) (%s{alerts="off"})`, by, info)
+	held := fmt.Sprintf(`max by (%s) (last_over_time(%s{alerts="off"}[%s]))`, by, info, e.o.OutageTolerance)
+	return fmt.Sprintf("(%s or (%s unless %s max by (%s) (%s)))", current, held, e.k.on(), by, info)
 }
 
-// issuer is each Secret's issuer (certstatus_secret_info's), current or held.
+// issuer is each object's issuer (its info series'), current or held.
 func (e expressions) issuer() string {
-	return fmt.Sprintf("(max by (namespace, secret, issuer) (certstatus_secret_info) or %s max by (namespace, secret, issuer) (last_over_time(certstatus_secret_info[%s])))",
-		onSecret, e.o.OutageTolerance)
+	info, by := e.k.series("info"), e.k.by()
+	return fmt.Sprintf("(max by (%s, issuer) (%s) or %s max by (%s, issuer) (last_over_time(%s[%s])))",
+		by, info, e.k.on(), by, info, e.o.OutageTolerance)
 }
 
-// certificateAlert finishes a certificate condition: silenced Secrets
-// removed, restricted to Secrets used (or not known to be unused) or to
+// certificateAlert finishes a certificate condition: silenced objects
+// removed, restricted to objects used (or not known to be unused) or to
 // those known to be unused, and labelled with the issuer, so that
-// Alertmanager groups a CA's Secrets into one message. The value stays
+// Alertmanager groups a CA's objects into one message. The value stays
 // the condition's.
 func (e expressions) certificateAlert(condition string, used *bool) string {
-	expr := "(\n  " + strings.ReplaceAll(condition, "\n", "\n  ") + "\n)\nunless " + onSecret + " " + e.silenced()
+	on := e.k.on()
+	expr := "(\n  " + strings.ReplaceAll(condition, "\n", "\n  ") + "\n)\nunless " + on + " " + e.silenced()
 	switch {
 	case used == nil:
 	case *used:
-		expr += "\nunless " + onSecret + " (" + e.knownUnused() + ")" +
-			"\nunless " + onSecret + " (\n  " + e.newAndUnknown() + "\n)"
+		expr += "\nunless " + on + " (" + e.knownUnused() + ")" +
+			"\nunless " + on + " (\n  " + e.newAndUnknown() + "\n)"
 	default:
-		expr += "\nand " + onSecret + " (" + e.knownUnused() + ")"
+		expr += "\nand " + on + " (" + e.knownUnused() + ")"
 	}
-	return "(\n" + expr + "\n)\n* " + onSecret + " group_left (issuer) " + e.issuer()
+	return "(\n" + expr + "\n)\n* " + on + " group_left (issuer) " + e.issuer()
 }
 
-// Rules are certstatus's alert rules.
-func Rules(o Options) []RuleGroup {
-	e := expressions{o}
-	rule := func(name, severity, expr, forDuration, summary, description string) Rule {
+// certificateRules are one kind's certificate alerts.
+func certificateRules(o Options, k *Kind) []Rule {
+	e := expressions{o, k}
+	rule := alertRule(o)
+	on, object := k.on(), k.Object
+	used, unused := true, false
+	notAfter := e.held(k.series("not_after_seconds"))
+	expired := notAfter + " <= time()"
+	// The values of these conditions are notAfter (and, for the others,
+	// notBefore or the count of hosts), which the descriptions show.
+	pastRenewal := fmt.Sprintf("%s + %d <= time()", e.held(k.series("expiring_soon_at_seconds")), int64(o.RenewalGrace.Seconds()))
+	expiringSoon := notAfter + "\nand " + on + " " + pastRenewal + "\nunless " + on + " " + expired
+	aboutToExpire := notAfter + "\nand " + on + " " + e.held(k.series("critical_at_seconds")) + " <= time()" +
+		"\nand " + on + " " + pastRenewal + "\nunless " + on + " " + expired
+	invalid := e.held(k.series("state")+`{state="Invalid"}`, "state") + " == 1"
+	describe := func(text string) string {
+		return text + " kubectl get " + k.Kubectl + " -o wide"
+	}
+
+	rules := []Rule{
+		// From the instants rather than the state series, so that the
+		// per-Secret threshold annotation and the lifetime fraction decide,
+		// and the alert starts at that instant whatever the scrape timing.
+		rule("CertificateExpiringSoon", "warning", e.certificateAlert(expiringSoon, nil), "",
+			"A certificate in "+object+" expires soon.",
+			describe("The certificate in "+object+" (issuer {{ $labels.issuer }}) expires at {{ $value | humanizeTimestamp }} and was not renewed on time. Renew it, or find out why its issuer has not:")),
+		rule("CertificateAboutToExpire", "critical", e.certificateAlert(aboutToExpire, &used), "",
+			"A used certificate in "+object+" expires within days.",
+			describe("The certificate in "+object+" (issuer {{ $labels.issuer }}) is in use and expires at {{ $value | humanizeTimestamp }}; then its clients fail. Renew it now:")),
+		rule("CertificateExpired", "critical", e.certificateAlert(expired, &used), "",
+			"A used certificate in "+object+" has expired.",
+			describe("The certificate in "+object+" (issuer {{ $labels.issuer }}) expired at {{ $value | humanizeTimestamp }} and is in use (or certstatus cannot tell); TLS clients reject it. Renew it now:")),
+		rule("CertificateExpired", "warning", e.certificateAlert(expired, &unused), "",
+			"An unused certificate in "+object+" has expired.",
+			describe("The certificate in "+object+" (issuer {{ $labels.issuer }}) expired at {{ $value | humanizeTimestamp }}; certstatus saw nothing use the "+k.Noun+" in the last "+o.UsedWindow+". Renew or delete it:")),
+		rule("CertificateInvalid", "critical", e.certificateAlert(invalid, &used), o.InvalidFor,
+			object+" holds no usable certificate.",
+			object+" is Invalid (no readable certificate, a key that does not match, or a broken chain) and is in use (or certstatus cannot tell). "+
+				"kubectl describe "+k.Kubectl+" says why."),
+		rule("CertificateInvalid", "warning", e.certificateAlert(invalid, &unused), o.InvalidFor,
+			"Unused "+object+" holds no usable certificate.",
+			object+" is Invalid; certstatus saw nothing use it in the last "+o.UsedWindow+". "+
+				"kubectl describe "+k.Kubectl+" says why."),
+		// Never critical, used or not: certstatus cannot read the keystore,
+		// which says nothing about whether its certificates work.
+		rule("CertificateUnknown", "warning", e.certificateAlert(e.held(k.series("state")+`{state="Unknown"}`, "state")+" == 1", nil), o.InvalidFor,
+			"certstatus cannot read the keystore in "+object+".",
+			object+" holds only a keystore certstatus cannot open (no password it was given works), so its expiry is not watched. "+
+				"kubectl describe "+k.Kubectl+" "+k.KeystoreHint+"."),
+		rule("CertificateNotYetValid", "warning", e.certificateAlert(e.held(k.series("not_before_seconds"))+" > time()", nil), o.NotYetValidFor,
+			"A certificate in "+object+" is not valid yet.",
+			"The certificate in "+object+" becomes valid only at {{ $value | humanizeTimestamp }}; TLS clients reject it until then."),
+	}
+	if k.HostsNotCovered {
+		rules = append(rules,
+			rule("CertificateHostNotCovered", "warning", e.certificateAlert(e.held(k.series("hosts_not_covered"))+" > 0", nil), o.HostNotCoveredFor,
+				object+" is served for hosts its certificate does not cover.",
+				"{{ $value }} host(s) served with "+object+" are not among the certificate's names; clients of those hosts fail. "+
+					"kubectl get "+k.Kubectl+" -o yaml shows usedBy."))
+	}
+	return rules
+}
+
+// alertRule makes an alert with its severity and runbook.
+func alertRule(o Options) func(name, severity, expr, forDuration, summary, description string) Rule {
+	return func(name, severity, expr, forDuration, summary, description string) Rule {
 		return Rule{
 			Alert: name, Expr: expr, For: forDuration,
 			Labels: map[string]string{"severity": severity},
@@ -196,60 +319,25 @@ func Rules(o Options) []RuleGroup {
 			},
 		}
 	}
-	used, unused := true, false
-	notAfter := e.held("certstatus_secret_not_after_seconds")
-	expired := notAfter + " <= time()"
-	// The values of these conditions are notAfter (and, for the others,
-	// notBefore or the count of hosts), which the descriptions show.
-	pastRenewal := fmt.Sprintf("%s + %d <= time()", e.held("certstatus_secret_expiring_soon_at_seconds"), int64(o.RenewalGrace.Seconds()))
-	expiringSoon := notAfter + "\nand " + onSecret + " " + pastRenewal + "\nunless " + onSecret + " " + expired
-	aboutToExpire := notAfter + "\nand " + onSecret + " " + e.held("certstatus_secret_critical_at_seconds") + " <= time()" +
-		"\nand " + onSecret + " " + pastRenewal + "\nunless " + onSecret + " " + expired
-	invalid := e.held(`certstatus_secret_state{state="Invalid"}`, "state") + " == 1"
-	describe := func(text string) string {
-		return text + " kubectl get certificatestatus -n {{ $labels.namespace }} {{ $labels.secret }} -o wide"
-	}
+}
 
-	certificates := RuleGroup{Name: "certstatus-certificates", Interval: o.EvaluationInterval, Rules: []Rule{
+// Rules are certstatus's alert rules.
+func Rules(o Options) []RuleGroup {
+	certificates := RuleGroup{Name: "certstatus-certificates", Interval: o.EvaluationInterval}
+	for _, k := range Kinds {
 		// First: the alerts below read it in the same evaluation.
-		{Record: UsedLastHour, Expr: usedLastHour()},
-		// From the instants rather than the state series, so that the
-		// per-Secret threshold annotation and the lifetime fraction decide,
-		// and the alert starts at that instant whatever the scrape timing.
-		rule("CertificateExpiringSoon", "warning", e.certificateAlert(expiringSoon, nil), "",
-			"A certificate in "+secretName+" expires soon.",
-			describe("The certificate in "+secretName+" (issuer {{ $labels.issuer }}) expires at {{ $value | humanizeTimestamp }} and was not renewed on time. Renew it, or find out why its issuer has not:")),
-		rule("CertificateAboutToExpire", "critical", e.certificateAlert(aboutToExpire, &used), "",
-			"A used certificate in "+secretName+" expires within days.",
-			describe("The certificate in "+secretName+" (issuer {{ $labels.issuer }}) is in use and expires at {{ $value | humanizeTimestamp }}; then its clients fail. Renew it now:")),
-		rule("CertificateExpired", "critical", e.certificateAlert(expired, &used), "",
-			"A used certificate in "+secretName+" has expired.",
-			describe("The certificate in "+secretName+" (issuer {{ $labels.issuer }}) expired at {{ $value | humanizeTimestamp }} and is in use (or certstatus cannot tell); TLS clients reject it. Renew it now:")),
-		rule("CertificateExpired", "warning", e.certificateAlert(expired, &unused), "",
-			"An unused certificate in "+secretName+" has expired.",
-			describe("The certificate in "+secretName+" (issuer {{ $labels.issuer }}) expired at {{ $value | humanizeTimestamp }}; certstatus saw nothing use the Secret in the last "+o.UsedWindow+". Renew or delete it:")),
-		rule("CertificateInvalid", "critical", e.certificateAlert(invalid, &used), o.InvalidFor,
-			secretName+" holds no usable certificate.",
-			secretName+" is Invalid (no readable certificate, a key that does not match, or a broken chain) and is in use (or certstatus cannot tell). "+
-				"kubectl describe certificatestatus -n {{ $labels.namespace }} {{ $labels.secret }} says why."),
-		rule("CertificateInvalid", "warning", e.certificateAlert(invalid, &unused), o.InvalidFor,
-			"Unused "+secretName+" holds no usable certificate.",
-			secretName+" is Invalid; certstatus saw nothing use it in the last "+o.UsedWindow+". "+
-				"kubectl describe certificatestatus -n {{ $labels.namespace }} {{ $labels.secret }} says why."),
-		// Never critical, used or not: certstatus cannot read the keystore,
-		// which says nothing about whether its certificates work.
-		rule("CertificateUnknown", "warning", e.certificateAlert(e.held(`certstatus_secret_state{state="Unknown"}`, "state")+" == 1", nil), o.InvalidFor,
-			"certstatus cannot read the keystore in "+secretName+".",
-			secretName+" holds only a keystore certstatus cannot open (no password it was given works), so its expiry is not watched. "+
-				"kubectl describe certificatestatus -n {{ $labels.namespace }} {{ $labels.secret }} names the annotation that gives the password."),
-		rule("CertificateNotYetValid", "warning", e.certificateAlert(e.held("certstatus_secret_not_before_seconds")+" > time()", nil), o.NotYetValidFor,
-			"A certificate in "+secretName+" is not valid yet.",
-			"The certificate in "+secretName+" becomes valid only at {{ $value | humanizeTimestamp }}; TLS clients reject it until then."),
-		rule("CertificateHostNotCovered", "warning", e.certificateAlert(e.held("certstatus_secret_hosts_not_covered")+" > 0", nil), o.HostNotCoveredFor,
-			secretName+" is served for hosts its certificate does not cover.",
-			"{{ $value }} host(s) served with "+secretName+" are not among the certificate's names; clients of those hosts fail. "+
-				"kubectl get certificatestatus -n {{ $labels.namespace }} {{ $labels.secret }} -o yaml shows usedBy."),
-	}}
+		certificates.Rules = append(certificates.Rules, Rule{Record: k.UsedLastHour(), Expr: k.usedLastHour()})
+	}
+	for _, k := range Kinds {
+		certificates.Rules = append(certificates.Rules, certificateRules(o, k)...)
+	}
+	rule := alertRule(o)
+	// The informers of the sources other than Secrets (which have their
+	// own alert): every other informer is usedBy's.
+	var sources []string
+	for _, k := range Kinds {
+		sources = append(sources, k.Resources...)
+	}
 	server := RuleGroup{Name: "certstatus-server", Interval: o.EvaluationInterval, Rules: []Rule{
 		// A certstatus-specific series rather than up{job=...}: whatever
 		// the scrape job is called, it is there while a replica is scraped.
@@ -262,8 +350,13 @@ func Rules(o Options) []RuleGroup {
 			"A certstatus replica has not synced its Secret cache.",
 			"A replica of certstatus has not finished listing Secrets for "+o.NotSyncedFor+": it is not ready and its metrics are incomplete. "+
 				"Look for RBAC errors in its log and at certstatus_forbidden_reads_total."),
+		rule("CertstatusSourceNotSynced", "warning",
+			fmt.Sprintf(`min without (%s) (certstatus_informer_synced{resource=~%q}) == 0`, InstallLabels, strings.Join(sources, "|")), o.NotSyncedFor,
+			"A certstatus replica has not synced its {{ $labels.resource }} source.",
+			"A replica of certstatus has not finished listing {{ $labels.resource }} for "+o.NotSyncedFor+": the resource computed from them answers 503, "+
+				"and their certificate alerts are blind. Look for RBAC errors in its log and at certstatus_forbidden_reads_total, or leave the source out of --sources."),
 		rule("CertstatusUsedByNotSynced", "warning",
-			fmt.Sprintf(`min without (%s) (certstatus_informer_synced{resource!="secrets"}) == 0`, InstallLabels), o.NotSyncedFor,
+			fmt.Sprintf(`min without (%s) (certstatus_informer_synced{resource!~%q}) == 0`, InstallLabels, strings.Join(append([]string{"secrets"}, sources...), "|")), o.NotSyncedFor,
 			"A certstatus replica has not synced its {{ $labels.resource }} informer.",
 			"A replica of certstatus has not listed {{ $labels.resource }} for "+o.NotSyncedFor+", so it cannot tell which Secrets are used: "+
 				"certificate alerts treat Secrets as used and page critical. Look for RBAC errors in its log and at certstatus_forbidden_reads_total."),

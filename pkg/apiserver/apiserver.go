@@ -1,41 +1,60 @@
 // Package apiserver wires the generic Kubernetes API server: it installs the
-// certstatus.dev group with its one read-only resource, starts the Secret
-// source and the clock, and reports readiness only once Secrets are synced.
+// certstatus.dev group with one read-only resource per source served
+// (--sources), starts the sources and their clocks, and reports readiness
+// only once the first source listed has synced.
 package apiserver
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"os"
+	"time"
 
-	"k8s.io/apimachinery/pkg/util/sets"
 	"k8s.io/apiserver/pkg/registry/rest"
 	genericapiserver "k8s.io/apiserver/pkg/server"
 	"k8s.io/apiserver/pkg/server/healthz"
 	"k8s.io/client-go/kubernetes"
 	restclient "k8s.io/client-go/rest"
 	"k8s.io/client-go/util/flowcontrol"
+	"k8s.io/klog/v2"
 	"k8s.io/utils/clock"
 
+	"github.com/certstatus/certstatus/pkg/apis/certstatus"
 	"github.com/certstatus/certstatus/pkg/apis/certstatus/v1alpha1"
 	"github.com/certstatus/certstatus/pkg/certificate"
+	"github.com/certstatus/certstatus/pkg/configmaps"
 	"github.com/certstatus/certstatus/pkg/events"
 	"github.com/certstatus/certstatus/pkg/metrics"
 	"github.com/certstatus/certstatus/pkg/registry/certificatestatus"
+	"github.com/certstatus/certstatus/pkg/registry/configmapcertificatestatus"
 	"github.com/certstatus/certstatus/pkg/secrets"
 	"github.com/certstatus/certstatus/pkg/sourcesync"
 	"github.com/certstatus/certstatus/pkg/statuscache"
 	"github.com/certstatus/certstatus/pkg/usedby"
 )
 
+// The sources (--sources): each one is the pipeline of one resource.
+const (
+	SourceSecrets       = "secrets"
+	SourceConfigMaps    = "configmaps"
+	SourceRegistrations = "registrations"
+)
+
+// SourceNames are the sources, in their default order (the first listed is
+// the one readiness waits for).
+var SourceNames = []string{SourceSecrets, SourceConfigMaps, SourceRegistrations}
+
 // Config is everything the server needs.
 type Config struct {
 	Generic *genericapiserver.RecommendedConfig
+	// Sources are the sources served (--sources), each its resource;
+	// readiness waits for the first one only. A source not listed is not
+	// served at all (absent from discovery).
+	Sources []string
 	// Analysis options: the expiring-soon threshold and fraction.
 	Analysis certificate.Options
-	// Namespaces limits the watched Secrets; empty means all namespaces.
+	// Namespaces limits the watched Secrets and ConfigMaps; empty means all namespaces.
 	Namespaces []string
 	Cache      statuscache.Options
 	// X509ExporterMetrics adds the x509-certificate-exporter compatible series to /metrics.
@@ -52,13 +71,49 @@ type Server struct {
 	generic *genericapiserver.GenericAPIServer
 }
 
-// New builds the server: the group, the storage, the Secret source and the hooks that start them.
+// instance is one source's pipeline as the server wires it: source →
+// cache → storage, metrics, Events (docs/design.md, "One pipeline per source").
+type instance struct {
+	// resource is what it serves, computed from objects named from (e.g.
+	// Secret); state is its source's synced state.
+	resource, from string
+	state          *sourcesync.State
+	storage        rest.Storage
+	// metrics are its certificate families; health, its cache's stats
+	// (the Secrets' only) and informers, exported.
+	metrics   metrics.Source
+	health    metrics.HealthSource
+	informers []metrics.Informer
+	// run starts its source and cache; after runs once the first source
+	// has synced (other work that would compete with it for the cores).
+	run, after func(ctx context.Context)
+}
+
+// wiring is what every instance is built from.
+type wiring struct {
+	config         *Config
+	informerConfig *restclient.Config
+	observer       metrics.SourceMetrics
+	// recorder (nil without --events) is subscribed to by every cache
+	// before its source starts, so that the initial objects arrive as Added.
+	recorder *events.Recorder
+}
+
+// instances are the sources this server can serve, by name. A new source
+// is one more entry: its adapter, its kind and this wiring.
+var instances = map[string]func(w *wiring) (*instance, error){
+	SourceSecrets:    secretInstance,
+	SourceConfigMaps: configMapInstance,
+}
+
+// New builds the server: the group, the storage of every source listed, and
+// the hooks that start them.
 //
 // The parts are wired by their constructors, in the one direction data
 // flows (docs/design.md, "One pipeline per source"): the usedBy sources feed
 // the index, the index decorates the cache and signals the keys to rebuild,
-// the Secret source feeds the cache, and the storage, metrics and Events
-// read the cache. Nothing is set after construction.
+// each source feeds its cache, and the storage, metrics and Events read the
+// caches. Nothing is set after construction.
 func New(config *Config) (*Server, error) {
 	// Uncompressed: kube-apiserver gzips large responses (list pages too),
 	// and on the cluster network compressing and inflating every Secret at
@@ -66,8 +121,113 @@ func New(config *Config) (*Server, error) {
 	// of certstatus's start-up CPU at 10 000 Secrets).
 	informerConfig := restclient.CopyConfig(config.Generic.ClientConfig)
 	informerConfig.DisableCompression = true
-	observer := metrics.SourceMetrics{}
+	w := &wiring{config: config, informerConfig: informerConfig}
+	if config.Events != nil {
+		var err error
+		w.recorder, err = newRecorder(config.Generic.ClientConfig, *config.Events)
+		if err != nil {
+			return nil, err
+		}
+	}
 
+	var served []*instance
+	for _, name := range config.Sources {
+		build, ok := instances[name]
+		if !ok {
+			// Listed but not built into this server (registrations, until
+			// their pipeline lands): served by no resource.
+			klog.InfoS("Source not served by this build", "source", name)
+			continue
+		}
+		i, err := build(w)
+		if err != nil {
+			return nil, err
+		}
+		served = append(served, i)
+	}
+	if len(served) == 0 {
+		return nil, fmt.Errorf("no source to serve among %v", config.Sources)
+	}
+
+	storage := map[string]rest.Storage{}
+	computedFrom := map[string]string{}
+	var families []metrics.Source
+	var informers []metrics.Informer
+	var health metrics.HealthSource = noHealth{}
+	for _, i := range served {
+		storage[i.resource] = i.storage
+		computedFrom[i.resource] = i.from
+		families = append(families, i.metrics)
+		informers = append(informers, i.informers...)
+		if i.health != nil {
+			health = i.health
+		}
+	}
+	certificates := metrics.NewCertificates(clock.RealClock{}, config.X509ExporterMetrics, families...)
+	config.Generic.BuildHandlerChainFunc = func(handler http.Handler, c *genericapiserver.Config) http.Handler {
+		// Inside authentication and authorization: /metrics stays behind
+		// delegated authorization, as the generic server's own metrics are.
+		return genericapiserver.DefaultBuildHandlerChain(metrics.WithCertificates(readOnly(handler, computedFrom), certificates), c)
+	}
+	generic, err := config.Generic.Complete().New("certstatus-apiserver", genericapiserver.NewEmptyDelegate())
+	if err != nil {
+		return nil, err
+	}
+	if err := metrics.RegisterHealth(health, informers...); err != nil {
+		return nil, fmt.Errorf("register metrics: %w", err)
+	}
+
+	group := apiGroupInfo()
+	group.VersionedResourcesStorageMap[v1alpha1.SchemeGroupVersion.Version] = storage
+	if err := generic.InstallAPIGroup(&group); err != nil {
+		return nil, err
+	}
+
+	// Readiness waits for the first source only: another source whose
+	// reads are forbidden never holds the server back.
+	first := served[0]
+	if err := generic.AddReadyzChecks(healthz.NamedCheck("certstatus-"+first.state.Resource()+"-synced", func(*http.Request) error {
+		if !first.state.HasSynced() {
+			return fmt.Errorf("the %s cache has not synced yet", first.state.Resource())
+		}
+		return nil
+	})); err != nil {
+		return nil, err
+	}
+	generic.AddPostStartHookOrDie("certstatus-start-sources", func(ctx genericapiserver.PostStartHookContext) error {
+		go first.run(ctx)
+		go func() {
+			// The other sources, and work that would compete with the first
+			// source's analysis for the same cores, start once it has
+			// synced, or after firstSourceGrace if it cannot (its reads
+			// refused): no source waits for another's readiness.
+			waitCtx, cancel := context.WithTimeout(ctx, firstSourceGrace)
+			_ = first.state.WaitSynced(waitCtx)
+			cancel()
+			for _, i := range served[1:] {
+				go i.run(ctx)
+			}
+			for _, i := range served {
+				if i.after != nil {
+					go i.after(ctx)
+				}
+			}
+		}()
+		if w.recorder != nil {
+			go w.recorder.Run(ctx)
+		}
+		return nil
+	})
+	return &Server{generic: generic}, nil
+}
+
+// firstSourceGrace is how long the other sources wait for the first one
+// to sync before they start anyway.
+const firstSourceGrace = 30 * time.Second
+
+// secretInstance is Secrets → certificatestatuses, with usedBy.
+func secretInstance(w *wiring) (*instance, error) {
+	config := w.config
 	// usedBy: who serves or mounts each Secret. Its sources depend on no
 	// other; the Secret cache depends on them through the index.
 	var users *usedby.Sources
@@ -78,7 +238,7 @@ func New(config *Config) (*Server, error) {
 		rebuilds = statuscache.NewRebuilds()
 		index := usedby.NewIndex(usedby.RebuildKeys(rebuilds))
 		var err error
-		users, err = usedby.NewSources(informerConfig, config.UsedBy, config.Namespaces, index, observer)
+		users, err = usedby.NewSources(w.informerConfig, config.UsedBy, config.Namespaces, index, w.observer)
 		if err != nil {
 			return nil, err
 		}
@@ -87,85 +247,74 @@ func New(config *Config) (*Server, error) {
 		decorator = index
 	}
 
-	// The Secret pipeline: source → (decorated) cache → storage, metrics, Events.
-	secretsSynced := sourcesync.New("secrets", observer)
+	state := sourcesync.New("secrets", w.observer)
 	cache := statuscache.NewDecorated(clock.RealClock{}, config.Cache, decorator, rebuilds)
-	source, err := secrets.NewSource(informerConfig, config.Namespaces, config.Analysis, cache, secretsSynced, observer)
+	source, err := secrets.NewSource(w.informerConfig, config.Namespaces, config.Analysis, cache, state, w.observer)
 	if err != nil {
 		return nil, err
 	}
-	certificates := metrics.NewCertificates(cache, clock.RealClock{}, config.X509ExporterMetrics, usedBySynced)
-	storage := map[string]rest.Storage{
-		"certificatestatuses": certificatestatus.NewREST(cache, secretsSynced),
+	if w.recorder != nil {
+		cache.Subscribe(w.recorder.Observe)
 	}
-	config.Generic.BuildHandlerChainFunc = func(handler http.Handler, c *genericapiserver.Config) http.Handler {
-		// Inside authentication and authorization: /metrics stays behind
-		// delegated authorization, as the generic server's own metrics are.
-		return genericapiserver.DefaultBuildHandlerChain(metrics.WithCertificates(readOnly(handler, sets.KeySet(storage)), certificates), c)
+	i := &instance{
+		resource:  "certificatestatuses",
+		from:      "Secret",
+		state:     state,
+		storage:   certificatestatus.NewREST(cache, state),
+		metrics:   metrics.Source{Kind: metrics.SecretKind, Items: cache, UsedSynced: usedBySynced},
+		health:    cache,
+		informers: []metrics.Informer{{Resource: "secrets", HasSynced: source.HasSynced}},
+		run: func(ctx context.Context) {
+			go cache.Run(ctx)
+			source.Run(ctx)
+		},
 	}
-	generic, err := config.Generic.Complete().New("certstatus-apiserver", genericapiserver.NewEmptyDelegate())
-	if err != nil {
-		return nil, err
-	}
-
-	informers := []metrics.Informer{{Resource: "secrets", HasSynced: source.HasSynced}}
 	if users != nil {
 		// Readiness waits for the Secrets only; these are exported, not awaited.
 		for _, resource := range users.Resources() {
-			informers = append(informers, metrics.Informer{Resource: resource, HasSynced: func() bool { return users.Synced()[resource] }})
+			i.informers = append(i.informers, metrics.Informer{Resource: resource, HasSynced: func() bool { return users.Synced()[resource] }})
+		}
+		// After the Secrets: on a small machine the Pod, Ingress and
+		// ReplicaSet lists would otherwise compete with their analysis.
+		i.after = func(ctx context.Context) {
+			if state.WaitSynced(ctx) == nil {
+				users.Run(ctx)
+			}
 		}
 	}
-	if err := metrics.RegisterHealth(cache, informers...); err != nil {
-		return nil, fmt.Errorf("register metrics: %w", err)
-	}
-
-	var recorder *events.Recorder
-	if config.Events != nil {
-		recorder, err = newRecorder(config.Generic.ClientConfig, *config.Events)
-		if err != nil {
-			return nil, err
-		}
-		// Before the source starts, so the initial Secrets arrive as Added
-		// (a Secret already expired when first seen is a transition).
-		cache.Subscribe(recorder.Observe)
-	}
-
-	group := apiGroupInfo()
-	group.VersionedResourcesStorageMap[v1alpha1.SchemeGroupVersion.Version] = storage
-	if err := generic.InstallAPIGroup(&group); err != nil {
-		return nil, err
-	}
-
-	// Readiness waits for the Secret source only: another source whose
-	// reads are forbidden never holds the server back.
-	if err := generic.AddReadyzChecks(healthz.NamedCheck("certstatus-secrets-synced", func(*http.Request) error {
-		if !secretsSynced.HasSynced() {
-			return errors.New("the Secret cache has not synced yet")
-		}
-		return nil
-	})); err != nil {
-		return nil, err
-	}
-	generic.AddPostStartHookOrDie("certstatus-start-secret-source", func(ctx genericapiserver.PostStartHookContext) error {
-		go source.Run(ctx)
-		go cache.Run(ctx)
-		if users != nil {
-			// After the Secrets: readiness waits for them alone, and on a
-			// small machine the Pod, Ingress and ReplicaSet lists would
-			// otherwise compete with their analysis for the same cores.
-			go func() {
-				if secretsSynced.WaitSynced(ctx) == nil {
-					users.Run(ctx)
-				}
-			}()
-		}
-		if recorder != nil {
-			go recorder.Run(ctx)
-		}
-		return nil
-	})
-	return &Server{generic: generic}, nil
+	return i, nil
 }
+
+// configMapInstance is ConfigMaps → configmapcertificatestatuses.
+func configMapInstance(w *wiring) (*instance, error) {
+	state := sourcesync.New("configmaps", w.observer)
+	cache := statuscache.NewOf[certstatus.ConfigMapCertificateStatus, *certstatus.ConfigMapCertificateStatus](
+		statuscache.ConfigMapCertificateStatuses, clock.RealClock{}, w.config.Cache, nil, nil)
+	source, err := configmaps.NewSource(w.informerConfig, w.config.Namespaces, w.config.Analysis, cache, state)
+	if err != nil {
+		return nil, err
+	}
+	if w.recorder != nil {
+		cache.Subscribe(events.Subscriber(w.recorder, events.ConfigMapKind, statuscache.ConfigMapCertificateStatuses))
+	}
+	return &instance{
+		resource:  "configmapcertificatestatuses",
+		from:      "ConfigMap",
+		state:     state,
+		storage:   configmapcertificatestatus.NewREST(cache, state),
+		metrics:   metrics.Source{Kind: metrics.ConfigMapKind, Items: cache},
+		informers: []metrics.Informer{{Resource: "configmaps", HasSynced: source.HasSynced}},
+		run: func(ctx context.Context) {
+			go cache.Run(ctx)
+			source.Run(ctx)
+		},
+	}, nil
+}
+
+// noHealth is the cache health of a server without the Secret source.
+type noHealth struct{}
+
+func (noHealth) Stats() statuscache.Stats { return statuscache.Stats{} }
 
 // newRecorder writes Events with the server's own client configuration. The
 // recorder's token bucket paces the writes, so the client's own is off.

@@ -3,20 +3,23 @@ package apiserver
 import (
 	"encoding/json"
 	"io"
+	"reflect"
 	"slices"
 	"strconv"
 	"sync"
 	"time"
 
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/certstatus/certstatus/pkg/apis/certstatus"
 	"github.com/certstatus/certstatus/pkg/registry/certificatestatus"
+	"github.com/certstatus/certstatus/pkg/registry/computed"
 )
 
-// jsonCodec writes CertificateStatus objects and lists as v1alpha1 JSON
+// jsonCodec writes the objects and lists of every kind as v1alpha1 JSON
 // straight from the internal objects the storage returns, byte for byte what
 // the generic server's encoder (conversion to v1alpha1, then encoding/json)
 // writes for them, and hands everything else to that encoder. Profiles of a
@@ -58,53 +61,62 @@ func (c jsonCodec) Encode(obj runtime.Object, w io.Writer) error {
 func (c jsonCodec) encode(obj runtime.Object, w io.Writer) error {
 	switch obj := obj.(type) {
 	case *certstatus.CertificateStatusList:
-		return c.encode(&certificatestatus.List{CertificateStatusList: *obj}, w)
-	case *certificatestatus.List:
-		for i := range obj.Items {
-			if !ownMetadata(&obj.Items[i].ObjectMeta) {
+		return c.encode(certificatestatus.NewList(obj), w)
+	case computed.StatusList:
+		for i := range obj.Len() {
+			if !ownMetadata(obj.ItemMeta(i)) {
 				return c.standard.Encode(obj.Built(), w)
 			}
 		}
 		return c.encodeList(obj, w)
 	case *certstatus.CertificateStatus:
-		if !ownMetadata(&obj.ObjectMeta) {
-			break
-		}
-		bp := jsonBuffers.Get().(*[]byte)
-		defer jsonBuffers.Put(bp)
-		buf := c.appendObject((*bp)[:0], obj, "CertificateStatus")
-		buf = append(buf, '\n')
-		*bp = buf[:0]
-		_, err := w.Write(buf)
-		return err
+		return c.encodeObject(&obj.ObjectMeta, &obj.Status, "CertificateStatus", obj, w)
+	case *certstatus.ConfigMapCertificateStatus:
+		return c.encodeObject(&obj.ObjectMeta, &obj.Status, "ConfigMapCertificateStatus", obj, w)
+	case *certstatus.ClusterCertificateStatus:
+		return c.encodeObject(&obj.ObjectMeta, &obj.Status, "ClusterCertificateStatus", obj, w)
 	}
 	return c.standard.Encode(obj, w)
 }
 
-func (c jsonCodec) encodeList(list *certificatestatus.List, w io.Writer) error {
+// encodeObject writes one object of any kind (they are all {metadata, status}).
+func (c jsonCodec) encodeObject(meta *metav1.ObjectMeta, status *certstatus.CertificateStatusStatus, kind string, obj runtime.Object, w io.Writer) error {
+	if !ownMetadata(meta) {
+		return c.standard.Encode(obj, w)
+	}
+	bp := jsonBuffers.Get().(*[]byte)
+	defer jsonBuffers.Put(bp)
+	buf := c.appendObject((*bp)[:0], meta, status, kind)
+	buf = append(buf, '\n')
+	*bp = buf[:0]
+	_, err := w.Write(buf)
+	return err
+}
+
+func (c jsonCodec) encodeList(list computed.StatusList, w io.Writer) error {
 	bp := jsonBuffers.Get().(*[]byte)
 	defer jsonBuffers.Put(bp)
 	buf := append((*bp)[:0], '{')
-	buf = c.appendTypeMeta(buf, "CertificateStatusList")
+	buf = c.appendTypeMeta(buf, list.ListKind())
 	buf = append(buf, `"metadata":`...)
-	meta, err := json.Marshal(&list.ListMeta)
+	meta, err := json.Marshal(list.Header())
 	if err != nil {
 		return err
 	}
 	buf = append(buf, meta...)
 	buf = append(buf, `,"items":`...)
-	if list.Items == nil {
+	if list.Len() == 0 && !hasItems(list) {
 		buf = append(buf, "null"...)
 	} else {
 		buf = append(buf, '[')
 		first := true
 		// Statuses the list deferred are built here, one object at a time.
-		err := list.Each(func(item *certstatus.CertificateStatus) error {
+		err := list.EachStatus(func(meta *metav1.ObjectMeta, status *certstatus.CertificateStatusStatus) error {
 			if !first {
 				buf = append(buf, ',')
 			}
 			first = false
-			buf = c.appendObject(buf, item, "")
+			buf = c.appendObject(buf, meta, status, "")
 			if len(buf) >= flushAt {
 				if _, err := w.Write(buf); err != nil {
 					return err
@@ -124,6 +136,16 @@ func (c jsonCodec) encodeList(list *certificatestatus.List, w io.Writer) error {
 	return err
 }
 
+// hasItems tells an empty list (items: []) from one without items (null),
+// as encoding/json does.
+func hasItems(list computed.StatusList) bool {
+	items, err := meta.GetItemsPtr(list)
+	if err != nil {
+		return true
+	}
+	return !reflect.ValueOf(items).Elem().IsNil()
+}
+
 // appendTypeMeta writes kind and apiVersion, each followed by a comma, as
 // the conversion sets them on what it returns (not on list items).
 func (c jsonCodec) appendTypeMeta(buf []byte, kind string) []byte {
@@ -135,13 +157,13 @@ func (c jsonCodec) appendTypeMeta(buf []byte, kind string) []byte {
 	return append(buf, ',')
 }
 
-func (c jsonCodec) appendObject(buf []byte, o *certstatus.CertificateStatus, kind string) []byte {
+func (c jsonCodec) appendObject(buf []byte, meta *metav1.ObjectMeta, status *certstatus.CertificateStatusStatus, kind string) []byte {
 	buf = append(buf, '{')
 	buf = c.appendTypeMeta(buf, kind)
 	buf = append(buf, `"metadata":`...)
-	buf = appendObjectMeta(buf, &o.ObjectMeta)
+	buf = appendObjectMeta(buf, meta)
 	buf = append(buf, `,"status":`...)
-	buf = appendStatus(buf, &o.Status)
+	buf = appendStatus(buf, status)
 	return append(buf, '}')
 }
 
@@ -445,7 +467,7 @@ type fillingCodec struct {
 }
 
 func (f fillingCodec) Encode(obj runtime.Object, w io.Writer) error {
-	if list, ok := obj.(*certificatestatus.List); ok {
+	if list, ok := obj.(computed.StatusList); ok {
 		obj = list.Built()
 	}
 	return f.Encoder.Encode(obj, w)

@@ -22,6 +22,8 @@ import (
 	"github.com/certstatus/certstatus/pkg/certificate"
 	"github.com/certstatus/certstatus/pkg/certificate/certtest"
 	"github.com/certstatus/certstatus/pkg/registry/certificatestatus"
+	"github.com/certstatus/certstatus/pkg/registry/computed"
+	"github.com/certstatus/certstatus/pkg/registry/configmapcertificatestatus"
 	"github.com/certstatus/certstatus/pkg/sourcesync"
 	"github.com/certstatus/certstatus/pkg/statuscache"
 )
@@ -209,7 +211,7 @@ func TestProtobufCodecMatchesGeneric(t *testing.T) {
 	if !ok {
 		t.Fatalf("protobuf is served by %T, not protobufCodec", served)
 	}
-	compare := func(name string, list *certificatestatus.List) {
+	compare := func(name string, list computed.StatusList) {
 		t.Helper()
 		var got, want bytes.Buffer
 		if err := codec.Encode(list, &got); err != nil {
@@ -233,14 +235,18 @@ func TestProtobufCodecMatchesGeneric(t *testing.T) {
 		t.Fatal(err)
 	}
 	compare("first page", object.(*certificatestatus.List))
-	compare("empty", &certificatestatus.List{CertificateStatusList: certstatus.CertificateStatusList{Items: []certstatus.CertificateStatus{}}})
+	compare("empty", certificatestatus.NewList(&certstatus.CertificateStatusList{Items: []certstatus.CertificateStatus{}}))
 
 	rng := rand.New(rand.NewPCG(5, 6))
-	var filled certificatestatus.List
+	var filled certstatus.CertificateStatusList
 	filled.ResourceVersion, filled.Continue = "9", "token"
+	var configMaps certstatus.ConfigMapCertificateStatusList
 	for i := range 60 {
 		f := &filler{rng: rng, full: i%10 == 0}
 		filled.Items = append(filled.Items, f.object(i%7 != 3))
+		item := filled.Items[i]
+		configMaps.Items = append(configMaps.Items, certstatus.ConfigMapCertificateStatus{ObjectMeta: item.ObjectMeta, Status: item.Status})
 	}
-	compare("every field", &filled)
+	compare("every field", certificatestatus.NewList(&filled))
+	compare("every field of ConfigMaps", configmapcertificatestatus.NewList(&configMaps))
 }

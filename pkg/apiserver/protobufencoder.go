@@ -5,12 +5,13 @@ import (
 	"io"
 	"slices"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/certstatus/certstatus/pkg/apis/certstatus"
 	"github.com/certstatus/certstatus/pkg/apis/certstatus/v1alpha1"
-	"github.com/certstatus/certstatus/pkg/registry/certificatestatus"
+	"github.com/certstatus/certstatus/pkg/registry/computed"
 )
 
 // protobufCodec writes a storage list as v1alpha1 protobuf item by item: each
@@ -23,18 +24,19 @@ import (
 // The wire format of a list response: the "k8s\x00" prefix, then a
 // runtime.Unknown (1: TypeMeta, 2: raw bytes, 3: content encoding, 4:
 // content type) whose raw bytes are the CertificateStatusList (1: ListMeta,
-// 2: each item). A length comes before each message, so the items are
-// marshalled into a buffer before anything is written.
+// 2: each item). Every kind's item is the same message (1: ObjectMeta, 2:
+// CertificateStatusStatus), so one writer serves every kind's list. A
+// length comes before each message, so the items are marshalled into a
+// buffer before anything is written.
 type protobufCodec struct {
 	// standard is the generic server's encoder for the same version.
-	standard runtime.Encoder
-	typeMeta []byte // the Unknown's TypeMeta of a CertificateStatusList
-	id       runtime.Identifier
+	standard   runtime.Encoder
+	apiVersion string
+	id         runtime.Identifier
 }
 
 func newProtobufCodec(standard runtime.Encoder, gv schema.GroupVersion) protobufCodec {
-	typeMeta, _ := (&runtime.TypeMeta{APIVersion: gv.String(), Kind: "CertificateStatusList"}).Marshal() // two strings always marshal
-	return protobufCodec{standard: standard, typeMeta: typeMeta,
+	return protobufCodec{standard: standard, apiVersion: gv.String(),
 		id: runtime.Identifier("certstatus-protobuf:" + gv.String() + ":" + string(standard.Identifier()))}
 }
 
@@ -49,46 +51,54 @@ const (
 )
 
 func (c protobufCodec) Encode(obj runtime.Object, w io.Writer) error {
-	list, ok := obj.(*certificatestatus.List)
+	list, ok := obj.(computed.StatusList)
 	if !ok {
 		return c.standard.Encode(obj, w)
 	}
 	// Not pooled: a list of 10 000 is ≈ 20 MB, too much to keep between lists.
 	var raw []byte
 
-	meta, err := list.ListMeta.Marshal()
+	meta, err := list.Header().Marshal()
 	if err != nil {
 		return err
 	}
 	raw = appendField(raw, keyField1, meta)
-	var item v1alpha1.CertificateStatus
+	var status v1alpha1.CertificateStatusStatus
 	written := 0
-	err = list.Each(func(internal *certstatus.CertificateStatus) error {
-		item = v1alpha1.CertificateStatus{}
-		if err := v1alpha1.Convert_certstatus_CertificateStatus_To_v1alpha1_CertificateStatus(internal, &item, nil); err != nil {
+	err = list.EachStatus(func(objectMeta *metav1.ObjectMeta, internal *certstatus.CertificateStatusStatus) error {
+		status = v1alpha1.CertificateStatusStatus{}
+		if err := v1alpha1.Convert_certstatus_CertificateStatusStatus_To_v1alpha1_CertificateStatusStatus(internal, &status, nil); err != nil {
 			return err
 		}
-		size := item.Size()
+		metaSize, statusSize := objectMeta.Size(), status.Size()
+		size := 1 + uvarintLen(metaSize) + metaSize + 1 + uvarintLen(statusSize) + statusSize
 		if written == 0 {
 			// Objects of a list are about the same size: one allocation
 			// instead of append's growth by a quarter (≈ 5× the list in copies).
-			raw = slices.Grow(raw, (size+8)*len(list.Items)*9/8)
+			raw = slices.Grow(raw, (size+8)*list.Len()*9/8)
 		}
 		written++
 		raw = binary.AppendUvarint(append(raw, keyField2), uint64(size))
-		start := len(raw)
-		raw = append(raw, make([]byte, size)...)
-		_, err := item.MarshalToSizedBuffer(raw[start:])
+		raw = binary.AppendUvarint(append(raw, keyField1), uint64(metaSize))
+		if raw, err = marshalAppend(raw, metaSize, objectMeta.MarshalToSizedBuffer); err != nil {
+			return err
+		}
+		raw = binary.AppendUvarint(append(raw, keyField2), uint64(statusSize))
+		raw, err = marshalAppend(raw, statusSize, status.MarshalToSizedBuffer)
 		return err
 	})
 	if err != nil {
 		return err
 	}
 
+	typeMeta, err := (&runtime.TypeMeta{APIVersion: c.apiVersion, Kind: list.ListKind()}).Marshal()
+	if err != nil {
+		return err
+	}
 	// "k8s\x00", then the Unknown's TypeMeta and the length of its raw bytes.
 	head := append([]byte("k8s\x00"), keyField1)
-	head = binary.AppendUvarint(head, uint64(len(c.typeMeta)))
-	head = append(head, c.typeMeta...)
+	head = binary.AppendUvarint(head, uint64(len(typeMeta)))
+	head = append(head, typeMeta...)
 	head = binary.AppendUvarint(append(head, keyField2), uint64(len(raw)))
 	if _, err := w.Write(head); err != nil {
 		return err
@@ -104,4 +114,21 @@ func (c protobufCodec) Encode(obj runtime.Object, w io.Writer) error {
 func appendField(buf []byte, key byte, value []byte) []byte {
 	buf = binary.AppendUvarint(append(buf, key), uint64(len(value)))
 	return append(buf, value...)
+}
+
+// marshalAppend appends size bytes marshalled by marshal.
+func marshalAppend(buf []byte, size int, marshal func([]byte) (int, error)) ([]byte, error) {
+	start := len(buf)
+	buf = append(buf, make([]byte, size)...)
+	_, err := marshal(buf[start:])
+	return buf, err
+}
+
+// uvarintLen is how many bytes binary.AppendUvarint writes for n.
+func uvarintLen(n int) int {
+	length := 1
+	for v := uint64(n); v >= 0x80; v >>= 7 {
+		length++
+	}
+	return length
 }

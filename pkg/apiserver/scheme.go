@@ -44,7 +44,7 @@ func apiGroupInfo() genericapiserver.APIGroupInfo {
 
 // listEncoding is the group's codecs (JSON, YAML, protobuf, CBOR when
 // enabled) with every encoder wrapped, the one place a storage list
-// (certificatestatus.List) is turned into bytes: plain JSON and protobuf for
+// (computed.StatusList, of any kind) is turned into bytes: plain JSON and protobuf for
 // v1alpha1 are written item by item (jsonCodec, protobufCodec); every other
 // encoder gets the list with its statuses built (fillingCodec).
 type listEncoding struct{ runtime.NegotiatedSerializer }

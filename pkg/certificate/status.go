@@ -17,12 +17,14 @@ func (a *Analysis) StatusAt(now time.Time) certstatus.CertificateStatusStatus {
 	secret, hasInstants := a.secretValidity()
 	current := a.segmentAt(now, secret, hasInstants)
 	status := certstatus.CertificateStatusStatus{
-		SecretType:  a.secretType,
-		State:       current.state,
-		PrivateKey:  a.privateKey,
-		Chain:       a.chain.status(),
-		Errors:      a.errors,
-		CertManager: a.certManager,
+		SecretType: a.secretType,
+		// Shared, as errors are: objects are built per read and never modified.
+		ConfigMapKeys: a.ConfigMapKeys(),
+		State:         current.state,
+		PrivateKey:    a.privateKey,
+		Chain:         a.chain.status(),
+		Errors:        a.errors,
+		CertManager:   a.certManager,
 	}
 	if hasInstants {
 		instants := [3]metav1.Time{apiInstant(secret.notBefore), apiInstant(secret.notAfter), apiInstant(secret.expiringSoonAt)}

@@ -21,9 +21,34 @@ const ReportingController = "certstatus.dev/certstatus-apiserver"
 // Action is the Event's action: certstatus evaluated the certificates.
 const Action = "Evaluate"
 
+// Kind is a computed kind as its Events regard it.
+type Kind struct {
+	// Kind and Resource are the regarded object's kind and singular
+	// resource name (in the notes' "kubectl describe" hint).
+	Kind, Resource string
+	// Noun names the source object in notes: Secret, ConfigMap, caBundle.
+	Noun string
+	// Namespaced is false for a cluster-scoped kind, whose Events go to
+	// namespace default, as kube-apiserver's for cluster-scoped objects do.
+	Namespaced bool
+}
+
+// The kinds served.
+var (
+	SecretKind    = &Kind{Kind: "CertificateStatus", Resource: "certificatestatus", Noun: "Secret", Namespaced: true}
+	ConfigMapKind = &Kind{Kind: "ConfigMapCertificateStatus", Resource: "configmapcertificatestatus", Noun: "ConfigMap", Namespaced: true}
+)
+
+// observed is what transitions read of an object of any kind.
+type observed struct {
+	meta   *metav1.ObjectMeta
+	status *certstatus.CertificateStatusStatus
+}
+
 // transition is one state change worth an Event: all the recorder keeps of
 // the change (no Secret data, no annotations, no labels).
 type transition struct {
+	kind            *Kind
 	namespace, name string
 	uid             types.UID
 	state           certstatus.State
@@ -38,8 +63,8 @@ type transition struct {
 // object is worth an Event, and describes it. A new object is worth one
 // unless it is Valid; Valid is worth one only as a recovery seen by this
 // process; any other change of state is worth one.
-func transitionOf(previous, object *certstatus.CertificateStatus) (transition, bool) {
-	state := object.Status.State
+func transitionIn(kind *Kind, previous *observed, now observed) (transition, bool) {
+	state := now.status.State
 	switch {
 	case state == "":
 		return transition{}, false
@@ -47,20 +72,21 @@ func transitionOf(previous, object *certstatus.CertificateStatus) (transition, b
 		if state == certstatus.StateValid {
 			return transition{}, false
 		}
-	case previous.Status.State == state:
+	case previous.status.State == state:
 		return transition{}, false
 	}
-	at, ok := stateBegan(&object.Status)
+	at, ok := stateBegan(now.status)
 	if !ok {
 		return transition{}, false
 	}
 	t := transition{
-		namespace: object.Namespace,
-		name:      object.Name,
-		uid:       object.UID,
+		kind:      kind,
+		namespace: now.meta.Namespace,
+		name:      now.meta.Name,
+		uid:       now.meta.UID,
 		state:     state,
 		at:        at,
-		message:   message(&object.Status, at),
+		message:   message(kind, now.status, at),
 	}
 	if state == certstatus.StateUnknown {
 		t.reason = certstatus.ReasonKeystoreLocked // Unknown has this one cause
@@ -72,13 +98,13 @@ func transitionOf(previous, object *certstatus.CertificateStatus) (transition, b
 // object whose condition is already False counts, like an expired one), and
 // describes it: Warning HostNotCovered, dated with the condition's
 // lastTransitionTime, with its message naming the objects and hosts.
-func hostsTransitionOf(previous, object *certstatus.CertificateStatus) (transition, bool) {
-	now := hostsCovered(&object.Status)
+func hostsTransitionIn(kind *Kind, previous *observed, object observed) (transition, bool) {
+	now := hostsCovered(object.status)
 	if now == nil || now.Status != metav1.ConditionFalse || now.LastTransitionTime.IsZero() {
 		return transition{}, false
 	}
 	if previous != nil {
-		if before := hostsCovered(&previous.Status); before != nil && before.Status == metav1.ConditionFalse {
+		if before := hostsCovered(previous.status); before != nil && before.Status == metav1.ConditionFalse {
 			return transition{}, false
 		}
 	}
@@ -87,10 +113,11 @@ func hostsTransitionOf(previous, object *certstatus.CertificateStatus) (transiti
 		text = strings.ToValidUTF8(text[:noteLimit-3], "") + "..."
 	}
 	return transition{
-		namespace: object.Namespace,
-		name:      object.Name,
-		uid:       object.UID,
-		state:     object.Status.State,
+		kind:      kind,
+		namespace: object.meta.Namespace,
+		name:      object.meta.Name,
+		uid:       object.meta.UID,
+		state:     object.status.State,
 		reason:    certstatus.ReasonHostNotCovered,
 		at:        now.LastTransitionTime.UTC(),
 		message:   text,
@@ -149,10 +176,14 @@ func eventName(name string, uid types.UID, reason string, at time.Time) string {
 // object is the same whichever replica creates it (apart from
 // reportingInstance).
 func (t transition) event(instance string) *eventsv1.Event {
+	namespace := t.namespace
+	if !t.kind.Namespaced {
+		namespace = metav1.NamespaceDefault
+	}
 	return &eventsv1.Event{
 		ObjectMeta: metav1.ObjectMeta{
 			Name:      eventName(t.name, t.uid, t.reasonName(), t.at),
-			Namespace: t.namespace,
+			Namespace: namespace,
 		},
 		EventTime:           metav1.NewMicroTime(t.at),
 		ReportingController: ReportingController,
@@ -161,7 +192,7 @@ func (t transition) event(instance string) *eventsv1.Event {
 		Reason:              t.reasonName(),
 		Regarding: corev1.ObjectReference{
 			APIVersion: certstatus.GroupName + "/v1alpha1",
-			Kind:       "CertificateStatus",
+			Kind:       t.kind.Kind,
 			Namespace:  t.namespace,
 			Name:       t.name,
 			UID:        t.uid,
@@ -177,8 +208,9 @@ const noteLimit = 1024
 // message names the certificate and the instant. It is built from the
 // computed status only (names and instants), never from Secret data or
 // annotations.
-func message(status *certstatus.CertificateStatusStatus, at time.Time) string {
-	subject := "the Secret's certificates"
+func message(kind *Kind, status *certstatus.CertificateStatusStatus, at time.Time) string {
+	certificates := "the " + kind.Noun + "'s certificates"
+	subject := certificates
 	if name := certificateName(status); name != "" {
 		subject = fmt.Sprintf("certificate %q", name)
 	}
@@ -198,11 +230,15 @@ func message(status *certstatus.CertificateStatusStatus, at time.Time) string {
 			text += "; it becomes valid at " + status.NotBefore.UTC().Format(time.RFC3339)
 		}
 	case certstatus.StateUnknown:
-		text = fmt.Sprintf("the Secret's keystore is locked since %s, so its certificates cannot be seen; set the annotation %s (kubectl describe certificatestatus shows which value)",
-			instant, certstatus.KeystorePasswordKeyAnnotation)
+		text = fmt.Sprintf("the %s's keystore is locked since %s, so its certificates cannot be seen; kubectl describe %s shows why",
+			kind.Noun, instant, kind.Resource)
+		if kind == SecretKind {
+			text = fmt.Sprintf("the Secret's keystore is locked since %s, so its certificates cannot be seen; set the annotation %s (kubectl describe certificatestatus shows which value)",
+				instant, certstatus.KeystorePasswordKeyAnnotation)
+		}
 	case certstatus.StateInvalid:
 		text = fmt.Sprintf("%s are invalid since %s", subject, instant)
-		if subject != "the Secret's certificates" {
+		if subject != certificates {
 			text = fmt.Sprintf("%s is invalid since %s", subject, instant)
 		}
 		for _, c := range status.Conditions {
@@ -210,7 +246,7 @@ func message(status *certstatus.CertificateStatusStatus, at time.Time) string {
 				text += " (" + c.Reason + ")"
 			}
 		}
-		text += "; kubectl describe certificatestatus shows why"
+		text += "; kubectl describe " + kind.Resource + " shows why"
 	default:
 		text = fmt.Sprintf("%s is %s since %s", subject, status.State, instant)
 		if status.NotAfter != nil {

@@ -90,17 +90,34 @@ func New(client eventsclient.EventsGetter, clk clock.Clock, options Options, obs
 	}
 }
 
-// Observe takes one change from the cache's stream. It never blocks: it is
-// called under the cache's lock.
+// Observe takes one change from the Secret kind's cache
+// (cache.Subscribe(recorder.Observe)).
 func (r *Recorder) Observe(change statuscache.Change) {
-	if change.Object == nil || change.Type == watch.Deleted {
-		return
-	}
-	if t, ok := transitionOf(change.Previous, change.Object); ok {
-		r.enqueue(t)
-	}
-	if t, ok := hostsTransitionOf(change.Previous, change.Object); ok {
-		r.enqueue(t)
+	Subscriber(r, SecretKind, statuscache.CertificateStatuses)(change)
+}
+
+// Subscriber is what a kind's cache subscribes to feed the recorder:
+// cache.Subscribe(events.Subscriber(recorder, events.ConfigMapKind,
+// statuscache.ConfigMapCertificateStatuses)). It never blocks: it is
+// called under the cache's lock.
+func Subscriber[T any, P statuscache.Object[T]](r *Recorder, kind *Kind, objects statuscache.Kind[T]) func(statuscache.ChangeOf[T, P]) {
+	view := func(o P) observed { return observed{meta: objects.Meta(o), status: objects.Status(o)} }
+	return func(change statuscache.ChangeOf[T, P]) {
+		if change.Object == nil || change.Type == watch.Deleted {
+			return
+		}
+		var previous *observed
+		if change.Previous != nil {
+			p := view(change.Previous)
+			previous = &p
+		}
+		now := view(change.Object)
+		if t, ok := transitionIn(kind, previous, now); ok {
+			r.enqueue(t)
+		}
+		if t, ok := hostsTransitionIn(kind, previous, now); ok {
+			r.enqueue(t)
+		}
 	}
 }
 

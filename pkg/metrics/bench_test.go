@@ -18,7 +18,7 @@ func BenchmarkScrape(b *testing.B) {
 	now := time.Now()
 	secrets := manySecrets(b, 10000, now)
 	for _, x509 := range []bool{false, true} {
-		certificates := NewCertificates(secrets, fixedClock(now), x509, nil)
+		certificates := NewCertificates(fixedClock(now), x509, Source{Kind: SecretKind, Items: secrets})
 		b.Run("stream/x509="+strconv.FormatBool(x509), func(b *testing.B) {
 			b.ReportAllocs()
 			var size countingWriter

@@ -10,11 +10,11 @@ import (
 	"github.com/certstatus/certstatus/pkg/statuscache"
 )
 
-// MaxX509SeriesPerSecret bounds the x509 exporter series of one Secret
-// (per family): a Secret with a huge bundle cannot flood a scrape.
+// MaxX509SeriesPerSecret bounds the x509 exporter series of one Secret or
+// ConfigMap (per family): a huge bundle cannot flood a scrape.
 const MaxX509SeriesPerSecret = 1000
 
-// States of a Secret, in the order their series are written.
+// States of an object, in the order their series are written.
 var secretStates = [...]certstatus.State{
 	certstatus.StateValid, certstatus.StateExpiringSoon, certstatus.StateExpired,
 	certstatus.StateNotYetValid, certstatus.StateInvalid, certstatus.StateUnknown,
@@ -25,52 +25,155 @@ var certificateStates = [...]certstatus.State{
 	certstatus.StateValid, certstatus.StateExpiringSoon, certstatus.StateExpired, certstatus.StateNotYetValid,
 }
 
-var (
-	secretLabels = []string{"namespace", "secret"}
+// Kind is one kind's certificate families: how the series of its objects
+// (Secrets, ConfigMaps, API registrations) are named and labelled. The
+// families are the same for every kind: <Prefix>_state, _not_after_seconds,
+// _not_before_seconds, _expiring_soon_at_seconds, _critical_at_seconds,
+// _info, _certificates, _hosts_not_covered (HostsNotCovered), _used (once
+// usedBy has synced), then Extra.
+type Kind struct {
+	// Prefix starts every family name, e.g. "certstatus_secret".
+	Prefix string
+	// Noun names one object in help texts, e.g. "Secret".
+	Noun string
+	// Labels name one object, e.g. namespace and secret; Names appends
+	// their values for an item. Kubernetes names: never escaped.
+	Labels []string
+	Names  func(item *statuscache.Item, values []string) []string
+	// InfoLabels are the info family's labels after Labels, and Info
+	// appends their values.
+	InfoLabels []string
+	InfoHelp   string
+	Info       func(f *ObjectFacts, values []string) []string
+	// HostsNotCovered writes <Prefix>_hosts_not_covered.
+	HostsNotCovered bool
+	// X509Labels are the x509 exporter's labels naming the object and its
+	// key (e.g. secret_namespace, secret_name, secret_key), and X509Names
+	// appends their first two values; nil: no x509 series.
+	X509Labels []string
+	// Extra are the kind's own families, written after the others.
+	Extra []ExtraFamily
+}
 
-	stateFamily = &family{"certstatus_secret_state",
-		"The Secret's certificate state: 1 for the current one, 0 for the others.",
-		[]string{"namespace", "secret", "state"}, 3}
-	notAfterFamily = &family{"certstatus_secret_not_after_seconds",
-		"The earliest notAfter of the Secret's primary chain (for a CA bundle, as its state uses it), in Unix seconds.", secretLabels, 2}
-	notBeforeFamily = &family{"certstatus_secret_not_before_seconds",
-		"The latest notBefore of the Secret's primary chain, in Unix seconds.", secretLabels, 2}
-	expiringSoonAtFamily = &family{"certstatus_secret_expiring_soon_at_seconds",
-		"The instant the Secret becomes ExpiringSoon (its threshold annotation and the lifetime fraction applied), in Unix seconds.", secretLabels, 2}
-	criticalAtFamily = &family{"certstatus_secret_critical_at_seconds",
-		"The instant from which a used Secret pages critical: the later of expiringSoonAt and notAfter - min(7 days, a tenth of the lifetime of the certificate that expires first), in Unix seconds.", secretLabels, 2}
-	infoFamily = &family{"certstatus_secret_info",
-		"Always 1: what the Secret's leaf certificate is (issuer is the issuer's common name; chain Verified|Broken|Unknown; key_pair Match|Mismatch|Absent; certificate is the cert-manager Certificate; alerts is off when the Secret is annotated certstatus.dev/alerts: \"off\", else on).",
-		[]string{"namespace", "secret", "secret_type", "common_name", "issuer", "chain", "key_pair", "certificate", "alerts"}, 2}
-	certificatesFamily = &family{"certstatus_secret_certificates",
-		"How many certificates the Secret holds in each state (for bundles).",
-		[]string{"namespace", "secret", "state"}, 3}
-	hostsNotCoveredFamily = &family{"certstatus_secret_hosts_not_covered",
-		"How many hosts of the objects using the Secret its leaf certificate does not cover.", secretLabels, 2}
-	usedFamily = &family{"certstatus_secret_used",
-		"1 when something uses the Secret (status.usedBy is not empty), else 0; absent until usedBy has synced, and when usedBy is off.", secretLabels, 2}
+// ExtraFamily is a family one kind adds (e.g. a registration's trust).
+type ExtraFamily struct {
+	// Suffix follows the kind's Prefix and "_"; Labels follow the kind's.
+	Suffix, Help string
+	Labels       []string
+	// Samples calls sample for each series of one object, with the values
+	// of Labels.
+	Samples func(f *ObjectFacts, sample func(value float64, values ...string))
+}
 
-	// The x509-certificate-exporter's per-certificate label names, so that
-	// its dashboards and alert rules work unchanged. It fills the labels of
-	// its other sources (filepath, configmap_*, ...) with "", which
-	// Prometheus does not distinguish from an absent label.
-	x509Labels = []string{
-		"secret_namespace", "secret_name", "secret_key",
-		"subject_C", "subject_ST", "subject_L", "subject_O", "subject_OU", "subject_CN",
-		"issuer_C", "issuer_ST", "issuer_L", "issuer_O", "issuer_OU", "issuer_CN",
-		"serial_number",
+// SecretKind is the families of certificatestatuses.
+var SecretKind = &Kind{
+	Prefix: "certstatus_secret", Noun: "Secret",
+	Labels:     []string{"namespace", "secret"},
+	Names:      namespaceAndName,
+	InfoLabels: []string{"secret_type", "common_name", "issuer", "chain", "key_pair", "certificate", "alerts"},
+	InfoHelp:   "Always 1: what the Secret's leaf certificate is (issuer is the issuer's common name; chain Verified|Broken|Unknown; key_pair Match|Mismatch|Absent; certificate is the cert-manager Certificate; alerts is off when the Secret is annotated certstatus.dev/alerts: \"off\", else on).",
+	Info: func(f *ObjectFacts, v []string) []string {
+		return append(v, f.Item.SecretType, f.CommonName, f.Issuer, certstatus.ChainWord(f.Facts.Chain),
+			certstatus.KeyPairWord(f.Facts.PrivateKey), f.Certificate, alertsWord(f.Facts.AlertsOff))
+	},
+	HostsNotCovered: true,
+	X509Labels:      []string{"secret_namespace", "secret_name", "secret_key"},
+}
+
+// ConfigMapKind is the families of configmapcertificatestatuses. A
+// ConfigMap holds no private key and no cert-manager Certificate: its info
+// has neither label.
+var ConfigMapKind = &Kind{
+	Prefix: "certstatus_configmap", Noun: "ConfigMap",
+	Labels:     []string{"namespace", "configmap"},
+	Names:      namespaceAndName,
+	InfoLabels: []string{"common_name", "issuer", "chain", "alerts"},
+	InfoHelp:   "Always 1: what the ConfigMap's leaf (or first) certificate is (issuer is the issuer's common name; chain Verified|Broken|Unknown; alerts is off when the ConfigMap is annotated certstatus.dev/alerts: \"off\", else on).",
+	Info: func(f *ObjectFacts, v []string) []string {
+		return append(v, f.CommonName, f.Issuer, certstatus.ChainWord(f.Facts.Chain), alertsWord(f.Facts.AlertsOff))
+	},
+	X509Labels: []string{"configmap_namespace", "configmap_name", "configmap_key"},
+}
+
+func namespaceAndName(item *statuscache.Item, values []string) []string {
+	return append(values, item.Meta.Namespace, item.Meta.Name)
+}
+
+// kindFamilies are a Kind's families, named.
+type kindFamilies struct {
+	state, notAfter, notBefore, expiringSoonAt, criticalAt, info, certificates, hostsNotCovered, used *family
+	extra                                                                                             []*family
+	x509NotAfter, x509NotBefore, x509Expired                                                          *family
+}
+
+func (k *Kind) families() *kindFamilies {
+	with := func(extra ...string) []string { return append(append([]string(nil), k.Labels...), extra...) }
+	n := len(k.Labels)
+	name := func(suffix string) string { return k.Prefix + "_" + suffix }
+	f := &kindFamilies{
+		state: &family{name("state"), "The " + k.Noun + "'s certificate state: 1 for the current one, 0 for the others.", with("state"), n + 1},
+		notAfter: &family{name("not_after_seconds"),
+			"The earliest notAfter of the " + k.Noun + "'s primary chain (for a CA bundle, as its state uses it), in Unix seconds.", k.Labels, n},
+		notBefore: &family{name("not_before_seconds"), "The latest notBefore of the " + k.Noun + "'s primary chain, in Unix seconds.", k.Labels, n},
+		expiringSoonAt: &family{name("expiring_soon_at_seconds"),
+			"The instant the " + k.Noun + " becomes ExpiringSoon (its threshold annotation and the lifetime fraction applied), in Unix seconds.", k.Labels, n},
+		criticalAt: &family{name("critical_at_seconds"),
+			"The instant from which a used " + k.Noun + " pages critical: the later of expiringSoonAt and notAfter - min(7 days, a tenth of the lifetime of the certificate that expires first), in Unix seconds.", k.Labels, n},
+		info:         &family{name("info"), k.InfoHelp, with(k.InfoLabels...), n},
+		certificates: &family{name("certificates"), "How many certificates the " + k.Noun + " holds in each state (for bundles).", with("state"), n + 1},
+		used: &family{name("used"),
+			"1 when something uses the " + k.Noun + " (status.usedBy is not empty), else 0; absent until usedBy has synced, and when usedBy is off.", k.Labels, n},
 	}
-	x509NotAfterFamily  = &family{"x509_cert_not_after", "Unix timestamp of the certificate's notAfter (x509-certificate-exporter compatible).", x509Labels, 3}
-	x509NotBeforeFamily = &family{"x509_cert_not_before", "Unix timestamp of the certificate's notBefore (x509-certificate-exporter compatible).", x509Labels, 3}
-	x509ExpiredFamily   = &family{"x509_cert_expired", "1 if the certificate is expired, 0 otherwise (x509-certificate-exporter compatible).", x509Labels, 3}
-)
+	if k.HostsNotCovered {
+		f.hostsNotCovered = &family{name("hosts_not_covered"), "How many hosts of the objects using the " + k.Noun + " its leaf certificate does not cover.", k.Labels, n}
+	}
+	for _, e := range k.Extra {
+		f.extra = append(f.extra, &family{name(e.Suffix), e.Help, with(e.Labels...), n})
+	}
+	if k.X509Labels != nil {
+		// The x509-certificate-exporter's per-certificate label names, so
+		// that its dashboards and alert rules work unchanged. It fills the
+		// labels of its other sources (filepath, configmap_*, ...) with "",
+		// which Prometheus does not distinguish from an absent label.
+		labels := append(append([]string(nil), k.X509Labels...), x509NameLabels...)
+		f.x509NotAfter = &family{"x509_cert_not_after", "Unix timestamp of the certificate's notAfter (x509-certificate-exporter compatible).", labels, 3}
+		f.x509NotBefore = &family{"x509_cert_not_before", "Unix timestamp of the certificate's notBefore (x509-certificate-exporter compatible).", labels, 3}
+		f.x509Expired = &family{"x509_cert_expired", "1 if the certificate is expired, 0 otherwise (x509-certificate-exporter compatible).", labels, 3}
+	}
+	return f
+}
 
-// Families lists the certificate families' names, default ones first.
-func Families(x509 bool) []string {
-	names := []string{stateFamily.name, notAfterFamily.name, notBeforeFamily.name, expiringSoonAtFamily.name, criticalAtFamily.name,
-		infoFamily.name, certificatesFamily.name, hostsNotCoveredFamily.name, usedFamily.name}
+// ordered are the families in the order they are written.
+func (f *kindFamilies) ordered(x509 bool) []*family {
+	out := []*family{f.state, f.notAfter, f.notBefore, f.expiringSoonAt, f.criticalAt, f.info, f.certificates}
+	if f.hostsNotCovered != nil {
+		out = append(out, f.hostsNotCovered)
+	}
+	out = append(out, f.used)
+	out = append(out, f.extra...)
+	if x509 && f.x509NotAfter != nil {
+		out = append(out, f.x509NotAfter, f.x509NotBefore, f.x509Expired)
+	}
+	return out
+}
+
+var x509NameLabels = []string{
+	"subject_C", "subject_ST", "subject_L", "subject_O", "subject_OU", "subject_CN",
+	"issuer_C", "issuer_ST", "issuer_L", "issuer_O", "issuer_OU", "issuer_CN",
+	"serial_number",
+}
+
+// Families lists the certificate families' names of kinds, in the order
+// they are written: each kind's own, then the x509 ones (shared by kinds).
+func Families(x509 bool, kinds ...*Kind) []string {
+	var names []string
+	for _, k := range kinds {
+		for _, f := range k.families().ordered(false) {
+			names = append(names, f.name)
+		}
+	}
 	if x509 {
-		names = append(names, x509NotAfterFamily.name, x509NotBeforeFamily.name, x509ExpiredFamily.name)
+		names = append(names, "x509_cert_not_after", "x509_cert_not_before", "x509_cert_expired")
 	}
 	return names
 }
@@ -109,96 +212,102 @@ func ownAnalysis(item *statuscache.Item) statuscache.Analysis {
 	return item.Analysis
 }
 
-// secretFacts is one Secret as the certificate families need it.
-type secretFacts struct {
-	meta       *statuscache.Item
-	facts      certificate.Facts
-	commonName string
-	issuer     string
-	// certificate is the cert-manager Certificate, or empty.
-	certificate     string
+// ObjectFacts is one object as the certificate families need it.
+type ObjectFacts struct {
+	Item       *statuscache.Item
+	Facts      certificate.Facts
+	CommonName string
+	Issuer     string
+	// Certificate is the cert-manager Certificate, or empty.
+	Certificate     string
 	hostsNotCovered int
 	used            bool
 }
 
-// writeCertificates sends every certificate series of items at now to s;
-// certstatus_secret_used only when usedKnown.
+// writeKind sends every series of one kind's items at now to s, except the
+// x509 ones; <Prefix>_used only when usedKnown.
 // Every series of one family carries a distinct label set by construction:
-// the cache holds one item per namespace/name, the state labels are fixed,
-// and duplicate x509 label sets within a Secret are skipped.
-func writeCertificates(s sink, items []statuscache.Item, now time.Time, x509, usedKnown bool) {
-	secrets := make([]secretFacts, len(items))
+// the cache holds one item per namespace/name and the state labels are fixed.
+func writeKind(s sink, k *Kind, families *kindFamilies, items []statuscache.Item, now time.Time, usedKnown bool) {
+	objects := make([]ObjectFacts, len(items))
 	for i := range items {
-		secrets[i] = factsOf(&items[i], now)
+		objects[i] = factsOf(&items[i], now)
 	}
-	var values [9]string
-	labels := func(f *secretFacts, extra ...string) []string {
-		v := append(values[:0], f.meta.Meta.Namespace, f.meta.Meta.Name)
-		return append(v, extra...)
+	var values [16]string
+	labels := func(f *ObjectFacts, extra ...string) []string {
+		return append(k.Names(f.Item, values[:0]), extra...)
 	}
 
-	s.begin(stateFamily)
-	for i := range secrets {
-		f := &secrets[i]
+	s.begin(families.state)
+	for i := range objects {
+		f := &objects[i]
 		for _, state := range secretStates {
-			s.sample(stateFamily, boolValue(f.facts.State == state), labels(f, string(state)))
+			s.sample(families.state, boolValue(f.Facts.State == state), labels(f, string(state)))
 		}
 	}
 	for _, instant := range []struct {
 		family *family
 		at     func(*certificate.Facts) time.Time
 	}{
-		{notAfterFamily, func(f *certificate.Facts) time.Time { return f.NotAfter }},
-		{notBeforeFamily, func(f *certificate.Facts) time.Time { return f.NotBefore }},
-		{expiringSoonAtFamily, func(f *certificate.Facts) time.Time { return f.ExpiringSoonAt }},
-		{criticalAtFamily, func(f *certificate.Facts) time.Time { return f.CriticalAt }},
+		{families.notAfter, func(f *certificate.Facts) time.Time { return f.NotAfter }},
+		{families.notBefore, func(f *certificate.Facts) time.Time { return f.NotBefore }},
+		{families.expiringSoonAt, func(f *certificate.Facts) time.Time { return f.ExpiringSoonAt }},
+		{families.criticalAt, func(f *certificate.Facts) time.Time { return f.CriticalAt }},
 	} {
 		s.begin(instant.family)
-		for i := range secrets {
-			f := &secrets[i]
+		for i := range objects {
+			f := &objects[i]
 			// A status (test fakes) has no critical_at: no series rather than 0.
-			if at := instant.at(&f.facts); f.facts.HasInstants && !at.IsZero() {
+			if at := instant.at(&f.Facts); f.Facts.HasInstants && !at.IsZero() {
 				s.sample(instant.family, unixSeconds(at), labels(f))
 			}
 		}
 	}
-	s.begin(infoFamily)
-	for i := range secrets {
-		f := &secrets[i]
-		s.sample(infoFamily, 1, labels(f, f.meta.SecretType, f.commonName, f.issuer,
-			certstatus.ChainWord(f.facts.Chain), certstatus.KeyPairWord(f.facts.PrivateKey), f.certificate, alertsWord(f.facts.AlertsOff)))
+	s.begin(families.info)
+	for i := range objects {
+		f := &objects[i]
+		s.sample(families.info, 1, k.Info(f, labels(f)))
 	}
-	s.begin(certificatesFamily)
-	for i := range secrets {
-		f := &secrets[i]
-		counts := f.facts.Certificates
+	s.begin(families.certificates)
+	for i := range objects {
+		f := &objects[i]
+		counts := f.Facts.Certificates
 		for j, n := range [...]int{counts.Valid, counts.ExpiringSoon, counts.Expired, counts.NotYetValid} {
-			s.sample(certificatesFamily, float64(n), labels(f, string(certificateStates[j])))
+			s.sample(families.certificates, float64(n), labels(f, string(certificateStates[j])))
 		}
 	}
-	s.begin(hostsNotCoveredFamily)
-	for i := range secrets {
-		// 0 too when nothing uses the Secret, so that rules and dashboards
-		// see every Secret.
-		s.sample(hostsNotCoveredFamily, float64(secrets[i].hostsNotCovered), labels(&secrets[i]))
+	if families.hostsNotCovered != nil {
+		s.begin(families.hostsNotCovered)
+		for i := range objects {
+			// 0 too when nothing uses the object, so that rules and
+			// dashboards see every one.
+			s.sample(families.hostsNotCovered, float64(objects[i].hostsNotCovered), labels(&objects[i]))
+		}
 	}
 	if usedKnown {
-		s.begin(usedFamily)
-		for i := range secrets {
-			s.sample(usedFamily, boolValue(secrets[i].used), labels(&secrets[i]))
+		s.begin(families.used)
+		for i := range objects {
+			s.sample(families.used, boolValue(objects[i].used), labels(&objects[i]))
 		}
 	}
-	if x509 {
-		writeX509(s, items, now)
+	for j, extra := range k.Extra {
+		family := families.extra[j]
+		s.begin(family)
+		for i := range objects {
+			f := &objects[i]
+			extra.Samples(f, func(value float64, extraValues ...string) {
+				s.sample(family, value, labels(f, extraValues...))
+			})
+		}
 	}
 }
 
 // factsOf evaluates one item at now.
-func factsOf(item *statuscache.Item, now time.Time) secretFacts {
-	f := secretFacts{meta: item}
+func factsOf(item *statuscache.Item, now time.Time) ObjectFacts {
+	f := ObjectFacts{Item: item}
 	own := ownAnalysis(item)
 	if source, ok := own.(factsSource); ok {
-		f.facts = source.FactsAt(now)
+		f.Facts = source.FactsAt(now)
 		if hosts, ok := item.Analysis.(hostsSource); ok {
 			f.hostsNotCovered = hosts.HostsNotCovered()
 		}
@@ -206,25 +315,25 @@ func factsOf(item *statuscache.Item, now time.Time) secretFacts {
 			f.used = users.Used()
 		}
 		if c, ok := own.(certManagerSource); ok && c.CertManager() != nil {
-			f.certificate = c.CertManager().Certificate
+			f.Certificate = c.CertManager().Certificate
 		}
 	} else {
 		status := item.Analysis.StatusAt(now)
-		f.facts = factsFromStatus(&status)
+		f.Facts = factsFromStatus(&status)
 		for _, u := range status.UsedBy {
 			f.hostsNotCovered += len(u.HostsNotCovered)
 		}
 		f.used = len(status.UsedBy) > 0
 		if status.CertManager != nil {
-			f.certificate = status.CertManager.Certificate
+			f.Certificate = status.CertManager.Certificate
 		}
 	}
-	if leaf := f.facts.Leaf; leaf != nil {
-		f.commonName = leaf.CommonName
-		if f.commonName == "" {
-			f.commonName = leaf.DNSName
+	if leaf := f.Facts.Leaf; leaf != nil {
+		f.CommonName = leaf.CommonName
+		if f.CommonName == "" {
+			f.CommonName = leaf.DNSName
 		}
-		f.issuer = leaf.IssuerCommonName
+		f.Issuer = leaf.IssuerCommonName
 	}
 	return f
 }
@@ -277,30 +386,45 @@ type x509Row struct {
 	notBefore, notAfter time.Time
 }
 
-// writeX509 writes the x509-certificate-exporter families, at most
-// MaxX509SeriesPerSecret series per Secret and family. A certificate
-// repeated within a key (a pasted-twice intermediate) would repeat its
-// label set, so only its first occurrence is written.
-func writeX509(s sink, items []statuscache.Item, now time.Time) {
+// x509Source is one kind's items and families for the x509 families.
+type x509Source struct {
+	kind     *Kind
+	families *kindFamilies
+	items    []statuscache.Item
+}
+
+// writeX509 writes the x509-certificate-exporter families of every kind,
+// each family once (its series carry each kind's own label names, as the
+// exporter's do), at most MaxX509SeriesPerSecret series per object and
+// family. A certificate repeated within a key (a pasted-twice
+// intermediate) would repeat its label set, so only its first occurrence
+// is written.
+func writeX509(s sink, sources []x509Source, now time.Time) {
+	if len(sources) == 0 {
+		return
+	}
 	x := x509Writer{serials: map[string]string{}}
 	for _, f := range []struct {
-		family *family
+		family func(*kindFamilies) *family
 		value  func(*x509Row) float64
 	}{
-		{x509NotAfterFamily, func(r *x509Row) float64 { return unixSeconds(r.notAfter) }},
-		{x509NotBeforeFamily, func(r *x509Row) float64 { return unixSeconds(r.notBefore) }},
-		{x509ExpiredFamily, func(r *x509Row) float64 { return boolValue(!now.Before(r.notAfter)) }},
+		{func(k *kindFamilies) *family { return k.x509NotAfter }, func(r *x509Row) float64 { return unixSeconds(r.notAfter) }},
+		{func(k *kindFamilies) *family { return k.x509NotBefore }, func(r *x509Row) float64 { return unixSeconds(r.notBefore) }},
+		{func(k *kindFamilies) *family { return k.x509Expired }, func(r *x509Row) float64 { return boolValue(!now.Before(r.notAfter)) }},
 	} {
-		s.begin(f.family)
-		for i := range items {
-			for j := range x.rowsOf(&items[i], now) {
-				s.sample(f.family, f.value(&x.rows[j]), x.rows[j].values[:])
+		s.begin(f.family(sources[0].families))
+		for _, source := range sources {
+			family := f.family(source.families)
+			for i := range source.items {
+				for j := range x.rowsOf(source.kind, &source.items[i], now) {
+					s.sample(family, f.value(&x.rows[j]), x.rows[j].values[:])
+				}
 			}
 		}
 	}
 }
 
-// x509Writer keeps what one scrape reuses: the rows of the current Secret
+// x509Writer keeps what one scrape reuses: the rows of the current object
 // and the decimal form of every serial seen (a CA's recurs in every Secret).
 type x509Writer struct {
 	rows    []x509Row
@@ -309,26 +433,27 @@ type x509Writer struct {
 }
 
 // rowsOf fills x.rows with the item's distinct rows and returns them.
-func (x *x509Writer) rowsOf(item *statuscache.Item, now time.Time) []x509Row {
+func (x *x509Writer) rowsOf(k *Kind, item *statuscache.Item, now time.Time) []x509Row {
 	x.rows = x.rows[:0]
 	if source, ok := ownAnalysis(item).(factsSource); ok {
 		for i := range min(source.NumCertificates(), MaxX509SeriesPerSecret) {
 			c := source.CertificateAt(i)
-			x.add(item, &c)
+			x.add(k, item, &c)
 		}
 		return x.rows
 	}
 	status := item.Analysis.StatusAt(now)
 	for i := range min(len(status.Certificates), MaxX509SeriesPerSecret) {
-		x.add(item, certificateFactsFromInfo(&status.Certificates[i]))
+		x.add(k, item, certificateFactsFromInfo(&status.Certificates[i]))
 	}
 	return x.rows
 }
 
-func (x *x509Writer) add(item *statuscache.Item, c *certificate.CertificateFacts) {
+func (x *x509Writer) add(k *Kind, item *statuscache.Item, c *certificate.CertificateFacts) {
 	x.rows = append(x.rows, x509Row{notBefore: c.NotBefore, notAfter: c.NotAfter})
 	row := &x.rows[len(x.rows)-1]
-	row.values[0], row.values[1], row.values[2] = item.Meta.Namespace, item.Meta.Name, c.Key
+	k.Names(item, row.values[:0])
+	row.values[2] = c.Key
 	subject, issuer := parseName(c.Subject), parseName(c.Issuer)
 	copy(row.values[3:9], subject[:])
 	copy(row.values[9:15], issuer[:])

@@ -306,8 +306,8 @@ func TestFamiliesAreListedInOrder(t *testing.T) {
 			names = append(names, strings.Fields(name)[0])
 		}
 	}
-	if !slices.Equal(names, Families(true)) {
-		t.Errorf("families %v, want %v", names, Families(true))
+	if !slices.Equal(names, Families(true, SecretKind)) {
+		t.Errorf("families %v, want %v", names, Families(true, SecretKind))
 	}
 
 }

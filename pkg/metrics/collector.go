@@ -9,54 +9,77 @@ import (
 	"github.com/certstatus/certstatus/pkg/statuscache"
 )
 
-// ItemSource is where the certificate series come from: the status cache.
+// ItemSource is where the certificate series come from: a kind's status cache.
 type ItemSource interface {
 	Items() []statuscache.Item
 }
 
-// Certificates computes the certificate series from the cache at each scrape.
+// Source is one kind's cache as its certificate families read it.
+type Source struct {
+	Kind  *Kind
+	Items ItemSource
+	// UsedSynced tells whether the kind's usedBy has synced; nil when the
+	// kind has no usedBy (or it is off). <Prefix>_used is written only while
+	// it answers true: until then nobody can tell whether an object is
+	// unused (the rules then fail closed).
+	UsedSynced func() bool
+}
+
+// Certificates computes the certificate series from the caches at each scrape.
 type Certificates struct {
-	source ItemSource
-	clock  clock.PassiveClock
+	sources  []Source
+	families []*kindFamilies
+	clock    clock.PassiveClock
 	// x509 adds the x509-certificate-exporter compatible families.
 	x509 bool
-	// usedBySynced tells whether usedBy has synced; nil when usedBy is off.
-	// certstatus_secret_used is written only while it answers true.
-	usedBySynced func() bool
 }
 
-// NewCertificates returns the certificate series of source. usedBySynced
-// is nil when usedBy is off, else it tells whether every usedBy informer
-// has synced: until then nobody can tell whether a Secret is unused, so
-// certstatus_secret_used is not written (the rules then fail closed).
-func NewCertificates(source ItemSource, clk clock.PassiveClock, x509 bool, usedBySynced func() bool) *Certificates {
-	return &Certificates{source: source, clock: clk, x509: x509, usedBySynced: usedBySynced}
+// NewCertificates returns the certificate series of sources, one per kind.
+func NewCertificates(clk clock.PassiveClock, x509 bool, sources ...Source) *Certificates {
+	c := &Certificates{sources: sources, clock: clk, x509: x509}
+	for _, source := range sources {
+		c.families = append(c.families, source.Kind.families())
+	}
+	return c
 }
-
-// usedKnown tells whether certstatus_secret_used is written in this scrape.
-func (c *Certificates) usedKnown() bool { return c.usedBySynced != nil && c.usedBySynced() }
 
 // Write writes every certificate series in the Prometheus text format.
 func (c *Certificates) Write(w io.Writer) error {
 	text := newTextSink(w)
-	writeCertificates(text, c.source.Items(), c.clock.Now(), c.x509, c.usedKnown())
+	c.write(text)
 	return text.flush()
+}
+
+// write sends every series to s: each kind's families, then the x509 ones.
+func (c *Certificates) write(s sink) {
+	now := c.clock.Now()
+	var x509 []x509Source
+	for i, source := range c.sources {
+		items := source.Items.Items()
+		usedKnown := source.UsedSynced != nil && source.UsedSynced()
+		writeKind(s, source.Kind, c.families[i], items, now, usedKnown)
+		if c.x509 && source.Kind.X509Labels != nil {
+			x509 = append(x509, x509Source{kind: source.Kind, families: c.families[i], items: items})
+		}
+	}
+	writeX509(s, x509, now)
 }
 
 // Collector returns the same series as a component-base StableCollector,
 // the way the generic API server's registry collects metrics. It is kept
-// for comparison (BenchmarkScrape): at 10 000 Secrets it allocates an
-// object per series, so /metrics uses Write instead.
+// for comparison (BenchmarkScrape, Secrets only: the registry refuses one
+// family with two label sets, as the x509 families of two kinds have): at
+// 10 000 Secrets it allocates an object per series, so /metrics uses Write
+// instead.
 func (c *Certificates) Collector() metrics.StableCollector {
 	collector := &certificateCollector{certificates: c, descs: map[*family]*metrics.Desc{}}
-	for _, f := range allFamilies {
-		collector.descs[f] = metrics.NewDesc(f.name, f.help, f.labels, nil, metrics.ALPHA, "")
+	for i := range c.sources {
+		for _, f := range c.families[i].ordered(c.x509) {
+			collector.descs[f] = metrics.NewDesc(f.name, f.help, f.labels, nil, metrics.ALPHA, "")
+		}
 	}
 	return collector
 }
-
-var allFamilies = []*family{stateFamily, notAfterFamily, notBeforeFamily, expiringSoonAtFamily, criticalAtFamily, infoFamily,
-	certificatesFamily, hostsNotCoveredFamily, usedFamily, x509NotAfterFamily, x509NotBeforeFamily, x509ExpiredFamily}
 
 type certificateCollector struct {
 	metrics.BaseStableCollector
@@ -67,13 +90,13 @@ type certificateCollector struct {
 func (c *certificateCollector) desc(f *family) *metrics.Desc { return c.descs[f] }
 
 func (c *certificateCollector) DescribeWithStability(ch chan<- *metrics.Desc) {
-	for _, f := range allFamilies {
-		ch <- c.desc(f)
+	for _, d := range c.descs {
+		ch <- d
 	}
 }
 
 func (c *certificateCollector) CollectWithStability(ch chan<- metrics.Metric) {
-	writeCertificates(collectorSink{c, ch}, c.certificates.source.Items(), c.certificates.clock.Now(), c.certificates.x509, c.certificates.usedKnown())
+	c.certificates.write(collectorSink{c, ch})
 }
 
 type collectorSink struct {

@@ -23,7 +23,7 @@ func TestMetricsServesTheRegistryThenTheCertificates(t *testing.T) {
 	SourceMetrics{}.Analysed(2 * time.Millisecond)
 	SourceMetrics{}.ForbiddenRead("secrets")
 	next := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusTeapot) })
-	handler := WithCertificates(next, NewCertificates(exampleItems(t, now), fixedClock(now), false, nil))
+	handler := WithCertificates(next, NewCertificates(fixedClock(now), false, Source{Kind: SecretKind, Items: exampleItems(t, now)}))
 
 	recorder := httptest.NewRecorder()
 	handler.ServeHTTP(recorder, httptest.NewRequest(http.MethodGet, "/metrics", nil))

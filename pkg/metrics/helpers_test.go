@@ -74,7 +74,7 @@ func scrape(t testing.TB, source ItemSource, now time.Time, x509 bool) string {
 func scrapeWithUsedBy(t testing.TB, source ItemSource, now time.Time, x509 bool, usedBySynced func() bool) string {
 	t.Helper()
 	var out bytes.Buffer
-	if err := NewCertificates(source, fixedClock(now), x509, usedBySynced).Write(&out); err != nil {
+	if err := NewCertificates(fixedClock(now), x509, Source{Kind: SecretKind, Items: source, UsedSynced: usedBySynced}).Write(&out); err != nil {
 		t.Fatal(err)
 	}
 	return out.String()

@@ -37,3 +37,14 @@ type (
 	ListResult   = ListResultOf[certstatus.CertificateStatus, *certstatus.CertificateStatus]
 	WatchOptions = WatchOptionsOf[certstatus.CertificateStatus, *certstatus.CertificateStatus]
 )
+
+// ConfigMapCertificateStatuses is the kind built from ConfigMaps.
+var ConfigMapCertificateStatuses = Kind[certstatus.ConfigMapCertificateStatus]{
+	Meta: func(o *certstatus.ConfigMapCertificateStatus) *metav1.ObjectMeta { return &o.ObjectMeta },
+	Status: func(o *certstatus.ConfigMapCertificateStatus) *certstatus.CertificateStatusStatus {
+		return &o.Status
+	},
+}
+
+// ConfigMapCache is the ConfigMap kind's cache.
+type ConfigMapCache = CacheOf[certstatus.ConfigMapCertificateStatus, *certstatus.ConfigMapCertificateStatus]

@@ -506,7 +506,8 @@ func grant(t *testing.T, ns, user, kind, name string, rules []rbacv1.PolicyRule)
 
 // TestServerLeastPrivilege: the server runs as its ServiceAccount with
 // exactly the RBAC of artifacts/deploy, and that RBAC grants nothing more
-// than reading Secrets and delegating authentication and authorization.
+// than reading Secrets and the other sources (ConfigMaps, ...) and
+// delegating authentication and authorization.
 func TestServerLeastPrivilege(t *testing.T) {
 	const identity = "system:serviceaccount:" + stack.ServerNamespace + ":" + stack.ServerServiceAccount
 	ctx := context.Background()
@@ -542,8 +543,13 @@ func TestServerLeastPrivilege(t *testing.T) {
 		{[]string{"create", "secrets", "-n", "default"}, false},
 		{[]string{"update", "secrets", "-n", "default"}, false},
 		{[]string{"delete", "secrets", "-n", "default"}, false},
-		{[]string{"list", "configmaps", "-A"}, false},
-		{[]string{"get", "configmaps/kube-root-ca.crt", "-n", "kube-system"}, false},
+		// Sources (artifacts/deploy/rbac-sources.yaml): ConfigMaps are read, never written.
+		{[]string{"list", "configmaps", "-A"}, true},
+		{[]string{"watch", "configmaps", "-A"}, true},
+		{[]string{"get", "configmaps/kube-root-ca.crt", "-n", "kube-system"}, true},
+		{[]string{"create", "configmaps", "-n", "default"}, false},
+		{[]string{"update", "configmaps", "-n", "default"}, false},
+		{[]string{"delete", "configmaps", "-n", "default"}, false},
 		{[]string{"list", "flowschemas.flowcontrol.apiserver.k8s.io"}, false},
 		{[]string{"list", "prioritylevelconfigurations.flowcontrol.apiserver.k8s.io"}, false},
 		{[]string{"list", "namespaces"}, false},
@@ -600,6 +606,8 @@ func TestServerLeastPrivilege(t *testing.T) {
 	}
 	want := []string{
 		"ClusterRoleBinding certstatus-apiserver → ClusterRole certstatus-apiserver",
+		"ClusterRoleBinding certstatus-apiserver:configmaps → ClusterRole certstatus-apiserver:configmaps",
+		"ClusterRoleBinding certstatus-apiserver:registrations → ClusterRole certstatus-apiserver:registrations",
 		"ClusterRoleBinding certstatus-apiserver:system:auth-delegator → ClusterRole system:auth-delegator",
 		"ClusterRoleBinding certstatus-apiserver:used-by → ClusterRole certstatus-apiserver:used-by",
 		"RoleBinding kube-system/certstatus-apiserver-auth-reader → Role extension-apiserver-authentication-reader",

@@ -4,6 +4,8 @@ package app
 import (
 	"fmt"
 	"net"
+	"slices"
+	"strings"
 
 	"github.com/spf13/pflag"
 	"k8s.io/apiserver/pkg/endpoints/openapi"
@@ -48,6 +50,8 @@ type Options struct {
 
 	// UsedBy are the kinds watched for status.usedBy (--used-by).
 	UsedBy []string
+	// Sources are the sources served (--sources).
+	Sources []string
 }
 
 // NewOptions returns the defaults. There is no etcd (nothing is stored) and
@@ -74,6 +78,7 @@ func NewOptions() *Options {
 		Cache:         statuscache.DefaultOptions(),
 		Recorder:      events.DefaultOptions(),
 		UsedBy:        append([]string(nil), usedby.KindNames...),
+		Sources:       append([]string(nil), apiserver.SourceNames...),
 	}
 }
 
@@ -87,8 +92,12 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 			"The Secret annotation certstatus.dev/expiring-soon-threshold overrides it per Secret.")
 	fs.Float64Var(&o.Analysis.ExpiringSoonFraction, "expiring-soon-fraction", o.Analysis.ExpiringSoonFraction,
 		"Fraction of a certificate's lifetime used in the expiring-soon rule (0 < fraction ≤ 1).")
+	fs.StringSliceVar(&o.Sources, "sources", o.Sources,
+		"The sources served, each its resource: secrets (certificatestatuses), configmaps (configmapcertificatestatuses), "+
+			"registrations (clustercertificatestatuses). A source not listed is not served (absent from discovery) and needs none of its RBAC; "+
+			"readiness waits for the first one listed only.")
 	fs.StringSliceVar(&o.Namespaces, "namespaces", o.Namespaces,
-		"Watch Secrets only in these namespaces (comma-separated); empty means all. "+
+		"Watch Secrets and ConfigMaps only in these namespaces (comma-separated); empty means all. "+
 			"With it the server needs only namespaced Roles.")
 	fs.IntVar(&o.Cache.HistorySize, "watch-history-size", o.Cache.HistorySize,
 		"How many recent changes are kept so watches can resume; older resourceVersions answer 410 Gone.")
@@ -141,6 +150,9 @@ func (o *Options) Validate() error {
 	if _, err := usedby.ParseKinds(o.UsedBy); err != nil {
 		errs = append(errs, err)
 	}
+	if err := validateSources(o.Sources); err != nil {
+		errs = append(errs, err)
+	}
 	if len(errs) > 0 {
 		return fmt.Errorf("invalid flags: %v", errs)
 	}
@@ -181,6 +193,7 @@ func (o *Options) Config() (*apiserver.Config, error) {
 		return nil, err
 	}
 	return &apiserver.Config{
+		Sources:    o.Sources,
 		UsedBy:     users,
 		Events:     recorder,
 		Generic:    generic,
@@ -190,4 +203,22 @@ func (o *Options) Config() (*apiserver.Config, error) {
 
 		X509ExporterMetrics: o.X509ExporterMetrics,
 	}, nil
+}
+
+// validateSources accepts a non-empty list of known sources, each once.
+func validateSources(sources []string) error {
+	if len(sources) == 0 {
+		return fmt.Errorf("--sources must name at least one of %s", strings.Join(apiserver.SourceNames, ","))
+	}
+	seen := map[string]bool{}
+	for _, source := range sources {
+		if !slices.Contains(apiserver.SourceNames, source) {
+			return fmt.Errorf("--sources: unknown source %q (known: %s)", source, strings.Join(apiserver.SourceNames, ","))
+		}
+		if seen[source] {
+			return fmt.Errorf("--sources: %q is listed twice", source)
+		}
+		seen[source] = true
+	}
+	return nil
 }

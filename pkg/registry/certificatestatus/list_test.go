@@ -62,7 +62,7 @@ func TestListBuildsStatusesAsWritten(t *testing.T) {
 		t.Errorf("Each error %v, want the writer's", err)
 	}
 
-	built := list.Built()
+	built := list.Built().(*certstatus.CertificateStatusList)
 	for i := range built.Items {
 		if item := &built.Items[i]; !apiequality.Semantic.DeepEqual(item, want(item)) {
 			t.Errorf("built %s: %+v, want %+v", item.Name, item, want(item))
@@ -73,6 +73,9 @@ func TestListBuildsStatusesAsWritten(t *testing.T) {
 	}
 	// A deep copy (the audit log encodes one) still builds the statuses.
 	copied := list.DeepCopyObject().(*List).Built()
+	if _, ok := copied.(*certstatus.CertificateStatusList); !ok {
+		t.Fatalf("a deep copy built a %T", copied)
+	}
 	if !apiequality.Semantic.DeepEqual(copied, built) {
 		t.Errorf("a deep copy built %+v, want %+v", copied, built)
 	}
@@ -89,7 +92,7 @@ func TestSelectedListsAreBuilt(t *testing.T) {
 			t.Errorf("%s has no status", item.Name)
 		}
 	}
-	if list.status != nil {
+	if list.Deferred() {
 		t.Error("a built list still has a builder")
 	}
 }
@@ -125,8 +128,7 @@ func TestTablesOfDeferredLists(t *testing.T) {
 func TestMetadataOnlyBuildsNoStatus(t *testing.T) {
 	list := listAll(t, newTestREST(t), &metainternalversion.ListOptions{})
 	built := 0
-	build := list.status
-	list.status = func(i int) certstatus.CertificateStatusStatus { built++; return build(i) }
+	list.CountBuilds(func() { built++ })
 
 	var partial metav1.PartialObjectMetadataList
 	if !meta.IsListType(list) {

@@ -39,11 +39,9 @@ func Kind() computed.Kind[certstatus.CertificateStatus, *certstatus.CertificateS
 		Namespaced: true,
 		New:        func() runtime.Object { return &certstatus.CertificateStatus{} },
 		NewList:    func() runtime.Object { return &certstatus.CertificateStatusList{} },
-		List: func(page statuscache.ListResult) computed.ListObject {
-			return &List{CertificateStatusList: certstatus.CertificateStatusList{Items: page.Items}, status: page.Status}
-		},
-		Fields: func(o *certstatus.CertificateStatus) fields.Set { return certstatus.FieldSet(o) },
-		Table:  tableConvertor{now: time.Now},
+		List:       lists,
+		Fields:     func(o *certstatus.CertificateStatus) fields.Set { return certstatus.FieldSet(o) },
+		Table:      tableConvertor{now: time.Now},
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"github.com/certstatus/certstatus/pkg/apis/certstatus"
 	"github.com/certstatus/certstatus/pkg/certificate"
 	"github.com/certstatus/certstatus/pkg/certificate/certtest"
+	"github.com/certstatus/certstatus/pkg/registry/computed"
 )
 
 var now = time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
@@ -88,17 +89,17 @@ func TestExpiresIsInKubectlDurationStyle(t *testing.T) {
 		{timeAt(-3 * 24 * time.Hour), "3d ago"},
 		{nil, "<none>"},
 	} {
-		if got := expires(tc.notAfter, now); got != tc.want {
+		if got := computed.Expires(tc.notAfter, now); got != tc.want {
 			t.Errorf("expires(%v) = %q, want %q", tc.notAfter, got, tc.want)
 		}
 	}
 }
 
 func TestCertificateCountsAndKeyDescriptions(t *testing.T) {
-	if got := certificateCounts(certstatus.CertificateSummary{Certificates: 144, Expired: 1, ExpiringSoon: 2}); got != "144 (1 expired, 2 expiring)" {
+	if got := computed.CertificateCounts(certstatus.CertificateSummary{Certificates: 144, Expired: 1, ExpiringSoon: 2}); got != "144 (1 expired, 2 expiring)" {
 		t.Errorf("counts = %q", got)
 	}
-	if got := certificateCounts(certstatus.CertificateSummary{Certificates: 3, Valid: 3}); got != "3" {
+	if got := computed.CertificateCounts(certstatus.CertificateSummary{Certificates: 3, Valid: 3}); got != "3" {
 		t.Errorf("counts = %q", got)
 	}
 	for _, tc := range []struct {

@@ -42,9 +42,9 @@ type Kind[T any, P statuscache.Object[T]] struct {
 	Namespaced bool
 	// New and NewList are the kind's empty object and list (for the installer).
 	New, NewList func() runtime.Object
-	// List is what List answers for a page (it may carry a builder of the
-	// statuses the page deferred; see certificatestatus.List).
-	List func(page statuscache.ListResultOf[T, P]) ListObject
+	// List is the kind's list: what List answers for a page (it may carry
+	// the builder of the statuses the page deferred; see List).
+	List ListDescriptor[T, P]
 	// Fields are the object's selectable fields (the same as the version's
 	// field label conversion accepts).
 	Fields func(P) fields.Set
@@ -129,7 +129,7 @@ func (r *REST[T, P]) List(ctx context.Context, options *metainternalversion.List
 	if page.Items == nil {
 		page.Items = []T{}
 	}
-	list := r.kind.List(page)
+	list := r.kind.List.Page(page)
 	list.SetResourceVersion(listRV.String())
 	if page.NextKey != "" {
 		token, err := storage.EncodeContinue("/"+page.NextKey, "/", int64(listRV))
