@@ -130,8 +130,8 @@ func renderLinear(p func(string, ...any), r *results) {
 	}
 	p("\n## Linear cost: 1 point per N\n\n")
 	p("At each N on the way up: two restarts (Available, and the server's CPU when it was), the heap after a forced GC, the typed protobuf list through the aggregator against client-go's protobuf Secret list (%d runs after a warm-up), and a fan-out of %d writes to %d protobuf watchers through the aggregator beside kube-apiserver's own Secret watch.\n\n",
-		base.Typed.Ours.Runs, r.Sweep[len(r.Sweep)-1].writes(), r.Watch.Watchers)
-	p("| N | Available (median) | CPU to Available | heap in use per Secret | typed list | per object | ÷ per object at N = %d | client-go Secret list | ratio | kubectl table per object | fan-out p99 | peer p99 |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n", base.N)
+		base.Typed.Ours.Runs, r.Sweep[len(r.Sweep)-1].writes(), r.Sweep[len(r.Sweep)-1].Watchers)
+	p("| N | Available (median) | CPU to Available | heap in use per Secret | typed list | per object | ÷ per object at N = %d | certstatus CPU per list | client-go Secret list | ratio | kube-apiserver CPU per Secret list | kubectl table per object | fan-out p99 | peer p99 |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n", base.N)
 	for _, pt := range r.Sweep {
 		if pt.Typed == nil {
 			continue
@@ -151,9 +151,10 @@ func renderLinear(p func(string, ...any), r *results) {
 		if pt.CSTTable.Runs > 0 {
 			table = fmt.Sprintf("%.1f µs", perObject(pt.CSTTable.Median, pt.N))
 		}
-		p("| %d | %s | %s | %.0f B | %s | %.1f µs | %.2f× | %s | %.2f× | %s | %s | %s |\n", pt.N, avail, cpu,
+		p("| %d | %s | %s | %.0f B | %s | %.1f µs | %.2f× | %s | %s | %.2f× | %s | %s | %s | %s |\n", pt.N, avail, cpu,
 			perSecret(pt.Memory.HeapInuse, r.Memory.Empty.HeapInuse, pt.N), ms(pt.Typed.Ours.Median), perObject(pt.Typed.Ours.Median, pt.N),
-			perObject(pt.Typed.Ours.Median, pt.N)/perObject(base.Typed.Ours.Median, base.N), ms(pt.Typed.Peer.Median), pt.Typed.Ratio(), table, fan, peer)
+			perObject(pt.Typed.Ours.Median, pt.N)/perObject(base.Typed.Ours.Median, base.N), ms(pt.Typed.OursCPU.Certstatus), ms(pt.Typed.Peer.Median), pt.Typed.Ratio(),
+			ms(pt.Typed.PeerCPU.KubeAPIServer), table, fan, peer)
 	}
 }
 

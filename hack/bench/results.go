@@ -68,6 +68,7 @@ type sweepPoint struct {
 	// the aggregator, and kube-apiserver's own Secret watch).
 	Startup    *startupFigure `json:"startup,omitempty"`
 	Typed      *comparison    `json:"typed,omitempty"`
+	Watchers   int            `json:"watchers,omitempty"`
 	FanOut     *fanOutRun     `json:"fanOut,omitempty"`
 	PeerFanOut *fanOutRun     `json:"peerFanOut,omitempty"`
 }

@@ -42,7 +42,7 @@ func (b *bench) sweepFull(ctx context.Context, p *sweepPoint) error {
 	if err := b.watchFigureRuns(ctx, f, false, false); err != nil {
 		return err
 	}
-	p.FanOut, p.PeerFanOut = &f.fanOutRun, f.Peer
+	p.FanOut, p.PeerFanOut, p.Watchers = &f.fanOutRun, f.Peer, f.Watchers
 	logf("N=%d: Available %v (CPU %v); typed list %v (%.1f µs per object); fan-out p99 %v (peer %v)", p.N,
 		p.Startup.Available.Median.Round(time.Millisecond), p.Startup.CPU.Median.Round(time.Millisecond),
 		typed.Ours.Median.Round(time.Millisecond), perObject(typed.Ours.Median, p.N),
