@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"sync"
@@ -13,6 +14,7 @@ import (
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/rest"
 
 	"github.com/certstatus/certstatus/hack/internal/measure"
 	"github.com/certstatus/certstatus/pkg/certificate/certtest"
@@ -27,6 +29,83 @@ type mixFigure struct {
 	Mix    certtest.Mix `json:"mix"`
 	Lists  []comparison `json:"lists"`
 	Memory listMemory   `json:"memory"`
+	// Settings: certstatus's memory under the same lists with the
+	// Deployment's GC settings and with the binary's defaults.
+	Settings []settingMemory `json:"settings,omitempty"`
+	// Watch and Startup of this mix (the first mix's are also in results).
+	Watch   *watchFigure   `json:"watch,omitempty"`
+	Startup *startupFigure `json:"startup,omitempty"`
+}
+
+// settingMemory is certstatus's RSS from a fresh start with N Secrets present
+// through a fixed sequence of its own lists, under one GC setting.
+type settingMemory struct {
+	Setting string `json:"setting"`
+	// StartRSS is the RSS once the restarted server lists every Secret.
+	StartRSS int64       `json:"startRSS"`
+	Lists    memoryPhase `json:"lists"`
+}
+
+// growth is the highest RSS during or after the lists minus StartRSS.
+func (m settingMemory) growth() int64 { return max(m.Lists.PeakRSS, m.Lists.After.RSS) - m.StartRSS }
+
+// setMemoryLimit hands the next certstatus start the Deployment's memory
+// limit (GOMEMLIMIT 90 % of it), or nothing (the binary's defaults).
+func (b *bench) setMemoryLimit(on bool) error {
+	if !on || b.o.memoryLimit <= 0 {
+		return os.Unsetenv(memoryLimitEnv)
+	}
+	return os.Setenv(memoryLimitEnv, strconv.FormatInt(b.o.memoryLimit, 10))
+}
+
+// settingMemory restarts certstatus with or without the memory limit and
+// runs, b.o.runs times, each kind of certstatus list (typed protobuf, raw
+// gzip, raw uncompressed, kubectl table), then concurrentLists raw lists at
+// once b.o.runs times.
+func (b *bench) settingMemory(ctx context.Context, limited bool) (settingMemory, error) {
+	m := settingMemory{Setting: gcSettings(0)}
+	if limited && b.o.memoryLimit > 0 {
+		m.Setting = gcSettings(b.o.memoryLimit)
+	}
+	if err := b.setMemoryLimit(limited); err != nil {
+		return m, err
+	}
+	if err := b.srv.Restart(ctx); err != nil {
+		return m, err
+	}
+	if err := b.waitListed(ctx, b.o.secrets); err != nil {
+		return m, err
+	}
+	var err error
+	if m.StartRSS, err = measure.RSS(b.srv.PID()); err != nil {
+		return m, err
+	}
+	const path = "/apis/certstatus.dev/v1alpha1/certificatestatuses"
+	m.Lists, err = b.phase(ctx, "", func() error {
+		for range b.o.runs {
+			if _, err := b.certs.CertstatusV1alpha1().CertificateStatuses("").List(ctx, metav1.ListOptions{}); err != nil {
+				return err
+			}
+			for _, raw := range []rest.Interface{b.kubeRaw, b.kubeRawPlain} {
+				if _, err := raw.Get().AbsPath(path).DoRaw(ctx); err != nil {
+					return err
+				}
+			}
+			if _, err := kubectl(ctx, b.st, "get", "cst", "-A"); err != nil {
+				return err
+			}
+		}
+		_, err := repeat(ctx, b.o.runs, func() error {
+			return parallelN(ctx, concurrentLists, concurrentLists, func(int) error {
+				_, err := b.kubeRaw.Get().AbsPath(path).DoRaw(ctx)
+				return err
+			})
+		})
+		return err
+	})
+	logf("%s: certstatus RSS %s after the restart, peak %s under its lists (heap peak %s, %d GCs): growth %s",
+		m.Setting, measure.MiB(m.StartRSS), measure.MiB(m.Lists.PeakRSS), measure.MiB(m.Lists.PeakHeap), m.Lists.GCs, measure.MiB(m.growth()))
+	return m, err
 }
 
 // listMemory is memory before, during and after list load. Sequential is
@@ -156,7 +235,9 @@ func (b *bench) snapshot(ctx context.Context) (memorySnapshot, error) {
 }
 
 // phase runs f while sampling both servers' RSS and certstatus's GC trace.
-func (b *bench) phase(ctx context.Context, f func() error) (memoryPhase, error) {
+// profile, if not empty, names the file that keeps certstatus's heap
+// profile taken when its RSS was highest (sampled every second).
+func (b *bench) phase(ctx context.Context, profile string, f func() error) (memoryPhase, error) {
 	var p memoryPhase
 	peerPID, err := b.kubeAPIServerPID()
 	if err != nil {
@@ -164,7 +245,9 @@ func (b *bench) phase(ctx context.Context, f func() error) (memoryPhase, error) 
 	}
 	trace := newGCTrace(b.srv.LogPath())
 	sampler := sampleRSS(b.srv.PID(), peerPID)
+	stopProfiles := b.heapAtPeak(ctx, profile)
 	err = f()
+	stopProfiles()
 	peaks := sampler.Stop()
 	if err != nil {
 		return p, err
@@ -177,10 +260,63 @@ func (b *bench) phase(ctx context.Context, f func() error) (memoryPhase, error) 
 	return p, err
 }
 
+// loadPhase is phase for loading: the RSS before, the peaks, the GC trace.
+func (b *bench) loadPhase(ctx context.Context, f func() error) (loadMemory, error) {
+	var m loadMemory
+	var err error
+	if m.Before, err = b.snapshot(ctx); err != nil {
+		return m, err
+	}
+	p, err := b.phase(ctx, "", f)
+	m.PeakRSS, m.PeakPeerRSS, m.PeakHeap, m.GCs = max(p.PeakRSS, p.After.RSS), max(p.PeakPeerRSS, p.After.PeerRSS), p.PeakHeap, p.GCs
+	return m, err
+}
+
+// heapAtPeak fetches certstatus's heap profile (no forced GC: what the last
+// collection found live, and every allocation since the start) every second
+// and keeps the one taken at the highest RSS, until the returned function is
+// called. A heap profile is where the growth is.
+func (b *bench) heapAtPeak(ctx context.Context, name string) (stop func()) {
+	if name == "" {
+		return func() {}
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		var best int64
+		var kept []byte
+		defer func() {
+			if kept == nil {
+				return
+			}
+			file := filepath.Join(b.o.outDir, name)
+			if err := os.WriteFile(file, kept, 0o644); err != nil {
+				logf("heap profile at the peak: %v", err)
+				return
+			}
+			b.res.Profiles = append(b.res.Profiles, file)
+		}()
+		for ctx.Err() == nil {
+			data, err := b.direct.Get().AbsPath("/debug/pprof/heap").DoRaw(ctx)
+			if rss, rssErr := measure.RSS(b.srv.PID()); err == nil && rssErr == nil && rss > best {
+				best, kept = rss, data
+			}
+			select {
+			case <-ctx.Done():
+			case <-time.After(time.Second):
+			}
+		}
+	})
+	return func() { cancel(); wg.Wait() }
+}
+
 // listStep measures the list figures of one mix and the memory both servers
 // needed meanwhile. Both are restarted first, so that each mix starts from a
 // server that has served no list.
 func (b *bench) listStep(ctx context.Context, mix certtest.Mix) error {
+	if err := b.setMemoryLimit(true); err != nil {
+		return err
+	}
 	if err := b.freshServers(ctx); err != nil {
 		return err
 	}
@@ -191,7 +327,7 @@ func (b *bench) listStep(ctx context.Context, mix certtest.Mix) error {
 	}
 	logf("%s: before the lists: certstatus heap in use %s, RSS %s; kube-apiserver RSS %s", mix,
 		measure.MiB(fig.Memory.Before.HeapInuse), measure.MiB(fig.Memory.Before.RSS), measure.MiB(fig.Memory.Before.PeerRSS))
-	if fig.Memory.Sequential, err = b.phase(ctx, func() error {
+	if fig.Memory.Sequential, err = b.phase(ctx, "heap-lists-peak-"+string(mix)+".pprof", func() error {
 		fig.Lists, err = b.listFigures(ctx)
 		return err
 	}); err != nil {
@@ -211,18 +347,36 @@ func (b *bench) listStep(ctx context.Context, mix certtest.Mix) error {
 			return err
 		}
 	}
-	if fig.Memory.Concurrent, err = b.phase(ctx, concurrentRawLists("/apis/certstatus.dev/v1alpha1/certificatestatuses")); err != nil {
+	if fig.Memory.Concurrent, err = b.phase(ctx, "heap-concurrent-peak-"+string(mix)+".pprof", concurrentRawLists("/apis/certstatus.dev/v1alpha1/certificatestatuses")); err != nil {
 		return err
 	}
 	b.logPhase(mix, fmt.Sprintf("%d raw lists at once", concurrentLists), fig.Memory.Concurrent)
 	if fig.Memory.PeerBefore, err = b.kubeAPIServerRSS(); err != nil {
 		return err
 	}
-	if fig.Memory.PeerPhase, err = b.phase(ctx, concurrentRawLists("/api/v1/secrets")); err != nil {
+	if fig.Memory.PeerPhase, err = b.phase(ctx, "", concurrentRawLists("/api/v1/secrets")); err != nil {
 		return err
 	}
 	logf("%s: %d raw Secret lists at once: kube-apiserver RSS %s → peak %s", mix, concurrentLists,
 		measure.MiB(fig.Memory.PeerBefore), measure.MiB(fig.Memory.PeerPhase.PeakPeerRSS))
+	// The same certstatus lists from a fresh start, with the Deployment's
+	// GC settings and with the binary's defaults.
+	for _, limited := range []bool{true, false} {
+		m, err := b.settingMemory(ctx, limited)
+		if err != nil {
+			return err
+		}
+		fig.Settings = append(fig.Settings, m)
+	}
+	if err := b.setMemoryLimit(true); err != nil {
+		return err
+	}
+	if err := b.srv.Restart(ctx); err != nil {
+		return err
+	}
+	if err := b.waitListed(ctx, b.o.secrets); err != nil {
+		return err
+	}
 	b.res.Mixes = append(b.res.Mixes, fig)
 	if len(b.res.Lists) == 0 {
 		b.res.Lists = fig.Lists

@@ -83,8 +83,7 @@ func (b *bench) kubectlPair(ctx context.Context, name string, ours, peer []strin
 			return nil
 		}
 	}
-	var err error
-	c.Ours, c.Peer, err = pair(ctx, b.o.runs, run(ours, &oursRun, &maxOurs), run(peer, &peerRun, &maxPeer))
+	err := b.pairCPU(ctx, &c, run(ours, &oursRun, &maxOurs), run(peer, &peerRun, &maxPeer))
 	c.OursBytes, c.PeerBytes = oursRun.Bytes, peerRun.Bytes
 	c.OursMaxRSS, c.PeerMaxRSS = maxOurs, maxPeer
 	return c, err
@@ -95,9 +94,7 @@ func (b *bench) kubectlPair(ctx context.Context, name string, ours, peer []strin
 // least N items.
 func (b *bench) goListPair(ctx context.Context, c comparison, ours versioned.Interface, peer kubernetes.Interface) (comparison, error) {
 	n := b.o.secrets
-	c.Target = 1.0
-	var err error
-	c.Ours, c.Peer, err = pair(ctx, b.o.runs, func() error {
+	err := b.pairCPU(ctx, &c, func() error {
 		list, err := ours.CertstatusV1alpha1().CertificateStatuses("").List(ctx, metav1.ListOptions{})
 		if err == nil {
 			c.OursItems = len(list.Items)
@@ -116,18 +113,29 @@ func (b *bench) goListPair(ctx context.Context, c comparison, ours versioned.Int
 	return c, err
 }
 
+// Targets of issue #27 (part 3), by the key of the list row they bound.
+var listTargets = map[string]float64{
+	"table":     0.9,
+	"typed":     1.0,
+	"raw-gzip":  0.5,
+	"raw-plain": 0.5,
+}
+
 // listFigures is figure 1 at N: kubectl tables and JSON, the typed clients,
-// and the raw HTTPS lists (response sizes).
+// and the raw HTTPS lists (response sizes). Each row has a key (listTargets,
+// the summary) and both servers' CPU per run.
 func (b *bench) listFigures(ctx context.Context) ([]comparison, error) {
 	table, err := b.kubectlPair(ctx, "kubectl table, all namespaces", []string{"get", "cst", "-A"}, []string{"get", "secrets", "-A"})
 	if err != nil {
 		return nil, err
 	}
+	table.Key = "table"
 	b.logComparison(table)
 	jsonOut, err := b.kubectlPair(ctx, "kubectl -o json, all namespaces", []string{"get", "cst", "-A", "-o", "json"}, []string{"get", "secrets", "-A", "-o", "json"})
 	if err != nil {
 		return nil, err
 	}
+	jsonOut.Key = "json"
 	b.logComparison(jsonOut)
 
 	directClient, err := b.directTypedClient()
@@ -144,17 +152,17 @@ func (b *bench) listFigures(ctx context.Context) ([]comparison, error) {
 		ours versioned.Interface
 		peer kubernetes.Interface
 	}{
-		{comparison{Name: "Go client list, all namespaces (client-go defaults)",
+		{comparison{Key: "typed", Name: "Go client list, all namespaces (client-go defaults: protobuf)",
 			OursLabel: "generated typed client, CertificateStatuses(\"\").List (protobuf, its default)",
 			PeerLabel: "client-go CoreV1().Secrets(\"\").List (protobuf, client-go's default for built-in types)"}, b.certs, b.user},
-		{comparison{Name: "Go client list, all namespaces, certstatus in CBOR (alpha, opt-in)",
+		{comparison{Key: "typed-direct", Name: "Go client list, certstatus directly (no aggregator), protobuf", OursLabel: "generated typed client → certstatus (protobuf)",
+			PeerLabel: "client-go CoreV1().Secrets(\"\").List (protobuf)"}, directClient, b.user},
+		{comparison{Key: "cbor", Name: "Go client list, all namespaces, certstatus in CBOR (alpha, opt-in)",
 			OursLabel: "generated typed client with ContentType application/cbor",
 			PeerLabel: "client-go CoreV1().Secrets(\"\").List (protobuf)"}, b.certsCBOR, b.user},
-		{comparison{Name: "Go client list, certstatus directly (no aggregator), protobuf", OursLabel: "generated typed client → certstatus (protobuf)",
-			PeerLabel: "client-go CoreV1().Secrets(\"\").List (protobuf)"}, directClient, b.user},
-		{comparison{Name: "Go client list, all namespaces, both JSON", OursLabel: "generated typed client with ContentType application/json",
+		{comparison{Key: "json-both", Name: "Go client list, all namespaces, both JSON", OursLabel: "generated typed client with ContentType application/json",
 			PeerLabel: "client-go CoreV1().Secrets(\"\").List with ContentType application/json"}, b.certsJSON, b.userJSON},
-		{comparison{Name: "Go client list, certstatus directly (no aggregator), both JSON", OursLabel: "generated typed client → certstatus, JSON",
+		{comparison{Key: "json-direct", Name: "Go client list, certstatus directly (no aggregator), both JSON", OursLabel: "generated typed client → certstatus, JSON",
 			PeerLabel: "client-go CoreV1().Secrets(\"\").List, JSON"}, directJSON, b.userJSON},
 	} {
 		c, err := b.goListPair(ctx, l.c, l.ours, l.peer)
@@ -167,33 +175,47 @@ func (b *bench) listFigures(ctx context.Context) ([]comparison, error) {
 
 	// Go's HTTP client asks for gzip, and both servers compress large
 	// responses; curl without --compressed and other plain clients do not.
+	// The last row goes straight to certstatus: the aggregator's share of
+	// an uncompressed list.
+	directRaw, err := rawClient(b.plainConfig(b.srv.DirectRESTConfig(b.st.RESTConfig())))
+	if err != nil {
+		return nil, err
+	}
 	var raws []comparison
 	for _, r := range []struct {
-		name   string
-		client rest.Interface
+		key, name  string
+		ours, peer rest.Interface
+		oursVia    string
 	}{
-		{"raw HTTPS GET, JSON bytes read (gzip, as Go clients and kubectl ask)", b.kubeRaw},
-		{"raw HTTPS GET, JSON bytes read, uncompressed (as curl without --compressed)", b.kubeRawPlain},
+		{"raw-gzip", "raw HTTPS GET, JSON (gzip, as client-go and kubectl ask)", b.kubeRaw, b.kubeRaw, ""},
+		{"raw-plain", "raw HTTPS GET, JSON, uncompressed (as curl without --compressed)", b.kubeRawPlain, b.kubeRawPlain, ""},
+		{"raw-plain-direct", "raw HTTPS GET, JSON, uncompressed, certstatus directly (no aggregator)", directRaw, b.kubeRawPlain, " → certstatus"},
 	} {
-		raw := comparison{Name: r.name, OursLabel: "GET /apis/certstatus.dev/v1alpha1/certificatestatuses",
-			PeerLabel: "GET /api/v1/secrets", Target: 1.0}
-		raw.Ours, raw.Peer, err = pair(ctx, b.o.runs, func() error {
-			data, err := r.client.Get().AbsPath("/apis/certstatus.dev/v1alpha1/certificatestatuses").DoRaw(ctx)
+		raw := comparison{Key: r.key, Name: r.name, OursLabel: "GET /apis/certstatus.dev/v1alpha1/certificatestatuses" + r.oursVia,
+			PeerLabel: "GET /api/v1/secrets"}
+		if err := b.pairCPU(ctx, &raw, func() error {
+			data, err := r.ours.Get().AbsPath("/apis/certstatus.dev/v1alpha1/certificatestatuses").DoRaw(ctx)
 			raw.OursBytes = int64(len(data))
 			return err
 		}, func() error {
-			data, err := r.client.Get().AbsPath("/api/v1/secrets").DoRaw(ctx)
+			data, err := r.peer.Get().AbsPath("/api/v1/secrets").DoRaw(ctx)
 			raw.PeerBytes = int64(len(data))
 			return err
-		})
-		if err != nil {
+		}); err != nil {
 			return nil, err
 		}
 		b.logComparison(raw)
 		raws = append(raws, raw)
 	}
 
-	lists := append(append([]comparison{table, jsonOut}, goLists...), raws...)
+	curls, err := b.curlRows(ctx)
+	if err != nil {
+		return nil, err
+	}
+	lists := append(append(append([]comparison{table, jsonOut}, goLists...), raws...), curls...)
+	for i := range lists {
+		lists[i].Target = listTargets[lists[i].Key]
+	}
 	for _, c := range lists {
 		if c.Target > 0 && c.Ratio() > c.Target {
 			// Missed: keep a CPU profile of certstatus serving lists.
@@ -207,6 +229,23 @@ func (b *bench) listFigures(ctx context.Context) ([]comparison, error) {
 		}
 	}
 	return lists, nil
+}
+
+// plainConfig is cfg without asking for gzip, as curl without --compressed.
+func (b *bench) plainConfig(cfg *rest.Config) *rest.Config {
+	cfg = rest.CopyConfig(cfg)
+	cfg.DisableCompression = true
+	return cfg
+}
+
+// listRow is the row of a list figure with key, or the zero comparison.
+func listRow(lists []comparison, key string) comparison {
+	for _, c := range lists {
+		if c.Key == key {
+			return c
+		}
+	}
+	return comparison{}
 }
 
 // profileWhile takes a 10 s CPU profile of certstatus while f runs in a loop.
@@ -230,9 +269,10 @@ func (b *bench) profileWhile(ctx context.Context, name string, f func() error) e
 }
 
 func (b *bench) logComparison(c comparison) {
-	logf("%s: certstatus %v (p90 %v) vs %v (p90 %v): ratio %.2f", c.Name,
+	logf("%s: certstatus %v (p90 %v) vs %v (p90 %v): ratio %.2f; CPU per run: certstatus %v + kube-apiserver %v vs kube-apiserver %v; load %s", c.Name,
 		c.Ours.Median.Round(time.Millisecond), c.Ours.P90.Round(time.Millisecond),
-		c.Peer.Median.Round(time.Millisecond), c.Peer.P90.Round(time.Millisecond), c.Ratio())
+		c.Peer.Median.Round(time.Millisecond), c.Peer.P90.Round(time.Millisecond), c.Ratio(),
+		c.OursCPU.Certstatus.Round(time.Millisecond), c.OursCPU.KubeAPIServer.Round(time.Millisecond), c.PeerCPU.KubeAPIServer.Round(time.Millisecond), loadAverage())
 }
 
 // clientSide is figure 6: what users script today, list every Secret and
@@ -275,4 +315,55 @@ func (b *bench) clientSide(ctx context.Context) error {
 	b.logComparison(c)
 	b.res.ClientSide = c
 	return nil
+}
+
+// serverCPU is the CPU time certstatus and kube-apiserver spent, on average,
+// per timed run of one side of a comparison (from /proc/<pid>/stat): on a
+// shared machine it tells a slower server from a busier one.
+type serverCPU struct {
+	Certstatus    time.Duration `json:"certstatus"`
+	KubeAPIServer time.Duration `json:"kubeAPIServer"`
+}
+
+// cpuCounted wraps f so that each call after the first (the warm-up) adds
+// the servers' CPU time during it to a sum; the returned function averages
+// it over the counted calls.
+func (b *bench) cpuCounted(f func() error) (wrapped func() error, perRun func() serverCPU) {
+	var sum serverCPU
+	calls := 0
+	wrapped = func() error {
+		pids := b.processPIDs()
+		before := cpuSnapshot(pids)
+		err := f()
+		after := cpuSnapshot(pids)
+		if calls > 0 {
+			sum.Certstatus += after["certstatus"] - before["certstatus"]
+			sum.KubeAPIServer += after["kube-apiserver"] - before["kube-apiserver"]
+		}
+		calls++
+		return err
+	}
+	perRun = func() serverCPU {
+		if calls < 2 {
+			return serverCPU{}
+		}
+		n := time.Duration(calls - 1)
+		return serverCPU{Certstatus: sum.Certstatus / n, KubeAPIServer: sum.KubeAPIServer / n}
+	}
+	return wrapped, perRun
+}
+
+// pairCPU is pair with both servers' CPU per run of each side recorded in c.
+func (b *bench) pairCPU(ctx context.Context, c *comparison, ours, peer func() error) error {
+	return b.pairCPUWith(ctx, c, b.o.runs, ours, peer)
+}
+
+// pairCPUWith is pairCPU with its own number of runs.
+func (b *bench) pairCPUWith(ctx context.Context, c *comparison, runs int, ours, peer func() error) error {
+	ours, oursCPU := b.cpuCounted(ours)
+	peer, peerCPU := b.cpuCounted(peer)
+	var err error
+	c.Ours, c.Peer, err = pair(ctx, runs, ours, peer)
+	c.OursCPU, c.PeerCPU = oursCPU(), peerCPU()
+	return err
 }

@@ -45,18 +45,22 @@ type options struct {
 	sizes      []int
 	runs       int
 	sweepRuns  int
-	watchers   int
-	writes     int
-	clockCerts int
-	clockLead  time.Duration
-	startups   int
-	timeout    time.Duration
-	doc        string
-	plot       string
-	outDir     string
-	skip       map[string]bool
-	generate   bool
-	rerender   string
+	// sweepFull measures, at every size, start-up, the typed list and the
+	// fan-out too (issue #27 part 4: cost that stays linear).
+	sweepFull   bool
+	sweepWrites int
+	watchers    int
+	writes      int
+	clockCerts  int
+	clockLead   time.Duration
+	startups    int
+	timeout     time.Duration
+	doc         string
+	plot        string
+	outDir      string
+	skip        map[string]bool
+	generate    bool
+	rerender    string
 	// usedBy step (issue 15): sizes and repetitions.
 	ingresses, pods, usedByChanges, rolloutPods int
 	// mixes are the Secret populations listed; the first is loaded for
@@ -80,6 +84,8 @@ func main() {
 	flag.StringVar(&sizes, "sizes", "1000,5000", "smaller N measured on the way up (table lists and memory, for the plot); sizes >= --secrets are ignored")
 	flag.IntVar(&o.runs, "runs", 7, "timed runs of each list after one warm-up")
 	flag.IntVar(&o.sweepRuns, "sweep-runs", 3, "timed runs of each list at the smaller sizes")
+	flag.BoolVar(&o.sweepFull, "sweep-full", false, "at every size (--sizes and --secrets) also time start-up, the typed protobuf list and the fan-out (linear cost)")
+	flag.IntVar(&o.sweepWrites, "sweep-writes", 100, "with --sweep-full: Secret writes of each size's fan-out")
 	flag.IntVar(&o.watchers, "watchers", 1000, "concurrent watchers for the fan-out figure")
 	flag.IntVar(&o.writes, "writes", 300, "Secret writes for the fan-out latency")
 	flag.IntVar(&o.clockCerts, "clock-certs", 1000, "certificates crossing notAfter at the same instant")
@@ -242,11 +248,9 @@ func run(ctx context.Context, o options) (err error) {
 	if err := os.Setenv("GODEBUG", "gctrace=1"); err != nil {
 		return err
 	}
-	if o.memoryLimit > 0 {
-		if err := os.Setenv(memoryLimitEnv, strconv.FormatInt(o.memoryLimit, 10)); err != nil {
-			return err
-		}
-	}
+	// The first start and the load run with the binary's defaults (no
+	// GOMEMLIMIT), as a new user runs it; the Deployment's setting follows
+	// from the list step on (setMemoryLimit).
 	if b.srv, err = st.StartServer(ctx, o.server, o.serverArgs...); err != nil {
 		return err
 	}
@@ -261,16 +265,29 @@ func run(ctx context.Context, o options) (err error) {
 
 	// Load Secrets in steps; at each size measure table lists and memory.
 	loaded := 0
+	setting := gcSettings(0)
 	for _, size := range o.sizes {
 		loadBegin := time.Now()
-		if err := createSecrets(ctx, b.kube, secrets[loaded:size]); err != nil {
+		load, err := b.loadPhase(ctx, func() error {
+			if err := createSecrets(ctx, b.kube, secrets[loaded:size]); err != nil {
+				return err
+			}
+			return b.waitListed(ctx, size)
+		})
+		if err != nil {
 			return err
 		}
-		if err := b.waitListed(ctx, size); err != nil {
-			return err
-		}
-		logf("loaded Secrets %d..%d and certstatus lists them, in %v", loaded, size, time.Since(loadBegin).Round(time.Millisecond))
+		logf("loaded Secrets %d..%d and certstatus lists them, in %v (certstatus RSS %s → peak %s, kube-apiserver %s → peak %s)", loaded, size,
+			time.Since(loadBegin).Round(time.Millisecond), measure.MiB(load.Before.RSS), measure.MiB(load.PeakRSS), measure.MiB(load.Before.PeerRSS), measure.MiB(load.PeakPeerRSS))
+		res.Load = append(res.Load, loadFigure{From: loaded, To: size, Took: time.Since(loadBegin), Setting: setting, loadMemory: load})
 		loaded = size
+		if o.sweepFull {
+			// The sweep's restarts run as the Deployment would.
+			if err := b.setMemoryLimit(true); err != nil {
+				return err
+			}
+			setting = gcSettings(o.memoryLimit)
+		}
 		point, err := b.sweepPoint(ctx, size, size == o.secrets)
 		if err != nil {
 			return err
@@ -306,8 +323,17 @@ func run(ctx context.Context, o options) (err error) {
 		}
 		logf("%s figures done in %v", step.name, time.Since(stepBegin).Round(time.Millisecond))
 	}
-	// The other mixes: the same list figures with their Secrets in place of
-	// the first mix's.
+	if len(res.Mixes) > 0 {
+		first := &res.Mixes[0]
+		if res.Watch.Watchers > 0 {
+			first.Watch = &res.Watch
+		}
+		if res.Startup.Available.Runs > 0 {
+			first.Startup = &res.Startup
+		}
+	}
+	// The other mixes: the same list, fan-out and start-up figures with
+	// their Secrets in place of the first mix's.
 	for _, mix := range o.mixes[1:] {
 		if o.skip["list"] {
 			break
@@ -319,7 +345,20 @@ func run(ctx context.Context, o options) (err error) {
 		if err := b.listStep(ctx, mix); err != nil {
 			return fmt.Errorf("list %s: %w", mix, err)
 		}
-		logf("list figures of the %s mix done in %v", mix, time.Since(stepBegin).Round(time.Millisecond))
+		fig := &res.Mixes[len(res.Mixes)-1]
+		if !o.skip["watch"] {
+			fig.Watch = &watchFigure{BaselineSecretWatches: res.Watch.BaselineSecretWatches, SecretWatches: res.Watch.SecretWatches}
+			if err := b.watchFigure(ctx, fig.Watch, false); err != nil {
+				return fmt.Errorf("watch %s: %w", mix, err)
+			}
+		}
+		if !o.skip["startup"] {
+			fig.Startup = &startupFigure{}
+			if err := b.startupFigure(ctx, fig.Startup, o.startups, false); err != nil {
+				return fmt.Errorf("startup %s: %w", mix, err)
+			}
+		}
+		logf("figures of the %s mix done in %v", mix, time.Since(stepBegin).Round(time.Millisecond))
 	}
 	// usedby comes last: the Ingresses and Pods it adds must not show in
 	// any other figure, the other mixes' lists included.
@@ -396,9 +435,7 @@ func (b *bench) clients() error {
 	if b.kubeRaw, err = rawClient(cfg); err != nil {
 		return err
 	}
-	plain := rest.CopyConfig(cfg)
-	plain.DisableCompression = true
-	b.kubeRawPlain, err = rawClient(plain)
+	b.kubeRawPlain, err = rawClient(b.plainConfig(cfg))
 	return err
 }
 
@@ -435,6 +472,11 @@ func (b *bench) sweepPoint(ctx context.Context, n int, final bool) (sweepPoint, 
 	logf("N=%d: certstatus heap in use %s (%.0f B/Secret), RSS %s; kube-apiserver RSS %s", n,
 		measure.MiB(p.Memory.HeapInuse), perSecret(p.Memory.HeapInuse, b.res.Memory.Empty.HeapInuse, n),
 		measure.MiB(p.Memory.RSS), measure.MiB(p.KubeAPIServerRSS))
+	if b.o.sweepFull {
+		if err := b.sweepFull(ctx, &p); err != nil {
+			return p, err
+		}
+	}
 	if final {
 		return p, nil // the final size gets the full list figures
 	}

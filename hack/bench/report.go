@@ -85,39 +85,11 @@ func renderMarkdown(r *results, plot, doc string) string {
 
 	p("## Summary against the targets\n\n")
 	p("| target | measured | |\n|---|---|---|\n")
-	for _, fig := range mixesOrLists(r) {
-		if len(fig.Lists) == 0 {
-			continue
-		}
-		worst := fig.Lists[0]
-		for _, c := range fig.Lists {
-			if c.Target > 0 && c.Ratio() > worst.Ratio() {
-				worst = c
-			}
-		}
-		p("| list ≤ 1.0× kube-apiserver's list of the same Secrets%s | worst ratio %.2f× (%s) | %s |\n", mixSuffix(fig.Mix), worst.Ratio(), worst.Name, verdict(worst.Ratio() <= 1.0))
-	}
-	for _, fig := range r.Mixes {
-		ours, peer := fig.Memory.growth()
-		if peer <= 0 {
-			continue
-		}
-		p("| certstatus RSS growth under lists ≤ 0.25× kube-apiserver's%s | %s against %s: %.2f× | %s |\n", mixSuffix(fig.Mix), size(ours), size(peer),
-			float64(ours)/float64(peer), verdict(float64(ours) <= 0.25*float64(peer)))
-	}
+	mixSummary(p, r)
 	heapPer := perSecret(r.Memory.Loaded.HeapInuse, r.Memory.Empty.HeapInuse, n)
 	p("| ≤ 3 KiB heap per TLS Secret | %.2f KiB (%.0f B) | %s |\n", heapPer/1024, heapPer, verdict(heapPer <= 3*1024))
 	if r.Watch.Watchers > 0 {
 		p("| one upstream watch for %d watchers | %d Secret watch(es) on kube-apiserver | %s |\n", r.Watch.Watchers, r.Watch.SecretWatches, verdict(r.Watch.SecretWatches == 1))
-		peer := ""
-		if r.Watch.CBOR != nil {
-			peer += fmt.Sprintf("; clients asking for CBOR (alpha, opt-in): p99 %s", ms(r.Watch.CBOR.Latency.P99))
-		}
-		if r.Watch.Peer != nil {
-			peer += fmt.Sprintf("; kube-apiserver's own Secret watch, same number of clients: p99 %s", ms(r.Watch.Peer.Latency.P99))
-		}
-		p("| fan-out p99 ≤ 100 ms | JSON (default): p99 %s per delivery, p99 %s until every watcher had the event%s | %s |\n",
-			ms(r.Watch.Latency.P99), ms(r.Watch.Slowest.P99), peer, verdict(r.Watch.Latency.P99 <= 100*time.Millisecond && r.Watch.Missing == 0))
 	}
 	if r.Clock.Certificates > 0 {
 		p("| clock events ≤ 1 s late | last of %d MODIFIED %s after notAfter | %s |\n", r.Clock.Certificates, ms(r.Clock.Last),
@@ -127,18 +99,16 @@ func renderMarkdown(r *results, plot, doc string) string {
 		p("| clock events ≤ 1 s late with `--events` | last of %d MODIFIED %s after notAfter; all %d Events %s after | %s |\n", e.Certificates, ms(e.LastModified), e.Events, ms(e.AllEvents),
 			verdict(e.Modified == e.Certificates && e.LastModified <= time.Second && e.Events == e.Certificates))
 	}
-	if r.Startup.Available.Runs > 0 {
-		p("| Available ≤ 3 s after start | median %s (p90 %s) | %s |\n", ms(r.Startup.Available.Median), ms(r.Startup.Available.P90), verdict(r.Startup.Available.P90 <= 3*time.Second))
-	}
+	linearSummary(p, r)
 	keystoreSummary(p, r)
 	usedBySummary(p, r)
 	dashboardSummary(p, r)
 
 	if len(r.Lists) > 0 {
 		p("\n## 1. List, N = %d%s\n\n", n, mixSuffix(certtest.Mix(firstMixIfAny(r))))
-		p("| what | certstatus | median | p90 | peer | median | p90 | ratio |\n|---|---|---|---|---|---|---|---|\n")
+		p("| what | certstatus | median | p90 | peer | median | p90 | ratio | server CPU per run: certstatus + kube-apiserver / peer |\n|---|---|---|---|---|---|---|---|---|\n")
 		for _, c := range r.Lists {
-			p("| %s | %s | %s | %s | %s | %s | %s | **%.2f×** |\n", c.Name, c.OursLabel, ms(c.Ours.Median), ms(c.Ours.P90), c.PeerLabel, ms(c.Peer.Median), ms(c.Peer.P90), c.Ratio())
+			p("| %s | %s | %s | %s | %s | %s | %s | **%.2f×** | %s |\n", c.Name, c.OursLabel, ms(c.Ours.Median), ms(c.Ours.P90), c.PeerLabel, ms(c.Peer.Median), ms(c.Peer.P90), c.Ratio(), cpuCell(c))
 		}
 		p("\nOutput and memory:\n\n| what | certstatus bytes | peer bytes | ratio | kubectl peak RSS, certstatus | kubectl peak RSS, peer |\n|---|---|---|---|---|---|\n")
 		for _, c := range r.Lists {
@@ -152,9 +122,9 @@ func renderMarkdown(r *results, plot, doc string) string {
 	if len(r.Mixes) > 1 {
 		for _, fig := range r.Mixes[1:] {
 			p("\n### The same lists, mix %s\n\n", fig.Mix)
-			p("| what | certstatus median | p90 | peer median | p90 | ratio | certstatus bytes | peer bytes |\n|---|---|---|---|---|---|---|---|\n")
+			p("| what | certstatus median | p90 | peer median | p90 | ratio | certstatus bytes | peer bytes | server CPU per run: certstatus + kube-apiserver / peer |\n|---|---|---|---|---|---|---|---|---|\n")
 			for _, c := range fig.Lists {
-				p("| %s | %s | %s | %s | %s | **%.2f×** | %s | %s |\n", c.Name, ms(c.Ours.Median), ms(c.Ours.P90), ms(c.Peer.Median), ms(c.Peer.P90), c.Ratio(), size(c.OursBytes), size(c.PeerBytes))
+				p("| %s | %s | %s | %s | %s | **%.2f×** | %s | %s | %s |\n", c.Name, ms(c.Ours.Median), ms(c.Ours.P90), ms(c.Peer.Median), ms(c.Peer.P90), c.Ratio(), size(c.OursBytes), size(c.PeerBytes), cpuCell(c))
 			}
 		}
 	}
@@ -168,6 +138,7 @@ func renderMarkdown(r *results, plot, doc string) string {
 	p("| certstatus Go heap allocated (live objects) | %s | %s | %.0f B | %s |\n", size(m.Empty.HeapAlloc), size(m.Loaded.HeapAlloc), perSecret(m.Loaded.HeapAlloc, m.Empty.HeapAlloc, n), size(m.Restarted.HeapAlloc))
 	p("| certstatus RSS | %s | %s | %.0f B | %s |\n", size(m.Empty.RSS), size(m.Loaded.RSS), perSecret(m.Loaded.RSS, m.Empty.RSS, n), size(m.Restarted.RSS))
 	p("| kube-apiserver RSS, for scale | %s | %s | %.0f B | |\n", size(m.KubeAPIServerRSS0), size(m.KubeAPIServerRSSN), perSecret(m.KubeAPIServerRSSN, m.KubeAPIServerRSS0, n))
+	renderLoad(p, r)
 	if len(r.Sweep) > 1 {
 		p("\nOn the way up (table lists: %d runs after a warm-up):\n\n| N | kubectl get cst -A | kubectl get secrets -A | ratio | certstatus heap in use | heap per Secret | certstatus RSS | kube-apiserver RSS |\n|---|---|---|---|---|---|---|---|\n", r.Sweep[0].CSTTable.Runs)
 		for _, s := range r.Sweep {
@@ -193,6 +164,20 @@ func renderMarkdown(r *results, plot, doc string) string {
 		p("| | median | p90 | max |\n|---|---|---|---|\n")
 		p("| own `/readyz` answers 200 (first Secret list analysed) | %s | %s | %s |\n", ms(s.Ready.Median), ms(s.Ready.P90), ms(s.Ready.Max))
 		p("| APIService Available and a list through kube-apiserver answers 200 | %s | %s | %s |\n", ms(s.Available.Median), ms(s.Available.P90), ms(s.Available.Max))
+		if s.CPU.Runs > 0 {
+			p("| certstatus CPU (user+sys) when Available | %s | %s | %s |\n", ms(s.CPU.Median), ms(s.CPU.P90), ms(s.CPU.Max))
+			p("| kube-apiserver CPU from the start to Available | %s | %s | %s |\n", ms(s.PeerCPU.Median), ms(s.PeerCPU.P90), ms(s.PeerCPU.Max))
+		}
+		for _, fig := range r.Mixes {
+			if fs := fig.Startup; fs != nil && fs != &r.Startup && fs.Available.Runs > 0 && fig.Mix != certtest.Mix(firstMix(r)) {
+				p("| mix %s: own `/readyz` | %s | %s | %s |\n", fig.Mix, ms(fs.Ready.Median), ms(fs.Ready.P90), ms(fs.Ready.Max))
+				p("| mix %s: Available and a list through kube-apiserver answers 200 | %s | %s | %s |\n", fig.Mix, ms(fs.Available.Median), ms(fs.Available.P90), ms(fs.Available.Max))
+				p("| mix %s: certstatus CPU when Available | %s | %s | %s |\n", fig.Mix, ms(fs.CPU.Median), ms(fs.CPU.P90), ms(fs.CPU.Max))
+			}
+		}
+		if s.Load != "" {
+			p("\nLoad average after the restarts: %s. The CPU rows are the work the server did; on a busy machine the wall time grows with the neighbours, the CPU much less.\n", s.Load)
+		}
 		p("\nThe APIService's Available condition had already turned False 2 s after the stop in %d of %d restarts (the aggregator probes "+
 			"on its own schedule), so the second row also waits for a list through kube-apiserver to answer 200 again: the moment users are served.\n", s.SeenUnavailable, s.Ready.Runs)
 	}
@@ -207,47 +192,24 @@ func renderMarkdown(r *results, plot, doc string) string {
 			"The peer is the same: the same number of client-go watches of Secrets on kube-apiserver itself (protobuf, client-go's default), the same writes.\n\n",
 			f.Watchers, ms(f.Establish), f.Writes)
 		p("Secret watches certstatus holds on kube-apiserver: **%d** (apiserver_longrunning_requests{resource=\"secrets\",verb=\"WATCH\"} minus %d before certstatus started).\n\n", f.SecretWatches, f.BaselineSecretWatches)
-		peer, cbor := f.Peer, f.CBOR
-		if peer == nil {
-			peer = &fanOutRun{}
+		renderFanOut(p, &f)
+		for _, fig := range r.Mixes {
+			if fig.Watch != nil && fig.Mix != certtest.Mix(firstMix(r)) {
+				p("\nThe same with the Secrets of mix %s:\n\n", fig.Mix)
+				renderFanOut(p, fig.Watch)
+			}
 		}
-		if cbor == nil {
-			cbor = &fanOutRun{}
-		}
-		p("| | certstatus (protobuf, the typed client's default) | certstatus, clients asking for CBOR (alpha, opt-in) | kube-apiserver Secrets (peer, protobuf) | ratio protobuf ÷ peer | ratio CBOR ÷ peer |\n|---|---|---|---|---|---|\n")
-		row := func(name string, ours, binary, theirs time.Duration) {
-			p("| %s | %s | %s | %s | %s | %s |\n", name, ms(ours), ms(binary), ms(theirs), ratio(ours, theirs), ratio(binary, theirs))
-		}
-		row("latency per delivery, median", f.Latency.Median, cbor.Latency.Median, peer.Latency.Median)
-		row("latency per delivery, p90", f.Latency.P90, cbor.Latency.P90, peer.Latency.P90)
-		row("**latency per delivery, p99**", f.Latency.P99, cbor.Latency.P99, peer.Latency.P99)
-		row("latency per delivery, max", f.Latency.Max, cbor.Latency.Max, peer.Latency.Max)
-		row("until every watcher had it, median", f.Slowest.Median, cbor.Slowest.Median, peer.Slowest.Median)
-		row("until every watcher had it, p99", f.Slowest.P99, cbor.Slowest.P99, peer.Slowest.P99)
-		p("| deliveries / missing / watches closed by the server | %d / %d / %d | %d / %d / %d | %d / %d / %d | | |\n",
-			f.Deliveries, f.Missing, f.Closed, cbor.Deliveries, cbor.Missing, cbor.Closed, peer.Deliveries, peer.Missing, peer.Closed)
-		p("| watches opened in | %s | %s | %s | | |\n", ms(f.Establish), ms(cbor.Establish), ms(peer.Establish))
 		p("\ncertstatus heap in use / RSS with the watchers open: %s / %s.\n", size(f.HeapDuring), size(f.RSSDuring))
 		if len(f.CPUPerWrite) > 0 {
-			p("\nWhere the time goes: each process's CPU time during the writes divided by the number of writes (from /proc/<pid>/stat). " +
-				"Every process shares the machine's cores, so a write cannot reach the last watcher sooner than the sum divided by the cores.\n\n")
-			p("| process | certstatus run (protobuf) | certstatus run (CBOR) | peer run |\n|---|---|---|---|\n")
-			for _, c := range f.CPUPerWrite {
-				name := c.Process
-				if name == "bench" {
-					name = fmt.Sprintf("the bench: %d watch clients decoding, and the writer", f.Watchers)
-				}
-				p("| %s | %s | %s | %s |\n", name, ms(c.CPU), ms(cpuOf(cbor.CPUPerWrite, c.Process)), ms(cpuOf(peer.CPUPerWrite, c.Process)))
+			p("\nThe CPU rows are each process's CPU time during the writes divided by the number of writes (from /proc/<pid>/stat); \"bench\" is the %d watch clients decoding, and the writer. "+
+				"Every process shares the machine's cores, so a write cannot reach the last watcher sooner than the sum divided by the cores.\n", f.Watchers)
+			peer := f.Peer
+			if peer == nil {
+				peer = &fanOutRun{}
 			}
-			p("| total | %s | %s | %s |\n", ms(totalCPU(f.CPUPerWrite)), ms(totalCPU(cbor.CPUPerWrite)), ms(totalCPU(peer.CPUPerWrite)))
-			if f.Watchers > 0 {
-				perEvent := func(run []processCPU) string {
-					return fmt.Sprintf("%.1f µs", float64(cpuOf(run, "certstatus").Microseconds())/float64(f.Watchers))
-				}
-				p("\ncertstatus's own CPU per delivered event (its CPU per write ÷ %d watchers): %s with protobuf clients (the typed client's default), %s with CBOR clients; kube-apiserver's per delivery of its own Secret watch: %s.\n",
-					f.Watchers, perEvent(f.CPUPerWrite), perEvent(cbor.CPUPerWrite),
-					fmt.Sprintf("%.1f µs", float64(cpuOf(peer.CPUPerWrite, "kube-apiserver").Microseconds())/float64(f.Watchers)))
-			}
+			p("\ncertstatus's own CPU per delivered event (its CPU per write ÷ %d watchers, through the aggregator): %.1f µs; kube-apiserver's per delivery of its own Secret watch: %.1f µs.\n",
+				f.Watchers, float64(cpuOf(f.CPUPerWrite, "certstatus").Microseconds())/float64(f.Watchers),
+				float64(cpuOf(peer.CPUPerWrite, "kube-apiserver").Microseconds())/float64(f.Watchers))
 		}
 	}
 
@@ -283,6 +245,7 @@ func renderMarkdown(r *results, plot, doc string) string {
 			p("| %s | %d | %s | %s | %s | %s | %s |\n", f.Name, f.Series, size(f.Bytes), ms(f.Duration.Median), ms(f.Duration.P90), ms(f.CPU), size(f.Allocated))
 		}
 	}
+	renderLinear(p, r)
 	renderUsedBy(p, r)
 	renderDashboard(p, r)
 	if len(r.Profiles) > 0 {
@@ -290,6 +253,45 @@ func renderMarkdown(r *results, plot, doc string) string {
 	}
 	p("\n%s", endMarker)
 	return w.String()
+}
+
+// cpuCell is a list row's server CPU per run.
+func cpuCell(c comparison) string {
+	if c.OursCPU == (serverCPU{}) && c.PeerCPU == (serverCPU{}) {
+		return "–"
+	}
+	return fmt.Sprintf("%s + %s / %s", ms(c.OursCPU.Certstatus), ms(c.OursCPU.KubeAPIServer), ms(c.PeerCPU.KubeAPIServer))
+}
+
+// renderFanOut is the table of one fan-out figure: protobuf watchers through
+// the aggregator and straight to certstatus, CBOR watchers, the peer.
+func renderFanOut(p func(string, ...any), f *watchFigure) {
+	runs := []*fanOutRun{&f.fanOutRun, f.Direct, f.CBOR, f.Peer}
+	for i := range runs {
+		if runs[i] == nil {
+			runs[i] = &fanOutRun{}
+		}
+	}
+	ours, direct, cbor, peer := runs[0], runs[1], runs[2], runs[3]
+	p("| | certstatus through the aggregator (protobuf, the typed client's default) | certstatus directly (protobuf) | certstatus, clients asking for CBOR (alpha, opt-in) | kube-apiserver Secrets (peer, protobuf) | ratio through the aggregator ÷ peer | ratio direct ÷ peer |\n|---|---|---|---|---|---|---|\n")
+	row := func(name string, get func(*fanOutRun) time.Duration) {
+		p("| %s | %s | %s | %s | %s | %s | %s |\n", name, ms(get(ours)), ms(get(direct)), ms(get(cbor)), ms(get(peer)), ratio(get(ours), get(peer)), ratio(get(direct), get(peer)))
+	}
+	row("latency per delivery, median", func(r *fanOutRun) time.Duration { return r.Latency.Median })
+	row("latency per delivery, p90", func(r *fanOutRun) time.Duration { return r.Latency.P90 })
+	row("**latency per delivery, p99**", func(r *fanOutRun) time.Duration { return r.Latency.P99 })
+	row("latency per delivery, max", func(r *fanOutRun) time.Duration { return r.Latency.Max })
+	row("until every watcher had it, median", func(r *fanOutRun) time.Duration { return r.Slowest.Median })
+	row("until every watcher had it, p99", func(r *fanOutRun) time.Duration { return r.Slowest.P99 })
+	p("| deliveries / missing / watches closed by the server | %d / %d / %d | %d / %d / %d | %d / %d / %d | %d / %d / %d | | |\n",
+		ours.Deliveries, ours.Missing, ours.Closed, direct.Deliveries, direct.Missing, direct.Closed, cbor.Deliveries, cbor.Missing, cbor.Closed, peer.Deliveries, peer.Missing, peer.Closed)
+	p("| watches opened in | %s | %s | %s | %s | | |\n", ms(ours.Establish), ms(direct.Establish), ms(cbor.Establish), ms(peer.Establish))
+	cpu := func(process string) {
+		p("| CPU per write: %s | %s | %s | %s | %s | | |\n", process, ms(cpuOf(ours.CPUPerWrite, process)), ms(cpuOf(direct.CPUPerWrite, process)), ms(cpuOf(cbor.CPUPerWrite, process)), ms(cpuOf(peer.CPUPerWrite, process)))
+	}
+	for _, process := range []string{"certstatus", "kube-apiserver", "bench"} {
+		cpu(process)
+	}
 }
 
 // ratio is ours ÷ theirs, or "–" without a peer figure.
@@ -370,6 +372,40 @@ func renderListMemory(p func(string, ...any), r *results) {
 			size(m.PeerBefore), size(m.PeerPhase.PeakPeerRSS), size(m.PeerPhase.After.PeerRSS))
 		ours, peer := m.growth()
 		p("| %s | **growth** | **%s** | | | **%s** (ratio %.2f×) |\n", fig.Mix, size(ours), size(peer), float64(ours)/float64(max(peer, 1)))
+	}
+	if hasSettings(r) {
+		p("\nThe same certstatus lists from a fresh start under each GC setting (restarted with N Secrets present; %d × each of typed protobuf list, raw list gzip, raw list uncompressed, `kubectl get cst -A`, then %d raw lists at once %d times; certstatus alone, no peer runs in between):\n\n",
+			max(1, listRuns(r)), concurrentLists, max(1, listRuns(r)))
+		p("| mix | certstatus GC setting | RSS after the start | peak RSS | heap peak (GC cycles) | RSS after | growth |\n|---|---|---|---|---|---|---|\n")
+		for _, fig := range r.Mixes {
+			for _, m := range fig.Settings {
+				p("| %s | %s | %s | %s | %s (%d) | %s | **%s** |\n", fig.Mix, m.Setting, size(m.StartRSS), size(m.Lists.PeakRSS), size(m.Lists.PeakHeap), m.Lists.GCs, size(m.Lists.After.RSS), size(m.growth()))
+			}
+		}
+	}
+}
+
+func hasSettings(r *results) bool { return len(r.Mixes) > 0 && len(r.Mixes[0].Settings) > 0 }
+
+// listRuns is the number of timed runs of the list rows.
+func listRuns(r *results) int {
+	if len(r.Mixes) > 0 && len(r.Mixes[0].Lists) > 0 {
+		return r.Mixes[0].Lists[0].Ours.Runs
+	}
+	return 0
+}
+
+// renderLoad is the memory while the Secrets were loaded.
+func renderLoad(p func(string, ...any), r *results) {
+	if len(r.Load) == 0 {
+		return
+	}
+	p("\nWhile the Secrets were created (%d at a time, from the bench) and certstatus listed through the aggregator every 0.5 s until it had them all, as a new user would; certstatus's heap peak is the largest heap a GC cycle saw (gctrace):\n\n", createParallelism)
+	p("| Secrets | took | certstatus GC setting | certstatus RSS before → peak | growth | heap peak (GC cycles) | kube-apiserver RSS before → peak | growth | ratio |\n|---|---|---|---|---|---|---|---|---|\n")
+	for _, l := range r.Load {
+		ours, peer := l.PeakRSS-l.Before.RSS, l.PeakPeerRSS-l.Before.PeerRSS
+		p("| %d → %d | %s | %s | %s → %s | %s | %s (%d) | %s → %s | %s | %.2f× |\n", l.From, l.To, ms(l.Took), l.Setting,
+			size(l.Before.RSS), size(l.PeakRSS), size(ours), size(l.PeakHeap), l.GCs, size(l.Before.PeerRSS), size(l.PeakPeerRSS), size(peer), float64(ours)/float64(max(peer, 1)))
 	}
 }
 

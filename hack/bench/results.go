@@ -18,6 +18,10 @@ type results struct {
 	// GC is certstatus's garbage collector settings in this run.
 	GC string `json:"gc"`
 
+	// Load is certstatus's and kube-apiserver's memory while the Secrets
+	// were created and listed until all were there, with the binary's
+	// defaults (no GOMEMLIMIT), one entry per step up to N.
+	Load       []loadFigure     `json:"load"`
 	Sweep      []sweepPoint     `json:"sweep"`
 	Lists      []comparison     `json:"lists"`
 	Mixes      []mixFigure      `json:"mixes"`
@@ -59,10 +63,20 @@ type sweepPoint struct {
 	KubeAPIServerRSS int64  `json:"kubeAPIServerRSS"`
 	CSTTable         stats  `json:"cstTable"`
 	SecretsTable     stats  `json:"secretsTable"`
+	// With --sweep-full: start-up, the typed protobuf list against
+	// client-go's Secret list, and the fan-out (protobuf watchers through
+	// the aggregator, and kube-apiserver's own Secret watch).
+	Startup    *startupFigure `json:"startup,omitempty"`
+	Typed      *comparison    `json:"typed,omitempty"`
+	Watchers   int            `json:"watchers,omitempty"`
+	FanOut     *fanOutRun     `json:"fanOut,omitempty"`
+	PeerFanOut *fanOutRun     `json:"peerFanOut,omitempty"`
 }
 
 // comparison is a certstatus figure next to its kube-apiserver peer.
 type comparison struct {
+	// Key names the row for the summary and listTargets ("table", "typed", ...).
+	Key       string `json:"key,omitempty"`
 	Name      string `json:"name"`
 	Ours      stats  `json:"ours"`
 	Peer      stats  `json:"peer"`
@@ -77,6 +91,9 @@ type comparison struct {
 	PeerItems  int   `json:"peerItems,omitempty"`
 	// Target is the ratio goal, 0 for none.
 	Target float64 `json:"target,omitempty"`
+	// OursCPU and PeerCPU: both servers' CPU per timed run of each side.
+	OursCPU serverCPU `json:"oursCPU"`
+	PeerCPU serverCPU `json:"peerCPU"`
 }
 
 func (c comparison) Ratio() float64 {
@@ -98,6 +115,12 @@ type memoryFigure struct {
 type startupFigure struct {
 	Ready     stats `json:"ready"`
 	Available stats `json:"available"`
+	// CPU is the server process's user+sys when it was Available; PeerCPU
+	// kube-apiserver's over the same restarts (the aggregator's probes and
+	// the server's list of Secrets); Load the load average after them.
+	CPU     stats  `json:"cpu"`
+	PeerCPU stats  `json:"peerCPU"`
+	Load    string `json:"load,omitempty"`
 	// Unavailable is how many times the APIService was seen not Available
 	// while the server was down (the aggregator only marks it after a probe).
 	SeenUnavailable int `json:"seenUnavailable"`
@@ -111,6 +134,8 @@ type watchFigure struct {
 	// The certstatus run (protobuf, the typed client's default); Peer is the
 	// same writes watched as Secrets on kube-apiserver.
 	fanOutRun
+	// Direct is the same protobuf watchers straight to certstatus.
+	Direct *fanOutRun `json:"direct,omitempty"`
 	// CBOR is certstatus again, with clients that ask for CBOR.
 	CBOR *fanOutRun `json:"cbor,omitempty"`
 	Peer *fanOutRun `json:"peer,omitempty"`
@@ -119,6 +144,8 @@ type watchFigure struct {
 // fanOutRun is one fan-out: W watches, every write timed at each of them.
 type fanOutRun struct {
 	Establish time.Duration `json:"establish"`
+	// WriteCount is how many writes were timed.
+	WriteCount int `json:"writeCount,omitempty"`
 	// Latency is over every (write, watcher) delivery; Slowest over the
 	// latest watcher of each write (the write reached everyone).
 	Latency    stats `json:"latency"`
@@ -164,4 +191,24 @@ func (r *results) writeJSON(path string) error {
 		return err
 	}
 	return os.WriteFile(path, data, 0o644)
+}
+
+// loadFigure is one loading step: Secrets From..To created, and certstatus
+// listed through the aggregator every 0.5 s until it had them all.
+type loadFigure struct {
+	From    int           `json:"from"`
+	To      int           `json:"to"`
+	Took    time.Duration `json:"took"`
+	Setting string        `json:"setting"`
+	loadMemory
+}
+
+// loadMemory is both servers' RSS before and at their peak during a phase,
+// and certstatus's heap peak (gctrace) and collections.
+type loadMemory struct {
+	Before      memorySnapshot `json:"before"`
+	PeakRSS     int64          `json:"peakRSS"`
+	PeakPeerRSS int64          `json:"peakPeerRSS"`
+	PeakHeap    int64          `json:"peakHeap"`
+	GCs         int            `json:"gcs"`
 }

@@ -228,7 +228,7 @@ func createSecrets(ctx context.Context, client kubernetes.Interface, secrets []*
 			return err
 		}
 	}
-	return parallelN(ctx, 16, len(secrets), func(i int) error {
+	return parallelN(ctx, createParallelism, len(secrets), func(i int) error {
 		_, err := client.CoreV1().Secrets(secrets[i].Namespace).Create(ctx, secrets[i].secret(), metav1.CreateOptions{})
 		if err != nil && !apierrors.IsAlreadyExists(err) {
 			return fmt.Errorf("create Secret %s/%s: %w", secrets[i].Namespace, secrets[i].Name, err)
@@ -297,3 +297,6 @@ func (b *bench) createExpiringSecrets(ctx context.Context, namespace, caName str
 		time.Sleep(200 * time.Millisecond)
 	}
 }
+
+// createParallelism is how many Secrets the bench creates at once.
+const createParallelism = 16

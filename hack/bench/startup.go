@@ -66,21 +66,38 @@ func (b *bench) newStartupProbes() (*startupProbes, error) {
 // until its own /readyz answers 200, and until the APIService is Available
 // and a list through kube-apiserver answers 200.
 func (b *bench) startup(ctx context.Context) error {
+	if err := b.startupFigure(ctx, &b.res.Startup, b.o.startups, true); err != nil {
+		return err
+	}
+	var err error
+	if b.res.Memory.Restarted, err = b.serverMemory(ctx); err != nil {
+		return err
+	}
+	logf("certstatus started with N Secrets: heap in use %s, RSS %s", measure.MiB(b.res.Memory.Restarted.HeapInuse), measure.MiB(b.res.Memory.Restarted.RSS))
+	return nil
+}
+
+// startupFigure times restarts restarts into s: wall time to /readyz and to
+// Available, and the CPU the server process had used when it was Available
+// (user+sys from /proc/<pid>/stat), which a loaded machine does not change
+// as much as the wall time. profile keeps a CPU profile of the last one and
+// the server's log.
+func (b *bench) startupFigure(ctx context.Context, s *startupFigure, restarts int, profile bool) error {
 	p, err := b.newStartupProbes()
 	if err != nil {
 		return err
 	}
 	direct, viaKube, readyURL, listURL, apiServiceURL := p.direct, p.viaKube, p.readyURL, p.listURL, p.apiServiceURL
 
-	var ready, available []time.Duration
-	for i := range b.o.startups {
+	var ready, available, cpu, peerCPU []time.Duration
+	for i := range restarts {
 		if err := b.srv.Stop(); err != nil {
 			return err
 		}
 		// Give the aggregator a moment to notice, as after a real crash.
 		time.Sleep(2 * time.Second)
 		if ok, _ := apiServiceAvailable(ctx, viaKube, apiServiceURL); !ok {
-			b.res.Startup.SeenUnavailable++
+			s.SeenUnavailable++
 		}
 		runCtx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 		begin := time.Now()
@@ -105,7 +122,15 @@ func (b *bench) startup(ctx context.Context) error {
 			}()
 			return at
 		}
-		if i == b.o.startups-1 {
+		peerPID, err := b.kubeAPIServerPID()
+		if err != nil {
+			cancel()
+			<-started
+			return err
+		}
+		peerBefore, _ := measure.CPU(peerPID)
+		var cpuAtAvailable time.Duration
+		if profile && i == restarts-1 {
 			// The last start-up is profiled: as soon as the port answers,
 			// /debug/pprof serves (readiness is not required).
 			profiled := make(chan struct{})
@@ -118,6 +143,9 @@ func (b *bench) startup(ctx context.Context) error {
 				return false
 			}
 			ok, _ := apiServiceAvailable(runCtx, viaKube, apiServiceURL)
+			if ok {
+				cpuAtAvailable, _ = measure.CPU(b.srv.PID())
+			}
 			return ok
 		})
 		readyAt, availableAt := <-readyC, <-availableC
@@ -126,25 +154,25 @@ func (b *bench) startup(ctx context.Context) error {
 			<-started
 			return fmt.Errorf("start-up %d: not ready in time: %w", i, runCtx.Err())
 		}
-		err := <-started
+		err = <-started
 		cancel()
 		if err != nil {
 			return err
 		}
-		logf("start-up %d with %d Secrets: /readyz after %v, Available and serving through the aggregator after %v",
-			i, b.o.secrets, readyAt.Round(time.Millisecond), availableAt.Round(time.Millisecond))
+		peerAfter, _ := measure.CPU(peerPID)
+		logf("start-up %d with %d Secrets: /readyz after %v, Available and serving through the aggregator after %v; certstatus CPU %v, kube-apiserver CPU meanwhile %v; load %s",
+			i, b.o.secrets, readyAt.Round(time.Millisecond), availableAt.Round(time.Millisecond), cpuAtAvailable.Round(time.Millisecond),
+			(peerAfter - peerBefore).Round(time.Millisecond), loadAverage())
 		ready, available = append(ready, readyAt), append(available, availableAt)
+		cpu, peerCPU = append(cpu, cpuAtAvailable), append(peerCPU, peerAfter-peerBefore)
 	}
-	b.res.Startup.Ready, b.res.Startup.Available = summarize(ready), summarize(available)
-	// The server's own log dates each restart's stages (Secret cache synced).
-	if err := copyFile(b.srv.LogPath(), filepath.Join(b.o.outDir, "certstatus-startup.log")); err != nil {
-		logf("server log: %v", err)
+	s.Ready, s.Available, s.CPU, s.PeerCPU, s.Load = summarize(ready), summarize(available), summarize(cpu), summarize(peerCPU), loadAverage()
+	if profile {
+		// The server's own log dates each restart's stages (Secret cache synced).
+		if err := copyFile(b.srv.LogPath(), filepath.Join(b.o.outDir, "certstatus-startup.log")); err != nil {
+			logf("server log: %v", err)
+		}
 	}
-	var err2 error
-	if b.res.Memory.Restarted, err2 = b.serverMemory(ctx); err2 != nil {
-		return err2
-	}
-	logf("certstatus started with N Secrets: heap in use %s, RSS %s", measure.MiB(b.res.Memory.Restarted.HeapInuse), measure.MiB(b.res.Memory.Restarted.RSS))
 	return nil
 }
 

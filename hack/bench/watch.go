@@ -52,7 +52,20 @@ func (b *bench) kubeWatchClient() (kubernetes.Interface, error) {
 // one Secret timed until each of them has the event; and how many Secret
 // watches certstatus holds on kube-apiserver meanwhile.
 func (b *bench) watchFanOut(ctx context.Context) error {
-	f := &b.res.Watch
+	return b.watchFigure(ctx, &b.res.Watch, true)
+}
+
+// watchFigure measures one fan-out figure into f: protobuf watchers through
+// the aggregator, the same straight to certstatus (the aggregator's share),
+// optionally CBOR watchers, and kube-apiserver's own Secret watch. first
+// also profiles and counts certstatus's upstream watches.
+func (b *bench) watchFigure(ctx context.Context, f *watchFigure, first bool) error {
+	return b.watchFigureRuns(ctx, f, first, true)
+}
+
+// watchFigureRuns is watchFigure; without direct, only the watchers through
+// the aggregator and the peer are measured.
+func (b *bench) watchFigureRuns(ctx context.Context, f *watchFigure, first, direct bool) error {
 	f.Watchers, f.Writes = b.o.watchers, b.o.writes
 	if err := ensureNamespace(ctx, b.kube, watchNamespace); err != nil {
 		return err
@@ -96,30 +109,65 @@ func (b *bench) watchFanOut(ctx context.Context) error {
 		}
 		return obj.Labels[seqLabel], true
 	}
-	if err := b.fanOut(ctx, &f.fanOutRun, ours, oursSeq, "certstatus", true); err != nil {
+	if err := b.fanOut(ctx, &f.fanOutRun, ours, oursSeq, "certstatus", first); err != nil {
 		return err
 	}
 
-	// The same with clients that ask for CBOR (alpha, opt-in on both sides).
-	cborClient, err := versioned.NewForConfig(cborConfig(b.watchConfig()))
+	// currentRV: each run starts from the current state, the earlier runs'
+	// writes are history now.
+	currentRV := func() (string, error) {
+		list, err := b.certs.CertstatusV1alpha1().CertificateStatuses(watchNamespace).List(ctx, metav1.ListOptions{})
+		if err != nil {
+			return "", err
+		}
+		return list.ResourceVersion, nil
+	}
+	// The same watchers straight to certstatus: the aggregator's share.
+	if !direct {
+		return b.peerFanOut(ctx, f)
+	}
+	directCfg := b.srv.DirectRESTConfig(b.st.RESTConfig())
+	directCfg.QPS, directCfg.Burst = -1, 0
+	directClient, err := versioned.NewForConfig(directCfg)
 	if err != nil {
 		return err
 	}
-	// From the current state: the first run's writes are history now.
-	list, err := b.certs.CertstatusV1alpha1().CertificateStatuses(watchNamespace).List(ctx, metav1.ListOptions{})
-	if err != nil {
+	if rv, err = currentRV(); err != nil {
 		return err
 	}
-	cbor := func(ctx context.Context, timeout *int64) (watch.Interface, error) {
-		return cborClient.CertstatusV1alpha1().CertificateStatuses("").Watch(ctx, metav1.ListOptions{ResourceVersion: list.ResourceVersion, TimeoutSeconds: timeout})
+	directWatch := func(ctx context.Context, timeout *int64) (watch.Interface, error) {
+		return directClient.CertstatusV1alpha1().CertificateStatuses("").Watch(ctx, metav1.ListOptions{ResourceVersion: rv, TimeoutSeconds: timeout})
 	}
-	f.CBOR = &fanOutRun{}
-	if err := b.fanOut(ctx, f.CBOR, cbor, oursSeq, "certstatus, CBOR clients", false); err != nil {
+	f.Direct = &fanOutRun{}
+	if err := b.fanOut(ctx, f.Direct, directWatch, oursSeq, "certstatus directly (no aggregator)", false); err != nil {
 		return err
 	}
 
-	// The peer: the same writes watched as Secrets on kube-apiserver itself,
-	// by the same number of client-go watches (protobuf, client-go's default).
+	if first {
+		// The same with clients that ask for CBOR (alpha, opt-in on both sides).
+		cborClient, err := versioned.NewForConfig(cborConfig(b.watchConfig()))
+		if err != nil {
+			return err
+		}
+		if rv, err = currentRV(); err != nil {
+			return err
+		}
+		cbor := func(ctx context.Context, timeout *int64) (watch.Interface, error) {
+			return cborClient.CertstatusV1alpha1().CertificateStatuses("").Watch(ctx, metav1.ListOptions{ResourceVersion: rv, TimeoutSeconds: timeout})
+		}
+		f.CBOR = &fanOutRun{}
+		if err := b.fanOut(ctx, f.CBOR, cbor, oursSeq, "certstatus, CBOR clients", false); err != nil {
+			return err
+		}
+	}
+
+	return b.peerFanOut(ctx, f)
+}
+
+// peerFanOut is the peer of a fan-out figure: the same writes watched as
+// Secrets on kube-apiserver itself, by the same number of client-go watches
+// (protobuf, client-go's default).
+func (b *bench) peerFanOut(ctx context.Context, f *watchFigure) error {
 	kube, err := b.kubeWatchClient()
 	if err != nil {
 		return err
@@ -283,7 +331,7 @@ func (b *bench) fanOut(ctx context.Context, f *fanOutRun, open func(context.Cont
 			slowest = append(slowest, last)
 		}
 	}
-	f.Deliveries, f.Closed = len(all), int(closed.Load())
+	f.Deliveries, f.Closed, f.WriteCount = len(all), int(closed.Load()), writes
 	f.Latency, f.Slowest = summarize(all), summarize(slowest)
 	logf("%s: fan-out to %d watchers over %d writes: latency median %v, p99 %v; every watcher reached: median %v, p99 %v; missing %d, closed %d",
 		what, W, writes, f.Latency.Median.Round(time.Microsecond), f.Latency.P99.Round(time.Microsecond),

@@ -129,9 +129,10 @@ func storedSecret(g certtest.MixSecret, i int, now time.Time) corev1.Secret {
 // for comparison.
 func certstatusEncoder(b *testing.B, mediaType string) runtime.Encoder {
 	negotiated := apiGroupInfo().NegotiatedSerializer
-	reflective := mediaType == "encoding/json" || mediaType == "generic/protobuf"
+	reflective := mediaType == "encoding/json" || mediaType == "generic/protobuf" || mediaType == "generic/pretty"
+	pretty := mediaType == "pretty" || mediaType == "generic/pretty"
 	switch mediaType {
-	case "encoding/json":
+	case "encoding/json", "pretty", "generic/pretty":
 		mediaType = runtime.ContentTypeJSON
 	case "generic/protobuf":
 		mediaType = runtime.ContentTypeProtobuf
@@ -141,6 +142,12 @@ func certstatusEncoder(b *testing.B, mediaType string) runtime.Encoder {
 		b.Fatalf("certstatus does not serve %s", mediaType)
 	}
 	serializer := info.Serializer
+	if pretty {
+		serializer = info.PrettySerializer
+	}
+	if marked, ok := serializer.(prettyJSON); ok && reflective {
+		serializer = marked.Serializer
+	}
 	if plain, ok := serializer.(plainJSON); ok && reflective {
 		serializer = plain.Serializer
 	}
@@ -202,14 +209,14 @@ func (w *firstWriteHeap) Write(p []byte) (int, error) {
 
 // BenchmarkList is what certstatus does per list request: the storage's List
 // (building every object, or with its status deferred only its metadata)
-// and, but for "build", the encoding: JSON and protobuf as served (jsonCodec,
-// protobufCodec) and, for comparison, as the generic server's own encoders
-// write them (see certstatusEncoder). held-B/item is the heap live when the
+// and, but for "build", the encoding: JSON, protobuf and pretty JSON (curl's)
+// as served (jsonCodec, protobufCodec, prettyJSONCodec) and, for comparison,
+// as the generic server's own encoders write them (see certstatusEncoder). held-B/item is the heap live when the
 // encoder first writes, measured once before the timed loop.
 func BenchmarkList(b *testing.B) {
 	ctx := genericapirequest.WithNamespace(context.Background(), "")
 	for _, mix := range certtest.Mixes {
-		for _, mediaType := range []string{"build", runtime.ContentTypeJSON, "encoding/json", runtime.ContentTypeProtobuf, "generic/protobuf"} {
+		for _, mediaType := range []string{"build", runtime.ContentTypeJSON, "encoding/json", runtime.ContentTypeProtobuf, "generic/protobuf", "pretty", "generic/pretty"} {
 			b.Run(fmt.Sprintf("mix=%s/%s", mix, mediaType), func(b *testing.B) {
 				f := fixture(b, mix)
 				var encoder runtime.Encoder

@@ -44,13 +44,20 @@ func apiGroupInfo() genericapiserver.APIGroupInfo {
 
 // listEncoding is the group's codecs (JSON, YAML, protobuf, CBOR when
 // enabled) with every encoder wrapped, the one place a storage list
-// (computed.StatusList, of any kind) is turned into bytes: plain JSON and protobuf for
-// v1alpha1 are written item by item (jsonCodec, protobufCodec); every other
+// (computed.StatusList, of any kind) is turned into bytes: plain and pretty
+// JSON and protobuf for v1alpha1 are written item by item (jsonCodec,
+// prettyJSONCodec, protobufCodec); every other
 // encoder gets the list with its statuses built (fillingCodec).
 type listEncoding struct{ runtime.NegotiatedSerializer }
 
 // plainJSON marks the JSON serializer (not the pretty one) for EncoderForVersion.
 type plainJSON struct{ runtime.Serializer }
+
+// prettyJSON marks the pretty JSON serializer; compact is the plain one.
+type prettyJSON struct {
+	runtime.Serializer
+	compact runtime.Serializer
+}
 
 // protobufMarked marks the protobuf serializer for EncoderForVersion.
 type protobufMarked struct{ runtime.Serializer }
@@ -60,6 +67,9 @@ func (l listEncoding) SupportedMediaTypes() []runtime.SerializerInfo {
 	for _, info := range l.NegotiatedSerializer.SupportedMediaTypes() {
 		switch info.MediaType {
 		case runtime.ContentTypeJSON:
+			if info.PrettySerializer != nil {
+				info.PrettySerializer = prettyJSON{info.PrettySerializer, info.Serializer}
+			}
 			info.Serializer = plainJSON{info.Serializer}
 		case runtime.ContentTypeProtobuf:
 			info.Serializer = protobufMarked{info.Serializer}
@@ -76,6 +86,12 @@ func (l listEncoding) EncoderForVersion(encoder runtime.Encoder, gv runtime.Grou
 			return newJSONCodec(standard, gv)
 		}
 		return fillingCodec{standard}
+	}
+	if pretty, ok := encoder.(prettyJSON); ok {
+		if gv, ok := gv.(schema.GroupVersion); ok && gv == v1alpha1.SchemeGroupVersion {
+			return newPrettyJSONCodec(l.NegotiatedSerializer.EncoderForVersion(pretty.compact, gv), gv)
+		}
+		return fillingCodec{l.NegotiatedSerializer.EncoderForVersion(pretty.Serializer, gv)}
 	}
 	if marked, ok := encoder.(protobufMarked); ok {
 		standard := fillingCodec{l.NegotiatedSerializer.EncoderForVersion(marked.Serializer, gv)}

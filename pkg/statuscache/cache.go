@@ -290,6 +290,11 @@ func (c *CacheOf[T, P]) List(options ListOptionsOf[T, P]) ListResultOf[T, P] {
 	if options.StartKey != "" {
 		keys = keys[sort.SearchStrings(keys, options.StartKey):]
 	}
+	if options.Matches == nil && options.Limit > 0 && options.Limit < int64(len(keys)) {
+		// A page needs its own entries and the key after them, not the rest
+		// of the cache: otherwise paging through N objects costs N²/limit.
+		keys = keys[:options.Limit+1]
+	}
 	entries := make([]*entry, len(keys))
 	for i, key := range keys {
 		entries[i] = c.entries[key]

@@ -1,12 +1,15 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"slices"
 	"testing"
+	"time"
 
 	"k8s.io/apimachinery/pkg/runtime"
 	cborserializer "k8s.io/apimachinery/pkg/runtime/serializer/cbor"
@@ -96,4 +99,54 @@ func summaries(list *v1alpha1.CertificateStatusList) []string {
 		out = append(out, line)
 	}
 	return out
+}
+
+// curl (and wget, and browsers) get indented JSON: kube-apiserver picks the
+// pretty serializer by User-Agent. Through the aggregator, a list comes out
+// as the compact list indented as json.Indent does, the same objects.
+func TestCurlGetsTheListIndented(t *testing.T) {
+	t.Parallel()
+	namespace := loadDemoSecrets(t)
+	path := "/apis/certstatus.dev/v1alpha1/namespaces/" + namespace + "/certificatestatuses"
+	client, err := rest.HTTPClientFor(env.stack.RESTConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	get := func(userAgent string) []byte {
+		t.Helper()
+		req, err := http.NewRequest(http.MethodGet, env.stack.APIServerURL()+path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("User-Agent", userAgent)
+		req.Header.Set("Accept", "*/*")
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, err := io.ReadAll(resp.Body)
+		if err != nil || resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != runtime.ContentTypeJSON {
+			t.Fatalf("GET as %s: %d %q %v %.200s", userAgent, resp.StatusCode, resp.Header.Get("Content-Type"), err, body)
+		}
+		return body
+	}
+	eventually(t, 30*time.Second, func() error {
+		pretty, compact := get("curl/7.88.1"), get("certstatus-e2e")
+		var indented bytes.Buffer
+		if err := json.Indent(&indented, bytes.TrimSpace(compact), "", "  "); err != nil {
+			return err
+		}
+		if !bytes.Equal(pretty, indented.Bytes()) {
+			return fmt.Errorf("curl's list is not the compact list indented (a change between the two GETs?):\n%.400s\n---\n%.400s", pretty, indented.Bytes())
+		}
+		var list v1alpha1.CertificateStatusList
+		if err := json.Unmarshal(pretty, &list); err != nil {
+			return err
+		}
+		if len(list.Items) != listedDemoSecrets || !bytes.Contains(pretty, []byte("\n  \"items\": [\n    {\n")) {
+			return fmt.Errorf("curl's list has %d objects, want %d: %.300s", len(list.Items), listedDemoSecrets, pretty)
+		}
+		return nil
+	})
 }

@@ -1,0 +1,47 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+)
+
+// The linear-cost target compares list time per object at the largest N
+// with N = 10 000 (or the smallest size when 10 000 was not measured), and
+// says missed beyond 1.2×.
+func TestLinearSummary(t *testing.T) {
+	point := func(n int, list time.Duration) sweepPoint {
+		return sweepPoint{N: n, Typed: &comparison{Ours: stats{Runs: 3, Median: list}}}
+	}
+	render := func(r *results) string {
+		var out strings.Builder
+		linearSummary(func(format string, args ...any) { fmt.Fprintf(&out, format, args...) }, r)
+		return out.String()
+	}
+	r := &results{Sweep: []sweepPoint{point(1000, 20*time.Millisecond), point(10000, 600*time.Millisecond), point(50000, 3600*time.Millisecond)}}
+	if got := render(r); !strings.Contains(got, "N = 50000 ≤ 1.2× at N = 10000") || !strings.Contains(got, "72.0 µs against 60.0 µs: 1.20×") || !strings.Contains(got, "| met |") {
+		t.Errorf("at 1.20×: %q", got)
+	}
+	r.Sweep[2] = point(50000, 3700*time.Millisecond)
+	if got := render(r); !strings.Contains(got, "**missed**") {
+		t.Errorf("at 1.23×: %q", got)
+	}
+	r.Sweep = []sweepPoint{point(1000, 20*time.Millisecond), point(5000, 100*time.Millisecond)}
+	if got := render(r); !strings.Contains(got, "N = 5000 ≤ 1.2× at N = 1000") {
+		t.Errorf("without 10 000: %q", got)
+	}
+	r.Sweep = []sweepPoint{{N: 1000}, {N: 10000}}
+	if got := render(r); got != "" {
+		t.Errorf("a sweep without typed lists printed %q", got)
+	}
+}
+
+// A setting's growth is from the RSS after its start to the higher of the
+// peak and the RSS after the lists.
+func TestSettingMemoryGrowth(t *testing.T) {
+	m := settingMemory{StartRSS: 100 << 20, Lists: memoryPhase{PeakRSS: 130 << 20, After: memorySnapshot{RSS: 140 << 20}}}
+	if got := m.growth(); got != 40<<20 {
+		t.Errorf("growth %d MiB, want 40", got>>20)
+	}
+}
