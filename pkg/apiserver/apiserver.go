@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"slices"
 
 	"k8s.io/apimachinery/pkg/util/sets"
 	"k8s.io/apiserver/pkg/registry/rest"
@@ -19,11 +20,14 @@ import (
 	"k8s.io/client-go/util/flowcontrol"
 	"k8s.io/utils/clock"
 
+	"github.com/certstatus/certstatus/pkg/apis/certstatus"
 	"github.com/certstatus/certstatus/pkg/apis/certstatus/v1alpha1"
 	"github.com/certstatus/certstatus/pkg/certificate"
 	"github.com/certstatus/certstatus/pkg/events"
 	"github.com/certstatus/certstatus/pkg/metrics"
+	"github.com/certstatus/certstatus/pkg/registrationsource"
 	"github.com/certstatus/certstatus/pkg/registry/certificatestatus"
+	"github.com/certstatus/certstatus/pkg/registry/clustercertificatestatus"
 	"github.com/certstatus/certstatus/pkg/secrets"
 	"github.com/certstatus/certstatus/pkg/sourcesync"
 	"github.com/certstatus/certstatus/pkg/statuscache"
@@ -45,6 +49,13 @@ type Config struct {
 	// UsedBy selects who is watched to fill status.usedBy (--used-by);
 	// none turns usedBy off, with no extra informers or RBAC.
 	UsedBy usedby.Kinds
+	// Sources are the sources served (--sources); empty serves them all.
+	Sources []string
+}
+
+// serves tells whether source is on.
+func (c *Config) serves(source string) bool {
+	return len(c.Sources) == 0 || slices.Contains(c.Sources, source)
 }
 
 // Server is a prepared certstatus API server.
@@ -71,12 +82,13 @@ func New(config *Config) (*Server, error) {
 	// usedBy: who serves or mounts each Secret. Its sources depend on no
 	// other; the Secret cache depends on them through the index.
 	var users *usedby.Sources
+	var index *usedby.Index
 	var usedBySynced func() bool
 	var decorator statuscache.Decorator // none without usedBy
 	var rebuilds *statuscache.Rebuilds
 	if config.UsedBy.Any() {
 		rebuilds = statuscache.NewRebuilds()
-		index := usedby.NewIndex(usedby.RebuildKeys(rebuilds))
+		index = usedby.NewIndex(usedby.RebuildKeys(rebuilds))
 		var err error
 		users, err = usedby.NewSources(informerConfig, config.UsedBy, config.Namespaces, index, observer)
 		if err != nil {
@@ -97,6 +109,25 @@ func New(config *Config) (*Server, error) {
 	certificates := metrics.NewCertificates(cache, clock.RealClock{}, config.X509ExporterMetrics, usedBySynced)
 	storage := map[string]rest.Storage{
 		"certificatestatuses": certificatestatus.NewREST(cache, secretsSynced),
+	}
+
+	// API registrations: they read the Secret cache (served chains), never
+	// the reverse; the serving Secrets' usedBy hears of them through the index.
+	var registrationSource *registrationsource.Source
+	var registrationCache *statuscache.ClusterCache
+	if config.serves("registrations") {
+		registrationRebuilds := statuscache.NewRebuilds()
+		trust, err := registrationsource.NewTrust(informerConfig, cache, index, registrationRebuilds, config.Analysis, observer)
+		if err != nil {
+			return nil, err
+		}
+		registrationCache = statuscache.NewOf[certstatus.ClusterCertificateStatus](statuscache.ClusterCertificateStatuses, clock.RealClock{}, config.Cache, trust, registrationRebuilds)
+		registrationsSynced := sourcesync.New(registrationsource.Resources, nil)
+		registrationSource, err = registrationsource.NewSource(informerConfig, config.Analysis, registrationCache, registrationsSynced, trust, observer)
+		if err != nil {
+			return nil, err
+		}
+		storage["clustercertificatestatuses"] = clustercertificatestatus.NewREST(registrationCache, registrationsSynced)
 	}
 	config.Generic.BuildHandlerChainFunc = func(handler http.Handler, c *genericapiserver.Config) http.Handler {
 		// Inside authentication and authorization: /metrics stays behind
@@ -156,6 +187,15 @@ func New(config *Config) (*Server, error) {
 			go func() {
 				if secretsSynced.WaitSynced(ctx) == nil {
 					users.Run(ctx)
+				}
+			}()
+		}
+		if registrationSource != nil {
+			go registrationCache.Run(ctx)
+			// After the Secrets: Trusted reads their served chains.
+			go func() {
+				if secretsSynced.WaitSynced(ctx) == nil {
+					registrationSource.Run(ctx)
 				}
 			}()
 		}

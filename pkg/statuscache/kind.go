@@ -37,3 +37,12 @@ type (
 	ListResult   = ListResultOf[certstatus.CertificateStatus, *certstatus.CertificateStatus]
 	WatchOptions = WatchOptionsOf[certstatus.CertificateStatus, *certstatus.CertificateStatus]
 )
+
+// ClusterCertificateStatuses is the kind built from API registrations' caBundles (cluster-scoped).
+var ClusterCertificateStatuses = Kind[certstatus.ClusterCertificateStatus]{
+	Meta:   func(o *certstatus.ClusterCertificateStatus) *metav1.ObjectMeta { return &o.ObjectMeta },
+	Status: func(o *certstatus.ClusterCertificateStatus) *certstatus.CertificateStatusStatus { return &o.Status },
+}
+
+// ClusterCache is the API registrations' cache.
+type ClusterCache = CacheOf[certstatus.ClusterCertificateStatus, *certstatus.ClusterCertificateStatus]

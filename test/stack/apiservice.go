@@ -130,7 +130,7 @@ func (s *Stack) applyServerRBAC(ctx context.Context) error {
 	args := []string{"apply"}
 	// serviceaccount.yaml is optional: the server authenticates with a
 	// client certificate for the ServiceAccount's name, not a token.
-	for _, name := range []string{"serviceaccount.yaml", "rbac.yaml", "rbac-used-by.yaml", "aggregated-clusterroles.yaml"} {
+	for _, name := range []string{"serviceaccount.yaml", "rbac.yaml", "rbac-used-by.yaml", "rbac-sources.yaml", "aggregated-clusterroles.yaml"} {
 		path := filepath.Join(s.opts.ManifestsDir, name)
 		if _, err := os.Stat(path); err != nil {
 			if name == "serviceaccount.yaml" {
