@@ -175,14 +175,18 @@ func (c *cluster) Pods(namespace string) []registrations.Pod {
 	objects, _ := c.pods.GetIndexer().ByIndex(toolscache.NamespaceIndex, namespace)
 	pods := make([]registrations.Pod, 0, len(objects))
 	for _, obj := range objects {
-		pod := obj.(*corev1.Pod)
-		kept := registrations.Pod{Name: pod.Name, Phase: pod.Status.Phase, Labels: pod.Labels}
-		for _, volume := range pod.Spec.Volumes {
-			kept.Secrets = append(kept.Secrets, volume.Secret.SecretName)
-		}
-		pods = append(pods, kept)
+		pods = append(pods, c.podOf(obj.(*corev1.Pod)))
 	}
 	return pods
+}
+
+// podOf reads a Pod as keepPod kept it.
+func (c *cluster) podOf(pod *corev1.Pod) registrations.Pod {
+	kept := registrations.Pod{Name: pod.Name, Phase: pod.Status.Phase, Labels: pod.Labels}
+	for _, volume := range pod.Spec.Volumes {
+		kept.Secrets = append(kept.Secrets, volume.Secret.SecretName)
+	}
+	return kept
 }
 
 // keepService keeps a Service's name and selector (no resourceVersion, so
