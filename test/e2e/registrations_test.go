@@ -252,7 +252,9 @@ func TestHostileRegistrations(t *testing.T) {
 	createWebhookConfiguration(t, "e2e-garbage-"+ns,
 		testWebhook("garbage.e2e.certstatus.dev", lonely, []byte("this is not PEM")),
 		testWebhook("fine.e2e.certstatus.dev", lonely, ca.PEM()))
-	createWebhookConfiguration(t, "e2e-only-garbage-"+ns, testWebhook("garbage.e2e.certstatus.dev", lonely, []byte("-----BEGIN CERTIFICATE-----\nnope\n")))
+	createWebhookConfiguration(t, "e2e-only-garbage-"+ns, testWebhook("garbage.e2e.certstatus.dev", lonely, []byte("this is not PEM either")))
+	// A CERTIFICATE block that cannot be read is a certificate gone wrong: Invalid, as in a Secret.
+	createWebhookConfiguration(t, "e2e-broken-"+ns, testWebhook("broken.e2e.certstatus.dev", lonely, []byte("-----BEGIN CERTIFICATE-----\nnope\n")))
 	// 100 webhooks of one Service.
 	webhooks := make([]admissionregistrationv1.ValidatingWebhook, 100)
 	for i := range webhooks {
@@ -285,6 +287,9 @@ func TestHostileRegistrations(t *testing.T) {
 		}
 		return fmt.Errorf("usedBy has no configuration with 100 webhooks: %d users", len(cst.Status.UsedBy))
 	})
+	if broken := waitTrusted(t, "validatingwebhookconfiguration.e2e-broken-"+ns, metav1.ConditionUnknown); broken.Status.State != v1alpha1.StateInvalid || len(broken.Status.Errors) == 0 {
+		t.Fatalf("a broken CERTIFICATE block: state %s, errors %+v", broken.Status.State, broken.Status.Errors)
+	}
 	if _, err := env.certs.CertstatusV1alpha1().ClusterCertificateStatuses().Get(context.Background(), "validatingwebhookconfiguration.e2e-only-garbage-"+ns, metav1.GetOptions{}); !apierrors.IsNotFound(err) {
 		t.Fatalf("a caBundle of garbage only: %v, want NotFound", err)
 	}
