@@ -48,5 +48,8 @@ func loadDemoSecrets(ctx context.Context, st *stack.Stack, namespace string) (in
 	if err := loadDemoUsers(ctx, client, namespace); err != nil {
 		return 0, err
 	}
+	if err := loadDemoWebhook(ctx, client, namespace); err != nil {
+		return 0, err
+	}
 	return len(secrets), nil
 }

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"slices"
 	"time"
 
 	"k8s.io/apiserver/pkg/registry/rest"
@@ -17,7 +18,6 @@ import (
 	"k8s.io/client-go/kubernetes"
 	restclient "k8s.io/client-go/rest"
 	"k8s.io/client-go/util/flowcontrol"
-	"k8s.io/klog/v2"
 	"k8s.io/utils/clock"
 
 	"github.com/certstatus/certstatus/pkg/apis/certstatus"
@@ -26,7 +26,9 @@ import (
 	"github.com/certstatus/certstatus/pkg/configmaps"
 	"github.com/certstatus/certstatus/pkg/events"
 	"github.com/certstatus/certstatus/pkg/metrics"
+	"github.com/certstatus/certstatus/pkg/registrationsource"
 	"github.com/certstatus/certstatus/pkg/registry/certificatestatus"
+	"github.com/certstatus/certstatus/pkg/registry/clustercertificatestatus"
 	"github.com/certstatus/certstatus/pkg/registry/configmapcertificatestatus"
 	"github.com/certstatus/certstatus/pkg/secrets"
 	"github.com/certstatus/certstatus/pkg/sourcesync"
@@ -97,13 +99,20 @@ type wiring struct {
 	// recorder (nil without --events) is subscribed to by every cache
 	// before its source starts, so that the initial objects arrive as Added.
 	recorder *events.Recorder
+	// secretCache and usedBy are the Secret instance's cache and usedBy
+	// index (nil without usedBy), which registrations read: Trusted needs
+	// the Secrets' served chains, and a serving Secret's usedBy names the
+	// registration. Built before them (instanceOrder), never the reverse.
+	secretCache *statuscache.Cache
+	usedBy      *usedby.Index
 }
 
 // instances are the sources this server can serve, by name. A new source
 // is one more entry: its adapter, its kind and this wiring.
 var instances = map[string]func(w *wiring) (*instance, error){
-	SourceSecrets:    secretInstance,
-	SourceConfigMaps: configMapInstance,
+	SourceSecrets:       secretInstance,
+	SourceConfigMaps:    configMapInstance,
+	SourceRegistrations: registrationInstance,
 }
 
 // New builds the server: the group, the storage of every source listed, and
@@ -130,20 +139,25 @@ func New(config *Config) (*Server, error) {
 		}
 	}
 
-	var served []*instance
-	for _, name := range config.Sources {
-		build, ok := instances[name]
-		if !ok {
-			// Listed but not built into this server (registrations, until
-			// their pipeline lands): served by no resource.
-			klog.InfoS("Source not served by this build", "source", name)
+	// Built in the order their dependencies demand (SourceNames: Secrets
+	// before the registrations that read them), served in the order listed
+	// (the first is the one readiness waits for).
+	built := map[string]*instance{}
+	for _, name := range SourceNames {
+		if !slices.Contains(config.Sources, name) {
 			continue
 		}
-		i, err := build(w)
+		i, err := instances[name](w)
 		if err != nil {
 			return nil, err
 		}
-		served = append(served, i)
+		built[name] = i
+	}
+	var served []*instance
+	for _, name := range config.Sources {
+		if i, ok := built[name]; ok {
+			served = append(served, i)
+		}
 	}
 	if len(served) == 0 {
 		return nil, fmt.Errorf("no source to serve among %v", config.Sources)
@@ -237,6 +251,7 @@ func secretInstance(w *wiring) (*instance, error) {
 	if config.UsedBy.Any() {
 		rebuilds = statuscache.NewRebuilds()
 		index := usedby.NewIndex(usedby.RebuildKeys(rebuilds))
+		w.usedBy = index
 		var err error
 		users, err = usedby.NewSources(w.informerConfig, config.UsedBy, config.Namespaces, index, w.observer)
 		if err != nil {
@@ -253,6 +268,7 @@ func secretInstance(w *wiring) (*instance, error) {
 	if err != nil {
 		return nil, err
 	}
+	w.secretCache = cache
 	if w.recorder != nil {
 		cache.Subscribe(w.recorder.Observe)
 	}
@@ -304,6 +320,37 @@ func configMapInstance(w *wiring) (*instance, error) {
 		storage:   configmapcertificatestatus.NewREST(cache, state),
 		metrics:   metrics.Source{Kind: metrics.ConfigMapKind, Items: cache},
 		informers: []metrics.Informer{{Resource: "configmaps", HasSynced: source.HasSynced}},
+		run: func(ctx context.Context) {
+			go cache.Run(ctx)
+			source.Run(ctx)
+		},
+	}, nil
+}
+
+// registrationInstance is API registrations → clustercertificatestatuses.
+// Trusted reads the Secret cache (the served chains of serving Secrets),
+// so the Secret source must be served too (validated with the flags).
+func registrationInstance(w *wiring) (*instance, error) {
+	if w.secretCache == nil {
+		return nil, fmt.Errorf("the %s source needs the %s source: Trusted reads the Secrets' served chains", SourceRegistrations, SourceSecrets)
+	}
+	rebuilds := statuscache.NewRebuilds()
+	trust, err := registrationsource.NewTrust(w.informerConfig, w.secretCache, w.usedBy, rebuilds, w.config.Analysis, w.observer)
+	if err != nil {
+		return nil, err
+	}
+	cache := statuscache.NewOf[certstatus.ClusterCertificateStatus](statuscache.ClusterCertificateStatuses, clock.RealClock{}, w.config.Cache, trust, rebuilds)
+	state := sourcesync.New(registrationsource.Resources, w.observer)
+	source, err := registrationsource.NewSource(w.informerConfig, w.config.Analysis, cache, state, trust, w.observer)
+	if err != nil {
+		return nil, err
+	}
+	return &instance{
+		resource:  "clustercertificatestatuses",
+		from:      "API registration",
+		state:     state,
+		storage:   clustercertificatestatus.NewREST(cache, state),
+		informers: []metrics.Informer{{Resource: "registrations", HasSynced: state.HasSynced}},
 		run: func(ctx context.Context) {
 			go cache.Run(ctx)
 			source.Run(ctx)

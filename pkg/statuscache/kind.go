@@ -48,3 +48,12 @@ var ConfigMapCertificateStatuses = Kind[certstatus.ConfigMapCertificateStatus]{
 
 // ConfigMapCache is the ConfigMap kind's cache.
 type ConfigMapCache = CacheOf[certstatus.ConfigMapCertificateStatus, *certstatus.ConfigMapCertificateStatus]
+
+// ClusterCertificateStatuses is the kind built from API registrations' caBundles (cluster-scoped).
+var ClusterCertificateStatuses = Kind[certstatus.ClusterCertificateStatus]{
+	Meta:   func(o *certstatus.ClusterCertificateStatus) *metav1.ObjectMeta { return &o.ObjectMeta },
+	Status: func(o *certstatus.ClusterCertificateStatus) *certstatus.CertificateStatusStatus { return &o.Status },
+}
+
+// ClusterCache is the API registrations' cache.
+type ClusterCache = CacheOf[certstatus.ClusterCertificateStatus, *certstatus.ClusterCertificateStatus]

@@ -6,6 +6,8 @@ import (
 	"sync"
 	"time"
 	"unique"
+
+	"github.com/certstatus/certstatus/pkg/apis/certstatus"
 )
 
 // User is one object using a Secret, as Index.UsedBy reports it.
@@ -19,6 +21,9 @@ type User struct {
 	// Created is the object's creationTimestamp (zero for workloads, whose
 	// Pods declare no hosts): it dates HostsCovered, and is never served.
 	Created time.Time
+	// Webhooks are, for a webhook configuration, those of its webhooks the
+	// Secret serves, in the configuration's order.
+	Webhooks []certstatus.Webhook
 }
 
 // objectKey names a kept object of one kind.
@@ -157,6 +162,12 @@ type Index struct {
 	controllerOf func(kind, namespace, name string) (podOwner, bool)
 
 	changed func([]SecretRef)
+
+	// registrations are the API registrations put (PutRegistration), by
+	// kind and name: their previous version, as an informer's store would
+	// hand it. registrationsMu orders their puts.
+	registrationsMu sync.Mutex
+	registrations   map[objectKey]*servingObject
 }
 
 // NewIndex returns an empty index; changed (may be nil) hears which
@@ -271,7 +282,7 @@ func sameServing(a, b *servingObject) bool {
 		return false
 	}
 	for i := range a.refs {
-		if a.refs[i].secret != b.refs[i].secret || a.refs[i].hosts != b.refs[i].hosts {
+		if a.refs[i].secret != b.refs[i].secret || a.refs[i].hosts != b.refs[i].hosts || !sameWebhooks(a.refs[i].webhooks, b.refs[i].webhooks) {
 			return false
 		}
 	}
@@ -394,10 +405,14 @@ func (u *Users) list() []User {
 	users := make([]User, 0, u.count())
 	for s := range u.served() {
 		object := s.object
-		users = append(users, User{
+		user := User{
 			Kind: object.kind.Value(), Namespace: object.GetNamespace(), Name: object.name,
 			Hosts: object.refs[s.ref].hosts.list(), Created: time.Unix(object.created, 0).UTC(),
-		})
+		}
+		if webhooks := object.refs[s.ref].webhooks; webhooks != nil {
+			user.Webhooks = *webhooks
+		}
+		users = append(users, user)
 	}
 	workloads := len(users)
 	for _, count := range u.pods() {

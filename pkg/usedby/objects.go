@@ -10,6 +10,8 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/certstatus/certstatus/pkg/apis/certstatus"
 )
 
 // The kinds usedBy reports for objects that serve a Secret. An Istio
@@ -37,6 +39,10 @@ type SecretRef struct {
 type reference struct {
 	secret SecretRef
 	hosts  nameList
+	// webhooks (API registrations only; nil otherwise) are the webhooks of a
+	// webhook configuration the Secret serves: a pointer, so that the
+	// references of Ingresses and Gateways grow by 8 B only.
+	webhooks *[]certstatus.Webhook
 }
 
 // servingObject is all that is kept of an Ingress, a Gateway, a ListenerSet

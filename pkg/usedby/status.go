@@ -74,7 +74,7 @@ func judge(dnsNames, ipAddresses []string, created time.Time, users []User) (use
 	for i := range users {
 		u := &users[i]
 		served := &usedBy[i]
-		*served = certstatus.UsedBy{Kind: u.Kind, Namespace: u.Namespace, Name: u.Name, Hosts: u.Hosts, Pods: u.Pods}
+		*served = certstatus.UsedBy{Kind: u.Kind, Namespace: u.Namespace, Name: u.Name, Hosts: u.Hosts, Pods: u.Pods, Webhooks: u.Webhooks}
 		if len(u.Hosts) == 0 {
 			continue
 		}

@@ -220,5 +220,9 @@ func validateSources(sources []string) error {
 		}
 		seen[source] = true
 	}
+	if seen[apiserver.SourceRegistrations] && !seen[apiserver.SourceSecrets] {
+		// Trusted verifies what the serving Secrets serve.
+		return fmt.Errorf("--sources: %q needs %q (the Trusted condition reads the serving Secrets)", apiserver.SourceRegistrations, apiserver.SourceSecrets)
+	}
 	return nil
 }

@@ -1,46 +1,29 @@
 package app
 
 import (
-	"slices"
 	"strings"
 	"testing"
-
-	"github.com/spf13/pflag"
 )
 
-// --sources defaults to every source, Secrets first; unknown, repeated or
-// no sources are refused.
-func TestSourcesFlag(t *testing.T) {
+func TestValidateSources(t *testing.T) {
 	for _, tc := range []struct {
-		args []string
-		want []string
-		err  string
+		sources []string
+		err     string // "" when accepted
 	}{
-		{nil, []string{"secrets", "configmaps", "registrations"}, ""},
-		{[]string{"--sources=secrets"}, []string{"secrets"}, ""},
-		{[]string{"--sources=configmaps,secrets"}, []string{"configmaps", "secrets"}, ""},
-		{[]string{"--sources=secrets,crds"}, nil, `unknown source "crds"`},
-		{[]string{"--sources=secrets,secrets"}, nil, "listed twice"},
-		{[]string{"--sources="}, nil, "at least one"},
+		{[]string{"secrets", "configmaps", "registrations"}, ""},
+		{[]string{"configmaps"}, ""},
+		{[]string{"configmaps", "secrets", "registrations"}, ""},
+		{nil, "at least one"},
+		{[]string{"secrets", "crds"}, `unknown source "crds"`},
+		{[]string{"secrets", "secrets"}, "listed twice"},
+		{[]string{"registrations"}, `"registrations" needs "secrets"`},
 	} {
-		options := NewOptions()
-		flags := pflag.NewFlagSet("test", pflag.ContinueOnError)
-		options.AddFlags(flags)
-		if err := flags.Parse(tc.args); err != nil {
-			t.Fatal(err)
-		}
-		err := options.Validate()
-		if tc.err != "" {
-			if err == nil || !strings.Contains(err.Error(), tc.err) {
-				t.Errorf("%v: error %v, want %q", tc.args, err, tc.err)
-			}
-			continue
-		}
-		if err != nil {
-			t.Errorf("%v: %v", tc.args, err)
-		}
-		if !slices.Equal(options.Sources, tc.want) {
-			t.Errorf("%v: sources %v, want %v", tc.args, options.Sources, tc.want)
+		err := validateSources(tc.sources)
+		switch {
+		case tc.err == "" && err != nil:
+			t.Errorf("%v: %v", tc.sources, err)
+		case tc.err != "" && (err == nil || !strings.Contains(err.Error(), tc.err)):
+			t.Errorf("%v: error %v, want one saying %q", tc.sources, err, tc.err)
 		}
 	}
 }
