@@ -110,6 +110,12 @@ type Kind struct {
 	// Resources are the informers (certstatus_informer_synced's resource
 	// label) of the kind's source; Secrets have their own alert.
 	Resources []string
+	// Served is the resource a kind other than the Secrets' serves: its
+	// alerts carry it as the label resource, so that they are told apart
+	// from the Secrets' alerts of the same name (which carry none, as
+	// before there were other kinds), for Alertmanager routes and for
+	// promtool, which refuses two rules of one name and one label set.
+	Served string
 }
 
 // SecretKind and ConfigMapKind are the kinds the rules cover. A
@@ -129,6 +135,7 @@ var (
 		Level:        "configmap",
 		KeystoreHint: "says why",
 		Resources:    []string{"configmaps"},
+		Served:       "configmapcertificatestatuses",
 	}
 	// Kinds are every kind the shipped rules cover, Secrets first.
 	Kinds = []*Kind{SecretKind, ConfigMapKind}
@@ -302,6 +309,11 @@ func certificateRules(o Options, k *Kind) []Rule {
 				object+" is served for hosts its certificate does not cover.",
 				"{{ $value }} host(s) served with "+object+" are not among the certificate's names; clients of those hosts fail. "+
 					"kubectl get "+k.Kubectl+" -o yaml shows usedBy."))
+	}
+	if k.Served != "" {
+		for i := range rules {
+			rules[i].Labels["resource"] = k.Served
+		}
 	}
 	return rules
 }

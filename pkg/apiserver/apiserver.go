@@ -171,7 +171,9 @@ func New(config *Config) (*Server, error) {
 	for _, i := range served {
 		storage[i.resource] = i.storage
 		computedFrom[i.resource] = i.from
-		families = append(families, i.metrics)
+		if i.metrics.Kind != nil { // a kind without certificate families yet exports none
+			families = append(families, i.metrics)
+		}
 		informers = append(informers, i.informers...)
 		if i.health != nil {
 			health = i.health
