@@ -23,4 +23,15 @@ func RebuildKeys(rebuilds *statuscache.Rebuilds) func([]SecretRef) {
 	}
 }
 
+// ConfigMaps is the index as the ConfigMap cache's decorator: a ConfigMap's
+// analysis with the Pods that mount it, by workload. Its keys to rebuild
+// are NewIndexWithConfigMaps's configMapsChanged.
+func (x *Index) ConfigMaps() statuscache.Decorator { return configMapDecorator{x} }
+
+type configMapDecorator struct{ index *Index }
+
+func (d configMapDecorator) Decorate(key statuscache.Key, base statuscache.Analysis) statuscache.Analysis {
+	return Decorate(base, d.index.ConfigMapUsers(SecretRef{Namespace: key.Namespace, Name: key.Name}))
+}
+
 var _ statuscache.Decorator = &Index{}

@@ -156,12 +156,16 @@ type Index struct {
 	// bySecret is by namespace, then Secret name: a change of a ReplicaSet
 	// or Job then looks only at its namespace's Secrets, and the inner keys
 	// are plain strings (map slots with large keys cost much per entry).
-	bySecret map[string]map[string]*Users
+	bySecret usersByName
+	// byConfigMap is the same for ConfigMaps, which only Pods use (mount).
+	byConfigMap usersByName
 	// controllerOf finds a ReplicaSet's or Job's own controller in the
 	// metadata informers' stores; kept objects are not copied here.
 	controllerOf func(kind, namespace, name string) (podOwner, bool)
 
-	changed func([]SecretRef)
+	// changed and configMapsChanged hear which Secrets' and ConfigMaps'
+	// users changed.
+	changed, configMapsChanged func([]SecretRef)
 
 	// registrations are the API registrations put (PutRegistration), by
 	// kind and name: their previous version, as an informer's store would
@@ -170,16 +174,32 @@ type Index struct {
 	registrations   map[objectKey]*servingObject
 }
 
+// usersByName are the users of objects of one kind by namespace, then name.
+type usersByName map[string]map[string]*Users
+
 // NewIndex returns an empty index; changed (may be nil) hears which
 // Secrets' users changed.
 func NewIndex(changed func([]SecretRef)) *Index {
+	return NewIndexWithConfigMaps(changed, nil)
+}
+
+// NewIndexWithConfigMaps is NewIndex whose configMapsChanged (may be nil)
+// hears which ConfigMaps' users (the Pods mounting them) changed, named as
+// SecretRefs are.
+func NewIndexWithConfigMaps(changed, configMapsChanged func([]SecretRef)) *Index {
+	none := func([]SecretRef) {}
 	if changed == nil {
-		changed = func([]SecretRef) {}
+		changed = none
+	}
+	if configMapsChanged == nil {
+		configMapsChanged = none
 	}
 	return &Index{
-		bySecret:     map[string]map[string]*Users{},
-		controllerOf: func(string, string, string) (podOwner, bool) { return podOwner{}, false },
-		changed:      changed,
+		bySecret:          usersByName{},
+		byConfigMap:       usersByName{},
+		controllerOf:      func(string, string, string) (podOwner, bool) { return podOwner{}, false },
+		changed:           changed,
+		configMapsChanged: configMapsChanged,
 	}
 }
 
@@ -190,29 +210,38 @@ func (x *Index) setControllerOf(f func(kind, namespace, name string) (podOwner, 
 
 // lookup is a Secret's current snapshot (nil: no users). Called with x.mu held.
 func (x *Index) lookup(secret SecretRef) *Users {
-	return x.bySecret[secret.Namespace][secret.Name]
+	return x.bySecret.lookup(secret)
+}
+
+func (m usersByName) lookup(ref SecretRef) *Users {
+	return m[ref.Namespace][ref.Name]
 }
 
 // replace makes a new snapshot of these users of a Secret current, its
 // Pods' workloads resolved afresh (serving and pods are copied, not kept).
 // Called with x.mu held.
 func (x *Index) replace(secret SecretRef, serving []servedRef, pods []podCount) {
+	x.replaceIn(x.bySecret, secret, serving, pods)
+}
+
+// replaceIn is replace in the users of one kind of object.
+func (x *Index) replaceIn(m usersByName, secret SecretRef, serving []servedRef, pods []podCount) {
 	u := newUsers(serving, pods)
 	for i := range u.pods() {
 		count := &u.more.pods[i]
 		count.workload = x.workloadOf(secret.Namespace, count.owner)
 	}
-	names := x.bySecret[secret.Namespace]
+	names := m[secret.Namespace]
 	if u == nil {
 		delete(names, secret.Name)
 		if len(names) == 0 {
-			delete(x.bySecret, secret.Namespace)
+			delete(m, secret.Namespace)
 		}
 		return
 	}
 	if names == nil {
 		names = map[string]*Users{}
-		x.bySecret[secret.Namespace] = names
+		m[secret.Namespace] = names
 	}
 	names[secret.Name] = u
 }
@@ -223,6 +252,13 @@ func (x *Index) Users(secret SecretRef) *Users {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	return x.lookup(secret)
+}
+
+// ConfigMapUsers is a ConfigMap's users as of now (nil: none), as Users.
+func (x *Index) ConfigMapUsers(configMap SecretRef) *Users {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	return x.byConfigMap.lookup(configMap)
 }
 
 // secretCount is the number of Secrets the index knows of users for.
@@ -301,30 +337,35 @@ func appendSecret(list []SecretRef, secret SecretRef) []SecretRef {
 // putPod replaces old (nil: none) by current (nil: deleted), both versions
 // of one Pod as its informer had them.
 func (x *Index) putPod(old, current *keptPod) {
-	if old != nil && current != nil && ownerOf(old) == ownerOf(current) && old.secrets == current.secrets {
+	if old != nil && current != nil && ownerOf(old) == ownerOf(current) && old.mounts == current.mounts {
 		return
 	}
 	x.mu.Lock()
-	var touched []SecretRef
+	var secrets, configMaps []SecretRef
 	if old != nil {
-		touched = x.countPod(old, -1, touched)
+		secrets = x.countPod(x.bySecret, old, old.secrets(), -1, secrets)
+		configMaps = x.countPod(x.byConfigMap, old, old.configMaps(), -1, configMaps)
 	}
 	if current != nil {
-		touched = x.countPod(current, +1, touched)
+		secrets = x.countPod(x.bySecret, current, current.secrets(), +1, secrets)
+		configMaps = x.countPod(x.byConfigMap, current, current.configMaps(), +1, configMaps)
 	}
 	x.mu.Unlock()
-	if len(touched) > 0 {
-		x.changed(touched)
+	if len(secrets) > 0 {
+		x.changed(secrets)
+	}
+	if len(configMaps) > 0 {
+		x.configMapsChanged(configMaps)
 	}
 }
 
-// countPod adds delta to the counts of the Pod's owner under each Secret it
-// mounts. Called with x.mu held.
-func (x *Index) countPod(p *keptPod, delta int32, touched []SecretRef) []SecretRef {
+// countPod adds delta to the counts of the Pod's owner under each object of
+// m (Secrets or ConfigMaps) it uses, names. Called with x.mu held.
+func (x *Index) countPod(m usersByName, p *keptPod, names func(yield func(string) bool), delta int32, touched []SecretRef) []SecretRef {
 	owner := ownerOf(p)
-	for name := range p.secrets.all() {
+	for name := range names {
 		secret := SecretRef{Namespace: p.GetNamespace(), Name: name}
-		u := x.lookup(secret)
+		u := m.lookup(secret)
 		pods := slices.Clone(u.pods())
 		i := slices.IndexFunc(pods, func(c podCount) bool { return c.owner == owner })
 		switch {
@@ -337,7 +378,7 @@ func (x *Index) countPod(p *keptPod, delta int32, touched []SecretRef) []SecretR
 		default:
 			continue
 		}
-		x.replace(secret, slices.Collect(u.served()), pods)
+		x.replaceIn(m, secret, slices.Collect(u.served()), pods)
 		touched = appendSecret(touched, secret)
 	}
 	return touched
@@ -360,21 +401,33 @@ func (x *Index) ownerChanged(old, current *keptOwner) {
 	owner := newPodOwner(o.kind, o.name)
 	namespace := o.GetNamespace()
 	x.mu.Lock()
+	secrets := x.reresolve(x.bySecret, namespace, owner)
+	configMaps := x.reresolve(x.byConfigMap, namespace, owner)
+	x.mu.Unlock()
+	if len(secrets) > 0 {
+		x.changed(secrets)
+	}
+	if len(configMaps) > 0 {
+		x.configMapsChanged(configMaps)
+	}
+}
+
+// reresolve makes new snapshots of the objects of m in namespace that
+// owner's Pods use whose workload now resolves differently, and returns
+// them. Called with x.mu held.
+func (x *Index) reresolve(m usersByName, namespace string, owner podOwner) []SecretRef {
 	var touched []SecretRef
-	for name, u := range x.bySecret[namespace] {
+	for name, u := range m[namespace] {
 		pods := u.pods()
 		i := slices.IndexFunc(pods, func(c podCount) bool { return c.owner == owner })
 		if i < 0 || x.workloadOf(namespace, owner) == pods[i].workload {
 			continue
 		}
-		secret := SecretRef{Namespace: namespace, Name: name}
-		x.replace(secret, slices.Collect(u.served()), pods)
-		touched = append(touched, secret)
+		ref := SecretRef{Namespace: namespace, Name: name}
+		x.replaceIn(m, ref, slices.Collect(u.served()), pods)
+		touched = append(touched, ref)
 	}
-	x.mu.Unlock()
-	if len(touched) > 0 {
-		x.changed(touched)
-	}
+	return touched
 }
 
 // forgetKind drops every serving object of a kind (its CRD was removed).

@@ -41,7 +41,7 @@ func ingress(namespace, name string, refs ...reference) *servingObject {
 func pod(namespace, name, ownerKind, ownerName string, secrets ...string) *keptPod {
 	p := &keptPod{compactMeta: newCompactMeta(namespace, name), ownerKind: ownerKind, ownerName: ownerName}
 	for _, s := range secrets {
-		p.secrets.add(s)
+		p.addSecret(s)
 	}
 	return p
 }

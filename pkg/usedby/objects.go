@@ -58,13 +58,56 @@ type servingObject struct {
 	refs    []reference
 }
 
-// keptPod is all that is kept of a Pod: its controller and the Secrets it
-// mounts. A finished Pod (Succeeded, Failed) is kept without Secrets: it no
-// longer counts.
+// keptPod is all that is kept of a Pod: its controller and the Secrets and
+// ConfigMaps it mounts. A finished Pod (Succeeded, Failed) is kept without
+// them: it no longer counts.
 type keptPod struct {
 	compactMeta
 	ownerKind, ownerName string
-	secrets              nameList
+	// mounts are the names of the Secrets and, marked with configMapMark,
+	// of the ConfigMaps: one string, so that a Pod that mounts no ConfigMap
+	// costs not a byte more than before ConfigMaps were tracked.
+	mounts nameList
+}
+
+// configMapMark starts a ConfigMap's name in keptPod.mounts. Neither a
+// Secret's nor a ConfigMap's name can hold it (both are DNS subdomains).
+const configMapMark = ":"
+
+// addSecret and addConfigMap add the names of a Secret and of a ConfigMap
+// the Pod uses (an invalid name is left out).
+func (p *keptPod) addSecret(name string) {
+	if !strings.Contains(name, configMapMark) {
+		p.mounts.add(name)
+	}
+}
+
+func (p *keptPod) addConfigMap(name string) {
+	if name != "" && !strings.Contains(name, configMapMark) {
+		p.mounts.add(configMapMark + name)
+	}
+}
+
+// secrets yields the names of the Secrets the Pod uses.
+func (p *keptPod) secrets() func(yield func(string) bool) {
+	return func(yield func(string) bool) {
+		for name := range p.mounts.all() {
+			if !strings.HasPrefix(name, configMapMark) && !yield(name) {
+				return
+			}
+		}
+	}
+}
+
+// configMaps yields the names of the ConfigMaps the Pod mounts.
+func (p *keptPod) configMaps() func(yield func(string) bool) {
+	return func(yield func(string) bool) {
+		for name := range p.mounts.all() {
+			if cm, ok := strings.CutPrefix(name, configMapMark); ok && !yield(cm) {
+				return
+			}
+		}
+	}
 }
 
 // nameList is a list of names joined by "/", which neither a Secret name
@@ -263,7 +306,10 @@ func parseSecretRef(value, namespace string) SecretRef {
 // secret volume or a projected source, or reads into the environment of a
 // container or an init container (env[].valueFrom.secretKeyRef,
 // envFrom[].secretRef): a certificate read at start-up breaks the Pod just
-// as surely on its next restart.
+// as surely on its next restart. It keeps the ConfigMaps the Pod mounts as
+// a configMap volume or a projected source too, except the service-account
+// volume's (isServiceAccountCA). ConfigMaps read into the environment are
+// not kept: a CA bundle is read from a file.
 func transformPod(obj interface{}) (interface{}, error) {
 	pod, ok := obj.(*corev1.Pod)
 	if !ok {
@@ -283,35 +329,65 @@ func transformPod(obj interface{}) (interface{}, error) {
 	}
 	for _, volume := range pod.Spec.Volumes {
 		if volume.Secret != nil {
-			kept.secrets.add(volume.Secret.SecretName)
+			kept.addSecret(volume.Secret.SecretName)
+		}
+		if volume.ConfigMap != nil {
+			kept.addConfigMap(volume.ConfigMap.Name)
 		}
 		if volume.Projected == nil {
 			continue
 		}
 		for _, source := range volume.Projected.Sources {
 			if source.Secret != nil {
-				kept.secrets.add(source.Secret.Name)
+				kept.addSecret(source.Secret.Name)
+			}
+			if source.ConfigMap != nil && !isServiceAccountCA(volume.Projected, source.ConfigMap) {
+				kept.addConfigMap(source.ConfigMap.Name)
 			}
 		}
 	}
 	for _, containers := range [][]corev1.Container{pod.Spec.InitContainers, pod.Spec.Containers} {
 		for i := range containers {
-			addEnvironmentSecrets(&kept.secrets, &containers[i])
+			addEnvironmentSecrets(kept, &containers[i])
 		}
 	}
 	return kept, nil
 }
 
+// ServiceAccountCAConfigMap is the ConfigMap every namespace has with the
+// cluster's CA, which the service-account volume projects.
+const ServiceAccountCAConfigMap = "kube-root-ca.crt"
+
+// isServiceAccountCA tells whether a projected ConfigMap is the
+// service-account volume's CA: kube-root-ca.crt in a projected volume that
+// also projects a service-account token. The ServiceAccount admission
+// plugin gives every Pod that volume (kube-api-access-*), and a
+// hand-written one of the same shape does the same job; counting it would
+// make every workload a user of its namespace's kube-root-ca.crt. The shape
+// is judged, not the name, which is only the plugin's convention; any other
+// ConfigMap in such a volume, or kube-root-ca.crt mounted on its own, is a use.
+func isServiceAccountCA(volume *corev1.ProjectedVolumeSource, configMap *corev1.ConfigMapProjection) bool {
+	if configMap.Name != ServiceAccountCAConfigMap {
+		return false
+	}
+	for _, source := range volume.Sources {
+		if source.ServiceAccountToken != nil {
+			return true
+		}
+	}
+	return false
+}
+
 // addEnvironmentSecrets adds the Secrets a container reads into its environment.
-func addEnvironmentSecrets(secrets *nameList, container *corev1.Container) {
+func addEnvironmentSecrets(p *keptPod, container *corev1.Container) {
 	for _, env := range container.Env {
 		if env.ValueFrom != nil && env.ValueFrom.SecretKeyRef != nil {
-			secrets.add(env.ValueFrom.SecretKeyRef.Name)
+			p.addSecret(env.ValueFrom.SecretKeyRef.Name)
 		}
 	}
 	for _, from := range container.EnvFrom {
 		if from.SecretRef != nil {
-			secrets.add(from.SecretRef.Name)
+			p.addSecret(from.SecretRef.Name)
 		}
 	}
 }

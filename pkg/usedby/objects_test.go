@@ -128,15 +128,15 @@ func TestTransformPod(t *testing.T) {
 	}
 	obj, _ := transformPod(pod)
 	want := &keptPod{compactMeta: newCompactMeta("web", "frontend-abc-1"), ownerKind: "ReplicaSet", ownerName: "frontend-abc",
-		secrets: "web-tls/client-ca/init-env/env-cert/sidecar-env"}
+		mounts: "web-tls/:web-tls-config/client-ca/init-env/env-cert/sidecar-env"}
 	if got := obj.(*keptPod); !reflect.DeepEqual(got, want) {
 		t.Errorf("kept %+v, want %+v", got, want)
 	}
 	for _, phase := range []corev1.PodPhase{corev1.PodSucceeded, corev1.PodFailed} {
 		pod.Status.Phase = phase
 		obj, _ := transformPod(pod)
-		if got := obj.(*keptPod); got.secrets != "" {
-			t.Errorf("a %s Pod keeps Secrets %v", phase, got.secrets)
+		if got := obj.(*keptPod); got.mounts != "" {
+			t.Errorf("a %s Pod keeps Secrets or ConfigMaps %v", phase, got.mounts)
 		}
 	}
 }

@@ -35,17 +35,17 @@ func newObjectStore[K comparable, S any](transform toolscache.TransformFunc, spl
 // podFields is what the store keeps of a Pod beside its key.
 type podFields struct {
 	ownerKind, ownerName string
-	secrets              nameList
+	mounts               nameList
 }
 
 // newPodStore is the Pods' store: their fields by value.
 func newPodStore(put func(old, current *keptPod)) *objectStore[*keptPod, podFields] {
 	return newObjectStore(transformPod,
 		func(p *keptPod) (string, string, podFields) {
-			return p.GetNamespace(), p.name, podFields{ownerKind: p.ownerKind, ownerName: p.ownerName, secrets: p.secrets}
+			return p.GetNamespace(), p.name, podFields{ownerKind: p.ownerKind, ownerName: p.ownerName, mounts: p.mounts}
 		},
 		func(namespace, name string, f podFields) *keptPod {
-			return &keptPod{compactMeta: newCompactMeta(namespace, name), ownerKind: f.ownerKind, ownerName: f.ownerName, secrets: f.secrets}
+			return &keptPod{compactMeta: newCompactMeta(namespace, name), ownerKind: f.ownerKind, ownerName: f.ownerName, mounts: f.mounts}
 		},
 		put)
 }

@@ -27,7 +27,7 @@ func TestPodStore(t *testing.T) {
 		if p == nil {
 			return ""
 		}
-		return p.name + ":" + string(p.secrets)
+		return p.name + ":" + string(p.mounts)
 	}
 	store := newPodStore(func(old, current *keptPod) { changes = append(changes, change{describe(old), describe(current)}) })
 	expect := func(step string, want ...change) {
