@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"slices"
+	"sync"
 	"time"
 
 	"k8s.io/apiserver/pkg/registry/rest"
@@ -99,12 +100,74 @@ type wiring struct {
 	// recorder (nil without --events) is subscribed to by every cache
 	// before its source starts, so that the initial objects arrive as Added.
 	recorder *events.Recorder
-	// secretCache and usedBy are the Secret instance's cache and usedBy
-	// index (nil without usedBy), which registrations read: Trusted needs
-	// the Secrets' served chains, and a serving Secret's usedBy names the
-	// registration. Built before them (instanceOrder), never the reverse.
+	// secretCache is the Secret instance's cache, which registrations
+	// read: Trusted needs the Secrets' served chains. Built before them
+	// (SourceNames' order), never the reverse.
 	secretCache *statuscache.Cache
-	usedBy      *usedby.Index
+	// usedBy is the index of who uses Secrets and ConfigMaps, fed by users
+	// (both nil without usedBy): built before every instance, it decorates
+	// the Secret and ConfigMap caches, which secretRebuilds and
+	// configMapRebuilds (nil when that cache has no usedBy) bind, and a
+	// serving Secret's usedBy names the registration.
+	usedBy                            *usedby.Index
+	users                             *usedby.Sources
+	secretRebuilds, configMapRebuilds *statuscache.Rebuilds
+	// usersStarted starts users once, after the first decorated source has synced.
+	usersStarted sync.Once
+}
+
+// newUsedBy builds the usedBy index and its sources (--used-by) for the
+// decorated sources served: Secrets use every kind, ConfigMaps only Pods.
+// Nothing is built when no served source would show it, and a kind only
+// Secrets use is not watched when Secrets are not served.
+func (w *wiring) newUsedBy() error {
+	config := w.config
+	secrets := slices.Contains(config.Sources, SourceSecrets)
+	configMaps := slices.Contains(config.Sources, SourceConfigMaps) && config.UsedBy.Pod
+	kinds := config.UsedBy
+	if !secrets {
+		kinds = usedby.Kinds{Pod: kinds.Pod}
+	}
+	if !kinds.Any() || !secrets && !configMaps {
+		return nil
+	}
+	// A signal no cache binds would keep its keys forever: none then.
+	var secretsChanged, configMapsChanged func([]usedby.SecretRef)
+	if secrets {
+		w.secretRebuilds = statuscache.NewRebuilds()
+		secretsChanged = usedby.RebuildKeys(w.secretRebuilds)
+	}
+	if configMaps {
+		w.configMapRebuilds = statuscache.NewRebuilds()
+		configMapsChanged = usedby.RebuildKeys(w.configMapRebuilds)
+	}
+	w.usedBy = usedby.NewIndexWithConfigMaps(secretsChanged, configMapsChanged)
+	var err error
+	w.users, err = usedby.NewSources(w.informerConfig, kinds, config.Namespaces, w.usedBy, w.observer)
+	return err
+}
+
+// runUsedBy starts the usedBy sources once state (a decorated source's)
+// has synced, if no other source started them first: on a small machine
+// the Pod, Ingress and ReplicaSet lists would otherwise compete with the
+// analyses.
+func (w *wiring) runUsedBy(ctx context.Context, state *sourcesync.State) {
+	if state.WaitSynced(ctx) == nil {
+		w.usersStarted.Do(func() { w.users.Run(ctx) })
+	}
+}
+
+// usedByInformers are the usedBy informers, exported (readiness waits for
+// none of them).
+func (w *wiring) usedByInformers() []metrics.Informer {
+	if w.users == nil {
+		return nil
+	}
+	var informers []metrics.Informer
+	for _, resource := range w.users.Resources() {
+		informers = append(informers, metrics.Informer{Resource: resource, HasSynced: func() bool { return w.users.Synced()[resource] }})
+	}
+	return informers
 }
 
 // instances are the sources this server can serve, by name. A new source
@@ -138,6 +201,9 @@ func New(config *Config) (*Server, error) {
 			return nil, err
 		}
 	}
+	if err := w.newUsedBy(); err != nil {
+		return nil, err
+	}
 
 	// Built in the order their dependencies demand (SourceNames: Secrets
 	// before the registrations that read them), served in the order listed
@@ -166,7 +232,7 @@ func New(config *Config) (*Server, error) {
 	storage := map[string]rest.Storage{}
 	computedFrom := map[string]string{}
 	var families []metrics.Source
-	var informers []metrics.Informer
+	informers := w.usedByInformers()
 	var health metrics.HealthSource = noHealth{}
 	for _, i := range served {
 		storage[i.resource] = i.storage
@@ -246,26 +312,16 @@ func secretInstance(w *wiring) (*instance, error) {
 	config := w.config
 	// usedBy: who serves or mounts each Secret. Its sources depend on no
 	// other; the Secret cache depends on them through the index.
-	var users *usedby.Sources
 	var usedBySynced func() bool
 	var decorator statuscache.Decorator // none without usedBy
-	var rebuilds *statuscache.Rebuilds
-	if config.UsedBy.Any() {
-		rebuilds = statuscache.NewRebuilds()
-		index := usedby.NewIndex(usedby.RebuildKeys(rebuilds))
-		w.usedBy = index
-		var err error
-		users, err = usedby.NewSources(w.informerConfig, config.UsedBy, config.Namespaces, index, w.observer)
-		if err != nil {
-			return nil, err
-		}
+	if w.secretRebuilds != nil {
 		// certstatus_secret_used is written once every usedBy informer has synced.
-		usedBySynced = users.AllSynced
-		decorator = index
+		usedBySynced = w.users.AllSynced
+		decorator = w.usedBy
 	}
 
 	state := sourcesync.New("secrets", w.observer)
-	cache := statuscache.NewDecorated(clock.RealClock{}, config.Cache, decorator, rebuilds)
+	cache := statuscache.NewDecorated(clock.RealClock{}, config.Cache, decorator, w.secretRebuilds)
 	source, err := secrets.NewSource(w.informerConfig, config.Namespaces, config.Analysis, cache, state, w.observer)
 	if err != nil {
 		return nil, err
@@ -287,27 +343,27 @@ func secretInstance(w *wiring) (*instance, error) {
 			source.Run(ctx)
 		},
 	}
-	if users != nil {
-		// Readiness waits for the Secrets only; these are exported, not awaited.
-		for _, resource := range users.Resources() {
-			i.informers = append(i.informers, metrics.Informer{Resource: resource, HasSynced: func() bool { return users.Synced()[resource] }})
-		}
-		// After the Secrets: on a small machine the Pod, Ingress and
-		// ReplicaSet lists would otherwise compete with their analysis.
-		i.after = func(ctx context.Context) {
-			if state.WaitSynced(ctx) == nil {
-				users.Run(ctx)
-			}
-		}
+	if w.secretRebuilds != nil {
+		i.after = func(ctx context.Context) { w.runUsedBy(ctx, state) }
 	}
 	return i, nil
 }
 
-// configMapInstance is ConfigMaps → configmapcertificatestatuses.
+// configMapInstance is ConfigMaps → configmapcertificatestatuses, with
+// usedBy when Pods are watched (--used-by Pod): the Pods mounting each
+// ConfigMap, by workload, from the same Pod watch as the Secrets'.
 func configMapInstance(w *wiring) (*instance, error) {
+	var usedBySynced func() bool
+	var decorator statuscache.Decorator // none without usedBy
+	if w.configMapRebuilds != nil {
+		// certstatus_configmap_used is written once the Pods and their
+		// owners have synced: only Pods use ConfigMaps.
+		usedBySynced = w.users.PodsSynced
+		decorator = w.usedBy.ConfigMaps()
+	}
 	state := sourcesync.New("configmaps", w.observer)
 	cache := statuscache.NewOf[certstatus.ConfigMapCertificateStatus, *certstatus.ConfigMapCertificateStatus](
-		statuscache.ConfigMapCertificateStatuses, clock.RealClock{}, w.config.Cache, nil, nil)
+		statuscache.ConfigMapCertificateStatuses, clock.RealClock{}, w.config.Cache, decorator, w.configMapRebuilds)
 	source, err := configmaps.NewSource(w.informerConfig, w.config.Namespaces, w.config.Analysis, cache, state)
 	if err != nil {
 		return nil, err
@@ -315,18 +371,22 @@ func configMapInstance(w *wiring) (*instance, error) {
 	if w.recorder != nil {
 		cache.Subscribe(events.Subscriber(w.recorder, events.ConfigMapKind, statuscache.ConfigMapCertificateStatuses))
 	}
-	return &instance{
+	i := &instance{
 		resource:  "configmapcertificatestatuses",
 		from:      "ConfigMap",
 		state:     state,
 		storage:   configmapcertificatestatus.NewREST(cache, state),
-		metrics:   metrics.Source{Kind: metrics.ConfigMapKind, Items: cache},
+		metrics:   metrics.Source{Kind: metrics.ConfigMapKind, Items: cache, UsedSynced: usedBySynced},
 		informers: []metrics.Informer{{Resource: "configmaps", HasSynced: source.HasSynced}},
 		run: func(ctx context.Context) {
 			go cache.Run(ctx)
 			source.Run(ctx)
 		},
-	}, nil
+	}
+	if w.configMapRebuilds != nil {
+		i.after = func(ctx context.Context) { w.runUsedBy(ctx, state) }
+	}
+	return i, nil
 }
 
 // registrationInstance is API registrations → clustercertificatestatuses.

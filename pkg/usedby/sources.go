@@ -366,6 +366,19 @@ func (s *Sources) AllSynced() bool {
 	return len(synced) > 0
 }
 
+// PodsSynced tells whether the Pods and their owners' metadata have
+// delivered their initial lists, so that a ConfigMap's empty usedBy (only
+// Pods use ConfigMaps) means "unused" (certstatus_configmap_used).
+func (s *Sources) PodsSynced() bool {
+	synced := s.Synced()
+	for _, resource := range []string{"pods", replicaSetsResource.Resource, jobsResource.Resource} {
+		if !synced[resource] {
+			return false
+		}
+	}
+	return true
+}
+
 // discover starts the informers of the Gateway kinds that discovery shows
 // and stops those of kinds it no longer shows. A discovery error changes
 // nothing: a flaky API server must not empty usedBy.
