@@ -8,16 +8,19 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/watch"
 	toolscache "k8s.io/client-go/tools/cache"
+	"k8s.io/utils/ptr"
 
 	"github.com/certstatus/certstatus/generated/clientset/versioned"
 	"github.com/certstatus/certstatus/generated/informers/externalversions"
@@ -405,5 +408,140 @@ func TestSourcesFlagTurnsConfigMapsOff(t *testing.T) {
 	}
 	if bytes.Contains(log, []byte("ConfigMap cache synced")) {
 		t.Error("the ConfigMap source ran although --sources left it out")
+	}
+}
+
+// TestConfigMapUsedBy: Pods of a Deployment (through its ReplicaSet; no
+// kubelet runs, so the test writes the owner references the controllers
+// would) mounting a bundle by a configMap volume and by a projected source
+// are its usedBy, counted under the Deployment, from the same Pod watch as
+// the Secrets'; the service-account volume's kube-root-ca.crt is no use;
+// /metrics says certstatus_configmap_used 1 and 0 accordingly; a deleted
+// Pod stops counting.
+func TestConfigMapUsedBy(t *testing.T) {
+	t.Parallel()
+	ns := newNamespace(t)
+	ctx := context.Background()
+	root := certtest.Must(certtest.NewCA(certtest.Spec{CommonName: "E2E UsedBy Root", KeyAlgorithm: certtest.ECDSA}))
+	for _, name := range []string{"trust-bundle", "idle-bundle", "kube-root-ca.crt"} {
+		createConfigMap(t, configMap(ns, name, nil, map[string]string{"ca.crt": string(root.PEM())}))
+	}
+	list := waitConfigMapStatuses(t, ns, "idle-bundle", "trust-bundle")
+	w, err := env.certs.CertstatusV1alpha1().ConfigMapCertificateStatuses(ns).Watch(ctx, metav1.ListOptions{ResourceVersion: list.ResourceVersion})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Stop()
+	// next is the next MODIFIED of trust-bundle: no other bundle may change.
+	next := func() []v1alpha1.UsedBy {
+		t.Helper()
+		for {
+			select {
+			case ev, ok := <-w.ResultChan():
+				if !ok {
+					t.Fatal("the watch ended")
+				}
+				object, isStatus := ev.Object.(*v1alpha1.ConfigMapCertificateStatus)
+				if !isStatus {
+					t.Fatalf("event %s %T", ev.Type, ev.Object)
+				}
+				if ev.Type == watch.Bookmark || ev.Type == watch.Added {
+					continue
+				}
+				if ev.Type != watch.Modified || object.Name != "trust-bundle" {
+					t.Fatalf("%s %s, want MODIFIED trust-bundle (usedBy %+v)", ev.Type, object.Name, object.Status.UsedBy)
+				}
+				return object.Status.UsedBy
+			case <-time.After(10 * time.Second):
+				t.Fatal("no MODIFIED of trust-bundle within 10s")
+			}
+		}
+	}
+
+	deployment, err := env.kube.AppsV1().Deployments(ns).Create(ctx, &appsv1.Deployment{
+		ObjectMeta: metav1.ObjectMeta{Name: "frontend"},
+		Spec: appsv1.DeploymentSpec{
+			Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "frontend"}},
+			Template: podTemplate("frontend", "web"),
+		},
+	}, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	replicaSet, err := env.kube.AppsV1().ReplicaSets(ns).Create(ctx, &appsv1.ReplicaSet{
+		ObjectMeta: metav1.ObjectMeta{Name: "frontend-7c9f", OwnerReferences: []metav1.OwnerReference{controllerRef("apps/v1", "Deployment", deployment.Name, deployment.UID)}},
+		Spec: appsv1.ReplicaSetSpec{
+			Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "frontend"}},
+			Template: podTemplate("frontend", "web"),
+		},
+	}, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The ServiceAccount admission plugin is off in this cluster: the
+	// volume it would add is written as it would write it.
+	serviceAccount := corev1.Volume{Name: "kube-api-access-x2k9q", VolumeSource: corev1.VolumeSource{Projected: &corev1.ProjectedVolumeSource{
+		Sources: []corev1.VolumeProjection{
+			{ServiceAccountToken: &corev1.ServiceAccountTokenProjection{Path: "token", ExpirationSeconds: ptr.To[int64](3607)}},
+			{ConfigMap: &corev1.ConfigMapProjection{LocalObjectReference: corev1.LocalObjectReference{Name: "kube-root-ca.crt"},
+				Items: []corev1.KeyToPath{{Key: "ca.crt", Path: "ca.crt"}}}},
+		},
+	}}}
+	bundleVolumes := []corev1.Volume{
+		{Name: "bundle", VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{
+			LocalObjectReference: corev1.LocalObjectReference{Name: "trust-bundle"}}}},
+		{Name: "bundle", VolumeSource: corev1.VolumeSource{Projected: &corev1.ProjectedVolumeSource{Sources: []corev1.VolumeProjection{
+			{ConfigMap: &corev1.ConfigMapProjection{LocalObjectReference: corev1.LocalObjectReference{Name: "trust-bundle"}}}}}}},
+	}
+	for i, name := range []string{"frontend-7c9f-a", "frontend-7c9f-b"} {
+		pod := &corev1.Pod{
+			ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{"app": "frontend"},
+				OwnerReferences: []metav1.OwnerReference{controllerRef("apps/v1", "ReplicaSet", replicaSet.Name, replicaSet.UID)}},
+			Spec: corev1.PodSpec{
+				ServiceAccountName:           "default",
+				AutomountServiceAccountToken: ptr.To(false),
+				Containers:                   []corev1.Container{{Name: "app", Image: "registry.example.com/app:1"}},
+				Volumes:                      []corev1.Volume{bundleVolumes[i], serviceAccount},
+			},
+		}
+		if _, err := env.kube.CoreV1().Pods(ns).Create(ctx, pod, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		want := []v1alpha1.UsedBy{{Kind: "Deployment", Namespace: ns, Name: "frontend", Pods: int32(i + 1)}}
+		if got := next(); !reflect.DeepEqual(got, want) {
+			t.Fatalf("after Pod %s: usedBy %+v, want %+v", name, got, want)
+		}
+	}
+	row := func(name string) []string {
+		_, rows := table(t, kubectl(t, "get", "cmcst", "-n", ns, "-o", "wide"))
+		return rows[name]
+	}
+	if r := row("trust-bundle"); r == nil || r[9] != "Deployment/frontend" {
+		t.Errorf("wide trust-bundle row %v, want USED_BY Deployment/frontend", r)
+	}
+	if r := row("kube-root-ca.crt"); r == nil || r[9] != "<none>" {
+		t.Errorf("wide kube-root-ca.crt row %v, want USED_BY <none>", r)
+	}
+
+	direct := env.server.DirectRESTConfig(env.stack.RESTConfig())
+	eventually(t, 30*time.Second, func() error {
+		code, body, err := tryGet(direct, "/metrics", "")
+		if err != nil || code != http.StatusOK {
+			return fmt.Errorf("GET /metrics: %d %v", code, err)
+		}
+		for name, used := range map[string]string{"trust-bundle": "1", "idle-bundle": "0", "kube-root-ca.crt": "0"} {
+			if want := `certstatus_configmap_used{namespace="` + ns + `",configmap="` + name + `"} ` + used + "\n"; !strings.Contains(string(body), want) {
+				return fmt.Errorf("/metrics has no %q", want)
+			}
+		}
+		return nil
+	})
+
+	// A deleted Pod stops counting.
+	if err := env.kube.CoreV1().Pods(ns).Delete(ctx, "frontend-7c9f-a", metav1.DeleteOptions{GracePeriodSeconds: ptr.To[int64](0)}); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := next(), []v1alpha1.UsedBy{{Kind: "Deployment", Namespace: ns, Name: "frontend", Pods: 1}}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("after the delete: usedBy %+v, want %+v", got, want)
 	}
 }
