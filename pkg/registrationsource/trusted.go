@@ -1,6 +1,7 @@
 package registrationsource
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"sync"
@@ -28,6 +29,9 @@ type Trust struct {
 
 	mu   sync.Mutex
 	keys map[statuscache.Key]struct{} // the registrations decorated and not deleted
+	// signal wakes run, which rebuilds every registration; pending
+	// signals coalesce.
+	signal chan struct{}
 }
 
 var _ statuscache.Decorator = &Trust{}
@@ -36,7 +40,7 @@ var _ statuscache.Decorator = &Trust{}
 // Secret cache; index (nil: none) learns the serving Secrets, rebuilds
 // hears the registration keys to decide again.
 func NewTrust(config *rest.Config, secrets Secrets, index *usedby.Index, rebuilds *statuscache.Rebuilds, options certificate.Options, observer Observer) (*Trust, error) {
-	t := &Trust{index: index, rebuilds: rebuilds, options: options, keys: map[statuscache.Key]struct{}{}}
+	t := &Trust{index: index, rebuilds: rebuilds, options: options, keys: map[statuscache.Key]struct{}{}, signal: make(chan struct{}, 1)}
 	var err error
 	t.cluster, err = newCluster(config, secrets, observer, t.changed)
 	if err != nil {
@@ -48,7 +52,33 @@ func NewTrust(config *rest.Config, secrets Secrets, index *usedby.Index, rebuild
 // changed signals every registration: there are few, and telling which one
 // a Secret, Service or Pod change concerns would cost more than deciding
 // them all again (a decision that changes nothing is no event).
+//
+// It only wakes run, never rebuilds on the calling goroutine: a Secret
+// change it hears may come from the Secret cache rebuilding the serving
+// Secrets that Decorate itself handed to the usedBy index, while the
+// registrations' cache lock is held (Upsert → Decorate → PutRegistration →
+// Secret rebuild → Subscribe → changed); rebuilding the registrations there
+// would wait for that lock forever.
 func (t *Trust) changed() {
+	select {
+	case t.signal <- struct{}{}:
+	default: // a rebuild of every key is pending already
+	}
+}
+
+// run rebuilds every registration each time changed signals, until ctx ends.
+func (t *Trust) run(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.signal:
+			t.rebuildAll()
+		}
+	}
+}
+
+func (t *Trust) rebuildAll() {
 	t.mu.Lock()
 	keys := make([]statuscache.Key, 0, len(t.keys))
 	for key := range t.keys {
