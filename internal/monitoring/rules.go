@@ -8,6 +8,7 @@ package monitoring
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -33,9 +34,9 @@ type Options struct {
 	// certificate renewed on time (cert-manager renews at the same point)
 	// gives no notification at all.
 	RenewalGrace time.Duration
-	// InvalidFor, NotYetValidFor, HostNotCoveredFor, DownFor, NotSyncedFor
-	// and APIServiceUnavailableFor are the alerts' `for:`.
-	InvalidFor, NotYetValidFor, HostNotCoveredFor, DownFor, NotSyncedFor, APIServiceUnavailableFor string
+	// InvalidFor, NotYetValidFor, HostNotCoveredFor, UntrustedFor, DownFor,
+	// NotSyncedFor and APIServiceUnavailableFor are the alerts' `for:`.
+	InvalidFor, NotYetValidFor, HostNotCoveredFor, UntrustedFor, DownFor, NotSyncedFor, APIServiceUnavailableFor string
 	// EvaluationInterval of the rule group; empty uses Prometheus's global one.
 	EvaluationInterval string
 	// RunbookBase is the URL of docs/operations.md; the alert's name is the anchor.
@@ -52,6 +53,7 @@ func DefaultOptions() Options {
 		InvalidFor:               "10m",
 		NotYetValidFor:           "5m",
 		HostNotCoveredFor:        "10m",
+		UntrustedFor:             "5m",
 		DownFor:                  "5m",
 		NotSyncedFor:             "10m",
 		APIServiceUnavailableFor: "5m",
@@ -116,6 +118,14 @@ type Kind struct {
 	// before there were other kinds), for Alertmanager routes and for
 	// promtool, which refuses two rules of one name and one label set.
 	Served string
+	// AlwaysUsed: the kind has no <Family>_used, every object is used
+	// (kube-apiserver calls with every registration's caBundle). Its rules
+	// page critical as a used object's do, and have no unused variants.
+	AlwaysUsed bool
+	// Trusted: the kind has <Family>_trusted{status}, and a caBundle that
+	// does not trust what is served pages critical (CertificateCABundleMismatch)
+	// instead of CertificateInvalid.
+	Trusted bool
 }
 
 // SecretKind and ConfigMapKind are the kinds the rules cover. A
@@ -137,8 +147,21 @@ var (
 		Resources:    []string{"configmaps"},
 		Served:       "configmapcertificatestatuses",
 	}
+	// RegistrationKind is clustercertificatestatuses, named by the
+	// registration's kind and name (status.source); the ClusterCertificateStatus
+	// is its lowercase kind, a dot and its name.
+	RegistrationKind = &Kind{
+		Family: "certstatus_registration", Labels: []string{"kind", "name"}, Noun: "registration",
+		Object:       "{{ $labels.kind }} {{ $labels.name }}",
+		Kubectl:      "clustercertificatestatus {{ $labels.kind | toLower }}.{{ $labels.name }}",
+		Level:        "registration",
+		KeystoreHint: "says why",
+		Resources:    []string{"registrations"},
+		AlwaysUsed:   true, Trusted: true,
+		Served:       "clustercertificatestatuses",
+	}
 	// Kinds are every kind the shipped rules cover, Secrets first.
-	Kinds = []*Kind{SecretKind, ConfigMapKind}
+	Kinds = []*Kind{SecretKind, ConfigMapKind, RegistrationKind}
 )
 
 // series is one of the kind's families, e.g. series("used").
@@ -236,11 +259,15 @@ func (e expressions) issuer() string {
 // those known to be unused, and labelled with the issuer, so that
 // Alertmanager groups a CA's objects into one message. The value stays
 // the condition's.
+// An always used kind has no unused objects: "" for those.
 func (e expressions) certificateAlert(condition string, used *bool) string {
+	if used != nil && !*used && e.k.AlwaysUsed {
+		return ""
+	}
 	on := e.k.on()
 	expr := "(\n  " + strings.ReplaceAll(condition, "\n", "\n  ") + "\n)\nunless " + on + " " + e.silenced()
 	switch {
-	case used == nil:
+	case used == nil, *used && e.k.AlwaysUsed:
 	case *used:
 		expr += "\nunless " + on + " (" + e.knownUnused() + ")" +
 			"\nunless " + on + " (\n  " + e.newAndUnknown() + "\n)"
@@ -265,6 +292,12 @@ func certificateRules(o Options, k *Kind) []Rule {
 	aboutToExpire := notAfter + "\nand " + on + " " + e.held(k.series("critical_at_seconds")) + " <= time()" +
 		"\nand " + on + " " + pastRenewal + "\nunless " + on + " " + expired
 	invalid := e.held(k.series("state")+`{state="Invalid"}`, "state") + " == 1"
+	untrusted := e.held(k.series("trusted")+`{status="false"}`, "status") + " == 1"
+	if k.Trusted {
+		// An untrusted caBundle is Invalid too: it pages once, as
+		// CertificateCABundleMismatch.
+		invalid += "\nunless " + on + " " + untrusted
+	}
 	describe := func(text string) string {
 		return text + " kubectl get " + k.Kubectl + " -o wide"
 	}
@@ -303,6 +336,17 @@ func certificateRules(o Options, k *Kind) []Rule {
 			"A certificate in "+object+" is not valid yet.",
 			"The certificate in "+object+" becomes valid only at {{ $value | humanizeTimestamp }}; TLS clients reject it until then."),
 	}
+	// No object of an always used kind is known to be unused: no
+	// unused variants.
+	rules = slices.DeleteFunc(rules, func(r Rule) bool { return r.Expr == "" })
+	if k.Trusted {
+		rules = append(rules,
+			rule("CertificateCABundleMismatch", "critical", e.certificateAlert(untrusted, &used), o.UntrustedFor,
+				"The caBundle of "+object+" does not trust the certificate its service serves.",
+				"kube-apiserver's calls through "+object+" fail TLS verification: its caBundle does not anchor the chain the serving Secret serves "+
+					"(an admission webhook with failurePolicy Fail rejects every matching request; an APIService is unavailable). "+
+					"kubectl describe "+k.Kubectl+" names the caBundle, the Secret and the missing issuer."))
+	}
 	if k.HostsNotCovered {
 		rules = append(rules,
 			rule("CertificateHostNotCovered", "warning", e.certificateAlert(e.held(k.series("hosts_not_covered"))+" > 0", nil), o.HostNotCoveredFor,
@@ -337,6 +381,9 @@ func alertRule(o Options) func(name, severity, expr, forDuration, summary, descr
 func Rules(o Options) []RuleGroup {
 	certificates := RuleGroup{Name: "certstatus-certificates", Interval: o.EvaluationInterval}
 	for _, k := range Kinds {
+		if k.AlwaysUsed {
+			continue // no usage to record
+		}
 		// First: the alerts below read it in the same evaluation.
 		certificates.Rules = append(certificates.Rules, Rule{Record: k.UsedLastHour(), Expr: k.usedLastHour()})
 	}

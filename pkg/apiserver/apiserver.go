@@ -407,11 +407,15 @@ func registrationInstance(w *wiring) (*instance, error) {
 	if err != nil {
 		return nil, err
 	}
+	if w.recorder != nil {
+		cache.Subscribe(events.Subscriber(w.recorder, events.RegistrationKind, statuscache.ClusterCertificateStatuses))
+	}
 	return &instance{
 		resource:  "clustercertificatestatuses",
 		from:      "API registration",
 		state:     state,
 		storage:   clustercertificatestatus.NewREST(cache, state),
+		metrics:   metrics.Source{Kind: metrics.RegistrationKind, Items: cache},
 		informers: []metrics.Informer{{Resource: "registrations", HasSynced: state.HasSynced}},
 		run: func(ctx context.Context) {
 			go cache.Run(ctx)

@@ -134,10 +134,17 @@ func (a *Analysis) criticalAt(secret validity) time.Time {
 		if !a.bundle && !r.primary || !r.desc.notAfter.Equal(secret.notAfter) {
 			continue
 		}
-		lifetime := r.desc.notAfter.Sub(r.desc.notBefore)
-		window := min(criticalWindowMax, time.Duration(criticalWindowFraction*float64(lifetime)))
-		window = max(window.Truncate(time.Second), 0)
-		return latest(secret.expiringSoonAt, secret.notAfter.Add(-window))
+		return CriticalAt(r.desc.notBefore, secret.expiringSoonAt, secret.notAfter)
 	}
 	return secret.expiringSoonAt
+}
+
+// CriticalAt is the later of expiringSoonAt and notAfter − min(7 days, a
+// tenth of the lifetime from notBefore to notAfter): criticalAt for
+// instants that do not come from one Analysis (a registration's trusted
+// path).
+func CriticalAt(notBefore, expiringSoonAt, notAfter time.Time) time.Time {
+	window := min(criticalWindowMax, time.Duration(criticalWindowFraction*float64(notAfter.Sub(notBefore))))
+	window = max(window.Truncate(time.Second), 0)
+	return latest(expiringSoonAt, notAfter.Add(-window))
 }

@@ -37,6 +37,8 @@ type Kind struct {
 var (
 	SecretKind    = &Kind{Kind: "CertificateStatus", Resource: "certificatestatus", Noun: "Secret", Namespaced: true}
 	ConfigMapKind = &Kind{Kind: "ConfigMapCertificateStatus", Resource: "configmapcertificatestatus", Noun: "ConfigMap", Namespaced: true}
+	// RegistrationKind's Events go to namespace default.
+	RegistrationKind = &Kind{Kind: "ClusterCertificateStatus", Resource: "clustercertificatestatus", Noun: "caBundle", Namespaced: false}
 )
 
 // observed is what transitions read of an object of any kind.
@@ -88,8 +90,13 @@ func transitionIn(kind *Kind, previous *observed, now observed) (transition, boo
 		at:        at,
 		message:   message(kind, now.status, at),
 	}
-	if state == certstatus.StateUnknown {
+	switch {
+	case state == certstatus.StateUnknown:
 		t.reason = certstatus.ReasonKeystoreLocked // Unknown has this one cause
+	case state == certstatus.StateInvalid && readyReason(now.status) == certstatus.ReasonCABundleMismatch:
+		// A registration whose caBundle does not trust what is served:
+		// the contract's own reason rather than the state.
+		t.reason = certstatus.ReasonCABundleMismatch
 	}
 	return t, true
 }
@@ -131,6 +138,16 @@ func hostsCovered(status *certstatus.CertificateStatusStatus) *metav1.Condition 
 		}
 	}
 	return nil
+}
+
+// readyReason is the Ready condition's reason, or "".
+func readyReason(status *certstatus.CertificateStatusStatus) string {
+	for _, c := range status.Conditions {
+		if c.Type == certstatus.ConditionReady {
+			return c.Reason
+		}
+	}
+	return ""
 }
 
 // stateBegan is the instant the current state began: the Ready condition's

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
 	"github.com/certstatus/certstatus/pkg/apis/certstatus"
 	"github.com/certstatus/certstatus/pkg/certificate"
 	"github.com/certstatus/certstatus/pkg/statuscache"
@@ -93,6 +95,64 @@ var ConfigMapKind = &Kind{
 		return append(v, f.CommonName, f.Issuer, certstatus.ChainWord(f.Facts.Chain), alertsWord(f.Facts.AlertsOff))
 	},
 	X509Labels: []string{"configmap_namespace", "configmap_name", "configmap_key"},
+}
+
+// RegistrationKind is the families of clustercertificatestatuses, named by
+// the registration (status.source: kind and name), not by the object's own
+// name. There is no _used family: every registration's caBundle is used
+// (kube-apiserver calls with it), so the rules treat each as used. A
+// registration with a Trusted condition adds _trusted.
+var RegistrationKind = &Kind{
+	Prefix: "certstatus_registration", Noun: "registration",
+	Labels:     []string{"kind", "name"},
+	Names:      registrationName,
+	InfoLabels: []string{"common_name", "issuer", "chain"},
+	InfoHelp:   "Always 1: what the registration's caBundle holds first (issuer is the issuer's common name; chain Verified|Broken|Unknown).",
+	Info: func(f *ObjectFacts, v []string) []string {
+		return append(v, f.CommonName, f.Issuer, certstatus.ChainWord(f.Facts.Chain))
+	},
+	Extra: []ExtraFamily{{
+		Suffix: "trusted", Labels: []string{"status"},
+		Help: "Whether the registration's caBundle trusts the certificate its service serves (the Trusted condition): 1 for the current status (true|false|unknown), 0 for the others; no series without the condition (a ClusterTrustBundle).",
+		Samples: func(f *ObjectFacts, sample func(float64, ...string)) {
+			decided, ok := f.Item.Analysis.(TrustDecided)
+			if !ok {
+				return
+			}
+			current := decided.TrustedStatus()
+			for _, status := range [...]metav1.ConditionStatus{metav1.ConditionTrue, metav1.ConditionFalse, metav1.ConditionUnknown} {
+				sample(boolValue(current == status), strings.ToLower(string(status)))
+			}
+		},
+	}},
+}
+
+// SourceNamer is an analysis that names the object it was computed from by
+// kind and name (a registration's status.source).
+type SourceNamer interface {
+	SourceKindName() (kind, name string)
+}
+
+// TrustDecided is an analysis with a Trusted condition.
+type TrustDecided interface {
+	TrustedStatus() metav1.ConditionStatus
+}
+
+// FactsDecorator is a decoration that changes the facts of the analysis it
+// wraps (a registration's Trusted changes its state and instants), where
+// usedBy's decoration changes none.
+type FactsDecorator interface {
+	DecorateFacts(now time.Time, own certificate.Facts) certificate.Facts
+}
+
+// registrationName is status.source's kind and name; an analysis that
+// does not know them (never in the server) falls back to the object name.
+func registrationName(item *statuscache.Item, values []string) []string {
+	if n, ok := item.Analysis.(SourceNamer); ok {
+		kind, name := n.SourceKindName()
+		return append(values, kind, name)
+	}
+	return append(values, "", item.Meta.Name)
 }
 
 func namespaceAndName(item *statuscache.Item, values []string) []string {
@@ -308,6 +368,9 @@ func factsOf(item *statuscache.Item, now time.Time) ObjectFacts {
 	own := ownAnalysis(item)
 	if source, ok := own.(factsSource); ok {
 		f.Facts = source.FactsAt(now)
+		if d, ok := item.Analysis.(FactsDecorator); ok {
+			f.Facts = d.DecorateFacts(now, f.Facts)
+		}
 		if hosts, ok := item.Analysis.(hostsSource); ok {
 			f.hostsNotCovered = hosts.HostsNotCovered()
 		}

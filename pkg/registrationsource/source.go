@@ -64,6 +64,7 @@ func NewSource(config *rest.Config, options certificate.Options, sink Sink, stat
 // (ClusterTrustBundles only while the API serves them), and marks the
 // source synced once their initial lists are in the sink.
 func (s *Source) Run(ctx context.Context) {
+	go s.trust.run(ctx)
 	s.trust.cluster.run(ctx)
 	factory := dynamicinformer.NewDynamicSharedInformerFactory(s.client, 0)
 	var synced []toolscache.InformerSynced

@@ -1,6 +1,7 @@
 package registrationsource
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"sync"
@@ -28,6 +29,9 @@ type Trust struct {
 
 	mu   sync.Mutex
 	keys map[statuscache.Key]struct{} // the registrations decorated and not deleted
+	// signal wakes run, which rebuilds every registration; pending
+	// signals coalesce.
+	signal chan struct{}
 }
 
 var _ statuscache.Decorator = &Trust{}
@@ -36,7 +40,7 @@ var _ statuscache.Decorator = &Trust{}
 // Secret cache; index (nil: none) learns the serving Secrets, rebuilds
 // hears the registration keys to decide again.
 func NewTrust(config *rest.Config, secrets Secrets, index *usedby.Index, rebuilds *statuscache.Rebuilds, options certificate.Options, observer Observer) (*Trust, error) {
-	t := &Trust{index: index, rebuilds: rebuilds, options: options, keys: map[statuscache.Key]struct{}{}}
+	t := &Trust{index: index, rebuilds: rebuilds, options: options, keys: map[statuscache.Key]struct{}{}, signal: make(chan struct{}, 1)}
 	var err error
 	t.cluster, err = newCluster(config, secrets, observer, t.changed)
 	if err != nil {
@@ -48,7 +52,33 @@ func NewTrust(config *rest.Config, secrets Secrets, index *usedby.Index, rebuild
 // changed signals every registration: there are few, and telling which one
 // a Secret, Service or Pod change concerns would cost more than deciding
 // them all again (a decision that changes nothing is no event).
+//
+// It only wakes run, never rebuilds on the calling goroutine: a Secret
+// change it hears may come from the Secret cache rebuilding the serving
+// Secrets that Decorate itself handed to the usedBy index, while the
+// registrations' cache lock is held (Upsert → Decorate → PutRegistration →
+// Secret rebuild → Subscribe → changed); rebuilding the registrations there
+// would wait for that lock forever.
 func (t *Trust) changed() {
+	select {
+	case t.signal <- struct{}{}:
+	default: // a rebuild of every key is pending already
+	}
+}
+
+// run rebuilds every registration each time changed signals, until ctx ends.
+func (t *Trust) run(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.signal:
+			t.rebuildAll()
+		}
+	}
+}
+
+func (t *Trust) rebuildAll() {
 	t.mu.Lock()
 	keys := make([]statuscache.Key, 0, len(t.keys))
 	for key := range t.keys {
@@ -119,6 +149,12 @@ func newRegistrationAnalysis(analysis *certificate.Analysis, r *registrations.Re
 		source: &certstatus.RegistrationReference{APIVersion: r.APIVersion, Kind: r.Kind, Name: r.Name}}
 }
 
+// SourceKindName is the registration's kind and name (status.source), which
+// its metrics are labelled with.
+func (a *registrationAnalysis) SourceKindName() (kind, name string) {
+	return a.source.Kind, a.source.Name
+}
+
 func (a *registrationAnalysis) StatusAt(now time.Time) certstatus.CertificateStatusStatus {
 	status := a.Analysis.StatusAt(now)
 	status.Source = a.source
@@ -171,6 +207,43 @@ func (a *trustedAnalysis) StatusAt(now time.Time) certstatus.CertificateStatusSt
 	return status
 }
 
+// TrustedStatus is the Trusted condition's status, for
+// certstatus_registration_trusted. A registration without the condition
+// (a ClusterTrustBundle) is never a trustedAnalysis.
+func (a *trustedAnalysis) TrustedStatus() metav1.ConditionStatus { return a.trusted.Status }
+
+// DecorateFacts applies Trusted to the caBundles' own facts, as StatusAt
+// applies it to the status, so that metrics read the same state and
+// instants as the object: False is Invalid; True takes the trusted paths'
+// instants and the state they give (unless the caBundles are Invalid or
+// Unknown).
+func (a *trustedAnalysis) DecorateFacts(now time.Time, own certificate.Facts) certificate.Facts {
+	switch v := a.trusted.Validity; {
+	case a.trusted.Status == metav1.ConditionFalse:
+		own.State = certstatus.StateInvalid
+	case a.trusted.Status == metav1.ConditionTrue && v != nil && own.State != certstatus.StateInvalid && own.State != certstatus.StateUnknown:
+		own.State = validityState(*v, now)
+		own.HasInstants = true
+		own.NotBefore, own.ExpiringSoonAt, own.NotAfter = v.NotBefore, v.ExpiringSoonAt, v.NotAfter
+		own.CriticalAt = certificate.CriticalAt(v.NotBefore, v.ExpiringSoonAt, v.NotAfter)
+	}
+	return own
+}
+
+// validityState is the state the trusted paths give at now.
+func validityState(v registrations.Validity, now time.Time) certstatus.State {
+	switch {
+	case !now.Before(v.NotAfter):
+		return certstatus.StateExpired
+	case now.Before(v.NotBefore):
+		return certstatus.StateNotYetValid
+	case !now.Before(v.ExpiringSoonAt):
+		return certstatus.StateExpiringSoon
+	default:
+		return certstatus.StateValid
+	}
+}
+
 // applyValidity replaces the instants, the state and Ready / ExpiringSoon
 // by those of the trusted paths.
 func (a *trustedAnalysis) applyValidity(status *certstatus.CertificateStatusStatus, conditions []metav1.Condition, v registrations.Validity, now time.Time, written metav1.Time) {
@@ -178,18 +251,18 @@ func (a *trustedAnalysis) applyValidity(status *certstatus.CertificateStatusStat
 	status.NotBefore, status.ExpiringSoonAt, status.NotAfter = &notBefore, &expiringSoonAt, &notAfter
 	var began time.Time
 	var message string
-	switch {
-	case !now.Before(v.NotAfter):
-		status.State, began = certstatus.StateExpired, v.NotAfter
+	status.State = validityState(v, now)
+	switch status.State {
+	case certstatus.StateExpired:
+		began = v.NotAfter
 		message = fmt.Sprintf("The trusted path from a serving certificate to the caBundle expired at %s.", notAfter.UTC().Format(time.RFC3339))
-	case now.Before(v.NotBefore):
-		status.State = certstatus.StateNotYetValid
+	case certstatus.StateNotYetValid:
 		message = fmt.Sprintf("The trusted path from a serving certificate to the caBundle is valid from %s.", notBefore.UTC().Format(time.RFC3339))
-	case !now.Before(v.ExpiringSoonAt):
-		status.State, began = certstatus.StateExpiringSoon, v.ExpiringSoonAt
+	case certstatus.StateExpiringSoon:
+		began = v.ExpiringSoonAt
 		message = fmt.Sprintf("The trusted path from a serving certificate to the caBundle expires at %s.", notAfter.UTC().Format(time.RFC3339))
 	default:
-		status.State, began = certstatus.StateValid, v.NotBefore
+		began = v.NotBefore
 		message = fmt.Sprintf("The trusted path from a serving certificate to the caBundle is valid until %s.", notAfter.UTC().Format(time.RFC3339))
 	}
 	transition := written

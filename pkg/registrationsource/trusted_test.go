@@ -10,7 +10,9 @@ import (
 	"github.com/certstatus/certstatus/pkg/apis/certstatus"
 	"github.com/certstatus/certstatus/pkg/certificate"
 	"github.com/certstatus/certstatus/pkg/certificate/certtest"
+	"github.com/certstatus/certstatus/pkg/metrics"
 	"github.com/certstatus/certstatus/pkg/registrations"
+	"github.com/certstatus/certstatus/pkg/statuscache"
 )
 
 var now = time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)
@@ -92,5 +94,38 @@ func TestTrustedUnknownKeepsTheBundleRules(t *testing.T) {
 	if s.State != certstatus.StateValid || !s.NotAfter.Time.Equal(base.StatusAt(now).NotAfter.Time) ||
 		c.Status != metav1.ConditionUnknown || c.Reason != certstatus.ReasonServingSecretUnknown || c.Message == "" {
 		t.Fatalf("Unknown: state %s, Trusted %+v", s.State, c)
+	}
+}
+
+// Metrics read a registration through metrics' interfaces: named by
+// status.source, with its Trusted status, and facts that agree with the
+// status (state and instants) whatever Trusted says.
+func TestMetricsReadTheDecision(t *testing.T) {
+	base := webhookAnalysis(t)
+	if kind, name := metrics.SourceNamer(base).SourceKindName(); kind != registrations.KindValidatingWebhookConfiguration || name != "hooks" {
+		t.Fatalf("named %s %s", kind, name)
+	}
+	validity := registrations.Validity{NotBefore: now.Add(-time.Hour), ExpiringSoonAt: now.Add(10 * 24 * time.Hour), NotAfter: now.Add(30 * 24 * time.Hour)}
+	for _, trusted := range []registrations.Trusted{
+		{Applies: true, Status: metav1.ConditionFalse, Message: "mismatch"},
+		{Applies: true, Status: metav1.ConditionTrue, Message: "trusted", Validity: &validity},
+		{Applies: true, Status: metav1.ConditionUnknown, Message: "no pods"},
+	} {
+		var decorated statuscache.Analysis = &trustedAnalysis{registrationAnalysis: base, trusted: trusted}
+		if got := decorated.(metrics.TrustDecided).TrustedStatus(); got != trusted.Status {
+			t.Errorf("TrustedStatus %s, want %s", got, trusted.Status)
+		}
+		for _, at := range []time.Time{now, validity.ExpiringSoonAt, validity.NotAfter} {
+			facts := decorated.(metrics.FactsDecorator).DecorateFacts(at, base.FactsAt(at))
+			status := decorated.StatusAt(at)
+			if facts.State != status.State || !facts.NotAfter.Equal(status.NotAfter.Time) || !facts.ExpiringSoonAt.Equal(status.ExpiringSoonAt.Time) ||
+				!facts.NotBefore.Equal(status.NotBefore.Time) {
+				t.Errorf("Trusted %s at %v: facts %s %v..%v, status %s %v..%v", trusted.Status, at,
+					facts.State, facts.NotBefore, facts.NotAfter, status.State, status.NotBefore, status.NotAfter)
+			}
+			if facts.CriticalAt.Before(facts.ExpiringSoonAt) || facts.CriticalAt.After(facts.NotAfter) {
+				t.Errorf("Trusted %s: criticalAt %v outside [%v, %v]", trusted.Status, facts.CriticalAt, facts.ExpiringSoonAt, facts.NotAfter)
+			}
+		}
 	}
 }

@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -139,6 +140,13 @@ func TestWebhookCABundleMismatchThenFixed(t *testing.T) {
 		t.Fatalf("certificates = %+v", object.Status.Certificates)
 	}
 
+	// /metrics says so, labelled with the registration's kind and name.
+	trustedSeries := func(status string) string {
+		return fmt.Sprintf(`certstatus_registration_trusted{kind="ValidatingWebhookConfiguration",name=%q,status=%q} 1`, configuration, status)
+	}
+	waitMetrics(t, trustedSeries("false"),
+		fmt.Sprintf(`certstatus_registration_state{kind="ValidatingWebhookConfiguration",name=%q,state="Invalid"} 1`, configuration))
+
 	// The serving Secret's usedBy names the configuration with its webhook.
 	eventually(t, 30*time.Second, func() error {
 		cst, err := env.certs.CertstatusV1alpha1().CertificateStatuses(ns).Get(context.Background(), "hook-tls", metav1.GetOptions{})
@@ -190,6 +198,24 @@ func TestWebhookCABundleMismatchThenFixed(t *testing.T) {
 		t.Fatalf("a second event after the fix: %s %v", ev.Type, ev.Object)
 	}
 	kubectl(t, "wait", "--for=condition=Trusted", "ccst/"+name, "--timeout=30s")
+	waitMetrics(t, trustedSeries("true"))
+}
+
+// waitMetrics waits until the server's /metrics holds every line of want.
+func waitMetrics(t *testing.T, want ...string) {
+	t.Helper()
+	eventually(t, 30*time.Second, func() error {
+		code, body, err := tryGet(env.server.DirectRESTConfig(env.stack.RESTConfig()), "/metrics", "")
+		if err != nil || code != http.StatusOK {
+			return fmt.Errorf("GET /metrics: %d %v", code, err)
+		}
+		for _, line := range want {
+			if !strings.Contains(string(body), line+"\n") {
+				return fmt.Errorf("/metrics has no %s", line)
+			}
+		}
+		return nil
+	})
 }
 
 // The resource through kubectl: table and wide table, the field selector
