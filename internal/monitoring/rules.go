@@ -158,7 +158,7 @@ var (
 		KeystoreHint: "says why",
 		Resources:    []string{"registrations"},
 		AlwaysUsed:   true, Trusted: true,
-		Served:       "clustercertificatestatuses",
+		Served: "clustercertificatestatuses",
 	}
 	// Kinds are every kind the shipped rules cover, Secrets first.
 	Kinds = []*Kind{SecretKind, ConfigMapKind, RegistrationKind}
