@@ -3,7 +3,6 @@ package e2e
 import (
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -23,28 +22,12 @@ import (
 // not by the readers' own code.
 func TestConfigMapKeystoresThroughKubectl(t *testing.T) {
 	t.Parallel()
-	keytool, err := exec.LookPath("keytool")
-	if err != nil {
-		t.Fatalf("keytool is not installed, but this test stores JKS files that keytool writes: install a JDK (Debian: apt-get install default-jdk-headless) (%v)", err)
-	}
+	keytool := keytoolBinary(t)
 	openssl := certtest.OpenSSLBinary(t)
 	namespace := newNamespace(t)
 	c := newChain(t, "truststore.example.com", time.Now().Add(-time.Hour), time.Now().Add(90*24*time.Hour))
 	dir := t.TempDir()
-	write := func(name string, data []byte) string {
-		path := filepath.Join(dir, name)
-		if err := os.WriteFile(path, data, 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return path
-	}
-	run := func(name string, args ...string) []byte {
-		out, err := exec.Command(name, args...).CombinedOutput()
-		if err != nil {
-			t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
-		}
-		return out
-	}
+	write, run := toolFiles(t, dir)
 	read := func(path string) []byte {
 		data, err := os.ReadFile(path)
 		if err != nil {

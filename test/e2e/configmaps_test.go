@@ -14,7 +14,6 @@ import (
 	"testing"
 	"time"
 
-	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -458,26 +457,7 @@ func TestConfigMapUsedBy(t *testing.T) {
 		}
 	}
 
-	deployment, err := env.kube.AppsV1().Deployments(ns).Create(ctx, &appsv1.Deployment{
-		ObjectMeta: metav1.ObjectMeta{Name: "frontend"},
-		Spec: appsv1.DeploymentSpec{
-			Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "frontend"}},
-			Template: podTemplate("frontend", "web"),
-		},
-	}, metav1.CreateOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	replicaSet, err := env.kube.AppsV1().ReplicaSets(ns).Create(ctx, &appsv1.ReplicaSet{
-		ObjectMeta: metav1.ObjectMeta{Name: "frontend-7c9f", OwnerReferences: []metav1.OwnerReference{controllerRef("apps/v1", "Deployment", deployment.Name, deployment.UID)}},
-		Spec: appsv1.ReplicaSetSpec{
-			Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "frontend"}},
-			Template: podTemplate("frontend", "web"),
-		},
-	}, metav1.CreateOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	replicaSet := createFrontendReplicaSet(t, ns)
 	// The ServiceAccount admission plugin is off in this cluster: the
 	// volume it would add is written as it would write it.
 	serviceAccount := corev1.Volume{Name: "kube-api-access-x2k9q", VolumeSource: corev1.VolumeSource{Projected: &corev1.ProjectedVolumeSource{

@@ -25,25 +25,11 @@ import (
 // and keytool, read back with kubectl; random passwords appear in no output.
 func TestKeystoresAndKubeconfigsThroughKubectl(t *testing.T) {
 	t.Parallel()
-	keytool, err := exec.LookPath("keytool")
-	if err != nil {
-		t.Fatalf("keytool is not installed, but this test stores JKS files that keytool writes: install a JDK (Debian: apt-get install default-jdk-headless) (%v)", err)
-	}
+	keytool := keytoolBinary(t)
 	namespace := newNamespace(t)
 	c := newChain(t, "keystore.example.com", time.Now().Add(-time.Hour), time.Now().Add(90*24*time.Hour))
 	dir := t.TempDir()
-	write := func(name string, data []byte) string {
-		path := filepath.Join(dir, name)
-		if err := os.WriteFile(path, data, 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return path
-	}
-	run := func(name string, args ...string) {
-		if out, err := exec.Command(name, args...).CombinedOutput(); err != nil {
-			t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
-		}
-	}
+	write, run := toolFiles(t, dir)
 	password := func() string {
 		b := make([]byte, 12)
 		if _, err := rand.Read(b); err != nil {
@@ -276,3 +262,34 @@ spec:
         type: object
         x-kubernetes-preserve-unknown-fields: true
 `
+
+// keytool is the JDK's keystore tool: the reference writer of JKS files.
+func keytoolBinary(t *testing.T) string {
+	t.Helper()
+	keytool, err := exec.LookPath("keytool")
+	if err != nil {
+		t.Fatalf("keytool is not installed, but this test stores JKS files that keytool writes: install a JDK (Debian: apt-get install default-jdk-headless) (%v)", err)
+	}
+	return keytool
+}
+
+// toolFiles are how a test hands files to openssl and keytool in dir:
+// write stores data under name and returns its path; run runs a tool and
+// returns its output, failing the test when it fails.
+func toolFiles(t *testing.T, dir string) (write func(name string, data []byte) string, run func(name string, args ...string) []byte) {
+	write = func(name string, data []byte) string {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	run = func(name string, args ...string) []byte {
+		out, err := exec.Command(name, args...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
+		}
+		return out
+	}
+	return write, run
+}

@@ -164,26 +164,7 @@ func TestUsedByIngressesAndWorkloads(t *testing.T) {
 	expectUsedBy(t, w, since, "wild", []string{"Ingress/" + ns + "/wild[a." + ns + ".example.com,a.b." + ns + ".example.com|!a.b." + ns + ".example.com]"}, metav1.ConditionFalse)
 
 	// A Deployment's Pods, through a ReplicaSet, counted under the Deployment.
-	deployment, err := env.kube.AppsV1().Deployments(ns).Create(ctx, &appsv1.Deployment{
-		ObjectMeta: metav1.ObjectMeta{Name: "frontend"},
-		Spec: appsv1.DeploymentSpec{
-			Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "frontend"}},
-			Template: podTemplate("frontend", "web"),
-		},
-	}, metav1.CreateOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	replicaSet, err := env.kube.AppsV1().ReplicaSets(ns).Create(ctx, &appsv1.ReplicaSet{
-		ObjectMeta: metav1.ObjectMeta{Name: "frontend-7c9f", OwnerReferences: []metav1.OwnerReference{controllerRef("apps/v1", "Deployment", deployment.Name, deployment.UID)}},
-		Spec: appsv1.ReplicaSetSpec{
-			Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "frontend"}},
-			Template: podTemplate("frontend", "web"),
-		},
-	}, metav1.CreateOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	replicaSet := createFrontendReplicaSet(t, ns)
 	ingress := "Ingress/" + ns + "/frontend[" + host + ",www." + host + "]"
 	for i, name := range []string{"frontend-7c9f-a", "frontend-7c9f-b"} {
 		since = time.Now()
@@ -634,4 +615,29 @@ func TestUsedByEnvironment(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// createFrontendReplicaSet creates Deployment "frontend" (Pods labelled
+// app=frontend, mounting Secret "web") and the ReplicaSet it controls, as
+// the Deployment controller would (none runs here), and returns the
+// ReplicaSet for Pods to name as their controller.
+func createFrontendReplicaSet(t *testing.T, ns string) *appsv1.ReplicaSet {
+	t.Helper()
+	ctx := context.Background()
+	selector := &metav1.LabelSelector{MatchLabels: map[string]string{"app": "frontend"}}
+	deployment, err := env.kube.AppsV1().Deployments(ns).Create(ctx, &appsv1.Deployment{
+		ObjectMeta: metav1.ObjectMeta{Name: "frontend"},
+		Spec:       appsv1.DeploymentSpec{Selector: selector, Template: podTemplate("frontend", "web")},
+	}, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	replicaSet, err := env.kube.AppsV1().ReplicaSets(ns).Create(ctx, &appsv1.ReplicaSet{
+		ObjectMeta: metav1.ObjectMeta{Name: "frontend-7c9f", OwnerReferences: []metav1.OwnerReference{controllerRef("apps/v1", "Deployment", deployment.Name, deployment.UID)}},
+		Spec:       appsv1.ReplicaSetSpec{Selector: selector, Template: podTemplate("frontend", "web")},
+	}, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return replicaSet
 }
