@@ -9,7 +9,6 @@ import (
 
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apiserver/pkg/registry/rest"
 
 	"github.com/certstatus/certstatus/pkg/apis/certstatus"
 	"github.com/certstatus/certstatus/pkg/registry/computed"
@@ -19,16 +18,6 @@ import (
 
 // REST is the storage of certificatestatuses.
 type REST = computed.REST[certstatus.CertificateStatus, *certstatus.CertificateStatus]
-
-var (
-	_ rest.Storage              = &REST{}
-	_ rest.Scoper               = &REST{}
-	_ rest.SingularNameProvider = &REST{}
-	_ rest.ShortNamesProvider   = &REST{}
-	_ rest.Getter               = &REST{}
-	_ rest.Lister               = &REST{}
-	_ rest.Watcher              = &REST{}
-)
 
 // Kind is certificatestatuses as the storage serves it.
 func Kind() computed.Kind[certstatus.CertificateStatus, *certstatus.CertificateStatus] {

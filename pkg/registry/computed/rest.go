@@ -24,6 +24,7 @@ import (
 	"k8s.io/apiserver/pkg/registry/rest"
 	"k8s.io/apiserver/pkg/storage"
 
+	"github.com/certstatus/certstatus/pkg/apis/certstatus"
 	"github.com/certstatus/certstatus/pkg/sourcesync"
 	"github.com/certstatus/certstatus/pkg/statuscache"
 )
@@ -56,6 +57,19 @@ type ListObject interface {
 	runtime.Object
 	metav1.ListInterface
 }
+
+// The read-only storage every kind gets, and nothing more: discovery then
+// shows get, list and watch. Checked once here, for any instance, since
+// the methods do not depend on the kind.
+var (
+	_ rest.Storage              = &REST[certstatus.CertificateStatus, *certstatus.CertificateStatus]{}
+	_ rest.Scoper               = &REST[certstatus.CertificateStatus, *certstatus.CertificateStatus]{}
+	_ rest.SingularNameProvider = &REST[certstatus.CertificateStatus, *certstatus.CertificateStatus]{}
+	_ rest.ShortNamesProvider   = &REST[certstatus.CertificateStatus, *certstatus.CertificateStatus]{}
+	_ rest.Getter               = &REST[certstatus.CertificateStatus, *certstatus.CertificateStatus]{}
+	_ rest.Lister               = &REST[certstatus.CertificateStatus, *certstatus.CertificateStatus]{}
+	_ rest.Watcher              = &REST[certstatus.CertificateStatus, *certstatus.CertificateStatus]{}
+)
 
 // REST is the storage of one computed kind.
 type REST[T any, P statuscache.Object[T]] struct {
