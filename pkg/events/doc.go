@@ -7,7 +7,8 @@
 // same lastTransitionTime), the recorder only ever creates, and AlreadyExists
 // means another replica or an earlier run recorded it. Transitions older than
 // MaxAge are never recorded, so a restart after a long downtime replays no
-// history.
+// history. A registration's caBundle mismatch has no such instant: it is
+// named by its Trusted message instead, and dated when observed.
 //
 // The recorder is fed by the status cache's change stream without blocking
 // it: a change becomes a small record in a bounded queue (a full queue drops

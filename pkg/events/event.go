@@ -59,6 +59,12 @@ type transition struct {
 	// at is the instant the state began: the conditions' lastTransitionTime.
 	at      time.Time
 	message string
+	// identity, when set, names the transition instead of at: a
+	// registration's caBundle mismatch (and its end) has no instant the
+	// inputs give (Trusted is dated with the caBundles' own instants, often
+	// months old), so it is named by what is wrong, the Trusted message,
+	// which every replica computes alike, and dated when it is observed.
+	identity string
 }
 
 // transitionOf tells whether a change from previous (nil: a new object) to
@@ -97,8 +103,51 @@ func transitionIn(kind *Kind, previous *observed, now observed) (transition, boo
 		// A registration whose caBundle does not trust what is served:
 		// the contract's own reason rather than the state.
 		t.reason = certstatus.ReasonCABundleMismatch
+		t.identity = trustedMessage(now.status)
+		t.message = mismatchMessage(kind, t.identity)
+	case previous != nil && previous.status.State == certstatus.StateInvalid && readyReason(previous.status) == certstatus.ReasonCABundleMismatch:
+		// The end of a mismatch is as undated as its start.
+		t.identity = "after " + trustedMessage(previous.status)
+		t.message = fixedMessage(kind, now.status)
 	}
 	return t, true
+}
+
+// trustedMessage is the Trusted condition's message, or "".
+func trustedMessage(status *certstatus.CertificateStatusStatus) string {
+	for _, c := range status.Conditions {
+		if c.Type == certstatus.ConditionTrusted {
+			return c.Message
+		}
+	}
+	return ""
+}
+
+// mismatchMessage quotes the Trusted condition (it names the serving Secret
+// and the issuer the caBundle lacks, never certificate data).
+func mismatchMessage(kind *Kind, trusted string) string {
+	text := "the caBundle does not trust the certificate served"
+	if trusted != "" {
+		text += ": " + trusted
+	}
+	return clip(text + "; kubectl describe " + kind.Resource + " shows the certificates")
+}
+
+// fixedMessage announces the end of a mismatch.
+func fixedMessage(kind *Kind, status *certstatus.CertificateStatusStatus) string {
+	text := "the caBundle trusts the certificate served again"
+	if status.State != certstatus.StateValid {
+		text += "; the certificates are " + string(status.State)
+	}
+	return clip(text + "; kubectl describe " + kind.Resource + " shows them")
+}
+
+// clip keeps a note within what events.k8s.io accepts.
+func clip(text string) string {
+	if len(text) > noteLimit {
+		text = strings.ToValidUTF8(text[:noteLimit-3], "") + "..."
+	}
+	return text
 }
 
 // hostsTransitionOf tells whether the change made HostsCovered False (a new
@@ -177,11 +226,24 @@ func (t transition) eventType() string {
 	return corev1.EventTypeWarning
 }
 
+// instantOrIdentity is what names the transition: its identity, or else
+// its instant.
+func (t transition) instantOrIdentity() string {
+	if t.identity != "" {
+		return "identity\x00" + t.identity
+	}
+	return instantKey(t.at)
+}
+
+// instantKey is an instant as eventName hashes it.
+func instantKey(at time.Time) string { return at.UTC().Format(time.RFC3339Nano) }
+
 // eventName is the Event's name: the object's name, a dot, and 16 hex digits
-// of SHA-256 over (uid, reason, instant). It is the same on every replica and
-// after every restart, and a valid DNS subdomain of at most 253 characters.
-func eventName(name string, uid types.UID, reason string, at time.Time) string {
-	sum := sha256.Sum256([]byte(string(uid) + "\x00" + reason + "\x00" + at.UTC().Format(time.RFC3339Nano)))
+// of SHA-256 over (uid, reason, instant or identity). It is the same on every
+// replica and after every restart, and a valid DNS subdomain of at most 253
+// characters.
+func eventName(name string, uid types.UID, reason string, instant string) string {
+	sum := sha256.Sum256([]byte(string(uid) + "\x00" + reason + "\x00" + instant))
 	suffix := "." + hex.EncodeToString(sum[:8])
 	if max := 253 - len(suffix); len(name) > max {
 		name = strings.TrimRight(name[:max], ".-")
@@ -199,7 +261,7 @@ func (t transition) event(instance string) *eventsv1.Event {
 	}
 	return &eventsv1.Event{
 		ObjectMeta: metav1.ObjectMeta{
-			Name:      eventName(t.name, t.uid, t.reasonName(), t.at),
+			Name:      eventName(t.name, t.uid, t.reasonName(), t.instantOrIdentity()),
 			Namespace: namespace,
 		},
 		EventTime:           metav1.NewMicroTime(t.at),

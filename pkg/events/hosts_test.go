@@ -51,7 +51,7 @@ func TestHostNotCoveredTransitions(t *testing.T) {
 			t.Errorf("%s: Event %+v", tc.name, e)
 		}
 		// A state Event of the same instant has another name.
-		if e.Name == eventName("w", tr.uid, string(certstatus.StateValid), since) {
+		if e.Name == eventName("w", tr.uid, string(certstatus.StateValid), instantKey(since)) {
 			t.Errorf("%s: the Event's name ignores its reason", tc.name)
 		}
 	}

@@ -124,6 +124,9 @@ func Subscriber[T any, P statuscache.Object[T]](r *Recorder, kind *Kind, objects
 // enqueue hands a transition to the workers unless it is too old or the
 // queue is full.
 func (r *Recorder) enqueue(t transition) {
+	if t.identity != "" {
+		t.at = r.clock.Now() // undated: observed now (see transition.identity)
+	}
 	if r.tooOld(t) {
 		r.observer.Dropped(DropTooOld)
 		return

@@ -102,21 +102,21 @@ func TestWhichChangesAreTransitions(t *testing.T) {
 
 func TestEventNamesAreDeterministicAndValid(t *testing.T) {
 	at := now
-	a := eventName("web", "uid-1", "Expired", at)
-	if b := eventName("web", "uid-1", "Expired", at.Local()); a != b {
+	a := eventName("web", "uid-1", "Expired", instantKey(at))
+	if b := eventName("web", "uid-1", "Expired", instantKey(at.Local())); a != b {
 		t.Errorf("same transition, names %q and %q", a, b)
 	}
 	for _, other := range []string{
-		eventName("web", "uid-2", "Expired", at),
-		eventName("web", "uid-1", "ExpiringSoon", at),
-		eventName("web", "uid-1", "Expired", at.Add(time.Second)),
+		eventName("web", "uid-2", "Expired", instantKey(at)),
+		eventName("web", "uid-1", "ExpiringSoon", instantKey(at)),
+		eventName("web", "uid-1", "Expired", instantKey(at.Add(time.Second))),
 	} {
 		if other == a {
 			t.Errorf("different transitions share the name %q", a)
 		}
 	}
 	long := strings.Repeat("a", 200) + "." + strings.Repeat("b", 52)
-	for _, name := range []string{a, eventName(long, "u", "Expired", at), eventName(strings.Repeat("x", 236)+"-y", "u", "Invalid", at)} {
+	for _, name := range []string{a, eventName(long, "u", "Expired", instantKey(at)), eventName(strings.Repeat("x", 236)+"-y", "u", "Invalid", instantKey(at))} {
 		if errs := validation.IsDNS1123Subdomain(name); len(errs) > 0 {
 			t.Errorf("name %q: %v", name, errs)
 		}
