@@ -166,6 +166,14 @@ func Dashboard() Grafana {
 	health := func(family string, matchers ...string) string {
 		return family + "{" + strings.Join(append(matchers, `cluster=~"$cluster"`), ",") + "}"
 	}
+	// ConfigMap bundles, as the Secrets' tables show Secrets.
+	bundleNotAfter := raw("certstatus_configmap_not_after_seconds")
+	bundlesNotValid := raw("certstatus_configmap_state", `state!="Valid"`) + ` == 1`
+	// Registrations are cluster-scoped (no namespace to select) and few:
+	// every one is listed, the least trusted and soonest to expire first.
+	registration := func(family string, matchers ...string) string {
+		return oneReplica + "(" + health(family, matchers...) + ")"
+	}
 	return Grafana{
 		Title: "certstatus: certificates", UID: "certstatus", Tags: []string{"certstatus", "certificates"},
 		SchemaVersion: 39, Time: timeRange{From: "now-" + DefaultRange, To: "now"}, Refresh: "1m",
@@ -223,6 +231,27 @@ func Dashboard() Grafana {
 				Target{RefID: "B", Expr: `sum by (resource) (increase(` + health(`certstatus_forbidden_reads_total`) + `[15m]))`, LegendFormat: "forbidden {{resource}}"},
 				Target{RefID: "C", Expr: `increase(` + health(`certstatus_watchers_closed_behind_total`) + `[15m])`, LegendFormat: "watchers closed {{instance}}"},
 				Target{RefID: "D", Expr: health(`certstatus_clock_queue_length`), LegendFormat: "clock queue {{instance}}"}),
+			table(12, "ConfigMap bundles: soonest expiries", "The 20 ConfigMap trust bundles (configmapcertificatestatuses) whose certificates expire next: when, and how long from now.",
+				gridPos{H: 8, W: 12, X: 12, Y: 42},
+				[]any{column("Value", "Expires", "dateTimeAsIso"), column("In", "In", "dateTimeFromNow")},
+				[]any{copyColumn("Value", "In")}, "Expires",
+				Target{RefID: "A", Expr: `bottomk(20, ` + bundleNotAfter + ` > time()) * 1000`}),
+			table(13, "ConfigMap bundles not Valid", "ConfigMap trust bundles in any state but Valid (expiring soon, expired, not yet valid, invalid), with the earliest notAfter of their certificates.",
+				gridPos{H: 8, W: 12, X: 0, Y: 50},
+				[]any{column("Value #B", "Expires", "dateTimeAsIso")}, nil, "",
+				Target{RefID: "A", Expr: `topk(100, ` + bundlesNotValid + `)`},
+				Target{RefID: "B", Expr: bundleNotAfter + ` * 1000 and on (cluster, namespace, configmap) (` + bundlesNotValid + `)`}),
+			series(14, "ConfigMap bundles by state", "How many ConfigMaps that hold certificates are in each state over time.",
+				gridPos{H: 8, W: 12, X: 12, Y: 50}, "short",
+				Target{RefID: "A", Expr: `sum by (state) (namespace_state:certstatus_configmap_state:sum{` + selected + `})`, LegendFormat: "{{state}}"}),
+			table(15, "API registrations", "Every webhook configuration, APIService and CRD conversion webhook with a caBundle (clustercertificatestatuses): "+
+				"whether the caBundle trusts the certificate served (false: kube-apiserver's calls to it fail), its state, and when the trusted path expires.",
+				gridPos{H: 10, W: 24, X: 0, Y: 58},
+				[]any{column("Value #A", "Expires", "dateTimeAsIso"), column("In", "In", "dateTimeFromNow"), column("status", "Trusted", ""), column("state", "State", "")},
+				[]any{copyColumn("Value #A", "In"), map[string]any{"id": "filterFieldsByName", "options": map[string]any{"exclude": map[string]any{"names": []any{"Value #B", "Value #C"}}}}}, "Expires",
+				Target{RefID: "A", Expr: registration("certstatus_registration_not_after_seconds") + ` * 1000`},
+				Target{RefID: "B", Expr: registration("certstatus_registration_trusted") + ` == 1`},
+				Target{RefID: "C", Expr: registration("certstatus_registration_state") + ` == 1`}),
 		},
 	}
 }

@@ -7,7 +7,7 @@ import (
 )
 
 // perSecret matches a selector of a per-Secret family (not a recorded series).
-var perSecret = regexp.MustCompile(`(^|[^:_a-z])certstatus_secret_(state|not_after_seconds|not_before_seconds|expiring_soon_at_seconds|critical_at_seconds|info|certificates|hosts_not_covered|used)\{`)
+var perSecret = regexp.MustCompile(`(^|[^:_a-z])certstatus_(?:secret|configmap)_(state|not_after_seconds|not_before_seconds|expiring_soon_at_seconds|critical_at_seconds|info|certificates|hosts_not_covered|used)\{`)
 
 // The dashboard's queries hold at 10 000 Secrets and in any install: time
 // series and variables read recorded series only, per-Secret families are

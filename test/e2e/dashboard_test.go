@@ -14,6 +14,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/certstatus/certstatus/internal/monitoring"
+	"github.com/certstatus/certstatus/pkg/certificate/certtest"
 	"github.com/certstatus/certstatus/test/stack"
 )
 
@@ -103,7 +104,8 @@ func TestDashboardShowsTheSecrets(t *testing.T) {
 				value = r.Values[len(r.Values)-1]
 			}
 			v, _ := strconv.ParseFloat(value[1].(string), 64)
-			out[r.Metric["secret"]+r.Metric["state"]] = v
+			// A Secret, a ConfigMap or a registration, with its state if any.
+			out[r.Metric["secret"]+r.Metric["configmap"]+r.Metric["name"]+r.Metric["state"]] = v
 		}
 		return out, nil
 	}
@@ -114,6 +116,15 @@ func TestDashboardShowsTheSecrets(t *testing.T) {
 		}
 		slices.Sort(k)
 		return k
+	}
+
+	// Two ConfigMap bundles: one expires in 50 days, one has expired.
+	for name, at := range map[string]time.Time{"bundle-next": now.Add(50 * 24 * time.Hour), "bundle-expired": now.Add(-2 * time.Hour)} {
+		ca := certtest.Must(certtest.NewCA(certtest.Spec{CommonName: name, KeyAlgorithm: certtest.ECDSA, NotBefore: at.Add(-400 * 24 * time.Hour), NotAfter: at}))
+		bundle := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}, Data: map[string]string{"ca.crt": string(ca.PEM())}}
+		if _, err := kube.CoreV1().ConfigMaps(ns).Create(ctx, bundle, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
 	}
 
 	// The recording rules have seen all four Secrets.
@@ -165,6 +176,34 @@ func TestDashboardShowsTheSecrets(t *testing.T) {
 	if total != 4 {
 		t.Errorf("used + unused + not known = %v, want the 4 Secrets", total)
 	}
+	// The ConfigMap bundles' panels: the expired bundle is not Valid, with
+	// its notAfter; the other one is among the soonest expiries.
+	eventually(t, time.Minute, func() error {
+		notValid, err := query("ConfigMap bundles not Valid", "B", ".*")
+		if err != nil {
+			return err
+		}
+		if notValid["bundle-expired"] != float64(now.Add(-2*time.Hour).UnixMilli()) || len(notValid) != 1 {
+			return fmt.Errorf("ConfigMap bundles not Valid: %v, want bundle-expired at %d ms", notValid, now.Add(-2*time.Hour).UnixMilli())
+		}
+		return nil
+	})
+	if soonestBundles, err := query("ConfigMap bundles: soonest expiries", "A", ".*"); err != nil || soonestBundles["bundle-next"] != float64(now.Add(50*24*time.Hour).UnixMilli()) || soonestBundles["bundle-expired"] != 0 {
+		t.Errorf("ConfigMap bundles: soonest expiries: %v %v, want bundle-next and not bundle-expired", soonestBundles, err)
+	}
+	// The API registrations' table lists the stack's own APIService with
+	// its state and its Trusted status (Unknown: its Service has no Pods).
+	own := stack.APIServiceName
+	for ref, key := range map[string]string{"A": own, "C": own + "Valid"} {
+		got, err := query("API registrations", ref, ".*")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := got[key]; !ok {
+			t.Errorf("API registrations %s: %v, want %s", ref, keys(got), key)
+		}
+	}
+
 	// A cluster that does not exist selects nothing.
 	if other, err := query("Soonest expiries", "A", "elsewhere"); err != nil || len(other) != 0 {
 		t.Errorf("Soonest expiries with cluster elsewhere: %v %v, want nothing", other, err)

@@ -18,6 +18,7 @@ import (
 	eventsv1 "k8s.io/api/events/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/certstatus/certstatus/pkg/certificate/certtest"
 	"github.com/certstatus/certstatus/test/stack"
 )
 
@@ -282,4 +283,112 @@ func metricSum(t *testing.T, srv *stack.Server, prefix string) float64 {
 		sum += v
 	}
 	return sum
+}
+
+// TestEventsOfConfigMapsAndRegistrations: with --events, an expired
+// ConfigMap bundle is a Warning Expired in its namespace regarding its
+// ConfigMapCertificateStatus, and a webhook whose caBundle (a CA issued
+// long before --events-max-age) does not trust its serving Secret is one
+// Warning CABundleMismatch in namespace default regarding its
+// ClusterCertificateStatus, naming the Secret; fixing the caBundle is one
+// Normal Valid, and a restart records neither again.
+func TestEventsOfConfigMapsAndRegistrations(t *testing.T) {
+	grantEvents(t, true)
+	ns := newNamespace(t)
+	replica := launchEventsReplica(t, ns)
+
+	expired := certtest.Must(certtest.NewCA(certtest.Spec{CommonName: "E2E Expired Bundle Root", KeyAlgorithm: certtest.ECDSA,
+		NotBefore: time.Now().Add(-48 * time.Hour), NotAfter: time.Now().Add(-time.Hour)}))
+	createConfigMap(t, configMap(ns, "old-bundle", nil, map[string]string{"ca.crt": string(expired.PEM())}))
+
+	longAgo := time.Now().Add(-400 * 24 * time.Hour)
+	oldCA := certtest.Must(certtest.NewCA(certtest.Spec{CommonName: "E2E Events Old CA", KeyAlgorithm: certtest.ECDSA, NotBefore: longAgo}))
+	newCA := certtest.Must(certtest.NewCA(certtest.Spec{CommonName: "E2E Events New CA", KeyAlgorithm: certtest.ECDSA, NotBefore: longAgo}))
+	secret, _ := servingSecret(ns, "hook-tls", "hook", newCA)
+	createSecret(t, secret)
+	service := webhookBackend(t, ns, "hook", "hook-tls")
+	configuration := "e2e-events-" + ns
+	name := "validatingwebhookconfiguration." + configuration
+	createWebhookConfiguration(t, configuration, testWebhook("events.e2e.certstatus.dev", service, oldCA.PEM()))
+
+	waitEvents(t, ns, 90*time.Second, map[string]int{"old-bundle/Expired": 1})
+	for _, e := range checkEvents(t, ns, map[string]int{"old-bundle/Expired": 1}) {
+		if e.Type != "Warning" || e.Regarding.Kind != "ConfigMapCertificateStatus" || e.Regarding.Namespace != ns || e.Regarding.UID == "" {
+			t.Errorf("ConfigMap Event %s: type %s, regarding %+v", e.Name, e.Type, e.Regarding)
+		}
+	}
+
+	// Other tests' registrations may have Events in default too: count this one's.
+	registrationEvents := func() (map[string]int, []eventsv1.Event) {
+		all, events := eventsByObject(t, metav1.NamespaceDefault)
+		mine := map[string]int{}
+		var kept []eventsv1.Event
+		for key, n := range all {
+			if strings.HasPrefix(key, name+"/") {
+				mine[key] = n
+			}
+		}
+		for _, e := range events {
+			if e.Regarding.Name == name {
+				kept = append(kept, e)
+			}
+		}
+		return mine, kept
+	}
+	waitRegistration := func(want map[string]int) []eventsv1.Event {
+		t.Helper()
+		var events []eventsv1.Event
+		eventually(t, 90*time.Second, func() error {
+			var got map[string]int
+			got, events = registrationEvents()
+			if fmt.Sprint(sortedCounts(got)) != fmt.Sprint(sortedCounts(want)) {
+				return fmt.Errorf("Events of %s: %v, want %v", name, sortedCounts(got), sortedCounts(want))
+			}
+			return nil
+		})
+		return events
+	}
+	want := map[string]int{name + "/CABundleMismatch": 1}
+	for _, e := range waitRegistration(want) {
+		if e.Type != "Warning" || e.Regarding.Kind != "ClusterCertificateStatus" || e.Regarding.Namespace != "" ||
+			!strings.Contains(e.Note, ns+"/hook-tls") || time.Since(e.EventTime.Time) > 5*time.Minute {
+			t.Errorf("mismatch Event %s: type %s, regarding %+v, eventTime %s, note %q", e.Name, e.Type, e.Regarding, e.EventTime, e.Note)
+		}
+	}
+
+	ctx := context.Background()
+	current, err := env.kube.AdmissionregistrationV1().ValidatingWebhookConfigurations().Get(ctx, configuration, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	current.Webhooks[0].ClientConfig.CABundle = newCA.PEM()
+	if _, err := env.kube.AdmissionregistrationV1().ValidatingWebhookConfigurations().Update(ctx, current, metav1.UpdateOptions{}); err != nil {
+		t.Fatalf("fix the caBundle: %v", err)
+	}
+	want[name+"/Valid"] = 1
+	for _, e := range waitRegistration(want) {
+		if e.Reason == "Valid" && e.Type != "Normal" {
+			t.Errorf("fixed: %s %s %q", e.Type, e.Reason, e.Note)
+		}
+	}
+
+	// A restart sees the ConfigMap expired and the registration trusted:
+	// nothing new to record.
+	if err := replica.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	if err := replica.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, time.Minute, func() error {
+		if n := metricSum(t, replica, "certstatus_events_already_recorded_total"); n < 1 {
+			return fmt.Errorf("the restarted replica found %v Events already recorded, want the ConfigMap's", n)
+		}
+		return nil
+	})
+	time.Sleep(3 * time.Second)
+	checkEvents(t, ns, map[string]int{"old-bundle/Expired": 1})
+	if got, _ := registrationEvents(); fmt.Sprint(sortedCounts(got)) != fmt.Sprint(sortedCounts(want)) {
+		t.Errorf("after a restart, Events of %s: %v, want %v", name, sortedCounts(got), sortedCounts(want))
+	}
 }
