@@ -44,7 +44,7 @@ func (c *contentTypes) wrap(config *rest.Config) *rest.Config {
 	config.Wrap(func(rt http.RoundTripper) http.RoundTripper {
 		return watchRoundTripper(func(req *http.Request) (*http.Response, error) {
 			resp, err := rt.RoundTrip(req)
-			if err == nil && strings.Contains(req.URL.Path, "/certificatestatuses") && resp.StatusCode == http.StatusOK {
+			if err == nil && strings.Contains(req.URL.Path, "certificatestatuses") && resp.StatusCode == http.StatusOK {
 				verb := "list"
 				if req.URL.Query().Get("watch") == "true" {
 					verb = "watch"
@@ -65,6 +65,9 @@ func (c *contentTypes) check(t *testing.T) (watches int) {
 	t.Helper()
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if len(c.seen) == 0 {
+		t.Error("no list or watch of a certstatus resource was answered")
+	}
 	for _, s := range c.seen {
 		verb, contentType, _ := strings.Cut(s, " ")
 		if !strings.HasPrefix(contentType, runtime.ContentTypeProtobuf) {

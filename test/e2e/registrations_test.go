@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -14,8 +15,11 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/watch"
+	toolscache "k8s.io/client-go/tools/cache"
 	"k8s.io/utils/ptr"
 
+	"github.com/certstatus/certstatus/generated/clientset/versioned"
+	"github.com/certstatus/certstatus/generated/informers/externalversions"
 	"github.com/certstatus/certstatus/pkg/apis/certstatus/v1alpha1"
 	"github.com/certstatus/certstatus/pkg/certificate/certtest"
 	"github.com/certstatus/certstatus/pkg/watchtest"
@@ -257,10 +261,38 @@ func TestClusterCertificateStatusesWithKubectl(t *testing.T) {
 	if !strings.Contains(explain, "ClusterCertificateStatus") || !strings.Contains(explain, "kind") {
 		t.Fatalf("kubectl explain ccst.status.source:\n%s", explain)
 	}
-	resources := kubectl(t, "api-resources", "--api-group", "certstatus.dev")
-	if !strings.Contains(resources, "clustercertificatestatuses") || !strings.Contains(resources, "ccst") {
-		t.Fatalf("api-resources:\n%s", resources)
+	var found bool
+	for _, line := range strings.Split(kubectl(t, "api-resources", "--api-group=certstatus.dev", "-o", "wide", "--no-headers"), "\n") {
+		if fields := strings.Fields(line); len(fields) > 0 && fields[0] == "clustercertificatestatuses" {
+			found = true
+			if want := []string{"clustercertificatestatuses", "ccst", "certstatus.dev/v1alpha1", "false", "ClusterCertificateStatus", "get,list,watch"}; !slices.Equal(fields[:min(len(fields), 6)], want) {
+				t.Errorf("api-resources: %q, want %v", line, want)
+			}
+		}
 	}
+	if !found {
+		t.Error("api-resources does not list clustercertificatestatuses")
+	}
+	if stderr := kubectlFails(t, "", "delete", "ccst", own); !strings.Contains(stderr, "MethodNotAllowed") {
+		t.Errorf("kubectl delete ccst: %q, want 405", stderr)
+	}
+
+	// A typed informer and its lister, over protobuf.
+	seen := &contentTypes{}
+	client := versioned.NewForConfigOrDie(seen.wrap(env.stack.RESTConfig()))
+	factory := externalversions.NewSharedInformerFactory(client, 0)
+	informer := factory.Certstatus().V1alpha1().ClusterCertificateStatuses()
+	stop := make(chan struct{})
+	defer close(stop)
+	lister := informer.Lister()
+	factory.Start(stop)
+	if !toolscache.WaitForCacheSync(stop, informer.Informer().HasSynced) {
+		t.Fatal("the informer did not sync")
+	}
+	if got, err := lister.Get(own); err != nil || got.Status.Source == nil || got.Status.Source.Kind != "APIService" {
+		t.Errorf("the lister's %s: %+v %v", own, got, err)
+	}
+	seen.check(t)
 }
 
 // Hostile registrations break nothing: a caBundle that is not PEM, 100
