@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"encoding/base64"
 	"fmt"
 	"net/http"
 	"slices"
@@ -364,5 +365,12 @@ func TestHostileRegistrations(t *testing.T) {
 	if err != nil || len(list.Items) < 3 {
 		t.Fatalf("list after the hostile registrations: %v (%d items)", err, len(list.Items))
 	}
-	kubectl(t, "get", "ccst", "-o", "yaml")
+	// No caBundle bytes leave the server: neither the garbage nor the PEM
+	// (or its base64) of a certificate.
+	out := kubectl(t, "get", "ccst", "-o", "yaml")
+	for _, leaked := range []string{"this is not PEM", "BEGIN CERTIFICATE", base64.StdEncoding.EncodeToString(ca.PEM())[:40], base64.StdEncoding.EncodeToString(ca.Certificate.Raw)[:40]} {
+		if strings.Contains(out, leaked) {
+			t.Errorf("kubectl get ccst -o yaml holds %q", leaked)
+		}
+	}
 }
