@@ -374,3 +374,44 @@ func TestHostileRegistrations(t *testing.T) {
 		}
 	}
 }
+
+// cert-manager's cainjector annotations name the serving Secret before any
+// Pod is looked at: inject-ca-from-secret names it, inject-ca-from names
+// the Certificate whose Secret (cert-manager.io/certificate-name) it is.
+// Neither webhook's Service has Pods, so only the annotations can decide.
+func TestInjectCAAnnotationsNameTheServingSecret(t *testing.T) {
+	ns := newNamespace(t)
+	ca := certtest.Must(certtest.NewCA(certtest.Spec{CommonName: "E2E Injected CA", KeyAlgorithm: certtest.ECDSA}))
+	other := certtest.Must(certtest.NewCA(certtest.Spec{CommonName: "E2E Not Injected CA", KeyAlgorithm: certtest.ECDSA}))
+	bySecret, _ := servingSecret(ns, "by-secret-tls", "by-secret", ca)
+	createSecret(t, bySecret)
+	byCertificate, _ := servingSecret(ns, "by-certificate-tls", "by-certificate", other)
+	byCertificate.Annotations = map[string]string{"cert-manager.io/certificate-name": "webhook-cert"}
+	createSecret(t, byCertificate)
+
+	ctx := context.Background()
+	for name, annotation := range map[string][2]string{
+		"by-secret":      {"cert-manager.io/inject-ca-from-secret", ns + "/by-secret-tls"},
+		"by-certificate": {"cert-manager.io/inject-ca-from", ns + "/webhook-cert"},
+	} {
+		configuration := &admissionregistrationv1.ValidatingWebhookConfiguration{
+			ObjectMeta: metav1.ObjectMeta{Name: "e2e-" + name + "-" + ns, Annotations: map[string]string{annotation[0]: annotation[1]}},
+			// Both caBundles are ca's: the one by Certificate does not trust its Secret.
+			Webhooks: []admissionregistrationv1.ValidatingWebhook{testWebhook(name+".e2e.certstatus.dev", webhookBackend(t, ns, name, ""), ca.PEM())},
+		}
+		if _, err := env.kube.AdmissionregistrationV1().ValidatingWebhookConfigurations().Create(ctx, configuration, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			_ = env.kube.AdmissionregistrationV1().ValidatingWebhookConfigurations().Delete(context.Background(), configuration.Name, metav1.DeleteOptions{})
+		})
+	}
+	trusted := waitTrusted(t, "validatingwebhookconfiguration.e2e-by-secret-"+ns, metav1.ConditionTrue)
+	if c := trustedOf(trusted); !strings.Contains(c.Message, ns+"/by-secret-tls") {
+		t.Errorf("inject-ca-from-secret: Trusted %+v, want it to name %s/by-secret-tls", c, ns)
+	}
+	mismatch := waitTrusted(t, "validatingwebhookconfiguration.e2e-by-certificate-"+ns, metav1.ConditionFalse)
+	if c := trustedOf(mismatch); c.Reason != "CABundleMismatch" || !strings.Contains(c.Message, ns+"/by-certificate-tls") {
+		t.Errorf("inject-ca-from: Trusted %+v, want CABundleMismatch naming %s/by-certificate-tls", c, ns)
+	}
+}
