@@ -14,6 +14,11 @@ prometheus_version=v0.316.0
 alertmanager_version=v0.35.0
 cache=${CERTSTATUS_MONITORING_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/certstatus/prometheus-${prometheus_version}-alertmanager-${alertmanager_version}}
 mkdir -p "$cache"
+# One builder at a time: \`make run\` and \`make test\` (or two helpers) started
+# together would otherwise build the same binaries twice and race on their
+# temporary files. The second waits, then finds them built.
+exec 9>"$cache/.lock"
+flock 9
 export CGO_ENABLED=0 GOFLAGS=-mod=mod
 
 install() { # name package@version

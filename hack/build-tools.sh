@@ -11,6 +11,11 @@ helm_version=v3.22.0
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cache=${CERTSTATUS_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/certstatus/k8s-${k8s_version}-etcd-${etcd_version}}
 mkdir -p "$cache"
+# One builder at a time: \`make run\` and \`make test\` (or two helpers) started
+# together would otherwise build the same binaries twice and race on their
+# temporary files. The second waits, then finds them built.
+exec 9>"$cache/.lock"
+flock 9
 
 # kubectl version fails to parse an unstamped version, so stamp the release.
 ldflags="-s -w -X k8s.io/component-base/version.gitVersion=${k8s_version}

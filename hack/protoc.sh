@@ -25,6 +25,16 @@ if check; then
 	exit 0
 fi
 
+# One fetcher at a time (the unpacking below starts with rm -rf): a second
+# waits, then finds protoc there.
+mkdir -p "$(dirname "$dir")"
+exec 9>"$dir.lock"
+flock 9
+if check; then
+	echo "$dir"
+	exit 0
+fi
+
 if ! command -v apt-get >/dev/null || ! command -v dpkg-deb >/dev/null; then
 	echo "protoc ${PROTOC_VERSION} is missing from $dir and apt-get/dpkg-deb are not available to fetch it" >&2
 	exit 1
