@@ -302,8 +302,8 @@ func TestEventsOfConfigMapsAndRegistrations(t *testing.T) {
 	createConfigMap(t, configMap(ns, "old-bundle", nil, map[string]string{"ca.crt": string(expired.PEM())}))
 
 	longAgo := time.Now().Add(-400 * 24 * time.Hour)
-	oldCA := certtest.Must(certtest.NewCA(certtest.Spec{CommonName: "E2E Events Old CA", KeyAlgorithm: certtest.ECDSA, NotBefore: longAgo}))
-	newCA := certtest.Must(certtest.NewCA(certtest.Spec{CommonName: "E2E Events New CA", KeyAlgorithm: certtest.ECDSA, NotBefore: longAgo}))
+	oldCA := certtest.Must(certtest.NewCA(certtest.Spec{CommonName: "E2E Events Old CA", KeyAlgorithm: certtest.ECDSA, NotBefore: longAgo, NotAfter: time.Now().Add(365 * 24 * time.Hour)}))
+	newCA := certtest.Must(certtest.NewCA(certtest.Spec{CommonName: "E2E Events New CA", KeyAlgorithm: certtest.ECDSA, NotBefore: longAgo, NotAfter: time.Now().Add(365 * 24 * time.Hour)}))
 	secret, _ := servingSecret(ns, "hook-tls", "hook", newCA)
 	createSecret(t, secret)
 	service := webhookBackend(t, ns, "hook", "hook-tls")
