@@ -3,6 +3,7 @@ package registrationsource
 import (
 	"context"
 	"slices"
+	"strings"
 	"sync"
 
 	corev1 "k8s.io/api/core/v1"
@@ -40,11 +41,13 @@ type Pods struct {
 }
 
 // podRecord is one Pod as Trusted reads it. Its labels are shared with the
-// other Pods of its workload (Pods of a ReplicaSet carry the same set).
+// other Pods of its workload (Pods of a ReplicaSet carry the same set); its
+// Secrets' names are one string joined by "/", which no Secret name holds
+// (most Pods mount one: then it is that name, with no slice beside it).
 type podRecord struct {
 	labels  *intern.LabelSet
 	phase   corev1.PodPhase
-	secrets []string
+	secrets string
 }
 
 var _ usedby.PodListener = &Pods{}
@@ -68,11 +71,11 @@ func (p *Pods) Watched(namespace string) bool {
 }
 
 func (p *Pods) record(view *usedby.PodView) podRecord {
-	return podRecord{labels: p.labels.Share(view.Labels), phase: view.Phase, secrets: view.Secrets}
+	return podRecord{labels: p.labels.Share(view.Labels), phase: view.Phase, secrets: strings.Join(view.Secrets, "/")}
 }
 
 func (r podRecord) equal(o podRecord) bool {
-	return r.labels == o.labels && r.phase == o.phase && slices.Equal(r.secrets, o.secrets)
+	return r.labels == o.labels && r.phase == o.phase && r.secrets == o.secrets
 }
 
 // PodChanged records a Pod's view (nil: forgets it) and signals a change
@@ -205,7 +208,7 @@ func (p *Pods) Pods(namespace string) []registrations.Pod {
 	names := p.byNamespace[namespace]
 	pods := make([]registrations.Pod, 0, len(names))
 	for name, r := range names {
-		pods = append(pods, registrations.Pod{Name: name, Phase: r.phase, Labels: r.labels.Map(), Secrets: r.secrets})
+		pods = append(pods, registrations.Pod{Name: name, Phase: r.phase, Labels: r.labels.Map(), Secrets: strings.Split(r.secrets, "/")})
 	}
 	return pods
 }
