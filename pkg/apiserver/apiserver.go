@@ -112,24 +112,49 @@ type wiring struct {
 	usedBy                            *usedby.Index
 	users                             *usedby.Sources
 	secretRebuilds, configMapRebuilds *statuscache.Rebuilds
-	// usersStarted starts users once, after the first decorated source has synced.
+	// trustedPods (nil without registrations) is what the registrations'
+	// Trusted keeps of the Pods that mount Secrets, fed by users' one Pod
+	// watch, which runs for it even with usedBy's Pod kind off.
+	trustedPods *registrationsource.Pods
+	// usersStarted starts users once: after the first decorated source has
+	// synced, or when the registrations start.
 	usersStarted sync.Once
 }
 
 // newUsedBy builds the usedBy index and its sources (--used-by) for the
 // decorated sources served: Secrets use every kind, ConfigMaps only Pods.
-// Nothing is built when no served source would show it, and a kind only
-// Secrets use is not watched when Secrets are not served.
+// No index is built when no served source would show it, and a kind only
+// Secrets use is not watched when Secrets are not served. With the
+// registrations served, the sources' one Pod watch also feeds their
+// Trusted (trustedPods), and runs for it alone when usedBy counts no Pods.
 func (w *wiring) newUsedBy() error {
 	config := w.config
 	secrets := slices.Contains(config.Sources, SourceSecrets)
 	configMaps := slices.Contains(config.Sources, SourceConfigMaps) && config.UsedBy.Pod
+	var pods usedby.PodListener // a nil *Pods would not be a nil listener
+	if slices.Contains(config.Sources, SourceRegistrations) {
+		w.trustedPods = registrationsource.NewPods(config.Namespaces)
+		pods = w.trustedPods
+	}
 	kinds := config.UsedBy
 	if !secrets {
 		kinds = usedby.Kinds{Pod: kinds.Pod}
 	}
 	if !kinds.Any() || !secrets && !configMaps {
+		kinds = usedby.Kinds{}
+	}
+	if !kinds.Any() && pods == nil {
 		return nil
+	}
+	clients, err := usedby.NewClients(w.informerConfig)
+	if err != nil {
+		return err
+	}
+	if !kinds.Any() {
+		// The Pod watch for the registrations alone: no index, nothing
+		// counted into usedBy.
+		w.users, err = usedby.NewSources(clients, kinds, config.Namespaces, nil, pods, w.observer)
+		return err
 	}
 	// A signal no cache binds would keep its keys forever: none then.
 	var secretsChanged, configMapsChanged func([]usedby.SecretRef)
@@ -142,8 +167,7 @@ func (w *wiring) newUsedBy() error {
 		configMapsChanged = usedby.RebuildKeys(w.configMapRebuilds)
 	}
 	w.usedBy = usedby.NewIndexWithConfigMaps(secretsChanged, configMapsChanged)
-	var err error
-	w.users, err = usedby.NewSources(w.informerConfig, kinds, config.Namespaces, w.usedBy, w.observer)
+	w.users, err = usedby.NewSources(clients, kinds, config.Namespaces, w.usedBy, pods, w.observer)
 	return err
 }
 
@@ -153,8 +177,14 @@ func (w *wiring) newUsedBy() error {
 // analyses.
 func (w *wiring) runUsedBy(ctx context.Context, state *sourcesync.State) {
 	if state.WaitSynced(ctx) == nil {
-		w.usersStarted.Do(func() { w.users.Run(ctx) })
+		w.startUsers(ctx)
 	}
+}
+
+// startUsers starts the usedBy sources (and so the one Pod watch) unless
+// they run already.
+func (w *wiring) startUsers(ctx context.Context) {
+	w.usersStarted.Do(func() { w.users.Run(ctx) })
 }
 
 // usedByInformers are the usedBy informers, exported (readiness waits for
@@ -397,7 +427,7 @@ func registrationInstance(w *wiring) (*instance, error) {
 		return nil, fmt.Errorf("the %s source needs the %s source: Trusted reads the Secrets' served chains", SourceRegistrations, SourceSecrets)
 	}
 	rebuilds := statuscache.NewRebuilds()
-	trust, err := registrationsource.NewTrust(w.informerConfig, w.secretCache, w.usedBy, rebuilds, w.config.Analysis, w.observer)
+	trust, err := registrationsource.NewTrust(w.informerConfig, w.secretCache, w.trustedPods, w.usedBy, rebuilds, w.config.Analysis, w.observer)
 	if err != nil {
 		return nil, err
 	}
@@ -419,6 +449,9 @@ func registrationInstance(w *wiring) (*instance, error) {
 		informers: []metrics.Informer{{Resource: "registrations", HasSynced: state.HasSynced}},
 		run: func(ctx context.Context) {
 			go cache.Run(ctx)
+			// Trusted needs the Pods: their watch starts now if usedBy
+			// has not started it (the source waits for their list).
+			w.startUsers(ctx)
 			source.Run(ctx)
 		},
 	}, nil

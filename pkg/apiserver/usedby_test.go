@@ -27,6 +27,10 @@ func TestNewUsedBy(t *testing.T) {
 		{"configmaps without Pods", []string{SourceConfigMaps}, usedby.Kinds{Ingress: true}, false, false, nil},
 		{"secrets and configmaps without Pods", []string{SourceConfigMaps, SourceSecrets}, usedby.Kinds{Ingress: true}, true, false, []string{"ingresses"}},
 		{"usedBy off", []string{SourceSecrets, SourceConfigMaps}, usedby.Kinds{}, false, false, nil},
+		// The registrations' Trusted reads the same Pod watch: with usedBy
+		// off it runs for them alone (no index, no usedBy informer).
+		{"registrations", []string{SourceSecrets, SourceRegistrations}, all, true, false, []string{"ingresses", "jobs", "pods", "replicasets"}},
+		{"registrations with usedBy off", []string{SourceSecrets, SourceRegistrations}, usedby.Kinds{}, false, false, []string{}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			w := &wiring{config: &Config{Sources: tc.sources, UsedBy: tc.kinds}, informerConfig: &restclient.Config{Host: "https://127.0.0.1:1"}}
@@ -35,6 +39,16 @@ func TestNewUsedBy(t *testing.T) {
 			}
 			if (w.secretRebuilds != nil) != tc.secrets || (w.configMapRebuilds != nil) != tc.configMap {
 				t.Errorf("Secret rebuilds %v, ConfigMap rebuilds %v; want %v, %v", w.secretRebuilds != nil, w.configMapRebuilds != nil, tc.secrets, tc.configMap)
+			}
+			registrations := slices.Contains(tc.sources, SourceRegistrations)
+			if (w.trustedPods != nil) != registrations {
+				t.Errorf("Trusted's Pod record built: %v, want %v", w.trustedPods != nil, registrations)
+			}
+			if registrations && w.users == nil {
+				t.Fatal("no Pod watch for the registrations")
+			}
+			if len(tc.resources) == 0 && w.usedBy != nil {
+				t.Error("built a usedBy index")
 			}
 			if tc.resources == nil {
 				if w.users != nil {
@@ -45,7 +59,7 @@ func TestNewUsedBy(t *testing.T) {
 				}
 				return
 			}
-			if w.users == nil || w.usedBy == nil {
+			if w.users == nil || len(tc.resources) > 0 && w.usedBy == nil {
 				t.Fatal("usedBy not built")
 			}
 			if got := w.users.Resources(); !slices.Equal(got, tc.resources) {

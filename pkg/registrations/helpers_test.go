@@ -39,6 +39,8 @@ type fakeCluster struct {
 	certificates map[string][]string // namespace/certificate → Secret names
 	services     map[string]map[string]string
 	pods         map[string][]Pod // by namespace
+	// unwatched are namespaces outside --namespaces.
+	unwatched map[string]bool
 }
 
 func (c *fakeCluster) Secret(namespace, name string) (*certificate.Analysis, bool) {
@@ -56,3 +58,5 @@ func (c *fakeCluster) ServiceSelector(namespace, name string) (map[string]string
 }
 
 func (c *fakeCluster) Pods(namespace string) []Pod { return c.pods[namespace] }
+
+func (c *fakeCluster) Watched(namespace string) bool { return !c.unwatched[namespace] }

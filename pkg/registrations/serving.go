@@ -25,8 +25,12 @@ type Cluster interface {
 	// ServiceSelector is a Service's spec.selector; ok is false when the
 	// Service does not exist.
 	ServiceSelector(namespace, name string) (selector map[string]string, ok bool)
-	// Pods are the namespace's Pods, whatever their phase.
+	// Pods are the namespace's Pods that mount a Secret, whatever their
+	// phase.
 	Pods(namespace string) []Pod
+	// Watched tells whether certstatus watches the namespace's Secrets and
+	// Pods (--namespaces): elsewhere nothing can be found.
+	Watched(namespace string) bool
 }
 
 // Pod is what serving-Secret discovery reads of a Pod.
@@ -48,6 +52,7 @@ const (
 	ReasonSecretNotFound    = "SecretNotFound"
 	ReasonNoServedChain     = "NoServedChain"
 	ReasonInvalidAnnotation = "InvalidAnnotation"
+	ReasonNotWatched        = "NamespaceNotWatched"
 )
 
 // Serving is the outcome of looking for a caBundle's serving Secrets.
@@ -95,8 +100,16 @@ func FindServing(r *Registration, bundle CABundle, cluster Cluster) (serving Ser
 	return servingByPods(cluster, *bundle.Service), true
 }
 
+// notWatched is the outcome in a namespace certstatus does not watch.
+func notWatched(namespace string) Serving {
+	return unknown(ReasonNotWatched, "certstatus does not watch the namespace %s (--namespaces), so its Secrets and Pods are not read.", namespace)
+}
+
 // servingSecrets are the named Secrets that have a served chain.
 func servingSecrets(cluster Cluster, namespace string, names []string, what string) Serving {
+	if !cluster.Watched(namespace) {
+		return notWatched(namespace)
+	}
 	var out Serving
 	found := false
 	for _, name := range names {
@@ -120,6 +133,9 @@ func servingSecrets(cluster Cluster, namespace string, names []string, what stri
 }
 
 func servingByPods(cluster Cluster, service ServiceReference) Serving {
+	if !cluster.Watched(service.Namespace) {
+		return notWatched(service.Namespace)
+	}
 	selector, ok := cluster.ServiceSelector(service.Namespace, service.Name)
 	if !ok {
 		return unknown(ReasonServiceNotFound, "The Service %s/%s does not exist.", service.Namespace, service.Name)

@@ -58,6 +58,7 @@ func TestFindServing(t *testing.T) {
 		service                    *ServiceReference
 		url                        bool
 		pods                       []Pod  // replaces the namespace's Pods when set
+		unwatched                  bool   // ns is outside --namespaces
 		want                       string // the Secrets found, or the reason
 	}{
 		{name: "inject-ca-from-secret", injectFromSecret: "ns/hook-tls", service: hook, want: "ns/hook-tls"},
@@ -72,6 +73,10 @@ func TestFindServing(t *testing.T) {
 		{name: "Service not found", service: &ServiceReference{Namespace: "ns", Name: "gone"}, want: ReasonServiceNotFound},
 		{name: "Service without selector", service: &ServiceReference{Namespace: "ns", Name: "bare"}, want: ReasonNoPods},
 		{name: "no running or pending Pods", service: hook, pods: []Pod{{Name: "done", Phase: corev1.PodSucceeded, Labels: map[string]string{"app": "hook"}, Secrets: []string{"hook-tls"}}}, want: ReasonNoPods},
+		// With --namespaces, a namespace not watched says so rather than
+		// "no Pods" or "no Secret".
+		{name: "Service in a namespace not watched", service: hook, unwatched: true, want: ReasonNotWatched},
+		{name: "annotated Secret in a namespace not watched", injectFromSecret: "ns/hook-tls", service: hook, unwatched: true, want: ReasonNotWatched},
 		{name: "Pods mount only a client certificate", service: hook, pods: []Pod{{Name: "c", Phase: corev1.PodRunning, Labels: map[string]string{"app": "hook"}, Secrets: []string{"client-tls", "plain"}}}, want: ReasonNoServingSecret},
 	}
 	for _, c := range cases {
@@ -79,6 +84,9 @@ func TestFindServing(t *testing.T) {
 			cluster := *f.cluster
 			if c.pods != nil {
 				cluster.pods = map[string][]Pod{"ns": c.pods}
+			}
+			if c.unwatched {
+				cluster.unwatched = map[string]bool{"ns": true}
 			}
 			r := &Registration{Kind: KindValidatingWebhookConfiguration, InjectCAFromSecret: c.injectFromSecret, InjectCAFrom: c.injectCA}
 			serving, applies := FindServing(r, webhookBundle(f.hookCA.PEM(), c.service, c.url), &cluster)

@@ -34,43 +34,36 @@ type Observer interface {
 	ForbiddenRead(resource string)
 }
 
-// cluster is registrations.Cluster answered from the Secret cache and from
-// Service and Pod informers of its own. The Pod informer is not usedBy's:
-// usedBy keeps no labels or phase (≈ 64 B a Pod), and adding them there
-// would cost every Pod of the cluster for the few Services registrations
-// name. This one lists only Pods that are not finished and keeps their
-// name, labels, phase and mounted Secret names.
+// cluster is registrations.Cluster answered from the Secret cache, a
+// Service informer of its own and the Pods recorded from usedBy's Pod watch
+// (Pods: certstatus watches Pods once).
 type cluster struct {
 	secrets  Secrets
 	services toolscache.SharedIndexInformer
-	pods     toolscache.SharedIndexInformer
-	synced   []toolscache.InformerSynced
-	// refused is set once a Service or Pod read was refused: the source
-	// then stops waiting for them (Trusted is Unknown where they decide).
+	pods     *Pods
+	synced   toolscache.InformerSynced
+	// refused is set once a Service read was refused: the source then
+	// stops waiting for Services (Trusted is Unknown where they decide).
 	refused  atomic.Bool
 	observer Observer
 }
 
 var _ registrations.Cluster = &cluster{}
 
-// newCluster prepares the Service and Pod informers; changed hears every
-// change that can alter a serving Secret.
-func newCluster(config *rest.Config, secrets Secrets, observer Observer, changed func()) (*cluster, error) {
+// newCluster prepares the Service informer; changed hears every Service or
+// Secret change that can alter a serving Secret (Pods signal through
+// pods.changed, which Trust.run also reads).
+func newCluster(config *rest.Config, secrets Secrets, pods *Pods, observer Observer, changed func()) (*cluster, error) {
 	config = rest.CopyConfig(config)
 	config.ContentType = runtime.ContentTypeProtobuf
 	config.AcceptContentTypes = runtime.ContentTypeProtobuf + "," + runtime.ContentTypeJSON
 	client, err := kubernetes.NewForConfig(config)
 	if err != nil {
-		return nil, fmt.Errorf("create the Service and Pod client: %w", err)
+		return nil, fmt.Errorf("create the Service client: %w", err)
 	}
-	c := &cluster{secrets: secrets, observer: observer}
+	c := &cluster{secrets: secrets, pods: pods, observer: observer}
 	services := informers.NewSharedInformerFactoryWithOptions(client, 0, informers.WithTransform(keepService))
-	pods := informers.NewSharedInformerFactoryWithOptions(client, 0, informers.WithTransform(keepPod),
-		informers.WithTweakListOptions(func(o *metav1.ListOptions) {
-			o.FieldSelector = "status.phase!=Succeeded,status.phase!=Failed"
-		}))
 	c.services = services.Core().V1().Services().Informer()
-	c.pods = pods.Core().V1().Pods().Informer()
 	handler := toolscache.ResourceEventHandlerFuncs{
 		AddFunc: func(any) { changed() },
 		UpdateFunc: func(old, current any) {
@@ -80,16 +73,14 @@ func newCluster(config *rest.Config, secrets Secrets, observer Observer, changed
 		},
 		DeleteFunc: func(any) { changed() },
 	}
-	for resource, informer := range map[string]toolscache.SharedIndexInformer{"services": c.services, "pods": c.pods} {
-		if err := informer.SetWatchErrorHandlerWithContext(c.watchError(resource)); err != nil {
-			return nil, err
-		}
-		registration, err := informer.AddEventHandler(handler)
-		if err != nil {
-			return nil, err
-		}
-		c.synced = append(c.synced, registration.HasSynced)
+	if err := c.services.SetWatchErrorHandlerWithContext(c.watchError("services")); err != nil {
+		return nil, err
 	}
+	registration, err := c.services.AddEventHandler(handler)
+	if err != nil {
+		return nil, err
+	}
+	c.synced = registration.HasSynced
 	secrets.Subscribe(func(statuscache.Change) { changed() })
 	return c, nil
 }
@@ -111,21 +102,14 @@ func (c *cluster) watchError(resource string) toolscache.WatchErrorHandlerWithCo
 	}
 }
 
-// run starts the informers and waits until they have synced, or a read was refused.
+// run starts the Service informer and waits until it has synced (or a
+// read was refused), and until the Pods of every watched namespace are
+// recorded (or their read was refused). The Pod watch is usedBy's, started
+// by the server's wiring.
 func (c *cluster) run(ctx context.Context) {
 	go c.services.RunWithContext(ctx)
-	go c.pods.RunWithContext(ctx)
-	_ = toolscache.WaitForCacheSync(ctx.Done(), func() bool {
-		if c.refused.Load() {
-			return true
-		}
-		for _, synced := range c.synced {
-			if !synced() {
-				return false
-			}
-		}
-		return true
-	})
+	_ = toolscache.WaitForCacheSync(ctx.Done(), func() bool { return c.refused.Load() || c.synced() })
+	c.pods.waitSettled(ctx)
 }
 
 func (c *cluster) Secret(namespace, name string) (*certificate.Analysis, bool) {
@@ -171,23 +155,9 @@ func (c *cluster) ServiceSelector(namespace, name string) (map[string]string, bo
 	return obj.(*corev1.Service).Spec.Selector, true
 }
 
-func (c *cluster) Pods(namespace string) []registrations.Pod {
-	objects, _ := c.pods.GetIndexer().ByIndex(toolscache.NamespaceIndex, namespace)
-	pods := make([]registrations.Pod, 0, len(objects))
-	for _, obj := range objects {
-		pods = append(pods, c.podOf(obj.(*corev1.Pod)))
-	}
-	return pods
-}
+func (c *cluster) Pods(namespace string) []registrations.Pod { return c.pods.Pods(namespace) }
 
-// podOf reads a Pod as keepPod kept it.
-func (c *cluster) podOf(pod *corev1.Pod) registrations.Pod {
-	kept := registrations.Pod{Name: pod.Name, Phase: pod.Status.Phase, Labels: pod.Labels}
-	for _, volume := range pod.Spec.Volumes {
-		kept.Secrets = append(kept.Secrets, volume.Secret.SecretName)
-	}
-	return kept
-}
+func (c *cluster) Watched(namespace string) bool { return c.pods.Watched(namespace) }
 
 // keepService keeps a Service's name and selector (no resourceVersion, so
 // that an update changing neither is recognised as none).
@@ -200,35 +170,4 @@ func keepService(obj any) (any, error) {
 		ObjectMeta: metav1.ObjectMeta{Name: service.Name, Namespace: service.Namespace},
 		Spec:       corev1.ServiceSpec{Selector: service.Spec.Selector},
 	}, nil
-}
-
-// keepPod keeps a Pod's name, labels, phase and the Secrets it mounts (a
-// volume or a projected source), each as one secret volume. Idempotent.
-func keepPod(obj any) (any, error) {
-	pod, ok := obj.(*corev1.Pod)
-	if !ok {
-		return obj, nil
-	}
-	kept := &corev1.Pod{
-		ObjectMeta: metav1.ObjectMeta{Name: pod.Name, Namespace: pod.Namespace, Labels: pod.Labels},
-		Status:     corev1.PodStatus{Phase: pod.Status.Phase},
-	}
-	add := func(name string) {
-		if name != "" {
-			kept.Spec.Volumes = append(kept.Spec.Volumes, corev1.Volume{VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{SecretName: name}}})
-		}
-	}
-	for _, volume := range pod.Spec.Volumes {
-		switch {
-		case volume.Secret != nil:
-			add(volume.Secret.SecretName)
-		case volume.Projected != nil:
-			for _, source := range volume.Projected.Sources {
-				if source.Secret != nil {
-					add(source.Secret.Name)
-				}
-			}
-		}
-	}
-	return kept, nil
 }

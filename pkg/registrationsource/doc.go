@@ -6,9 +6,16 @@
 // decorator.
 //
 // Dependencies go one way: Trusted reads the Secret cache (served chains,
-// cert-manager's Certificate names), Services and Pods; nothing here is
-// read by the Secret pipeline, which learns of registrations only through
-// usedby.Index.PutRegistration (the serving Secrets' usedBy).
+// cert-manager's Certificate names), a Service informer of its own and
+// Pods; nothing here is read by the Secret pipeline, which learns of
+// registrations only through usedby.Index.PutRegistration (the serving
+// Secrets' usedBy).
+//
+// Pods come from usedBy's Pod watch, the only one certstatus holds: Pods
+// is its usedby.PodListener and records only the Pods that are not
+// finished and mount a Secret (labels, phase, Secret names), in the
+// namespaces --namespaces watches. It only records and signals; Trust.run
+// rebuilds. With usedBy's Pod kind off the watch runs for it alone.
 //
 // Registrations are few (tens, rarely hundreds), so a change of any Secret,
 // Service or Pod that could matter signals every registration key to

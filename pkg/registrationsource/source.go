@@ -47,7 +47,8 @@ type Source struct {
 }
 
 // NewSource prepares the source; trust is the sink's decorator, whose
-// Service and Pod informers Run starts first.
+// Service informer Run starts first (and whose Pods it waits for: the Pod
+// watch is usedBy's, which the server starts).
 func NewSource(config *rest.Config, options certificate.Options, sink Sink, state *sourcesync.State, trust *Trust, observer Observer) (*Source, error) {
 	client, err := dynamic.NewForConfig(config)
 	if err != nil {
@@ -60,9 +61,10 @@ func NewSource(config *rest.Config, options certificate.Options, sink Sink, stat
 	return &Source{client: client, discovery: disco, options: options, sink: sink, state: state, trust: trust, observer: observer}, nil
 }
 
-// Run starts the Services' and Pods' informers, then the registrations'
-// (ClusterTrustBundles only while the API serves them), and marks the
-// source synced once their initial lists are in the sink.
+// Run starts the Services' informer and waits for it and for the Pods'
+// record, then starts the registrations' informers (ClusterTrustBundles
+// only while the API serves them), and marks the source synced once their
+// initial lists are in the sink.
 func (s *Source) Run(ctx context.Context) {
 	go s.trust.run(ctx)
 	s.trust.cluster.run(ctx)

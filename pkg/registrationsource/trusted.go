@@ -36,13 +36,13 @@ type Trust struct {
 
 var _ statuscache.Decorator = &Trust{}
 
-// NewTrust prepares the Service and Pod informers Trusted reads beside the
-// Secret cache; index (nil: none) learns the serving Secrets, rebuilds
-// hears the registration keys to decide again.
-func NewTrust(config *rest.Config, secrets Secrets, index *usedby.Index, rebuilds *statuscache.Rebuilds, options certificate.Options, observer Observer) (*Trust, error) {
+// NewTrust prepares the Service informer Trusted reads beside the Secret
+// cache and pods (fed by usedBy's Pod watch); index (nil: none) learns the
+// serving Secrets, rebuilds hears the registration keys to decide again.
+func NewTrust(config *rest.Config, secrets Secrets, pods *Pods, index *usedby.Index, rebuilds *statuscache.Rebuilds, options certificate.Options, observer Observer) (*Trust, error) {
 	t := &Trust{index: index, rebuilds: rebuilds, options: options, keys: map[statuscache.Key]struct{}{}, signal: make(chan struct{}, 1)}
 	var err error
-	t.cluster, err = newCluster(config, secrets, observer, t.changed)
+	t.cluster, err = newCluster(config, secrets, pods, observer, t.changed)
 	if err != nil {
 		return nil, err
 	}
@@ -66,15 +66,21 @@ func (t *Trust) changed() {
 	}
 }
 
-// run rebuilds every registration each time changed signals, until ctx ends.
+// run rebuilds every registration each time changed or the Pods' record
+// signals, until ctx ends.
 func (t *Trust) run(ctx context.Context) {
+	var pods <-chan struct{} // nil in tests without Pods: never ready
+	if t.cluster != nil && t.cluster.pods != nil {
+		pods = t.cluster.pods.changed
+	}
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.signal:
-			t.rebuildAll()
+		case <-pods:
 		}
+		t.rebuildAll()
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 
 	"github.com/certstatus/certstatus/pkg/certificate"
 	"github.com/certstatus/certstatus/pkg/certificate/certtest"
+	"github.com/certstatus/certstatus/pkg/intern"
 )
 
 // pagedSecrets serves n Secrets a page at a time, as kube-apiserver does
@@ -61,7 +62,7 @@ func tlsSecrets(t *testing.T, n int) []corev1.Secret {
 
 func TestListAnalysedReadsEveryPageInOrder(t *testing.T) {
 	source := &pagedSecrets{secrets: tlsSecrets(t, 2*listPageSize+17)}
-	analyse := transform(certificate.DefaultOptions(), newLabelSets(), nil, nil)
+	analyse := transform(certificate.DefaultOptions(), &intern.LabelSets{}, nil, nil)
 	// The reflector asks for any resourceVersion ("0"): the list reads the
 	// latest state instead, which kube-apiserver can paginate.
 	object, err := listAnalysed(context.Background(), source.list, metav1.ListOptions{ResourceVersion: "0", ResourceVersionMatch: metav1.ResourceVersionMatchNotOlderThan}, analyse)
@@ -102,7 +103,7 @@ func TestListAnalysedReadsEveryPageInOrder(t *testing.T) {
 
 func TestListAnalysedFailsWhenAPageFails(t *testing.T) {
 	source := &pagedSecrets{secrets: tlsSecrets(t, 3*listPageSize), failAt: 2}
-	_, err := listAnalysed(context.Background(), source.list, metav1.ListOptions{}, transform(certificate.DefaultOptions(), newLabelSets(), nil, nil))
+	_, err := listAnalysed(context.Background(), source.list, metav1.ListOptions{}, transform(certificate.DefaultOptions(), &intern.LabelSets{}, nil, nil))
 	if err == nil || err.Error() != "connection reset" {
 		t.Errorf("err %v, want the second page's", err)
 	}
@@ -123,7 +124,7 @@ func TestListAnalysedIsNeverCutShort(t *testing.T) {
 		}
 		return source.list(ctx, options)
 	}
-	list, err := listAnalysed(ctx, stopAfterFirst, metav1.ListOptions{}, transform(certificate.DefaultOptions(), newLabelSets(), nil, nil))
+	list, err := listAnalysed(ctx, stopAfterFirst, metav1.ListOptions{}, transform(certificate.DefaultOptions(), &intern.LabelSets{}, nil, nil))
 	if err == nil {
 		t.Errorf("a list cut short returned %d items and no error", len(list.(*analysedList).Items))
 	}

@@ -11,12 +11,13 @@ import (
 
 	"github.com/certstatus/certstatus/pkg/certificate"
 	"github.com/certstatus/certstatus/pkg/certificate/certtest"
+	"github.com/certstatus/certstatus/pkg/intern"
 	"github.com/certstatus/certstatus/pkg/watchtest"
 )
 
 func TestAnalyseInParallelKeepsOrderAndAnalysesEverySecret(t *testing.T) {
 	upstream := watch.NewFakeWithChanSize(200, false)
-	w := analyseInParallel(upstream, transform(certificate.DefaultOptions(), newLabelSets(), nil, nil))
+	w := analyseInParallel(upstream, transform(certificate.DefaultOptions(), &intern.LabelSets{}, nil, nil))
 	defer w.Stop()
 
 	ca := certtest.Must(certtest.NewCA(certtest.Spec{CommonName: "Parallel CA"}))
@@ -55,7 +56,7 @@ func TestAnalyseInParallelKeepsOrderAndAnalysesEverySecret(t *testing.T) {
 
 func TestAnalyseInParallelStopsTheUpstreamWatch(t *testing.T) {
 	upstream := watch.NewFake()
-	w := analyseInParallel(upstream, transform(certificate.DefaultOptions(), newLabelSets(), nil, nil))
+	w := analyseInParallel(upstream, transform(certificate.DefaultOptions(), &intern.LabelSets{}, nil, nil))
 	w.Stop()
 	w.Stop() // idempotent
 	if !upstream.IsStopped() {

@@ -14,6 +14,7 @@ import (
 	"github.com/certstatus/certstatus/pkg/apis/certstatus"
 	"github.com/certstatus/certstatus/pkg/certificate"
 	"github.com/certstatus/certstatus/pkg/certificate/certtest"
+	"github.com/certstatus/certstatus/pkg/intern"
 	"github.com/certstatus/certstatus/pkg/statuscache"
 )
 
@@ -34,7 +35,7 @@ func TestMetadataWritesAreQuiet(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			cache := statuscache.New(clocktesting.NewFakeClock(now), statuscache.DefaultOptions())
 			source := &Source{sink: cache}
-			analyse := transform(certificate.DefaultOptions(), newLabelSets(), nil, nil)
+			analyse := transform(certificate.DefaultOptions(), &intern.LabelSets{}, nil, nil)
 			secret := &corev1.Secret{
 				ObjectMeta: metav1.ObjectMeta{Namespace: "a", Name: "web", UID: "uid-web", ResourceVersion: "1",
 					CreationTimestamp: created, Labels: map[string]string{"app": "web"}},

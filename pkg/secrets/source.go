@@ -24,6 +24,7 @@ import (
 
 	"github.com/certstatus/certstatus/pkg/apis/certstatus"
 	"github.com/certstatus/certstatus/pkg/certificate"
+	"github.com/certstatus/certstatus/pkg/intern"
 	"github.com/certstatus/certstatus/pkg/sourcesync"
 	"github.com/certstatus/certstatus/pkg/statuscache"
 )
@@ -78,7 +79,7 @@ func NewSource(config *rest.Config, namespaces []string, options certificate.Opt
 		return nil, fmt.Errorf("create the keystore password client: %w", err)
 	}
 	passwords := newPasswordSecrets(quietGetter(jsonClient.CoreV1().RESTClient()))
-	analyse := transform(options, newLabelSets(), passwords, observer)
+	analyse := transform(options, &intern.LabelSets{}, passwords, observer)
 	passwords.reanalyse = passwords.reanalyser(analyse, s.apply)
 	for _, namespace := range namespaces {
 		secrets := client.CoreV1().Secrets(namespace)
@@ -180,7 +181,7 @@ func (s *Source) remove(obj interface{}) {
 type analysedSecret struct {
 	metav1.ObjectMeta
 	// labels keeps the shared label map in ObjectMeta.Labels alive.
-	labels     *labelSet
+	labels     *intern.LabelSet
 	secretType string
 	// analysis is nil when the Secret is not listed.
 	analysis *certificate.Analysis
@@ -195,7 +196,7 @@ func (a *analysedSecret) DeepCopyObject() runtime.Object   { return a }
 // It is idempotent: an already analysed Secret passes through.
 // passwords (nil in tests that need none) serves keystore-password-secret;
 // observer (nil in tests) counts the analyses.
-func transform(options certificate.Options, labels *labelSets, passwords *passwordSecrets, observer Observer) toolscache.TransformFunc {
+func transform(options certificate.Options, labels *intern.LabelSets, passwords *passwordSecrets, observer Observer) toolscache.TransformFunc {
 	return func(obj interface{}) (interface{}, error) {
 		secret, ok := obj.(*corev1.Secret)
 		if !ok {
@@ -229,11 +230,11 @@ func transform(options certificate.Options, labels *labelSets, passwords *passwo
 				ResourceVersion:   secret.ResourceVersion,
 				CreationTimestamp: secret.CreationTimestamp,
 			},
-			labels:     labels.share(secret.Labels),
+			labels:     labels.Share(secret.Labels),
 			secretType: unique.Make(string(secret.Type)).Value(),
 		}
 		if kept.labels != nil {
-			kept.Labels = kept.labels.labels
+			kept.Labels = kept.labels.Labels
 		}
 		if listed {
 			kept.analysis = analysis

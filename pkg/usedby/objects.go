@@ -1,6 +1,7 @@
 package usedby
 
 import (
+	"slices"
 	"strings"
 	"unique"
 
@@ -10,6 +11,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	toolscache "k8s.io/client-go/tools/cache"
 
 	"github.com/certstatus/certstatus/pkg/apis/certstatus"
 )
@@ -68,6 +70,10 @@ type keptPod struct {
 	// of the ConfigMaps: one string, so that a Pod that mounts no ConfigMap
 	// costs not a byte more than before ConfigMaps were tracked.
 	mounts nameList
+	// view is the transient view a PodListener gets (nil when none listens,
+	// or the Pod can serve no registration). The Pods' store keeps the
+	// fields above only, never this.
+	view *PodView
 }
 
 // configMapMark starts a ConfigMap's name in keptPod.mounts. Neither a
@@ -311,6 +317,18 @@ func parseSecretRef(value, namespace string) SecretRef {
 // volume's (isServiceAccountCA). ConfigMaps read into the environment are
 // not kept: a CA bundle is read from a file.
 func transformPod(obj interface{}) (interface{}, error) {
+	return keepPod(obj, false)
+}
+
+// podTransform is transformPod that also makes each Pod's PodView when
+// views is set (a PodListener hears the Pods), in the same pass.
+func podTransform(views bool) toolscache.TransformFunc {
+	return func(obj interface{}) (interface{}, error) { return keepPod(obj, views) }
+}
+
+// keepPod is the Pod transform, with the Pod's view when views is set.
+// Idempotent: a kept Pod passes through.
+func keepPod(obj interface{}, views bool) (interface{}, error) {
 	pod, ok := obj.(*corev1.Pod)
 	if !ok {
 		return obj, nil
@@ -327,9 +345,17 @@ func transformPod(obj interface{}) (interface{}, error) {
 	if pod.Status.Phase == corev1.PodSucceeded || pod.Status.Phase == corev1.PodFailed {
 		return kept, nil
 	}
+	// mounted are the Secrets mounted as files, for the view only.
+	var mounted []string
+	mount := func(name string) {
+		kept.addSecret(name)
+		if views && name != "" && !slices.Contains(mounted, name) {
+			mounted = append(mounted, name)
+		}
+	}
 	for _, volume := range pod.Spec.Volumes {
 		if volume.Secret != nil {
-			kept.addSecret(volume.Secret.SecretName)
+			mount(volume.Secret.SecretName)
 		}
 		if volume.ConfigMap != nil {
 			kept.addConfigMap(volume.ConfigMap.Name)
@@ -339,7 +365,7 @@ func transformPod(obj interface{}) (interface{}, error) {
 		}
 		for _, source := range volume.Projected.Sources {
 			if source.Secret != nil {
-				kept.addSecret(source.Secret.Name)
+				mount(source.Secret.Name)
 			}
 			if source.ConfigMap != nil && !isServiceAccountCA(volume.Projected, source.ConfigMap) {
 				kept.addConfigMap(source.ConfigMap.Name)
@@ -350,6 +376,9 @@ func transformPod(obj interface{}) (interface{}, error) {
 		for i := range containers {
 			addEnvironmentSecrets(kept, &containers[i])
 		}
+	}
+	if len(mounted) > 0 {
+		kept.view = &PodView{Namespace: kept.GetNamespace(), Name: kept.name, Phase: pod.Status.Phase, Labels: pod.Labels, Secrets: mounted}
 	}
 	return kept, nil
 }

@@ -3,6 +3,7 @@ package usedby
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -81,11 +82,15 @@ const DefaultDiscoveryInterval = 30 * time.Second
 
 // Sources runs the informers of the kinds that use Secrets and feeds the
 // index. Every informer is shared by all requests, and its transform keeps
-// only names, hosts, owners and counts.
+// only names, hosts, owners and counts. It also runs the one Pod watch
+// whose views a PodListener hears (the API registrations' Trusted
+// condition), with Pod on or not: then the Pods are watched for the
+// listener alone and nothing of them is kept or indexed here.
 type Sources struct {
 	kinds      Kinds
 	namespaces []string
 	index      *Index
+	pods       PodListener
 
 	client    kubernetes.Interface
 	metadata  metadata.Interface
@@ -95,6 +100,9 @@ type Sources struct {
 	DiscoveryInterval time.Duration
 
 	static []watched
+	// podFeeds are the Pod reflectors run for the listener alone (Pod
+	// off): not usedBy's, so not in Synced.
+	podFeeds []watched
 
 	mu               sync.Mutex
 	dynamicResources map[schema.GroupResource]*running
@@ -125,55 +133,76 @@ type running struct {
 	stopped bool
 }
 
-// NewSources prepares the informers of kinds in namespaces (none: all).
-// Refused reads are counted through observer.
-func NewSources(config *rest.Config, kinds Kinds, namespaces []string, index *Index, observer Observer) (*Sources, error) {
+// Clients are what Sources reads with.
+type Clients struct {
+	// Kube speaks protobuf (Ingresses, Pods).
+	Kube      kubernetes.Interface
+	Metadata  metadata.Interface
+	Dynamic   dynamic.Interface
+	Discovery discovery.DiscoveryInterface
+}
+
+// NewClients makes the clients of config.
+func NewClients(config *rest.Config) (Clients, error) {
 	protobuf := rest.CopyConfig(config)
 	protobuf.ContentType = runtime.ContentTypeProtobuf
 	protobuf.AcceptContentTypes = runtime.ContentTypeProtobuf + "," + runtime.ContentTypeJSON
 	client, err := kubernetes.NewForConfig(protobuf)
 	if err != nil {
-		return nil, fmt.Errorf("create the usedBy client: %w", err)
+		return Clients{}, fmt.Errorf("create the usedBy client: %w", err)
 	}
 	metadataClient, err := metadata.NewForConfig(config)
 	if err != nil {
-		return nil, fmt.Errorf("create the usedBy metadata client: %w", err)
+		return Clients{}, fmt.Errorf("create the usedBy metadata client: %w", err)
 	}
 	dynamicClient, err := dynamic.NewForConfig(config)
 	if err != nil {
-		return nil, fmt.Errorf("create the usedBy dynamic client: %w", err)
+		return Clients{}, fmt.Errorf("create the usedBy dynamic client: %w", err)
 	}
-	return newSources(kinds, namespaces, index, observer, client, metadataClient, dynamicClient, client.Discovery())
+	return Clients{Kube: client, Metadata: metadataClient, Dynamic: dynamicClient, Discovery: client.Discovery()}, nil
 }
 
-func newSources(kinds Kinds, namespaces []string, index *Index, observer Observer, client kubernetes.Interface, metadataClient metadata.Interface,
-	dynamicClient dynamic.Interface, discoveryClient discovery.DiscoveryInterface) (*Sources, error) {
+// NewSources prepares the informers of kinds in namespaces (none: all),
+// feeding index (nil only when no kind is on). pods (nil: none) hears the
+// Pods that mount Secrets from the same Pod watch; with pods set and Pod
+// off, Pods are watched for it alone. Refused reads are counted through
+// observer.
+func NewSources(clients Clients, kinds Kinds, namespaces []string, index *Index, pods PodListener, observer Observer) (*Sources, error) {
+	if kinds.Any() && index == nil {
+		return nil, fmt.Errorf("usedBy sources %+v without an index", kinds)
+	}
 	if len(namespaces) == 0 {
 		namespaces = []string{metav1.NamespaceAll}
 	}
+	client, metadataClient := clients.Kube, clients.Metadata
 	s := &Sources{
-		kinds: kinds, namespaces: namespaces, index: index, observer: observer,
-		client: client, metadata: metadataClient, dynamic: dynamicClient, discovery: discoveryClient,
+		kinds: kinds, namespaces: namespaces, index: index, pods: pods, observer: observer,
+		client: client, metadata: metadataClient, dynamic: clients.Dynamic, discovery: clients.Discovery,
 		DiscoveryInterval: DefaultDiscoveryInterval,
 		dynamicResources:  map[schema.GroupResource]*running{},
 		logged:            map[string]bool{},
 	}
 	owners := map[string][]toolscache.SharedIndexInformer{}
-	index.setControllerOf(func(kind, namespace, name string) (podOwner, bool) {
-		for _, informer := range owners[kind] {
-			obj, ok, _ := informer.GetStore().GetByKey(namespace + "/" + name)
-			if o, isOwner := obj.(*keptOwner); ok && isOwner && o.controllerKind != "" {
-				return newPodOwner(o.controllerKind, o.controllerName), true
+	if index != nil {
+		index.setControllerOf(func(kind, namespace, name string) (podOwner, bool) {
+			for _, informer := range owners[kind] {
+				obj, ok, _ := informer.GetStore().GetByKey(namespace + "/" + name)
+				if o, isOwner := obj.(*keptOwner); ok && isOwner && o.controllerKind != "" {
+					return newPodOwner(o.controllerKind, o.controllerName), true
+				}
 			}
-		}
-		return podOwner{}, false
-	})
+			return podOwner{}, false
+		})
+	}
 	for _, namespace := range namespaces {
 		if kinds.Ingress {
 			s.static = append(s.static, s.ingressReflector(client, namespace))
 		}
+		if !kinds.Pod && pods != nil {
+			s.podFeeds = append(s.podFeeds, s.podReflector(client, namespace, nil))
+		}
 		if kinds.Pod {
-			s.static = append(s.static, s.podReflector(client, namespace))
+			s.static = append(s.static, s.podReflector(client, namespace, newPodStore(index.putPod)))
 			for _, owner := range []discovered{{replicaSetsResource, "ReplicaSet"}, {jobsResource, "Job"}} {
 				informer := metadatainformer.NewFilteredMetadataInformer(metadataClient, owner.resource, namespace, 0, nil, nil).Informer()
 				owners[owner.kind] = append(owners[owner.kind], informer)
@@ -224,7 +253,15 @@ func (s *Sources) forbidden(resource string, err error) {
 	first := !s.logged[resource]
 	s.logged[resource] = true
 	s.mu.Unlock()
-	if first {
+	if !first {
+		return
+	}
+	switch {
+	case resource == "pods" && s.pods != nil && !s.kinds.Pod:
+		klog.InfoS("Not allowed to list or watch; the Trusted condition of registrations that need them stays Unknown until RBAC allows it", "resource", resource, "err", err)
+	case resource == "pods" && s.pods != nil:
+		klog.InfoS("Not allowed to list or watch; usedBy will not show them, and the Trusted condition of registrations that need them stays Unknown, until RBAC allows it", "resource", resource, "err", err)
+	default:
 		klog.InfoS("Not allowed to list or watch; usedBy will not show them until RBAC allows it", "resource", resource, "err", err)
 	}
 }
@@ -237,12 +274,18 @@ var forbiddenRetry = 30 * time.Second
 // a second "namespace/name" key and map slot per object. A bare reflector
 // has no watch error handler to set, so a list RBAC refuses is counted,
 // logged once and retried here (never returned: the reflector would log
-// every retry).
-func (s *Sources) reflector(client kubernetes.Interface, resource string, expected runtime.Object, store toolscache.ReflectorStore, synced func() bool,
+// every retry); refused (nil: none) hears each refusal too.
+func (s *Sources) reflector(client kubernetes.Interface, resource string, expected runtime.Object, store toolscache.ReflectorStore, synced func() bool, refused func(),
 	list func(context.Context, metav1.ListOptions) (runtime.Object, error), watchFunc func(context.Context, metav1.ListOptions) (watch.Interface, error)) watched {
+	forbidden := func(err error) {
+		s.forbidden(resource, err)
+		if refused != nil {
+			refused()
+		}
+	}
 	// wait counts and logs a refusal, then waits to try again.
 	wait := func(ctx context.Context, err error) error {
-		s.forbidden(resource, err)
+		forbidden(err)
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
@@ -271,7 +314,7 @@ func (s *Sources) reflector(client kubernetes.Interface, resource string, expect
 				// A streaming list (the initial list) waits like a list; a
 				// plain watch returns the error and the reflector lists again.
 				if options.SendInitialEvents == nil || !*options.SendInitialEvents {
-					s.forbidden(resource, err)
+					forbidden(err)
 					return w, err
 				}
 				if err := wait(ctx, err); err != nil {
@@ -286,11 +329,16 @@ func (s *Sources) reflector(client kubernetes.Interface, resource string, expect
 	return watched{resource: resource, run: reflector.RunWithContext, synced: synced}
 }
 
-// podReflector watches Pods into their store.
-func (s *Sources) podReflector(client kubernetes.Interface, namespace string) watched {
-	store := newPodStore(s.index.putPod)
+// podReflector is the one watch of namespace's Pods: it feeds store (nil
+// when usedBy does not count Pods) and the Pod listener (if any).
+func (s *Sources) podReflector(client kubernetes.Interface, namespace string, store *objectStore[*keptPod, podFields]) watched {
+	feed := newPodFeed(namespace, store, s.pods)
+	var refused func()
+	if s.pods != nil {
+		refused = func() { s.pods.PodsRefused(namespace) }
+	}
 	pods := client.CoreV1().Pods(namespace)
-	return s.reflector(client, "pods", &corev1.Pod{}, store, store.synced.Load,
+	return s.reflector(client, "pods", &corev1.Pod{}, feed, feed.synced.Load, refused,
 		func(ctx context.Context, options metav1.ListOptions) (runtime.Object, error) {
 			return pods.List(ctx, options)
 		},
@@ -301,7 +349,7 @@ func (s *Sources) podReflector(client kubernetes.Interface, namespace string) wa
 func (s *Sources) ingressReflector(client kubernetes.Interface, namespace string) watched {
 	store := newServingStore(transformIngress, s.index.putServing)
 	ingresses := client.NetworkingV1().Ingresses(namespace)
-	return s.reflector(client, "ingresses", &networkingv1.Ingress{}, store, store.synced.Load,
+	return s.reflector(client, "ingresses", &networkingv1.Ingress{}, store, store.synced.Load, nil,
 		func(ctx context.Context, options metav1.ListOptions) (runtime.Object, error) {
 			return ingresses.List(ctx, options)
 		},
@@ -310,7 +358,7 @@ func (s *Sources) ingressReflector(client kubernetes.Interface, namespace string
 
 // Run starts the informers and, with Gateway on, follows the CRDs until ctx ends.
 func (s *Sources) Run(ctx context.Context) {
-	for _, w := range s.static {
+	for _, w := range slices.Concat(s.static, s.podFeeds) {
 		go w.run(ctx)
 	}
 	if !s.kinds.Gateway {

@@ -55,9 +55,13 @@ func newFakeClients(t *testing.T, objects ...runtime.Object) fakeClients {
 	}
 }
 
+func (c fakeClients) clients() Clients {
+	return Clients{Kube: c.kube, Metadata: c.metadata, Dynamic: c.dynamic, Discovery: c.discovery}
+}
+
 func (c fakeClients) sources(t *testing.T, kinds Kinds, index *Index) *Sources {
 	t.Helper()
-	s, err := newSources(kinds, nil, index, nil, c.kube, c.metadata, c.dynamic, c.discovery)
+	s, err := NewSources(c.clients(), kinds, nil, index, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
