@@ -87,11 +87,6 @@ type configMapsFigure struct {
 }
 
 const (
-	// benchConfigMaps and benchBundles: 10 000 ConfigMaps, 1 000 of them
-	// trust bundles (issue #26 part 5).
-	benchConfigMaps = 10000
-	benchBundles    = 1000
-	benchCRDs       = 50
 	// plainConfigMapBytes is the data of a ConfigMap without certificates.
 	plainConfigMapBytes = 4096
 	// crdSchemaBytes is each CRD version's openAPIV3Schema, as JSON.
@@ -234,7 +229,7 @@ func benchConfigMap(namespace, name string, data map[string]string) *corev1.Conf
 // with everything present; time the kubectl lists. The objects are deleted
 // afterwards, so that later figures (usedby) do not see them.
 func (b *bench) configMapsFigures(ctx context.Context) error {
-	f := &configMapsFigure{ConfigMaps: benchConfigMaps, Bundles: benchBundles, PlainBytes: plainConfigMapBytes, CRDs: benchCRDs,
+	f := &configMapsFigure{ConfigMaps: b.o.configMaps, Bundles: b.o.bundles, PlainBytes: plainConfigMapBytes, CRDs: b.o.crds,
 		Machine: b.res.Machine, Command: b.res.Command, LoadBefore: loadAverage(), Started: time.Now()}
 	b.res.ConfigMaps = f
 	pool, err := caPool(time.Now())

@@ -135,7 +135,7 @@ func TestCRDSchemaSize(t *testing.T) {
 func TestBundleRoots(t *testing.T) {
 	used := map[int]int{}
 	sizes := map[int]int{}
-	for i := range benchBundles {
+	for i := range 1000 {
 		key, roots := bundleRoots(i, caPoolSize)
 		sizes[len(roots)]++
 		if len(roots) == trustManagerRoots && key != "trust-bundle.pem" || len(roots) == 1 && key != "ca.crt" {

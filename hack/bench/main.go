@@ -63,6 +63,8 @@ type options struct {
 	rerender    string
 	// usedBy step (issue 15): sizes and repetitions.
 	ingresses, pods, usedByChanges, rolloutPods int
+	// configmaps step (issue #26 part 5): ConfigMaps, bundles among them, CRDs.
+	configMaps, bundles, crds int
 	// mixes are the Secret populations listed; the first is loaded for
 	// every figure, the others for the list figures only.
 	mixes []certtest.Mix
@@ -100,6 +102,9 @@ func main() {
 	flag.IntVar(&o.pods, "pods", 30000, "usedby: Pods, 3 per Deployment (through a ReplicaSet), each Deployment mounting one bench Secret")
 	flag.IntVar(&o.usedByChanges, "usedby-changes", 20, "usedby: Ingress changes timed until their watch event")
 	flag.IntVar(&o.rolloutPods, "rollout-pods", 100, "usedby: Pods of the Deployment whose rollout's churn is measured")
+	flag.IntVar(&o.configMaps, "configmaps", 10000, "configmaps: ConfigMaps beside the Secrets, --bundles of them trust bundles, the rest 4 KB without certificates")
+	flag.IntVar(&o.bundles, "bundles", 1000, "configmaps: trust bundles among --configmaps")
+	flag.IntVar(&o.crds, "crds", 50, "configmaps: CRDs with a conversion webhook and a 200 KB schema per version")
 	flag.IntVar(&o.dashboard.days, "dashboard-days", 30, "dashboard: days of history backfilled")
 	flag.DurationVar(&o.dashboard.rawInterval, "dashboard-raw-interval", 6*time.Hour, "dashboard: interval of the backfilled per-Secret series (30 s over 30 days would be 27 billion samples)")
 	flag.DurationVar(&o.dashboard.recordedInterval, "dashboard-recorded-interval", time.Minute, "dashboard: interval of the backfilled recorded series (the rules' evaluation interval)")
@@ -120,6 +125,9 @@ func main() {
 	}
 	if len(o.mixes) == 0 {
 		log.Fatal("--mixes: at least one mix")
+	}
+	if o.bundles < 1 || o.bundles > o.configMaps || o.crds < 1 {
+		log.Fatal("--bundles: at least one and at most --configmaps; --crds: at least one")
 	}
 	limit, err := resource.ParseQuantity(memoryLimit)
 	if err != nil {
