@@ -155,7 +155,7 @@ func crdSchema(size int) map[string]any {
 		field := map[string]any{"type": "string", "description": description}
 		switch i % 4 {
 		case 1:
-			field = map[string]any{"type": "integer", "format": "int32", "minimum": 0, "description": description}
+			field = map[string]any{"type": "integer", "format": "int32", "minimum": int64(0), "description": description}
 		case 2:
 			field = map[string]any{"type": "array", "items": map[string]any{"type": "string"}, "description": description}
 		}
