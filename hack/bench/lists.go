@@ -64,28 +64,35 @@ func (b *bench) kubectlList(ctx context.Context, runs, n int, args ...string) (s
 	return s, last, err
 }
 
-// kubectlPair compares two kubectl commands.
+// kubectlPair compares two kubectl commands, each printing at least N rows.
 func (b *bench) kubectlPair(ctx context.Context, name string, ours, peer []string) (comparison, error) {
+	return b.kubectlPairMin(ctx, name, ours, peer, b.o.secrets, b.o.secrets)
+}
+
+// kubectlPairMin compares two kubectl commands that print tables of at
+// least minOurs and minPeer rows; the items are the rows (lines but the header).
+func (b *bench) kubectlPairMin(ctx context.Context, name string, ours, peer []string, minOurs, minPeer int) (comparison, error) {
 	c := comparison{Name: name, OursLabel: "kubectl " + strings.Join(ours, " "), PeerLabel: "kubectl " + strings.Join(peer, " "), Target: 1.0}
 	var oursRun, peerRun kubectlRun
 	var maxOurs, maxPeer int64
-	run := func(args []string, into *kubectlRun, peak *int64) func() error {
+	run := func(args []string, into *kubectlRun, peak *int64, least int) func() error {
 		return func() error {
 			r, err := kubectl(ctx, b.st, args...)
 			if err != nil {
 				return err
 			}
-			if r.Lines < b.o.secrets {
-				return fmt.Errorf("kubectl %s printed %d lines, want at least %d", strings.Join(args, " "), r.Lines, b.o.secrets)
+			if r.Lines < least {
+				return fmt.Errorf("kubectl %s printed %d lines, want at least %d", strings.Join(args, " "), r.Lines, least)
 			}
 			*into = r
 			*peak = max(*peak, r.MaxRSS)
 			return nil
 		}
 	}
-	err := b.pairCPU(ctx, &c, run(ours, &oursRun, &maxOurs), run(peer, &peerRun, &maxPeer))
+	err := b.pairCPU(ctx, &c, run(ours, &oursRun, &maxOurs, minOurs), run(peer, &peerRun, &maxPeer, minPeer))
 	c.OursBytes, c.PeerBytes = oursRun.Bytes, peerRun.Bytes
 	c.OursMaxRSS, c.PeerMaxRSS = maxOurs, maxPeer
+	c.OursItems, c.PeerItems = max(oursRun.Lines-1, 0), max(peerRun.Lines-1, 0)
 	return c, err
 }
 

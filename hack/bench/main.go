@@ -63,6 +63,8 @@ type options struct {
 	rerender    string
 	// usedBy step (issue 15): sizes and repetitions.
 	ingresses, pods, usedByChanges, rolloutPods int
+	// configmaps step (issue #26 part 5): ConfigMaps, bundles among them, CRDs.
+	configMaps, bundles, crds int
 	// mixes are the Secret populations listed; the first is loaded for
 	// every figure, the others for the list figures only.
 	mixes []certtest.Mix
@@ -95,11 +97,14 @@ func main() {
 	flag.StringVar(&o.doc, "doc", "docs/benchmarks.md", "report to write (the part between its bench markers)")
 	flag.StringVar(&o.plot, "plot", "docs/benchmarks.png", "PNG plot to write")
 	flag.StringVar(&o.outDir, "out", "_output/bench", "raw results and pprof profiles")
-	flag.StringVar(&skip, "skip", "", "comma-separated figures to skip: list,memory,startup,keystores,watch,clock,events,clientside,metrics,usedby,dashboard")
+	flag.StringVar(&skip, "skip", "", "comma-separated figures to skip: list,memory,startup,keystores,watch,clock,events,clientside,metrics,configmaps,usedby,dashboard")
 	flag.IntVar(&o.ingresses, "ingresses", 10000, "usedby: Ingresses, each serving one bench Secret's leaf name")
 	flag.IntVar(&o.pods, "pods", 30000, "usedby: Pods, 3 per Deployment (through a ReplicaSet), each Deployment mounting one bench Secret")
 	flag.IntVar(&o.usedByChanges, "usedby-changes", 20, "usedby: Ingress changes timed until their watch event")
 	flag.IntVar(&o.rolloutPods, "rollout-pods", 100, "usedby: Pods of the Deployment whose rollout's churn is measured")
+	flag.IntVar(&o.configMaps, "configmaps", 10000, "configmaps: ConfigMaps beside the Secrets, --bundles of them trust bundles, the rest 4 KB without certificates")
+	flag.IntVar(&o.bundles, "bundles", 1000, "configmaps: trust bundles among --configmaps")
+	flag.IntVar(&o.crds, "crds", 50, "configmaps: CRDs with a conversion webhook and a 200 KB schema per version")
 	flag.IntVar(&o.dashboard.days, "dashboard-days", 30, "dashboard: days of history backfilled")
 	flag.DurationVar(&o.dashboard.rawInterval, "dashboard-raw-interval", 6*time.Hour, "dashboard: interval of the backfilled per-Secret series (30 s over 30 days would be 27 billion samples)")
 	flag.DurationVar(&o.dashboard.recordedInterval, "dashboard-recorded-interval", time.Minute, "dashboard: interval of the backfilled recorded series (the rules' evaluation interval)")
@@ -120,6 +125,9 @@ func main() {
 	}
 	if len(o.mixes) == 0 {
 		log.Fatal("--mixes: at least one mix")
+	}
+	if o.bundles < 1 || o.bundles > o.configMaps || o.crds < 1 {
+		log.Fatal("--bundles: at least one and at most --configmaps; --crds: at least one")
 	}
 	limit, err := resource.ParseQuantity(memoryLimit)
 	if err != nil {
@@ -196,6 +204,7 @@ func run(ctx context.Context, o options) (err error) {
 		if res.Dashboard, err = dashboardFigures(ctx, o); err != nil {
 			return fmt.Errorf("dashboard: %w", err)
 		}
+		res.Figures = append(res.Figures, "dashboard")
 		logf("dashboard figures done in %v", time.Since(stepBegin).Round(time.Millisecond))
 		if o.dashboardOnly {
 			res.Duration = time.Since(begin)
@@ -318,6 +327,7 @@ func run(ctx context.Context, o options) (err error) {
 			continue
 		}
 		stepBegin := time.Now()
+		res.Figures = append(res.Figures, step.name)
 		if err := step.f(ctx); err != nil {
 			return fmt.Errorf("%s: %w", step.name, err)
 		}
@@ -360,10 +370,21 @@ func run(ctx context.Context, o options) (err error) {
 		}
 		logf("figures of the %s mix done in %v", mix, time.Since(stepBegin).Round(time.Millisecond))
 	}
+	// The ConfigMaps and CRDs of the configmaps figure are deleted once it
+	// is done (when usedby follows), so that usedby does not see them.
+	if !o.skip["configmaps"] {
+		stepBegin := time.Now()
+		res.Figures = append(res.Figures, "configmaps")
+		if err := b.configMapsFigures(ctx); err != nil {
+			return fmt.Errorf("configmaps: %w", err)
+		}
+		logf("configmaps figures done in %v", time.Since(stepBegin).Round(time.Millisecond))
+	}
 	// usedby comes last: the Ingresses and Pods it adds must not show in
 	// any other figure, the other mixes' lists included.
 	if !o.skip["usedby"] {
 		stepBegin := time.Now()
+		res.Figures = append(res.Figures, "usedby")
 		if err := b.usedByFigures(ctx); err != nil {
 			return fmt.Errorf("usedby: %w", err)
 		}
@@ -375,8 +396,11 @@ func run(ctx context.Context, o options) (err error) {
 	if err := res.writeJSON(filepath.Join(o.outDir, "results.json")); err != nil {
 		return err
 	}
-	if err := writePlot(o.plot, res); err != nil {
-		return fmt.Errorf("plot: %w", err)
+	// The plot is of the main figures: a run of the configmaps figure only keeps the last one.
+	if mainMeasured(res) {
+		if err := writePlot(o.plot, res); err != nil {
+			return fmt.Errorf("plot: %w", err)
+		}
 	}
 	if err := writeReport(o.doc, o.plot, res); err != nil {
 		return fmt.Errorf("report: %w", err)
@@ -612,8 +636,10 @@ func render(resultsPath, doc, plot string) error {
 	if err := json.Unmarshal(data, res); err != nil {
 		return err
 	}
-	if err := writePlot(plot, res); err != nil {
-		return err
+	if mainMeasured(res) {
+		if err := writePlot(plot, res); err != nil {
+			return err
+		}
 	}
 	return writeReport(doc, plot, res)
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -16,21 +15,24 @@ const (
 	endMarker   = "<!-- bench:end -->"
 )
 
-// writeReport replaces the generated part of the report, keeping whatever
-// was written by hand before and after the markers.
+// writeReport replaces the generated parts of the report, keeping whatever
+// was written by hand before and after the markers: the main section when
+// the run measured any of its figures, the configmaps section when it
+// measured that figure.
 func writeReport(path, plot string, r *results) error {
-	generated := renderMarkdown(r, plot, path)
 	old, err := os.ReadFile(path)
 	if err != nil && !os.IsNotExist(err) {
 		return err
 	}
-	var out []byte
-	b, e := bytes.Index(old, []byte(beginMarker)), bytes.Index(old, []byte(endMarker))
-	if b >= 0 && e > b {
-		out = append(append(append([]byte{}, old[:b]...), generated...), old[e+len(endMarker):]...)
-	} else {
-		out = append([]byte("# Benchmarks\n\n"), generated...)
-		out = append(out, '\n')
+	out := old
+	if len(out) == 0 {
+		out = []byte("# Benchmarks\n\n")
+	}
+	if mainMeasured(r) {
+		out = replaceSection(out, beginMarker, endMarker, renderMarkdown(r, plot, path))
+	}
+	if r.ConfigMaps != nil {
+		out = replaceSection(out, configMapsBeginMarker, configMapsEndMarker, renderConfigMaps(r))
 	}
 	return os.WriteFile(path, out, 0o644)
 }

@@ -17,25 +17,29 @@ type results struct {
 	Secrets    int           `json:"secrets"`
 	// GC is certstatus's garbage collector settings in this run.
 	GC string `json:"gc"`
+	// Figures are the figures this run measured (not skipped); empty in
+	// results from before it was recorded, which measured the main ones.
+	Figures []string `json:"figures,omitempty"`
 
 	// Load is certstatus's and kube-apiserver's memory while the Secrets
 	// were created and listed until all were there, with the binary's
 	// defaults (no GOMEMLIMIT), one entry per step up to N.
-	Load       []loadFigure     `json:"load"`
-	Sweep      []sweepPoint     `json:"sweep"`
-	Lists      []comparison     `json:"lists"`
-	Mixes      []mixFigure      `json:"mixes"`
-	ClientSide comparison       `json:"clientSide"`
-	Memory     memoryFigure     `json:"memory"`
-	Startup    startupFigure    `json:"startup"`
-	Keystores  *keystoreFigure  `json:"keystores,omitempty"`
-	Watch      watchFigure      `json:"watch"`
-	Clock      clockFigure      `json:"clock"`
-	Events     eventsFigure     `json:"events"`
-	Metrics    []scrapeFigure   `json:"metrics"`
-	UsedBy     *usedByFigure    `json:"usedBy,omitempty"`
-	Dashboard  *dashboardFigure `json:"dashboard,omitempty"`
-	Profiles   []string         `json:"profiles"`
+	Load       []loadFigure      `json:"load"`
+	Sweep      []sweepPoint      `json:"sweep"`
+	Lists      []comparison      `json:"lists"`
+	Mixes      []mixFigure       `json:"mixes"`
+	ClientSide comparison        `json:"clientSide"`
+	Memory     memoryFigure      `json:"memory"`
+	Startup    startupFigure     `json:"startup"`
+	Keystores  *keystoreFigure   `json:"keystores,omitempty"`
+	Watch      watchFigure       `json:"watch"`
+	Clock      clockFigure       `json:"clock"`
+	Events     eventsFigure      `json:"events"`
+	Metrics    []scrapeFigure    `json:"metrics"`
+	UsedBy     *usedByFigure     `json:"usedBy,omitempty"`
+	ConfigMaps *configMapsFigure `json:"configMaps,omitempty"`
+	Dashboard  *dashboardFigure  `json:"dashboard,omitempty"`
+	Profiles   []string          `json:"profiles"`
 }
 
 type memory struct {

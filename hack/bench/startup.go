@@ -134,7 +134,7 @@ func (b *bench) startupFigure(ctx context.Context, s *startupFigure, restarts in
 			// The last start-up is profiled: as soon as the port answers,
 			// /debug/pprof serves (readiness is not required).
 			profiled := make(chan struct{})
-			go func() { defer close(profiled); b.profileStartup(ctx, direct) }()
+			go func() { defer close(profiled); _ = b.profileStartup(ctx, direct, "cpu-startup.pprof") }()
 			defer func() { <-profiled }()
 		}
 		readyC := probe(func() bool { return get(runCtx, direct, readyURL) == nil })
@@ -239,13 +239,14 @@ func apiServiceAvailable(ctx context.Context, client *http.Client, url string) (
 }
 
 // profileStartup takes a CPU profile of the server from the moment its port
-// answers until it has had time to list and analyse every Secret.
-func (b *bench) profileStartup(ctx context.Context, client *http.Client) {
+// answers until it has had time to list and analyse every Secret, into
+// outDir/name; it logs and returns a failure.
+func (b *bench) profileStartup(ctx context.Context, client *http.Client, name string) error {
 	healthURL := b.srv.URL() + "/livez"
 	for ctx.Err() == nil {
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, healthURL, nil)
 		if err != nil {
-			return
+			return err
 		}
 		if resp, err := client.Do(req); err == nil {
 			resp.Body.Close()
@@ -257,10 +258,11 @@ func (b *bench) profileStartup(ctx context.Context, client *http.Client) {
 	// retry briefly.
 	var err error
 	for range 40 {
-		if err = b.saveProfile(ctx, "/debug/pprof/profile", "cpu-startup.pprof", "seconds", "8"); err == nil {
-			return
+		if err = b.saveProfile(ctx, "/debug/pprof/profile", name, "seconds", "8"); err == nil {
+			return nil
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
 	logf("CPU profile of the start-up: %v", err)
+	return err
 }
