@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -579,6 +580,26 @@ func TestServerLeastPrivilege(t *testing.T) {
 	} {
 		if got := canI(check.args...); got != check.want {
 			t.Errorf("can %s %s: %v, want %v", identity, strings.Join(check.args, " "), got, check.want)
+		}
+	}
+
+	// The registrations' ClusterRole grants Pods and Services by itself:
+	// Trusted must not depend on usedBy's Pod kind (and its RBAC) being on.
+	registrations, err := env.kube.RbacV1().ClusterRoles().Get(ctx, "certstatus-apiserver:registrations", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, resource := range []string{"pods", "services"} {
+		granted := map[string]bool{}
+		for _, rule := range registrations.Rules {
+			if slices.Contains(rule.APIGroups, "") && slices.Contains(rule.Resources, resource) {
+				for _, verb := range rule.Verbs {
+					granted[verb] = true
+				}
+			}
+		}
+		if !granted["list"] || !granted["watch"] || len(granted) != 3 {
+			t.Errorf("certstatus-apiserver:registrations grants %v on %s, want get, list, watch", granted, resource)
 		}
 	}
 
