@@ -18,10 +18,8 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/watch"
-	toolscache "k8s.io/client-go/tools/cache"
 	"k8s.io/utils/ptr"
 
-	"github.com/certstatus/certstatus/generated/clientset/versioned"
 	"github.com/certstatus/certstatus/generated/informers/externalversions"
 	"github.com/certstatus/certstatus/pkg/apis/certstatus/v1alpha1"
 	"github.com/certstatus/certstatus/pkg/certificate/certtest"
@@ -205,17 +203,10 @@ func TestConfigMapStatuses(t *testing.T) {
 	})
 
 	t.Run("typed client and a protobuf informer", func(t *testing.T) {
-		seen := &contentTypes{}
-		client := versioned.NewForConfigOrDie(seen.wrap(env.stack.RESTConfig()))
-		factory := externalversions.NewSharedInformerFactoryWithOptions(client, 0, externalversions.WithNamespace(ns))
+		factory, seen := protobufFactory(t, externalversions.WithNamespace(ns))
 		informer := factory.Certstatus().V1alpha1().ConfigMapCertificateStatuses()
-		stop := make(chan struct{})
-		defer close(stop)
 		lister := informer.Lister()
-		factory.Start(stop)
-		if !toolscache.WaitForCacheSync(stop, informer.Informer().HasSynced) {
-			t.Fatal("the informer did not sync")
-		}
+		startAndSync(t, factory, informer.Informer())
 		eventually(t, 10*time.Second, func() error {
 			got, err := lister.ConfigMapCertificateStatuses(ns).Get("trust-bundle")
 			if err != nil {

@@ -357,14 +357,7 @@ func TestEventsOfConfigMapsAndRegistrations(t *testing.T) {
 	}
 
 	ctx := context.Background()
-	current, err := env.kube.AdmissionregistrationV1().ValidatingWebhookConfigurations().Get(ctx, configuration, metav1.GetOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	current.Webhooks[0].ClientConfig.CABundle = newCA.PEM()
-	if _, err := env.kube.AdmissionregistrationV1().ValidatingWebhookConfigurations().Update(ctx, current, metav1.UpdateOptions{}); err != nil {
-		t.Fatalf("fix the caBundle: %v", err)
-	}
+	setCABundle(t, configuration, newCA.PEM())
 	want[name+"/Valid"] = 1
 	for _, e := range waitRegistration(want) {
 		if e.Reason == "Valid" && e.Type != "Normal" {

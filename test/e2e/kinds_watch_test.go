@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"context"
-	"encoding/json"
 	"testing"
 	"time"
 
@@ -84,74 +83,4 @@ func TestStreamingListResumeAndClockOfConfigMapsAndRegistrations(t *testing.T) {
 			}
 		})
 	}
-}
-
-// rawEvents are the events of a JSON watch, decoded as any kind.
-type rawEvents chan rawKindEvent
-
-type rawKindEvent struct {
-	Type   watch.EventType
-	Object struct {
-		Kind       string `json:"kind"`
-		APIVersion string `json:"apiVersion"`
-		Metadata   struct {
-			Name            string            `json:"name"`
-			ResourceVersion string            `json:"resourceVersion"`
-			Annotations     map[string]string `json:"annotations"`
-		} `json:"metadata"`
-		Status struct {
-			State string `json:"state"`
-		} `json:"status"`
-	}
-}
-
-// rawWatch opens a JSON watch of resource with params until the test ends.
-func rawWatch(t *testing.T, resource, namespace string, params map[string]string) rawEvents {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	request := env.certs.CertstatusV1alpha1().RESTClient().Get().Resource(resource).Param("watch", "true").
-		SetHeader("Accept", "application/json")
-	if namespace != "" {
-		request = request.Namespace(namespace)
-	}
-	for k, v := range params {
-		request = request.Param(k, v)
-	}
-	stream, err := request.Stream(ctx)
-	if err != nil {
-		t.Fatalf("watch %s: %v", resource, err)
-	}
-	t.Cleanup(func() { _ = stream.Close() })
-	events := make(rawEvents)
-	go func() {
-		defer close(events)
-		decoder := json.NewDecoder(stream)
-		for {
-			var ev rawKindEvent
-			if err := decoder.Decode(&ev); err != nil {
-				return
-			}
-			select {
-			case events <- ev:
-			case <-ctx.Done():
-				return
-			}
-		}
-	}()
-	return events
-}
-
-func (e rawEvents) next(t *testing.T, timeout time.Duration) rawKindEvent {
-	t.Helper()
-	select {
-	case ev, ok := <-e:
-		if !ok {
-			t.Fatal("the watch ended")
-		}
-		return ev
-	case <-time.After(timeout):
-		t.Fatalf("no event within %s", timeout)
-	}
-	return rawKindEvent{}
 }

@@ -19,9 +19,11 @@ import (
 	"k8s.io/apimachinery/pkg/util/diff"
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/rest"
+	toolscache "k8s.io/client-go/tools/cache"
 
 	"github.com/certstatus/certstatus/generated/clientset/versioned"
 	versionedscheme "github.com/certstatus/certstatus/generated/clientset/versioned/scheme"
+	"github.com/certstatus/certstatus/generated/informers/externalversions"
 	"github.com/certstatus/certstatus/pkg/apis/certstatus/v1alpha1"
 )
 
@@ -57,6 +59,27 @@ func (c *contentTypes) wrap(config *rest.Config) *rest.Config {
 		})
 	})
 	return config
+}
+
+// protobufFactory is a typed informer factory with the generated clients'
+// defaults (protobuf), recording the Content-Type of every answer.
+func protobufFactory(t *testing.T, options ...externalversions.SharedInformerOption) (externalversions.SharedInformerFactory, *contentTypes) {
+	t.Helper()
+	seen := &contentTypes{}
+	client := versioned.NewForConfigOrDie(seen.wrap(env.stack.RESTConfig()))
+	return externalversions.NewSharedInformerFactoryWithOptions(client, 0, options...), seen
+}
+
+// startAndSync starts the factory's informers until the test ends and
+// waits until informer has synced.
+func startAndSync(t *testing.T, factory externalversions.SharedInformerFactory, informer toolscache.SharedIndexInformer) {
+	t.Helper()
+	stop := make(chan struct{})
+	t.Cleanup(func() { close(stop); factory.Shutdown() })
+	factory.Start(stop)
+	if !toolscache.WaitForCacheSync(stop, informer.HasSynced) {
+		t.Fatal("the informer did not sync")
+	}
 }
 
 // check fails unless every response was protobuf, and returns how many

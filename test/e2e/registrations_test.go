@@ -16,11 +16,8 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/watch"
-	toolscache "k8s.io/client-go/tools/cache"
 	"k8s.io/utils/ptr"
 
-	"github.com/certstatus/certstatus/generated/clientset/versioned"
-	"github.com/certstatus/certstatus/generated/informers/externalversions"
 	"github.com/certstatus/certstatus/pkg/apis/certstatus/v1alpha1"
 	"github.com/certstatus/certstatus/pkg/certificate/certtest"
 	"github.com/certstatus/certstatus/pkg/watchtest"
@@ -175,15 +172,7 @@ func TestWebhookCABundleMismatchThenFixed(t *testing.T) {
 	}
 	t.Cleanup(w.Stop)
 
-	ctx := context.Background()
-	current, err := env.kube.AdmissionregistrationV1().ValidatingWebhookConfigurations().Get(ctx, configuration, metav1.GetOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	current.Webhooks[0].ClientConfig.CABundle = newCA.PEM()
-	if _, err := env.kube.AdmissionregistrationV1().ValidatingWebhookConfigurations().Update(ctx, current, metav1.UpdateOptions{}); err != nil {
-		t.Fatalf("fix the caBundle: %v", err)
-	}
+	setCABundle(t, configuration, newCA.PEM())
 	ev, err := watchtest.Receive(w.ResultChan(), 30*time.Second)
 	if err != nil {
 		t.Fatalf("watch: %v", err)
@@ -204,6 +193,20 @@ func TestWebhookCABundleMismatchThenFixed(t *testing.T) {
 	}
 	kubectl(t, "wait", "--for=condition=Trusted", "ccst/"+name, "--timeout=30s")
 	waitMetrics(t, trustedSeries("true"))
+}
+
+// setCABundle replaces the first webhook's caBundle of a configuration.
+func setCABundle(t *testing.T, configuration string, caBundle []byte) {
+	t.Helper()
+	ctx := context.Background()
+	current, err := env.kube.AdmissionregistrationV1().ValidatingWebhookConfigurations().Get(ctx, configuration, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	current.Webhooks[0].ClientConfig.CABundle = caBundle
+	if _, err := env.kube.AdmissionregistrationV1().ValidatingWebhookConfigurations().Update(ctx, current, metav1.UpdateOptions{}); err != nil {
+		t.Fatalf("set the caBundle of %s: %v", configuration, err)
+	}
 }
 
 // waitMetrics waits until the server's /metrics holds every line of want.
@@ -279,17 +282,10 @@ func TestClusterCertificateStatusesWithKubectl(t *testing.T) {
 	}
 
 	// A typed informer and its lister, over protobuf.
-	seen := &contentTypes{}
-	client := versioned.NewForConfigOrDie(seen.wrap(env.stack.RESTConfig()))
-	factory := externalversions.NewSharedInformerFactory(client, 0)
+	factory, seen := protobufFactory(t)
 	informer := factory.Certstatus().V1alpha1().ClusterCertificateStatuses()
-	stop := make(chan struct{})
-	defer close(stop)
 	lister := informer.Lister()
-	factory.Start(stop)
-	if !toolscache.WaitForCacheSync(stop, informer.Informer().HasSynced) {
-		t.Fatal("the informer did not sync")
-	}
+	startAndSync(t, factory, informer.Informer())
 	if got, err := lister.Get(own); err != nil || got.Status.Source == nil || got.Status.Source.Kind != "APIService" {
 		t.Errorf("the lister's %s: %+v %v", own, got, err)
 	}

@@ -569,80 +569,39 @@ func TestWatchStreamingList(t *testing.T) {
 	}
 	listRV := mustParseRV(t, waitListed(t, ns, names...).ResourceVersion)
 
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	stream, err := env.certs.CertstatusV1alpha1().RESTClient().Get().
-		Namespace(ns).Resource("certificatestatuses").
-		Param("watch", "true").Param("sendInitialEvents", "true").
-		Param("resourceVersionMatch", "NotOlderThan").Param("allowWatchBookmarks", "true").
-		Stream(ctx)
-	if err != nil {
-		t.Fatalf("streaming-list watch: %v", err)
-	}
-	defer stream.Close()
-	type rawEvent struct {
-		Type   watch.EventType
-		Object v1alpha1.CertificateStatus
-	}
-	events := make(chan rawEvent)
-	go func() {
-		defer close(events)
-		decoder := json.NewDecoder(stream)
-		for {
-			var ev rawEvent
-			if err := decoder.Decode(&ev); err != nil {
-				return
-			}
-			select {
-			case events <- ev:
-			case <-ctx.Done():
-				return
-			}
-		}
-	}()
-	next := func() rawEvent {
-		t.Helper()
-		select {
-		case ev, ok := <-events:
-			if !ok {
-				t.Fatalf("the watch ended")
-			}
-			return ev
-		case <-time.After(20 * time.Second):
-			t.Fatalf("no event within 20s")
-		}
-		return rawEvent{}
-	}
+	events := rawWatch(t, "certificatestatuses", ns, map[string]string{
+		"sendInitialEvents": "true", "resourceVersionMatch": "NotOlderThan", "allowWatchBookmarks": "true"})
+	next := func() rawKindEvent { t.Helper(); return events.next(t, 20*time.Second) }
 
 	var added []string
 	var maxRV uint64
 	ev := next()
 	for ; ev.Type == watch.Added; ev = next() {
-		added = append(added, ev.Object.Name)
-		maxRV = max(maxRV, mustParseRV(t, ev.Object.ResourceVersion))
+		added = append(added, ev.Object.Metadata.Name)
+		maxRV = max(maxRV, mustParseRV(t, ev.Object.Metadata.ResourceVersion))
 	}
 	slices.Sort(added)
 	if !slices.Equal(added, names) {
 		t.Errorf("initial ADDED events for %v, want %v", added, names)
 	}
 	if ev.Type != watch.Bookmark {
-		t.Fatalf("after the initial events got %s %s, want BOOKMARK", ev.Type, ev.Object.Name)
+		t.Fatalf("after the initial events got %s %s, want BOOKMARK", ev.Type, ev.Object.Metadata.Name)
 	}
 	bookmark := ev.Object
 	if bookmark.Kind != "CertificateStatus" || bookmark.APIVersion != "certstatus.dev/v1alpha1" {
 		t.Errorf("bookmark is %s %s, want CertificateStatus certstatus.dev/v1alpha1", bookmark.APIVersion, bookmark.Kind)
 	}
-	if got := bookmark.Annotations[metav1.InitialEventsAnnotationKey]; got != "true" {
-		t.Errorf("bookmark annotations %v, want %s: \"true\"", bookmark.Annotations, metav1.InitialEventsAnnotationKey)
+	if got := bookmark.Metadata.Annotations[metav1.InitialEventsAnnotationKey]; got != "true" {
+		t.Errorf("bookmark annotations %v, want %s: \"true\"", bookmark.Metadata.Annotations, metav1.InitialEventsAnnotationKey)
 	}
-	bookmarkRV := mustParseRV(t, bookmark.ResourceVersion)
+	bookmarkRV := mustParseRV(t, bookmark.Metadata.ResourceVersion)
 	if bookmarkRV < maxRV || bookmarkRV < listRV {
 		t.Errorf("bookmark resourceVersion %d is older than an initial object's (%d) or the earlier list's (%d)", bookmarkRV, maxRV, listRV)
 	}
 
 	createSecret(t, newChain(t, "four.example.com", now.Add(-time.Hour), now.Add(60*oneDay)).tlsSecret(ns, "four", nil))
 	ev = next()
-	if ev.Type != watch.Added || ev.Object.Name != "four" || mustParseRV(t, ev.Object.ResourceVersion) <= bookmarkRV {
-		t.Errorf("after the bookmark got %s %s rv %s, want ADDED four newer than %d", ev.Type, ev.Object.Name, ev.Object.ResourceVersion, bookmarkRV)
+	if ev.Type != watch.Added || ev.Object.Metadata.Name != "four" || mustParseRV(t, ev.Object.Metadata.ResourceVersion) <= bookmarkRV {
+		t.Errorf("after the bookmark got %s %s rv %s, want ADDED four newer than %d", ev.Type, ev.Object.Metadata.Name, ev.Object.Metadata.ResourceVersion, bookmarkRV)
 	}
 }
