@@ -17,6 +17,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/dynamic"
 	toolscache "k8s.io/client-go/tools/cache"
@@ -491,14 +492,9 @@ func TestCRDConversionCABundleThenFixed(t *testing.T) {
 		t.Fatalf("watch: %v", err)
 	}
 	t.Cleanup(w.Stop)
-	current, err := crds.Get(ctx, crd.GetName(), metav1.GetOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := unstructured.SetNestedField(current.Object, base64.StdEncoding.EncodeToString(newCA.PEM()), "spec", "conversion", "webhook", "clientConfig", "caBundle"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := crds.Update(ctx, current, metav1.UpdateOptions{}); err != nil {
+	// A merge patch: the CRD's controllers update its status meanwhile.
+	patch := fmt.Sprintf(`{"spec":{"conversion":{"webhook":{"clientConfig":{"caBundle":%q}}}}}`, base64.StdEncoding.EncodeToString(newCA.PEM()))
+	if _, err := crds.Patch(ctx, crd.GetName(), types.MergePatchType, []byte(patch), metav1.PatchOptions{}); err != nil {
 		t.Fatalf("fix the caBundle: %v", err)
 	}
 	ev, err := watchtest.Receive(w.ResultChan(), 30*time.Second)
