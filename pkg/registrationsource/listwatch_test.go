@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	clientfeatures "k8s.io/client-go/features"
 	clientfeaturestesting "k8s.io/client-go/features/testing"
 	"k8s.io/client-go/rest"
@@ -156,5 +158,29 @@ func testListWatch(t *testing.T) {
 	fake.mu.Unlock()
 	if !informer.HasSynced() || len(informer.GetStore().List()) != 0 {
 		t.Errorf("synced %v, store %v", informer.HasSynced(), informer.GetStore().List())
+	}
+}
+
+// TestRefusedReadIsForbidden: a 403 is a Forbidden error carrying
+// kube-apiserver's message (the 503 of ccst quotes it), for list and watch.
+func TestRefusedReadIsForbidden(t *testing.T) {
+	const message = `customresourcedefinitions.apiextensions.k8s.io is forbidden: User "system:serviceaccount:x:y" cannot list resource "customresourcedefinitions" in API group "apiextensions.k8s.io" at the cluster scope`
+	server := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusForbidden)
+		_ = json.NewEncoder(w).Encode(map[string]any{"kind": "Status", "apiVersion": "v1", "status": "Failure", "reason": "Forbidden", "code": 403, "message": message})
+	}))
+	defer server.Close()
+	client, err := newRESTClient(&rest.Config{Host: server.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lw := listWatch(client, registrations.Resources[registrations.KindCustomResourceDefinition])
+	_, listErr := lw.ListWithContext(context.Background(), metav1.ListOptions{})
+	_, watchErr := lw.WatchWithContext(context.Background(), metav1.ListOptions{})
+	for what, err := range map[string]error{"list": listErr, "watch": watchErr} {
+		if !apierrors.IsForbidden(err) || err.Error() != message {
+			t.Errorf("%s: %v, want Forbidden %q", what, err, message)
+		}
 	}
 }
