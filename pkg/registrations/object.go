@@ -280,3 +280,14 @@ func (c *clientConfig) deepCopy() *clientConfig {
 	}
 	return out
 }
+
+// DecodeNext decodes the next JSON value of a stream into a registration,
+// as Decode does, in the stream's one pass (a watch event's object).
+func DecodeNext(decoder *json.Decoder, into *Object) error {
+	*into = Object{}
+	if err := tolerant(decoder.Decode(into)); err != nil {
+		return err
+	}
+	into.settle()
+	return nil
+}
