@@ -12,12 +12,11 @@
 //   - the serving Secrets of a caBundle are the TLS Secrets whose served
 //     chain kube-apiserver meets when it calls the caBundle's service.
 //
-// Registrations are read through the dynamic client as unstructured
-// objects, not typed ones: APIService and CustomResourceDefinition types
-// live in k8s.io/kube-aggregator and k8s.io/apiextensions-apiserver, two
-// modules with their generated clients for a handful of fields; one
-// reader for all five kinds is smaller than five typed ones; and the
-// transform keeps only what is listed on Registration, so a CRD's schema
-// is dropped before it is stored and a large CRD costs what its caBundle
-// does.
+// Registrations are decoded from the API's JSON into Object (Decode,
+// DecodeList, Codec), which lists only the fields FromObject reads:
+// encoding/json skips the rest without building it, so a CRD's schema is
+// scanned and never allocated. One slim type serves all five kinds; typed
+// clients would mean k8s.io/kube-aggregator and
+// k8s.io/apiextensions-apiserver, whose CRD type decodes its schema too.
+// Transform then keeps only what is listed on Registration.
 package registrations

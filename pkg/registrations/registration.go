@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/tools/cache"
 
@@ -86,64 +85,59 @@ type ServiceReference struct {
 func (s ServiceReference) Host() string { return s.Name + "." + s.Namespace + ".svc" }
 
 // Transform is the informer transform of every registration resource: it
-// replaces the unstructured object by its *Registration, so nothing else
-// of it (a CRD's schema) is stored. Tombstones and objects already
+// replaces the decoded *Object by its *Registration, so that the store
+// keeps only what is listed there. Tombstones and objects already
 // transformed pass through.
 func Transform(obj any) (any, error) {
 	switch o := obj.(type) {
-	case *unstructured.Unstructured:
-		return FromUnstructured(o)
+	case *Object:
+		return FromObject(o)
 	case cache.DeletedFinalStateUnknown:
-		if u, ok := o.Obj.(*unstructured.Unstructured); ok {
-			r, err := FromUnstructured(u)
+		if u, ok := o.Obj.(*Object); ok {
+			r, err := FromObject(u)
 			return cache.DeletedFinalStateUnknown{Key: o.Key, Obj: r}, err
 		}
 	}
 	return obj, nil
 }
 
-// FromUnstructured keeps what the registration's status needs. A field of
-// an unexpected type is treated as absent: the API server validated the
-// object, and nothing here may fail the informer.
-func FromUnstructured(u *unstructured.Unstructured) (*Registration, error) {
+// FromObject keeps what the registration's status needs.
+func FromObject(o *Object) (*Registration, error) {
 	r := &Registration{
 		ObjectMeta: metav1.ObjectMeta{
-			Name:              u.GetName(),
-			UID:               u.GetUID(),
-			Labels:            u.GetLabels(),
-			CreationTimestamp: u.GetCreationTimestamp(),
-			ResourceVersion:   u.GetResourceVersion(),
+			Name:              o.Name,
+			UID:               o.UID,
+			Labels:            o.Labels,
+			CreationTimestamp: o.CreationTimestamp,
+			ResourceVersion:   o.ResourceVersion,
 		},
-		APIVersion: u.GetAPIVersion(),
-		Kind:       u.GetKind(),
+		APIVersion: o.APIVersion,
+		Kind:       o.Kind,
 	}
-	annotations := u.GetAnnotations()
-	r.InjectCAFromSecret = strings.TrimSpace(annotations[InjectCAFromSecretAnnotation])
-	r.InjectCAFrom = strings.TrimSpace(annotations[InjectCAFromAnnotation])
+	r.InjectCAFromSecret = strings.TrimSpace(o.Annotations[InjectCAFromSecretAnnotation])
+	r.InjectCAFrom = strings.TrimSpace(o.Annotations[InjectCAFromAnnotation])
 	switch r.Kind {
 	case KindAPIService:
-		spec, _, _ := unstructured.NestedMap(u.Object, "spec")
-		r.add("spec.caBundle", decodeBytes(spec["caBundle"]), serviceOf(spec["service"]), false, nil)
+		r.add("spec.caBundle", decodeBytes(o.Spec.CABundle), serviceOf(o.Spec.Service), false, nil)
 	case KindValidatingWebhookConfiguration, KindMutatingWebhookConfiguration:
-		webhooks, _, _ := unstructured.NestedSlice(u.Object, "webhooks")
-		for _, item := range webhooks {
-			webhook, _ := item.(map[string]any)
-			name, _ := webhook["name"].(string)
-			policy, _ := webhook["failurePolicy"].(string)
+		for _, webhook := range o.Webhooks {
+			policy := webhook.FailurePolicy
 			if policy == "" {
 				policy = "Fail"
 			}
-			config, _ := webhook["clientConfig"].(map[string]any)
-			_, hasURL := config["url"].(string)
-			r.add("webhooks["+name+"].clientConfig.caBundle", decodeBytes(config["caBundle"]), serviceOf(config["service"]), hasURL, &Webhook{Name: name, FailurePolicy: policy})
+			config := webhook.ClientConfig
+			if config == nil {
+				config = &clientConfig{}
+			}
+			r.add("webhooks["+webhook.Name+"].clientConfig.caBundle", decodeBytes(config.CABundle), serviceOf(config.Service), config.URL != nil, &Webhook{Name: webhook.Name, FailurePolicy: policy})
 		}
 	case KindCustomResourceDefinition:
-		config, _, _ := unstructured.NestedMap(u.Object, "spec", "conversion", "webhook", "clientConfig")
-		_, hasURL := config["url"].(string)
-		r.add("spec.conversion.webhook.clientConfig.caBundle", decodeBytes(config["caBundle"]), serviceOf(config["service"]), hasURL, nil)
+		if c := o.Spec.Conversion; c != nil && c.Webhook != nil && c.Webhook.ClientConfig != nil {
+			config := c.Webhook.ClientConfig
+			r.add("spec.conversion.webhook.clientConfig.caBundle", decodeBytes(config.CABundle), serviceOf(config.Service), config.URL != nil, nil)
+		}
 	case KindClusterTrustBundle:
-		bundle, _, _ := unstructured.NestedString(u.Object, "spec", "trustBundle")
-		r.add("spec.trustBundle", []byte(bundle), nil, false, nil)
+		r.add("spec.trustBundle", []byte(o.Spec.TrustBundle), nil, false, nil)
 	default:
 		return nil, fmt.Errorf("%s %s is not a registration kind", r.Kind, r.Name)
 	}
@@ -166,8 +160,7 @@ func (r *Registration) add(key string, value []byte, service *ServiceReference, 
 
 // decodeBytes reads a []byte field, which JSON carries as base64. A value
 // that is not base64 is kept as it is, for the analysis to report.
-func decodeBytes(value any) []byte {
-	text, _ := value.(string)
+func decodeBytes(text string) []byte {
 	if text == "" {
 		return nil
 	}
@@ -178,14 +171,11 @@ func decodeBytes(value any) []byte {
 	return decoded
 }
 
-func serviceOf(value any) *ServiceReference {
-	service, _ := value.(map[string]any)
-	name, _ := service["name"].(string)
-	namespace, _ := service["namespace"].(string)
-	if name == "" {
+func serviceOf(service *objectService) *ServiceReference {
+	if service == nil || service.Name == "" {
 		return nil
 	}
-	return &ServiceReference{Namespace: namespace, Name: name}
+	return &ServiceReference{Namespace: service.Namespace, Name: service.Name}
 }
 
 // AnalysisInput is the certificate analysis' input for the registration's

@@ -28,9 +28,23 @@ func object(apiVersion, kind, name string, fields map[string]any) *unstructured.
 
 func b64(pem []byte) string { return base64.StdEncoding.EncodeToString(pem) }
 
+// decoded is u as the registrations' informers decode it from the API's JSON.
+func decoded(t *testing.T, u *unstructured.Unstructured) *Object {
+	t.Helper()
+	data, err := u.MarshalJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := &Object{}
+	if err := Decode(data, o); err != nil {
+		t.Fatal(err)
+	}
+	return o
+}
+
 func transform(t *testing.T, u *unstructured.Unstructured) *Registration {
 	t.Helper()
-	obj, err := Transform(u)
+	obj, err := Transform(decoded(t, u))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,13 +134,13 @@ func TestTransformEveryKind(t *testing.T) {
 
 func TestTransformPassesTombstonesAndRefusesOtherKinds(t *testing.T) {
 	u := object("apiregistration.k8s.io/v1", KindAPIService, "v1.example.com", map[string]any{})
-	obj, err := Transform(cache.DeletedFinalStateUnknown{Key: "v1.example.com", Obj: u})
+	obj, err := Transform(cache.DeletedFinalStateUnknown{Key: "v1.example.com", Obj: decoded(t, u)})
 	if tombstone, ok := obj.(cache.DeletedFinalStateUnknown); err != nil || !ok {
 		t.Fatalf("tombstone became %T, %v", obj, err)
 	} else if r, ok := tombstone.Obj.(*Registration); !ok || r.Name != "v1.example.com" {
 		t.Errorf("tombstone holds %T", tombstone.Obj)
 	}
-	if _, err := Transform(object("v1", "ConfigMap", "x", nil)); err == nil {
+	if _, err := Transform(decoded(t, object("v1", "ConfigMap", "x", nil))); err == nil {
 		t.Error("a ConfigMap was transformed")
 	}
 }

@@ -5,6 +5,15 @@
 // into the registrations' cache, and the Trusted condition as that cache's
 // decorator.
 //
+// The registrations are listed and watched by one REST client whose codec
+// is registrations.Codec (listwatch.go): JSON, as apiextensions serves
+// nothing else, decoded into registrations.Object, so that a CRD's schema
+// (often hundreds of KiB) is scanned and never built. Watch streams are
+// read by eventDecoder in one pass per event (client-go's watch decoder
+// decodes each object twice and copies it once); the reflector reads
+// resourceVersions, bookmarks and 410 Status events from them as from a
+// typed client's.
+//
 // Dependencies go one way: Trusted reads the Secret cache (served chains,
 // cert-manager's Certificate names), a Service informer of its own and
 // Pods; nothing here is read by the Secret pipeline, which learns of

@@ -8,8 +8,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/discovery"
-	"k8s.io/client-go/dynamic"
-	"k8s.io/client-go/dynamic/dynamicinformer"
 	"k8s.io/client-go/rest"
 	toolscache "k8s.io/client-go/tools/cache"
 	"k8s.io/klog/v2"
@@ -37,7 +35,7 @@ var clusterTrustBundleVersions = []string{"v1", "v1beta1"}
 // Source watches the registrations, one informer per resource, and feeds
 // the sink with each registration's analysis.
 type Source struct {
-	client    dynamic.Interface
+	client    rest.Interface
 	discovery discovery.DiscoveryInterface
 	options   certificate.Options
 	sink      Sink
@@ -50,7 +48,7 @@ type Source struct {
 // Service informer Run starts first (and whose Pods it waits for: the Pod
 // watch is usedBy's, which the server starts).
 func NewSource(config *rest.Config, options certificate.Options, sink Sink, state *sourcesync.State, trust *Trust, observer Observer) (*Source, error) {
-	client, err := dynamic.NewForConfig(config)
+	client, err := newRESTClient(config)
 	if err != nil {
 		return nil, fmt.Errorf("create the registrations' client: %w", err)
 	}
@@ -68,10 +66,11 @@ func NewSource(config *rest.Config, options certificate.Options, sink Sink, stat
 func (s *Source) Run(ctx context.Context) {
 	go s.trust.run(ctx)
 	s.trust.cluster.run(ctx)
-	factory := dynamicinformer.NewDynamicSharedInformerFactory(s.client, 0)
 	var synced []toolscache.InformerSynced
+	var informers []toolscache.SharedIndexInformer
 	for kind, resource := range s.resources() {
-		informer := factory.ForResource(resource).Informer()
+		informer := toolscache.NewSharedIndexInformerWithOptions(listWatch(s.client, resource), &registrations.Object{}, toolscache.SharedIndexInformerOptions{})
+		informers = append(informers, informer)
 		if err := informer.SetTransform(registrations.Transform); err != nil {
 			klog.ErrorS(err, "Cannot watch registrations", "resource", resource.Resource)
 			return
@@ -91,7 +90,9 @@ func (s *Source) Run(ctx context.Context) {
 		}
 		synced = append(synced, registration.HasSynced)
 	}
-	factory.Start(ctx.Done())
+	for _, informer := range informers {
+		go informer.RunWithContext(ctx)
+	}
 	if toolscache.WaitForCacheSync(ctx.Done(), synced...) {
 		s.state.MarkSynced()
 		klog.InfoS("Registration cache synced")

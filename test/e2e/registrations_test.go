@@ -15,7 +15,11 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/watch"
+	"k8s.io/client-go/dynamic"
 	"k8s.io/utils/ptr"
 
 	"github.com/certstatus/certstatus/pkg/apis/certstatus/v1alpha1"
@@ -409,5 +413,107 @@ func TestInjectCAAnnotationsNameTheServingSecret(t *testing.T) {
 	mismatch := waitTrusted(t, "validatingwebhookconfiguration.e2e-by-certificate-"+ns, metav1.ConditionFalse)
 	if c := trustedOf(mismatch); c.Reason != "CABundleMismatch" || !strings.Contains(c.Message, ns+"/by-certificate-tls") {
 		t.Errorf("inject-ca-from: Trusted %+v, want CABundleMismatch naming %s/by-certificate-tls", c, ns)
+	}
+}
+
+// conversionCRD is a CRD whose conversion webhook calls service with
+// caBundle, and whose two versions carry a schema of about schemaBytes of
+// JSON each (which certstatus must skip, never build).
+func conversionCRD(group string, service *admissionregistrationv1.ServiceReference, caBundle []byte, schemaBytes int) *unstructured.Unstructured {
+	fields := map[string]any{}
+	for i := 0; i*200 < schemaBytes; i++ {
+		fields[fmt.Sprintf("field%04d", i)] = map[string]any{"type": "string", "description": strings.Repeat("A described setting. ", 8)}
+	}
+	schema := map[string]any{"openAPIV3Schema": map[string]any{"type": "object", "properties": map[string]any{
+		"spec": map[string]any{"type": "object", "properties": fields}}}}
+	return &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "apiextensions.k8s.io/v1",
+		"kind":       "CustomResourceDefinition",
+		"metadata":   map[string]any{"name": "widgets." + group, "labels": map[string]any{"app": "widgets"}},
+		"spec": map[string]any{
+			"group": group,
+			"names": map[string]any{"plural": "widgets", "singular": "widget", "kind": "Widget", "listKind": "WidgetList"},
+			"scope": "Namespaced",
+			"versions": []any{
+				map[string]any{"name": "v1", "served": true, "storage": true, "schema": schema},
+				map[string]any{"name": "v2", "served": true, "storage": false, "schema": schema},
+			},
+			"conversion": map[string]any{"strategy": "Webhook", "webhook": map[string]any{
+				"conversionReviewVersions": []any{"v1"},
+				"clientConfig": map[string]any{
+					"service":  map[string]any{"namespace": service.Namespace, "name": service.Name, "path": "/convert"},
+					"caBundle": base64.StdEncoding.EncodeToString(caBundle),
+				},
+			}},
+		},
+	}}
+}
+
+// A CRD's conversion webhook is a registration: its caBundle appears in
+// ccst (read without its schema), Trusted against the Secret its Service's
+// Pods serve, and a caBundle change is one MODIFIED.
+func TestCRDConversionCABundleThenFixed(t *testing.T) {
+	ns := newNamespace(t)
+	ctx := context.Background()
+	oldCA := certtest.Must(certtest.NewCA(certtest.Spec{CommonName: "E2E Old Conversion CA", KeyAlgorithm: certtest.ECDSA}))
+	newCA := certtest.Must(certtest.NewCA(certtest.Spec{CommonName: "E2E New Conversion CA", KeyAlgorithm: certtest.ECDSA}))
+	secret, _ := servingSecret(ns, "convert-tls", "convert", newCA)
+	createSecret(t, secret)
+	service := webhookBackend(t, ns, "convert", "convert-tls")
+
+	crds := dynamic.NewForConfigOrDie(env.stack.RESTConfig()).Resource(schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"})
+	crd := conversionCRD(ns+"."+unusedGroup, service, oldCA.PEM(), 100<<10)
+	if _, err := crds.Create(ctx, crd, metav1.CreateOptions{}); err != nil {
+		t.Fatalf("create CRD: %v", err)
+	}
+	t.Cleanup(func() { _ = crds.Delete(context.Background(), crd.GetName(), metav1.DeleteOptions{}) })
+	name := "customresourcedefinition." + crd.GetName()
+
+	object := waitTrusted(t, name, metav1.ConditionFalse)
+	if c := trustedOf(object); object.Status.State != v1alpha1.StateInvalid || c.Reason != "CABundleMismatch" || !strings.Contains(c.Message, ns+"/convert-tls") {
+		t.Fatalf("mismatch: state %s, Trusted %+v", object.Status.State, c)
+	}
+	if object.Status.Source == nil || object.Status.Source.Kind != "CustomResourceDefinition" || object.Status.Source.Name != crd.GetName() ||
+		object.Status.Source.APIVersion != "apiextensions.k8s.io/v1" || object.Labels["app"] != "widgets" {
+		t.Fatalf("source %+v, labels %v", object.Status.Source, object.Labels)
+	}
+	if len(object.Status.Certificates) != 1 || object.Status.Certificates[0].Key != "spec.conversion.webhook.clientConfig.caBundle" {
+		t.Fatalf("certificates = %+v", object.Status.Certificates)
+	}
+
+	w, err := env.certs.CertstatusV1alpha1().ClusterCertificateStatuses().Watch(ctx, metav1.ListOptions{
+		FieldSelector: "metadata.name=" + name, ResourceVersion: object.ResourceVersion,
+	})
+	if err != nil {
+		t.Fatalf("watch: %v", err)
+	}
+	t.Cleanup(w.Stop)
+	// A merge patch: the CRD's controllers update its status meanwhile.
+	patch := fmt.Sprintf(`{"spec":{"conversion":{"webhook":{"clientConfig":{"caBundle":%q}}}}}`, base64.StdEncoding.EncodeToString(newCA.PEM()))
+	if _, err := crds.Patch(ctx, crd.GetName(), types.MergePatchType, []byte(patch), metav1.PatchOptions{}); err != nil {
+		t.Fatalf("fix the caBundle: %v", err)
+	}
+	ev, err := watchtest.Receive(w.ResultChan(), 30*time.Second)
+	if err != nil {
+		t.Fatalf("watch: %v", err)
+	}
+	fixed, ok := ev.Object.(*v1alpha1.ClusterCertificateStatus)
+	if ev.Type != watch.Modified || !ok {
+		t.Fatalf("event %s %T, want MODIFIED", ev.Type, ev.Object)
+	}
+	if c := trustedOf(fixed); c == nil || c.Status != metav1.ConditionTrue || fixed.Status.State != v1alpha1.StateValid {
+		t.Fatalf("after the fix: state %s, Trusted %+v", fixed.Status.State, c)
+	}
+	if ev, err := watchtest.Receive(w.ResultChan(), 3*time.Second); err == nil {
+		t.Fatalf("a second event after the fix: %s %v", ev.Type, ev.Object)
+	}
+
+	// Deleting the CRD deletes its object.
+	if err := crds.Delete(ctx, crd.GetName(), metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	ev, err = watchtest.Receive(w.ResultChan(), 30*time.Second)
+	if err != nil || ev.Type != watch.Deleted {
+		t.Fatalf("after deleting the CRD: %v %v, want DELETED", ev.Type, err)
 	}
 }
