@@ -153,7 +153,7 @@ func (c *secretContents) sortByKey() {
 func (c *secretContents) readCertificates(key string, value []byte, strict bool) {
 	c.certificateKeys = append(c.certificateKeys, key)
 	index, sawPEM := 0, false
-	for found := range scanPEM(value) {
+	for found := range scanPEMKnown(value, rememberedCABlock) {
 		sawPEM = true
 		if found.problem != "" {
 			c.problems.add(key, found.problem)
@@ -176,6 +176,9 @@ func (c *secretContents) readCertificates(key string, value []byte, strict bool)
 		}
 		c.seen++
 		cert, err := parseCertificate(found.block.Bytes)
+		if err == nil && !found.known && isCA(cert) {
+			rememberCABlock(found.text, found.block)
+		}
 		if err != nil {
 			c.problems.add(key, fmt.Sprintf("Certificate %d is not a valid X.509 certificate%s.", index, safeReason(err)))
 		} else {

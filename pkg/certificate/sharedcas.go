@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"crypto/x509"
+	"encoding/pem"
 
 	"k8s.io/utils/lru"
 )
@@ -19,13 +20,18 @@ import (
 // A leaf's issuer name is the same few CAs' names in thousands of Secrets,
 // and formatting one decodes the whole name: the formatted strings are
 // remembered too, by SHA-256 of the name's DER, and so shared.
+// Before any of that, the CA certificates' PEM text is base64 the same way
+// in every Secret: its decoded blocks are remembered by SHA-256 of the
+// exact text.
 const (
+	caBlocksSize         = 256
 	parsedCAsSize        = 256
 	caSignaturesSize     = 1024
 	formattedIssuersSize = 256
 )
 
 var (
+	caBlocks         = lru.New(caBlocksSize)         // PEM text fingerprint → *pem.Block, never modified
 	parsedCAs        = lru.New(parsedCAsSize)        // DER fingerprint → *x509.Certificate, never modified
 	caSignatures     = lru.New(caSignaturesSize)     // [child, issuer] fingerprints → bool
 	formattedIssuers = lru.New(formattedIssuersSize) // issuer name fingerprint → [2]string{name, common name}
@@ -43,6 +49,26 @@ func formattedIssuer(cert *x509.Certificate) (name, commonName string) {
 	commonName = reuseBytes(commonName, nil, name)
 	formattedIssuers.Add(key, [2]string{name, commonName})
 	return name, commonName
+}
+
+// rememberedCABlock is the decoded block of a CA certificate's PEM text seen
+// before, or nil. The block is shared: it must not be modified.
+func rememberedCABlock(text []byte) *pem.Block {
+	if cached, ok := caBlocks.Get(sha256.Sum256(text)); ok {
+		return cached.(*pem.Block)
+	}
+	return nil
+}
+
+// rememberCABlock keeps block, decoded from text, which holds a CA
+// certificate. Blocks with headers are not kept: nothing certstatus reads
+// has them, and a shared map is one more thing that could be modified.
+func rememberCABlock(text []byte, block *pem.Block) {
+	if len(block.Headers) > 0 {
+		return
+	}
+	// pem.Decode copies what it decodes: the block points into no Secret.
+	caBlocks.Add(sha256.Sum256(text), block)
 }
 
 // parseCertificate parses DER, reusing the parse of a CA certificate seen
