@@ -2,6 +2,8 @@ package certificate
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"crypto/x509"
 	"encoding/pem"
 	"iter"
 )
@@ -24,8 +26,16 @@ type pemBlock struct {
 	end int
 	// text is the block's PEM text in the scanned data, END line included.
 	text []byte
-	// known is true when block came from scanPEMKnown's known.
-	known bool
+	// known is set when block came from scanPEMKnown's known.
+	known *knownCertificate
+}
+
+// knownCertificate is a certificate's PEM block decoded before, with its
+// parse and the SHA-256 of its DER.
+type knownCertificate struct {
+	block       *pem.Block
+	cert        *x509.Certificate
+	fingerprint [sha256.Size]byte
 }
 
 const truncatedBlock = "A PEM block is truncated: it has no END line."
@@ -39,7 +49,7 @@ func scanPEM(data []byte) iter.Seq[pemBlock] { return scanPEMKnown(data, nil) }
 // block of each block's exact text first, and decodes only what it does not
 // know: the same bytes decode the same way, and base64-decoding the same
 // CA certificates in every Secret was a tenth of the start-up's CPU.
-func scanPEMKnown(data []byte, known func(text []byte) *pem.Block) iter.Seq[pemBlock] {
+func scanPEMKnown(data []byte, known func(text []byte) *knownCertificate) iter.Seq[pemBlock] {
 	return func(yield func(pemBlock) bool) {
 		position := 0
 		nextEnd := -1 // cached: the first END marker after the current BEGIN
@@ -69,8 +79,9 @@ func scanPEMKnown(data []byte, known func(text []byte) *pem.Block) iter.Seq[pemB
 			}
 			found := pemBlock{end: lineEnd, text: data[begin:lineEnd]}
 			if known != nil {
-				found.block = known(found.text)
-				found.known = found.block != nil
+				if found.known = known(found.text); found.known != nil {
+					found.block = found.known.block
+				}
 			}
 			if found.block == nil {
 				found.block, _ = pem.Decode(found.text)

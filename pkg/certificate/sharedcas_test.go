@@ -2,6 +2,7 @@ package certificate
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"testing"
 
 	"github.com/certstatus/certstatus/pkg/apis/certstatus"
@@ -51,10 +52,17 @@ func TestCABlocksRememberedByText(t *testing.T) {
 	if status := statusAt(t, in, epoch); status.Chain.Verified != certstatus.ChainVerified {
 		t.Fatalf("chain %s (%s), want Verified", status.Chain.Verified, status.Chain.Message)
 	}
-	block := rememberedCABlock(root)
-	if block == nil || !bytes.Equal(block.Bytes, p.root.Certificate.Raw) {
-		t.Fatalf("root's block %v; want it remembered with the root's DER", block)
+	known := rememberedCABlock(root)
+	if known == nil || !bytes.Equal(known.block.Bytes, p.root.Certificate.Raw) {
+		t.Fatalf("root's block %v; want it remembered with the root's DER", known)
 	}
+	// With the shared parse and the DER's fingerprint, which describing it needs.
+	shared, _ := parseCertificate(p.root.Certificate.Raw)
+	if known.cert != shared || known.fingerprint != sha256.Sum256(p.root.Certificate.Raw) {
+		t.Errorf("remembered parse %p, fingerprint %x; want the shared parse %p and SHA-256 %x",
+			known.cert, known.fingerprint, shared, sha256.Sum256(p.root.Certificate.Raw))
+	}
+	block := known.block
 	if rememberedCABlock(p.leaf.PEM()) != nil {
 		t.Error("a leaf's block was remembered; only CAs are kept")
 	}
