@@ -1,6 +1,9 @@
 package certificate
 
 import (
+	"crypto/ecdsa"
+	"crypto/x509"
+	"encoding/pem"
 	"testing"
 	"time"
 
@@ -123,5 +126,68 @@ func BenchmarkLockedKeystoreCached(b *testing.B) {
 		if _, listed := Analyze(in, DefaultOptions()); !listed {
 			b.Fatal("not listed")
 		}
+	}
+}
+
+// BenchmarkAnalyzeMix is the analysis of the benchmark mixes' Secrets one
+// after the other on one goroutine (ns/op is one Secret), beside
+// crypto-floor: what no analysis of such a Secret can skip, each leaf being
+// unique — parsing the leaf, deriving the public key of tls.key to match it
+// (a P-256 base-point multiplication for ECDSA keys) and checking the leaf's
+// signature with its intermediate's key. The difference is what the rest of
+// the analysis costs.
+func BenchmarkAnalyzeMix(b *testing.B) {
+	const n = 1000
+	for _, mix := range certtest.Mixes {
+		secrets, err := certtest.GenerateMix(mix, n, time.Now())
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(string(mix)+"/analyze", func(b *testing.B) {
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				if _, listed := Analyze(Input{Type: "kubernetes.io/tls", Data: secrets[i%n].Data}, DefaultOptions()); !listed {
+					b.Fatal("not listed")
+				}
+				i++
+			}
+		})
+		b.Run(string(mix)+"/crypto-floor", func(b *testing.B) {
+			type floor struct {
+				leaf, intermediate, key []byte
+			}
+			floors := make([]floor, n)
+			for i, s := range secrets {
+				leafBlock, rest := pem.Decode(s.Data["tls.crt"])
+				intermediateBlock, _ := pem.Decode(rest)
+				keyBlock, _ := pem.Decode(s.Data["tls.key"])
+				floors[i] = floor{leafBlock.Bytes, intermediateBlock.Bytes, keyBlock.Bytes}
+			}
+			i := 0
+			for b.Loop() {
+				f := floors[i%n]
+				i++
+				leaf, err := x509.ParseCertificate(f.leaf)
+				if err != nil {
+					b.Fatal(err)
+				}
+				intermediate, _ := parseCertificate(f.intermediate) // shared, as in the analysis
+				if err := intermediate.CheckSignature(leaf.SignatureAlgorithm, leaf.RawTBSCertificate, leaf.Signature); err != nil {
+					b.Fatal(err)
+				}
+				if public, ok := rsaPublicFromPrivate(f.key); ok {
+					_ = public.Equal(leaf.PublicKey)
+					continue
+				}
+				key, err := x509.ParsePKCS8PrivateKey(f.key)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if !key.(*ecdsa.PrivateKey).PublicKey.Equal(leaf.PublicKey) {
+					b.Fatal("the key does not match")
+				}
+			}
+		})
 	}
 }

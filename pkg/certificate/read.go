@@ -3,6 +3,7 @@ package certificate
 import (
 	"bytes"
 	"crypto"
+	"crypto/sha256"
 	"crypto/x509"
 	"encoding/pem"
 	"fmt"
@@ -33,6 +34,10 @@ type parsedCertificate struct {
 	// chainPos is the position in its keystore's or kubeconfig's primary-chain
 	// candidate, -1 outside it (and for PEM and DER).
 	chainPos int
+	// fingerprint is the SHA-256 of cert.Raw when fingerprinted, which
+	// reading PEM computes anyway.
+	fingerprint   [sha256.Size]byte
+	fingerprinted bool
 }
 
 // foundKey is the public half of the first private key in the Secret.
@@ -153,7 +158,7 @@ func (c *secretContents) sortByKey() {
 func (c *secretContents) readCertificates(key string, value []byte, strict bool) {
 	c.certificateKeys = append(c.certificateKeys, key)
 	index, sawPEM := 0, false
-	for found := range scanPEM(value) {
+	for found := range scanPEMKnown(value, rememberedCABlock) {
 		sawPEM = true
 		if found.problem != "" {
 			c.problems.add(key, found.problem)
@@ -175,12 +180,19 @@ func (c *secretContents) readCertificates(key string, value []byte, strict bool)
 			return
 		}
 		c.seen++
-		cert, err := parseCertificate(found.block.Bytes)
+		var cert *x509.Certificate
+		var fingerprint [sha256.Size]byte
+		var err error
+		if found.known != nil {
+			cert, fingerprint = found.known.cert, found.known.fingerprint
+		} else if cert, fingerprint, err = parseFingerprinted(found.block.Bytes); err == nil && isCA(cert) {
+			rememberCABlock(found.text, found.block, cert, fingerprint)
+		}
 		if err != nil {
 			c.problems.add(key, fmt.Sprintf("Certificate %d is not a valid X.509 certificate%s.", index, safeReason(err)))
 		} else {
 			c.certificatesByKey[key] = append(c.certificatesByKey[key], len(c.certificates))
-			c.certificates = append(c.certificates, parsedCertificate{cert: cert, key: key, index: index, chainPos: -1})
+			c.certificates = append(c.certificates, parsedCertificate{cert: cert, key: key, index: index, chainPos: -1, fingerprint: fingerprint, fingerprinted: true})
 		}
 		index++
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"crypto/x509"
+	"encoding/pem"
 
 	"k8s.io/utils/lru"
 )
@@ -19,13 +20,18 @@ import (
 // A leaf's issuer name is the same few CAs' names in thousands of Secrets,
 // and formatting one decodes the whole name: the formatted strings are
 // remembered too, by SHA-256 of the name's DER, and so shared.
+// Before any of that, the CA certificates' PEM text is base64 the same way
+// in every Secret: its decoded blocks are remembered by SHA-256 of the
+// exact text.
 const (
+	caBlocksSize         = 256
 	parsedCAsSize        = 256
 	caSignaturesSize     = 1024
 	formattedIssuersSize = 256
 )
 
 var (
+	caBlocks         = lru.New(caBlocksSize)         // PEM text fingerprint → *pem.Block, never modified
 	parsedCAs        = lru.New(parsedCAsSize)        // DER fingerprint → *x509.Certificate, never modified
 	caSignatures     = lru.New(caSignaturesSize)     // [child, issuer] fingerprints → bool
 	formattedIssuers = lru.New(formattedIssuersSize) // issuer name fingerprint → [2]string{name, common name}
@@ -45,12 +51,42 @@ func formattedIssuer(cert *x509.Certificate) (name, commonName string) {
 	return name, commonName
 }
 
+// rememberedCABlock is what was kept of a CA certificate's PEM text seen
+// before, or nil. It is shared: nothing of it may be modified.
+func rememberedCABlock(text []byte) *knownCertificate {
+	if cached, ok := caBlocks.Get(sha256.Sum256(text)); ok {
+		return cached.(*knownCertificate)
+	}
+	return nil
+}
+
+// rememberCABlock keeps block, decoded from text, with its parse cert (a
+// shared CA parse from parseFingerprinted) and the SHA-256 of its DER, so
+// that the next Secret holding the same text neither decodes, hashes nor
+// looks up its DER again. Blocks with headers are not kept: nothing
+// certstatus reads has them, and a shared map is one more thing that could
+// be modified.
+func rememberCABlock(text []byte, block *pem.Block, cert *x509.Certificate, fingerprint [sha256.Size]byte) {
+	if len(block.Headers) > 0 {
+		return
+	}
+	// pem.Decode copies what it decodes: the block points into no Secret.
+	caBlocks.Add(sha256.Sum256(text), &knownCertificate{block: block, cert: cert, fingerprint: fingerprint})
+}
+
 // parseCertificate parses DER, reusing the parse of a CA certificate seen
 // before. The returned certificate may be shared: it must not be modified.
 func parseCertificate(der []byte) (*x509.Certificate, error) {
+	cert, _, err := parseFingerprinted(der)
+	return cert, err
+}
+
+// parseFingerprinted is parseCertificate that also returns the SHA-256 of
+// der, which describing the certificate needs too.
+func parseFingerprinted(der []byte) (*x509.Certificate, [sha256.Size]byte, error) {
 	fingerprint := sha256.Sum256(der)
 	if cached, ok := parsedCAs.Get(fingerprint); ok {
-		return cached.(*x509.Certificate), nil
+		return cached.(*x509.Certificate), fingerprint, nil
 	}
 	cert, err := x509.ParseCertificate(der)
 	if err == nil && isCA(cert) {
@@ -60,7 +96,7 @@ func parseCertificate(der []byte) (*x509.Certificate, error) {
 			parsedCAs.Add(fingerprint, cert)
 		}
 	}
-	return cert, err
+	return cert, fingerprint, err
 }
 
 // signatureVerifies reports whether issuer's key verifies child's

@@ -1,6 +1,8 @@
 package certificate
 
 import (
+	"bytes"
+	"crypto/sha256"
 	"testing"
 
 	"github.com/certstatus/certstatus/pkg/apis/certstatus"
@@ -38,5 +40,45 @@ func TestRememberedSignaturesAnswerPerIssuer(t *testing.T) {
 				t.Errorf("round %d, ca.crt %s: chain %s (%s), want %s", round, tt.ca.Certificate.Subject, status.Chain.Verified, status.Chain.Message, tt.want)
 			}
 		}
+	}
+}
+
+// A CA certificate's PEM text is decoded once and remembered by its exact
+// text, never pointing into the Secret it came from; a leaf's is not kept.
+func TestCABlocksRememberedByText(t *testing.T) {
+	p := newPKI(t)
+	root := p.root.PEM()
+	in := tlsInput(certtest.ChainPEM(p.leaf, p.intermediate), nil, bytes.Clone(root))
+	if status := statusAt(t, in, epoch); status.Chain.Verified != certstatus.ChainVerified {
+		t.Fatalf("chain %s (%s), want Verified", status.Chain.Verified, status.Chain.Message)
+	}
+	known := rememberedCABlock(root)
+	if known == nil || !bytes.Equal(known.block.Bytes, p.root.Certificate.Raw) {
+		t.Fatalf("root's block %v; want it remembered with the root's DER", known)
+	}
+	// With the shared parse and the DER's fingerprint, which describing it needs.
+	shared, _ := parseCertificate(p.root.Certificate.Raw)
+	if known.cert != shared || known.fingerprint != sha256.Sum256(p.root.Certificate.Raw) {
+		t.Errorf("remembered parse %p, fingerprint %x; want the shared parse %p and SHA-256 %x",
+			known.cert, known.fingerprint, shared, sha256.Sum256(p.root.Certificate.Raw))
+	}
+	block := known.block
+	if rememberedCABlock(p.leaf.PEM()) != nil {
+		t.Error("a leaf's block was remembered; only CAs are kept")
+	}
+	// Changing the Secret's bytes afterwards changes nothing remembered.
+	for i := range in.Data["ca.crt"] {
+		in.Data["ca.crt"][i] = 'A'
+	}
+	if !bytes.Equal(block.Bytes, p.root.Certificate.Raw) {
+		t.Error("the remembered block points into the Secret's data")
+	}
+	// Other text (one more line break) is decoded afresh, and the same again.
+	other := append([]byte("\n"), root...)
+	if rememberedCABlock(other) != nil {
+		t.Error("different text found a remembered block")
+	}
+	if status := statusAt(t, tlsInput(certtest.ChainPEM(p.leaf, p.intermediate), nil, other), epoch); status.Chain.Verified != certstatus.ChainVerified {
+		t.Errorf("chain %s (%s) with the root after a blank line, want Verified", status.Chain.Verified, status.Chain.Message)
 	}
 }
