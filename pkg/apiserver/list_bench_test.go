@@ -8,7 +8,6 @@ import (
 	"os"
 	"strconv"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -27,6 +26,7 @@ import (
 	"k8s.io/utils/clock"
 
 	versionedscheme "github.com/certstatus/certstatus/generated/clientset/versioned/scheme"
+	"github.com/certstatus/certstatus/internal/benchcpu"
 	"github.com/certstatus/certstatus/pkg/apis/certstatus/v1alpha1"
 	"github.com/certstatus/certstatus/pkg/certificate"
 	"github.com/certstatus/certstatus/pkg/certificate/certtest"
@@ -169,22 +169,6 @@ func secretEncoder(b *testing.B, mediaType string) runtime.Encoder {
 	return codecs.EncoderForVersion(info.Serializer, corev1.SchemeGroupVersion)
 }
 
-// cpuTime is the process's user and system CPU time so far. On a shared
-// machine it is steadier than wall time: it leaves out the time other
-// processes had the cores, and it counts the garbage collector's work.
-func cpuTime(b *testing.B) time.Duration {
-	var usage syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &usage); err != nil {
-		b.Fatal(err)
-	}
-	return time.Duration(usage.Utime.Nano() + usage.Stime.Nano())
-}
-
-// reportCPU reports the CPU time per operation since start.
-func reportCPU(b *testing.B, start time.Duration) {
-	b.ReportMetric(float64(cpuTime(b)-start)/float64(b.N), "cpu-ns/op")
-}
-
 // countingWriter stands in for the response: it only counts.
 type countingWriter struct{ n int64 }
 
@@ -234,7 +218,7 @@ func BenchmarkList(b *testing.B) {
 				}
 				var out countingWriter
 				b.ReportAllocs()
-				start := cpuTime(b)
+				start := benchcpu.Used(b)
 				for b.Loop() {
 					list, err := f.storage.List(ctx, &metainternalversion.ListOptions{})
 					if err != nil {
@@ -246,7 +230,7 @@ func BenchmarkList(b *testing.B) {
 						}
 					}
 				}
-				reportCPU(b, start)
+				benchcpu.Report(b, start)
 				b.ReportMetric(float64(out.n)/float64(b.N)/float64(len(f.secrets)), "B/item")
 				if encoder != nil {
 					b.ReportMetric(float64(held.held)/float64(len(f.secrets)), "held-B/item")
@@ -267,7 +251,7 @@ func BenchmarkSecretList(b *testing.B) {
 				encoder := secretEncoder(b, mediaType)
 				var out countingWriter
 				b.ReportAllocs()
-				start := cpuTime(b)
+				start := benchcpu.Used(b)
 				for b.Loop() {
 					list := &corev1.SecretList{Items: make([]corev1.Secret, len(f.secrets))}
 					list.ResourceVersion = "12345"
@@ -276,7 +260,7 @@ func BenchmarkSecretList(b *testing.B) {
 						b.Fatal(err)
 					}
 				}
-				reportCPU(b, start)
+				benchcpu.Report(b, start)
 				b.ReportMetric(float64(out.n)/float64(b.N)/float64(len(f.secrets)), "B/item")
 			})
 		}
@@ -317,13 +301,13 @@ func BenchmarkClientDecode(b *testing.B) {
 				data := c.data()
 				b.ReportAllocs()
 				b.SetBytes(int64(len(data)))
-				start := cpuTime(b)
+				start := benchcpu.Used(b)
 				for b.Loop() {
 					if _, err := runtime.Decode(c.decoder, data); err != nil {
 						b.Fatal(err)
 					}
 				}
-				reportCPU(b, start)
+				benchcpu.Report(b, start)
 			})
 		}
 	}
@@ -359,13 +343,13 @@ func BenchmarkTableList(b *testing.B) {
 			table = nil
 			var out countingWriter
 			b.ReportAllocs()
-			start := cpuTime(b)
+			start := benchcpu.Used(b)
 			for b.Loop() {
 				if err := encoder.Encode(tableOf(ctx, b, f), &out); err != nil {
 					b.Fatal(err)
 				}
 			}
-			reportCPU(b, start)
+			benchcpu.Report(b, start)
 			b.ReportMetric(float64(held)/float64(len(f.secrets)), "held-B/item")
 			b.ReportMetric(float64(out.n)/float64(b.N)/float64(len(f.secrets)), "B/item")
 		})

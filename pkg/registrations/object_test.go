@@ -6,10 +6,9 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 
+	"github.com/certstatus/certstatus/internal/benchcpu"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -186,7 +185,7 @@ func BenchmarkDecodeCRDList(b *testing.B) {
 	b.Run("unstructured", func(b *testing.B) {
 		b.ReportAllocs()
 		b.SetBytes(int64(len(data)))
-		defer reportCPU(b)()
+		defer benchcpu.Measure(b)()
 		for b.Loop() {
 			obj, err := runtime.Decode(unstructured.UnstructuredJSONScheme, data)
 			if err != nil {
@@ -200,7 +199,7 @@ func BenchmarkDecodeCRDList(b *testing.B) {
 	b.Run("slim", func(b *testing.B) {
 		b.ReportAllocs()
 		b.SetBytes(int64(len(data)))
-		defer reportCPU(b)()
+		defer benchcpu.Measure(b)()
 		for b.Loop() {
 			list := &ObjectList{}
 			if _, _, err := (Codec{}).Decode(data, nil, list); err != nil {
@@ -216,19 +215,4 @@ func BenchmarkDecodeCRDList(b *testing.B) {
 			}
 		}
 	})
-}
-
-// reportCPU reports the process's CPU time per iteration from now until
-// the returned function runs.
-func reportCPU(b *testing.B) func() {
-	start := cpuTime(b)
-	return func() { b.ReportMetric(float64(cpuTime(b)-start)/float64(b.N), "cpu-ns/op") }
-}
-
-func cpuTime(b *testing.B) time.Duration {
-	var usage syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &usage); err != nil {
-		b.Fatal(err)
-	}
-	return time.Duration(usage.Utime.Nano() + usage.Stime.Nano())
 }

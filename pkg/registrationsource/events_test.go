@@ -7,9 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -18,6 +16,7 @@ import (
 	"k8s.io/client-go/kubernetes/scheme"
 	restclientwatch "k8s.io/client-go/rest/watch"
 
+	"github.com/certstatus/certstatus/internal/benchcpu"
 	"github.com/certstatus/certstatus/pkg/registrations"
 )
 
@@ -103,7 +102,7 @@ func BenchmarkWatchCRDEvents(b *testing.B) {
 		info, _ := runtime.SerializerInfoForMediaType(scheme.Codecs.WithoutConversion().SupportedMediaTypes(), runtime.ContentTypeJSON)
 		b.ReportAllocs()
 		b.SetBytes(int64(len(data)))
-		defer reportCPU(b)()
+		defer benchcpu.Measure(b)()
 		for b.Loop() {
 			frames := info.StreamSerializer.Framer.NewFrameReader(io.NopCloser(bytes.NewReader(data)))
 			count(b, restclientwatch.NewDecoder(streamingDecoder(frames, info.StreamSerializer.Serializer), registrations.Codec{}))
@@ -112,7 +111,7 @@ func BenchmarkWatchCRDEvents(b *testing.B) {
 	b.Run("eventDecoder", func(b *testing.B) {
 		b.ReportAllocs()
 		b.SetBytes(int64(len(data)))
-		defer reportCPU(b)()
+		defer benchcpu.Measure(b)()
 		for b.Loop() {
 			count(b, newEventDecoder(io.NopCloser(bytes.NewReader(data))))
 		}
@@ -146,19 +145,4 @@ func benchCRD(i int) map[string]any {
 				"caBundle": base64.StdEncoding.EncodeToString([]byte("pem")), "service": map[string]any{"namespace": "bench", "name": "convert"}}}},
 		},
 	}
-}
-
-// reportCPU reports the process's CPU time per iteration from now until
-// the returned function runs.
-func reportCPU(b *testing.B) func() {
-	start := cpuTime(b)
-	return func() { b.ReportMetric(float64(cpuTime(b)-start)/float64(b.N), "cpu-ns/op") }
-}
-
-func cpuTime(b *testing.B) time.Duration {
-	var usage syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &usage); err != nil {
-		b.Fatal(err)
-	}
-	return time.Duration(usage.Utime.Nano() + usage.Stime.Nano())
 }

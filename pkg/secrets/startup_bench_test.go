@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"strconv"
-	"syscall"
 	"testing"
 	"time"
 
@@ -15,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/serializer/protobuf"
 	"k8s.io/client-go/kubernetes/scheme"
 
+	"github.com/certstatus/certstatus/internal/benchcpu"
 	"github.com/certstatus/certstatus/pkg/certificate"
 	"github.com/certstatus/certstatus/pkg/certificate/certtest"
 	"github.com/certstatus/certstatus/pkg/intern"
@@ -52,7 +52,7 @@ func BenchmarkStartupList(b *testing.B) {
 				return secrets, nil
 			}
 			b.ReportAllocs()
-			cpuBefore := processCPU(b)
+			cpuBefore := benchcpu.Used(b)
 			for b.Loop() {
 				// A fresh label table, as a starting server has.
 				analyse := transform(certificate.DefaultOptions(), &intern.LabelSets{}, nil, nil)
@@ -66,7 +66,7 @@ func BenchmarkStartupList(b *testing.B) {
 			}
 			// CPU time is what start-up competes for with kube-apiserver and
 			// etcd; it moves less than ns/op when the machine is shared.
-			b.ReportMetric(float64((processCPU(b)-cpuBefore).Microseconds())/float64(b.N*n), "cpu-µs/secret")
+			b.ReportMetric(float64((benchcpu.Used(b)-cpuBefore).Microseconds())/float64(b.N*n), "cpu-µs/secret")
 			b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N*n), "µs/secret")
 		})
 	}
@@ -108,13 +108,4 @@ func protobufPages(b *testing.B, mix certtest.Mix, n int) [][]byte {
 		pages = append(pages, body)
 	}
 	return pages
-}
-
-// processCPU is the CPU time (user + system) this process has used.
-func processCPU(b *testing.B) time.Duration {
-	var usage syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &usage); err != nil {
-		b.Fatal(err)
-	}
-	return time.Duration(usage.Utime.Nano() + usage.Stime.Nano())
 }
