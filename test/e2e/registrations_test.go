@@ -177,14 +177,7 @@ func TestWebhookCABundleMismatchThenFixed(t *testing.T) {
 	t.Cleanup(w.Stop)
 
 	setCABundle(t, configuration, newCA.PEM())
-	ev, err := watchtest.Receive(w.ResultChan(), 30*time.Second)
-	if err != nil {
-		t.Fatalf("watch: %v", err)
-	}
-	fixed, ok := ev.Object.(*v1alpha1.ClusterCertificateStatus)
-	if ev.Type != watch.Modified || !ok {
-		t.Fatalf("event %s %T, want MODIFIED", ev.Type, ev.Object)
-	}
+	fixed := receiveModified(t, w)
 	if c := trustedOf(fixed); c == nil || c.Status != metav1.ConditionTrue || c.Reason != "CABundleTrusted" || fixed.Status.State != v1alpha1.StateValid {
 		t.Fatalf("after the fix: state %s, Trusted %+v", fixed.Status.State, c)
 	}
@@ -197,6 +190,21 @@ func TestWebhookCABundleMismatchThenFixed(t *testing.T) {
 	}
 	kubectl(t, "wait", "--for=condition=Trusted", "ccst/"+name, "--timeout=30s")
 	waitMetrics(t, trustedSeries("true"))
+}
+
+// receiveModified waits for the watch's next event, which must be a
+// MODIFIED ClusterCertificateStatus.
+func receiveModified(t *testing.T, w watch.Interface) *v1alpha1.ClusterCertificateStatus {
+	t.Helper()
+	ev, err := watchtest.Receive(w.ResultChan(), 30*time.Second)
+	if err != nil {
+		t.Fatalf("watch: %v", err)
+	}
+	object, ok := ev.Object.(*v1alpha1.ClusterCertificateStatus)
+	if ev.Type != watch.Modified || !ok {
+		t.Fatalf("event %s %T, want MODIFIED", ev.Type, ev.Object)
+	}
+	return object
 }
 
 // setCABundle replaces the first webhook's caBundle of a configuration.
@@ -493,14 +501,7 @@ func TestCRDConversionCABundleThenFixed(t *testing.T) {
 	if _, err := crds.Patch(ctx, crd.GetName(), types.MergePatchType, []byte(patch), metav1.PatchOptions{}); err != nil {
 		t.Fatalf("fix the caBundle: %v", err)
 	}
-	ev, err := watchtest.Receive(w.ResultChan(), 30*time.Second)
-	if err != nil {
-		t.Fatalf("watch: %v", err)
-	}
-	fixed, ok := ev.Object.(*v1alpha1.ClusterCertificateStatus)
-	if ev.Type != watch.Modified || !ok {
-		t.Fatalf("event %s %T, want MODIFIED", ev.Type, ev.Object)
-	}
+	fixed := receiveModified(t, w)
 	if c := trustedOf(fixed); c == nil || c.Status != metav1.ConditionTrue || fixed.Status.State != v1alpha1.StateValid {
 		t.Fatalf("after the fix: state %s, Trusted %+v", fixed.Status.State, c)
 	}
@@ -512,7 +513,7 @@ func TestCRDConversionCABundleThenFixed(t *testing.T) {
 	if err := crds.Delete(ctx, crd.GetName(), metav1.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	ev, err = watchtest.Receive(w.ResultChan(), 30*time.Second)
+	ev, err := watchtest.Receive(w.ResultChan(), 30*time.Second)
 	if err != nil || ev.Type != watch.Deleted {
 		t.Fatalf("after deleting the CRD: %v %v, want DELETED", ev.Type, err)
 	}
