@@ -94,6 +94,7 @@ func (c jsonCodec) encodeObject(meta *metav1.ObjectMeta, status *certstatus.Cert
 }
 
 func (c jsonCodec) encodeList(list computed.StatusList, w io.Writer) error {
+	w = &startsSmall{w: w}
 	bp := jsonBuffers.Get().(*[]byte)
 	defer jsonBuffers.Put(bp)
 	buf := append((*bp)[:0], '{')

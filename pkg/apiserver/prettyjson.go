@@ -6,6 +6,8 @@ import (
 
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/certstatus/certstatus/pkg/registry/computed"
 )
 
 // prettyJSONCodec is jsonCodec indented as the generic server's pretty JSON
@@ -33,6 +35,9 @@ func (c prettyJSONCodec) Encode(obj runtime.Object, w io.Writer) error {
 		obj = co.GetObject()
 	}
 	iw := &indentWriter{w: w}
+	if _, ok := obj.(computed.StatusList); ok {
+		iw.w = &startsSmall{w: w}
+	}
 	if err := c.encode(obj, iw); err != nil {
 		return err
 	}

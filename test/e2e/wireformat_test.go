@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -149,4 +150,69 @@ func TestCurlGetsTheListIndented(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// Lists over 128 KiB come gzipped through the aggregator to a client that
+// accepts gzip (client-go and kubectl do), as kube-apiserver's own lists do,
+// in JSON and protobuf; they inflate to the list an uncompressed client gets.
+func TestLargeListsAreGzipped(t *testing.T) {
+	t.Parallel()
+	namespace := newNamespace(t)
+	issued := newChain(t, "gzip.example.com", time.Now().Add(-time.Hour), time.Now().Add(90*24*time.Hour))
+	const secrets = 100
+	for i := range secrets {
+		createSecret(t, issued.tlsSecret(namespace, fmt.Sprintf("tls-%02d", i), nil))
+	}
+	path := "/apis/certstatus.dev/v1alpha1/namespaces/" + namespace + "/certificatestatuses"
+	client, err := rest.HTTPClientFor(env.stack.RESTConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	get := func(mediaType string, gzipped bool) (encoding string, body []byte) {
+		t.Helper()
+		req, err := http.NewRequest(http.MethodGet, env.stack.APIServerURL()+path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Accept", mediaType)
+		if gzipped {
+			// Asked explicitly, so Go's transport leaves the body as sent.
+			req.Header.Set("Accept-Encoding", "gzip")
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, err = io.ReadAll(resp.Body)
+		if err != nil || resp.StatusCode != http.StatusOK {
+			t.Fatalf("GET %s: %d %v %.200s", mediaType, resp.StatusCode, err, body)
+		}
+		return resp.Header.Get("Content-Encoding"), body
+	}
+	for _, mediaType := range []string{runtime.ContentTypeJSON, runtime.ContentTypeProtobuf} {
+		eventually(t, 30*time.Second, func() error {
+			encoding, plain := get(mediaType, false)
+			if n := bytes.Count(plain, []byte("gzip.example.com")); encoding != "" || n < secrets {
+				return fmt.Errorf("%s without gzip: Content-Encoding %q, %d bytes, %d mentions of the leaf", mediaType, encoding, len(plain), n)
+			}
+			encoding, body := get(mediaType, true)
+			if encoding != "gzip" {
+				return fmt.Errorf("%s list of %d bytes: Content-Encoding %q, want gzip", mediaType, len(plain), encoding)
+			}
+			reader, err := gzip.NewReader(bytes.NewReader(body))
+			if err != nil {
+				return err
+			}
+			inflated, err := io.ReadAll(reader)
+			if err != nil {
+				return err
+			}
+			if !bytes.Equal(inflated, plain) {
+				return fmt.Errorf("%s: the gzipped list inflates to %d bytes, not the %d of the plain list", mediaType, len(inflated), len(plain))
+			}
+			t.Logf("%s: %d bytes, %d gzipped", mediaType, len(plain), len(body))
+			return nil
+		})
+	}
 }
