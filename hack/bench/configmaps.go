@@ -516,7 +516,7 @@ func (b *bench) configMapsStartup(ctx context.Context, f *configMapsFigure) erro
 		if i == b.o.startups-1 {
 			go func() {
 				defer close(profiled)
-				if b.profileStartup(ctx, p.direct, "cpu-startup-configmaps.pprof") == nil {
+				if b.profileStartup(ctx, p.direct, "cpu-startup-configmaps.pprof", 8) == nil {
 					f.Profiles = append(f.Profiles, b.res.Profiles[len(b.res.Profiles)-1])
 				}
 			}()

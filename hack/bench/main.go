@@ -364,7 +364,7 @@ func run(ctx context.Context, o options) (err error) {
 		}
 		if !o.skip["startup"] {
 			fig.Startup = &startupFigure{}
-			if err := b.startupFigure(ctx, fig.Startup, o.startups, false); err != nil {
+			if err := b.startupFigure(ctx, fig.Startup, o.startups, startupProfile{}); err != nil {
 				return fmt.Errorf("startup %s: %w", mix, err)
 			}
 		}

@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"time"
 
 	"k8s.io/client-go/rest"
@@ -66,7 +68,7 @@ func (b *bench) newStartupProbes() (*startupProbes, error) {
 // until its own /readyz answers 200, and until the APIService is Available
 // and a list through kube-apiserver answers 200.
 func (b *bench) startup(ctx context.Context) error {
-	if err := b.startupFigure(ctx, &b.res.Startup, b.o.startups, true); err != nil {
+	if err := b.startupFigure(ctx, &b.res.Startup, b.o.startups, profileFor("cpu-startup.pprof", b.o.secrets)); err != nil {
 		return err
 	}
 	var err error
@@ -80,9 +82,11 @@ func (b *bench) startup(ctx context.Context) error {
 // startupFigure times restarts restarts into s: wall time to /readyz and to
 // Available, and the CPU the server process had used when it was Available
 // (user+sys from /proc/<pid>/stat), which a loaded machine does not change
-// as much as the wall time. profile keeps a CPU profile of the last one and
-// the server's log.
-func (b *bench) startupFigure(ctx context.Context, s *startupFigure, restarts int, profile bool) error {
+// as much as the wall time. With a profile, the last restart is profiled for
+// that long, certstatus from its port opening into profile.name and
+// kube-apiserver from the start into profile.name's "-kube-apiserver"
+// sibling, and the server's log is kept.
+func (b *bench) startupFigure(ctx context.Context, s *startupFigure, restarts int, profile startupProfile) error {
 	p, err := b.newStartupProbes()
 	if err != nil {
 		return err
@@ -130,12 +134,21 @@ func (b *bench) startupFigure(ctx context.Context, s *startupFigure, restarts in
 		}
 		peerBefore, _ := measure.CPU(peerPID)
 		var cpuAtAvailable time.Duration
-		if profile && i == restarts-1 {
+		if profile.name != "" && i == restarts-1 {
 			// The last start-up is profiled: as soon as the port answers,
 			// /debug/pprof serves (readiness is not required).
-			profiled := make(chan struct{})
-			go func() { defer close(profiled); _ = b.profileStartup(ctx, direct, "cpu-startup.pprof") }()
-			defer func() { <-profiled }()
+			profiled := make(chan struct{}, 2)
+			go func() {
+				defer func() { profiled <- struct{}{} }()
+				_ = b.profileStartup(ctx, direct, profile.name, profile.seconds)
+			}()
+			go func() {
+				defer func() { profiled <- struct{}{} }()
+				if err := b.saveKubeAPIServerProfile(ctx, profile.peerName(), profile.seconds); err != nil {
+					logf("kube-apiserver's CPU profile of the start-up: %v", err)
+				}
+			}()
+			defer func() { <-profiled; <-profiled }()
 		}
 		readyC := probe(func() bool { return get(runCtx, direct, readyURL) == nil })
 		availableC := probe(func() bool {
@@ -167,13 +180,42 @@ func (b *bench) startupFigure(ctx context.Context, s *startupFigure, restarts in
 		cpu, peerCPU = append(cpu, cpuAtAvailable), append(peerCPU, peerAfter-peerBefore)
 	}
 	s.Ready, s.Available, s.CPU, s.PeerCPU, s.Load = summarize(ready), summarize(available), summarize(cpu), summarize(peerCPU), loadAverage()
-	if profile {
+	if profile.name != "" {
 		// The server's own log dates each restart's stages (Secret cache synced).
 		if err := copyFile(b.srv.LogPath(), filepath.Join(b.o.outDir, "certstatus-startup.log")); err != nil {
 			logf("server log: %v", err)
 		}
 	}
 	return nil
+}
+
+// startupProfile names the CPU profiles of a start-up figure's last restart
+// (none without a name) and how long they run.
+type startupProfile struct {
+	name    string
+	seconds int
+}
+
+// profileFor is the profile of a start-up with n Secrets: long enough for
+// the first list's analysis (≈ 0.3 ms of CPU a Secret on two cores).
+func profileFor(name string, n int) startupProfile {
+	return startupProfile{name: name, seconds: max(8, n/2500)}
+}
+
+// peerName is the file of kube-apiserver's profile.
+func (p startupProfile) peerName() string {
+	return strings.TrimSuffix(p.name, ".pprof") + "-kube-apiserver.pprof"
+}
+
+// saveKubeAPIServerProfile keeps a CPU profile of kube-apiserver.
+func (b *bench) saveKubeAPIServerProfile(ctx context.Context, name string, seconds int) error {
+	data, err := b.user.CoreV1().RESTClient().Get().AbsPath("/debug/pprof/profile").Param("seconds", strconv.Itoa(seconds)).DoRaw(ctx)
+	if err != nil {
+		return err
+	}
+	file := filepath.Join(b.o.outDir, name)
+	b.res.Profiles = append(b.res.Profiles, file)
+	return os.WriteFile(file, data, 0o644)
 }
 
 func copyFile(from, to string) error {
@@ -241,7 +283,7 @@ func apiServiceAvailable(ctx context.Context, client *http.Client, url string) (
 // profileStartup takes a CPU profile of the server from the moment its port
 // answers until it has had time to list and analyse every Secret, into
 // outDir/name; it logs and returns a failure.
-func (b *bench) profileStartup(ctx context.Context, client *http.Client, name string) error {
+func (b *bench) profileStartup(ctx context.Context, client *http.Client, name string, seconds int) error {
 	healthURL := b.srv.URL() + "/livez"
 	for ctx.Err() == nil {
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, healthURL, nil)
@@ -258,7 +300,7 @@ func (b *bench) profileStartup(ctx context.Context, client *http.Client, name st
 	// retry briefly.
 	var err error
 	for range 40 {
-		if err = b.saveProfile(ctx, "/debug/pprof/profile", name, "seconds", "8"); err == nil {
+		if err = b.saveProfile(ctx, "/debug/pprof/profile", name, "seconds", strconv.Itoa(seconds)); err == nil {
 			return nil
 		}
 		time.Sleep(50 * time.Millisecond)

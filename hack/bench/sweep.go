@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -12,7 +13,9 @@ import (
 // typed protobuf list against client-go's Secret list, and the fan-out p99.
 func (b *bench) sweepFull(ctx context.Context, p *sweepPoint) error {
 	p.Startup = &startupFigure{}
-	if err := b.startupFigure(ctx, p.Startup, 2, false); err != nil {
+	// Each size's last restart is profiled, certstatus and kube-apiserver,
+	// to find what grows faster than N.
+	if err := b.startupFigure(ctx, p.Startup, 2, profileFor(fmt.Sprintf("cpu-startup-%d.pprof", p.N), p.N)); err != nil {
 		return err
 	}
 	typed := comparison{Key: "typed", Name: "Go client list, all namespaces (protobuf)"}
