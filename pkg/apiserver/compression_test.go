@@ -13,35 +13,41 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apiserver/pkg/endpoints/handlers/responsewriters"
 	genericapirequest "k8s.io/apiserver/pkg/endpoints/request"
+	"k8s.io/apiserver/pkg/features"
+	utilfeature "k8s.io/apiserver/pkg/util/feature"
+	featuregatetesting "k8s.io/component-base/featuregate/testing"
+
+	"github.com/certstatus/certstatus/pkg/registry/certificatestatus"
 )
+
+// serveList writes storage's list as the generic server's handler does,
+// through k8s.io/apiserver's response writer, and returns the response's
+// Content-Encoding and body.
+func serveList(t *testing.T, encoder runtime.Encoder, mediaType string, storage *certificatestatus.REST, acceptGzip bool) (encoding string, body []byte) {
+	t.Helper()
+	list, err := storage.List(genericapirequest.WithNamespace(context.Background(), ""), &metainternalversion.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := httptest.NewRequest(http.MethodGet, "/apis/certstatus.dev/v1alpha1/certificatestatuses", nil)
+	if acceptGzip {
+		req.Header.Set("Accept-Encoding", "gzip")
+	}
+	rec := httptest.NewRecorder()
+	responsewriters.SerializeObject(mediaType, encoder, rec, req, http.StatusOK, list)
+	if rec.Code != http.StatusOK {
+		t.Fatalf("%s: status %d: %.200s", mediaType, rec.Code, rec.Body.Bytes())
+	}
+	return rec.Header().Get("Content-Encoding"), rec.Body.Bytes()
+}
 
 // TestListsAreCompressed: a list the server writes through k8s.io/apiserver's
 // response writer is gzipped for a client that accepts gzip once it passes
 // 128 KiB, as kube-apiserver's own lists are, in every format written item
 // by item; a small list and a client without gzip get it as it is.
 func TestListsAreCompressed(t *testing.T) {
-	ctx := genericapirequest.WithNamespace(context.Background(), "")
 	storage := storageWith(t, 80)
 	small := storageWith(t, 2)
-	serve := func(encoder runtime.Encoder, mediaType string, storage interface {
-		List(context.Context, *metainternalversion.ListOptions) (runtime.Object, error)
-	}, acceptGzip bool) (encoding string, body []byte) {
-		t.Helper()
-		list, err := storage.List(ctx, &metainternalversion.ListOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		req := httptest.NewRequest(http.MethodGet, "/apis/certstatus.dev/v1alpha1/certificatestatuses", nil)
-		if acceptGzip {
-			req.Header.Set("Accept-Encoding", "gzip")
-		}
-		rec := httptest.NewRecorder()
-		responsewriters.SerializeObject(mediaType, encoder, rec, req, http.StatusOK, list)
-		if rec.Code != http.StatusOK {
-			t.Fatalf("%s: status %d: %.200s", mediaType, rec.Code, rec.Body.Bytes())
-		}
-		return rec.Header().Get("Content-Encoding"), rec.Body.Bytes()
-	}
 	for name, c := range map[string]struct {
 		encoder   runtime.Encoder
 		mediaType string
@@ -51,11 +57,11 @@ func TestListsAreCompressed(t *testing.T) {
 		"protobuf": {servedEncoder(t, runtime.ContentTypeProtobuf), runtime.ContentTypeProtobuf},
 	} {
 		t.Run(name, func(t *testing.T) {
-			plainEncoding, plain := serve(c.encoder, c.mediaType, storage, false)
+			plainEncoding, plain := serveList(t, c.encoder, c.mediaType, storage, false)
 			if plainEncoding != "" || len(plain) <= 128<<10 {
 				t.Fatalf("without gzip: Content-Encoding %q, %d bytes (want none, over 128 KiB)", plainEncoding, len(plain))
 			}
-			encoding, body := serve(c.encoder, c.mediaType, storage, true)
+			encoding, body := serveList(t, c.encoder, c.mediaType, storage, true)
 			if encoding != "gzip" {
 				t.Fatalf("a list of %d bytes for a client accepting gzip: Content-Encoding %q", len(plain), encoding)
 			}
@@ -73,9 +79,19 @@ func TestListsAreCompressed(t *testing.T) {
 			if len(body)*4 > len(plain) {
 				t.Errorf("gzipped %d bytes to %d", len(plain), len(body))
 			}
-			if encoding, body := serve(c.encoder, c.mediaType, small, true); encoding != "" || len(body) > 128<<10 {
+			if encoding, body := serveList(t, c.encoder, c.mediaType, small, true); encoding != "" || len(body) > 128<<10 {
 				t.Errorf("a list of %d bytes was sent with Content-Encoding %q", len(body), encoding)
 			}
 		})
+	}
+}
+
+// TestCompressionFollowsItsFeatureGate: --feature-gates=kube:APIResponseCompression=false
+// turns compression off, as it does for kube-apiserver.
+func TestCompressionFollowsItsFeatureGate(t *testing.T) {
+	featuregatetesting.SetFeatureGateDuringTest(t, utilfeature.DefaultFeatureGate, features.APIResponseCompression, false)
+	encoding, body := serveList(t, servedEncoder(t, runtime.ContentTypeJSON), runtime.ContentTypeJSON, storageWith(t, 80), true)
+	if encoding != "" || len(body) <= 128<<10 {
+		t.Errorf("with APIResponseCompression off: Content-Encoding %q, %d bytes", encoding, len(body))
 	}
 }
