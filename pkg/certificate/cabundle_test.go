@@ -60,7 +60,8 @@ func TestParseCABundle(t *testing.T) {
 }
 
 // TestServedChainIsKeptForServiceHosts: the DER of the served chain is
-// kept for a leaf naming a service host only, in served order.
+// kept, in served order, only for a leaf naming a host kube-apiserver
+// dials (<service>.<namespace>.svc).
 func TestServedChainIsKeptForServiceHosts(t *testing.T) {
 	p := newPKI(t)
 	for _, c := range []struct {
@@ -70,7 +71,12 @@ func TestServedChainIsKeptForServiceHosts(t *testing.T) {
 		{[]string{"web.example.com"}, false},
 		{[]string{"web.example.com", "hook.ns.svc"}, true},
 		{[]string{"*.ns.svc"}, true},
-		{[]string{"hook.ns.svc.cluster.local"}, true},
+		{[]string{"HOOK.NS.SVC."}, true},
+		// Never dialled by kube-apiserver, so never a serving Secret.
+		{[]string{"hook.ns.svc.cluster.local"}, false},
+		{[]string{"svc-00001.svc"}, false},
+		{[]string{"a.b.ns.svc"}, false},
+		{[]string{"hook.*.svc"}, false},
 		{[]string{"svc.example.com"}, false},
 	} {
 		leaf := certtest.Must(p.intermediate.NewLeaf(certtest.Spec{CommonName: "hook", DNSNames: c.dnsNames}))

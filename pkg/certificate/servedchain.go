@@ -10,12 +10,14 @@ import (
 // chain against the registration's caBundle, and the analysis keeps no
 // DER. So the DER of the primary chain (public certificates only, nothing
 // secret) is kept, but only where its leaf could serve a registration:
-// kube-apiserver dials <service>.<namespace>.svc, so the leaf must have a
-// DNS name in the cluster's service domain, one ending in ".svc" or
-// holding ".svc." (<service>.<namespace>.svc.cluster.local). A Secret
-// named by cert-manager's inject-ca-from-secret without such a name is
-// not verified (its leaf does not cover the name dialled, the calls
-// fail anyway). Other Secrets pay one nil pointer.
+// kube-apiserver dials <service>.<namespace>.svc (webhooks, API services
+// and conversion webhooks alike) and checks the certificate against that
+// name, so the leaf must name a host of exactly that shape, or a wildcard
+// *.<namespace>.svc. Names that cannot match it keep nothing: a two-label
+// svc-1.svc, or web.ns.svc.cluster.local, which kube-apiserver never
+// dials. A Secret named by cert-manager's inject-ca-from-secret without
+// such a name is not verified (its leaf does not cover the name dialled,
+// the calls fail anyway). Other Secrets pay one nil pointer.
 //
 // The leaf's DER is its own; the issuers' DER is interned (unique), so the
 // intermediate thousands of Secrets serve is kept once.
@@ -40,12 +42,13 @@ func keepServedChain(chain []chainMember) *servedChain {
 	return kept
 }
 
-// namesServiceHost reports whether a DNS name is in a cluster's service
-// domain: "web.ns.svc", "*.ns.svc" or "web.ns.svc.cluster.local".
+// namesServiceHost reports whether a DNS name can cover the host
+// kube-apiserver dials, <service>.<namespace>.svc: "web.ns.svc" or
+// "*.ns.svc".
 func namesServiceHost(dnsNames []string) bool {
 	for _, name := range dnsNames {
-		name = strings.ToLower(strings.TrimSuffix(name, "."))
-		if strings.HasSuffix(name, ".svc") || strings.Contains(name, ".svc.") {
+		labels := strings.Split(strings.ToLower(strings.TrimSuffix(name, ".")), ".")
+		if len(labels) == 3 && labels[2] == "svc" && labels[0] != "" && labels[1] != "" && labels[1] != "*" {
 			return true
 		}
 	}

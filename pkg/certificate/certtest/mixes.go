@@ -50,7 +50,16 @@ const mixIssuers = 4
 
 // GenerateMix builds n Secrets of mix, named tls-00000 onwards, with dates
 // relative to now that keep their state for 7 days. It uses every core.
+// Leaf i names svc-<i>.example.com and svc-<i>.svc.
 func GenerateMix(mix Mix, n int, now time.Time) ([]MixSecret, error) {
+	return GenerateMixNamed(mix, n, now, func(i int) []string {
+		return []string{fmt.Sprintf("svc-%05d.example.com", i), fmt.Sprintf("svc-%05d.svc", i)}
+	})
+}
+
+// GenerateMixNamed is GenerateMix with leaf i naming dnsNames(i) (its
+// common name is the first).
+func GenerateMixNamed(mix Mix, n int, now time.Time, dnsNames func(i int) []string) ([]MixSecret, error) {
 	if mix != MixRSAHeavy && mix != MixECDSA {
 		return nil, fmt.Errorf("unknown Secret mix %q", mix)
 	}
@@ -111,9 +120,10 @@ func GenerateMix(mix Mix, n int, now time.Time) ([]MixSecret, error) {
 			notBefore = now.Add(-time.Duration(rng.IntN(60*24)) * time.Hour)
 			notAfter = now.Add(time.Duration(60+rng.IntN(640)) * mixDay)
 		}
+		names := dnsNames(i)
 		spec := Spec{
-			CommonName: fmt.Sprintf("svc-%05d.example.com", i),
-			DNSNames:   []string{fmt.Sprintf("svc-%05d.example.com", i), fmt.Sprintf("svc-%05d.svc", i)},
+			CommonName: names[0],
+			DNSNames:   names,
 			NotBefore:  notBefore,
 			NotAfter:   notAfter,
 		}
