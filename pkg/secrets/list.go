@@ -17,6 +17,26 @@ import (
 // whole list's data (tens of megabytes) is never held at once.
 const listPageSize = 500
 
+// maxListPageSize bounds the pages of a large list. kube-apiserver 1.37
+// serves a continued page from its watch cache by collecting every object
+// after the page's start key and then cutting (the btree store's
+// OrderedListPrefix), so paging through N Secrets costs it about
+// N²/(2·limit) object visits: 2.5 million at 50 000 Secrets in pages of
+// 500, a third of its CPU while certstatus started (docs/benchmarks.md).
+// Pages therefore grow with the list, to a twentieth of it, which bounds
+// that cost to 10·N visits, between listPageSize and this.
+const maxListPageSize = 2000
+
+// pageSize is the limit for the pages after a first page of firstPage
+// Secrets with remaining more (kube-apiserver's remainingItemCount; nil
+// when it did not say).
+func pageSize(firstPage int, remaining *int64) int64 {
+	if remaining == nil {
+		return listPageSize
+	}
+	return min(max((int64(firstPage)+*remaining)/20, listPageSize), maxListPageSize)
+}
+
 // analysedList is a list of analysed Secrets: what the list of the
 // informer's reflector returns, already transformed.
 type analysedList struct {
@@ -61,6 +81,9 @@ func listAnalysed(ctx context.Context, list listFunc, options metav1.ListOptions
 			}
 			if err != nil || secrets.Continue == "" {
 				return
+			}
+			if options.Continue == "" {
+				options.Limit = pageSize(len(secrets.Items), secrets.RemainingItemCount)
 			}
 			options.Continue = secrets.Continue
 		}

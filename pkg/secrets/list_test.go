@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"testing"
 
@@ -37,8 +38,50 @@ func (p *pagedSecrets) list(_ context.Context, options metav1.ListOptions) (*cor
 	list := &corev1.SecretList{ListMeta: metav1.ListMeta{ResourceVersion: fmt.Sprint(100 + len(p.requests))}, Items: p.secrets[start:end]}
 	if end < len(p.secrets) {
 		list.Continue = strconv.Itoa(end)
+		remaining := int64(len(p.secrets) - end)
+		list.RemainingItemCount = &remaining
 	}
 	return list, nil
+}
+
+// TestLargeListsAreReadInLargerPages: after the first page, pages are a
+// twentieth of the list, between 500 and 2 000 Secrets (kube-apiserver's
+// watch cache walks the rest of the list for every page).
+func TestLargeListsAreReadInLargerPages(t *testing.T) {
+	remaining := func(n int64) *int64 { return &n }
+	for _, c := range []struct {
+		firstPage int
+		remaining *int64
+		want      int64
+	}{
+		{500, nil, 500},
+		{500, remaining(9500), 500},
+		{500, remaining(19500), 1000},
+		{500, remaining(49500), 2000},
+		{500, remaining(999500), 2000},
+	} {
+		if got := pageSize(c.firstPage, c.remaining); got != c.want {
+			t.Errorf("pageSize(%d, %v) = %d, want %d", c.firstPage, c.remaining, got, c.want)
+		}
+	}
+	p := &pagedSecrets{secrets: tlsSecrets(t, 12000)}
+	got, err := listAnalysed(context.Background(), p.list, metav1.ListOptions{}, transform(certificate.DefaultOptions(), &intern.LabelSets{}, nil, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if items, _ := meta.ExtractList(got); len(items) != 12000 {
+		t.Fatalf("listed %d Secrets, want 12000", len(items))
+	}
+	var limits []int64
+	for _, r := range p.requests {
+		limits = append(limits, r.Limit)
+	}
+	if want := []int64{500, 600, 600}; len(limits) < 3 || !slices.Equal(limits[:3], want) {
+		t.Errorf("page limits %v, want %v first", limits, want)
+	}
+	if len(p.requests) != 1+(12000-500+599)/600 {
+		t.Errorf("%d requests for 12000 Secrets", len(p.requests))
+	}
 }
 
 func tlsSecrets(t *testing.T, n int) []corev1.Secret {
