@@ -252,7 +252,7 @@ func (a *Analysis) describeCertificates(contents *secretContents, primaryKey str
 	for i, parsed := range contents.certificates {
 		cert := parsed.cert
 		record := &a.certificates[i]
-		record.desc = describeOnce(cert, parsed.fingerprint, parsed.fingerprinted)
+		record.desc = describeOnce(cert, parsed.fingerprint)
 		record.key, record.index, record.alias = parsed.key, int32(parsed.index), parsed.alias
 		inPrimary := contents.inPrimaryKey(&contents.certificates[i], primaryKey)
 		isFirstOfKey := i == 0 || contents.certificates[i-1].key != parsed.key
@@ -280,11 +280,8 @@ func (a *Analysis) describeCertificates(contents *secretContents, primaryKey str
 
 // describeOnce describes a certificate, sharing the description of a CA
 // certificate with every other Secret that holds it. fingerprint is the
-// SHA-256 of cert.Raw when known is true; it is computed otherwise.
-func describeOnce(cert *x509.Certificate, fingerprint [sha256.Size]byte, known bool) *description {
-	if !known {
-		fingerprint = sha256.Sum256(cert.Raw)
-	}
+// SHA-256 of cert.Raw.
+func describeOnce(cert *x509.Certificate, fingerprint [sha256.Size]byte) *description {
 	if isCA(cert) {
 		return sharedDescription(cert, fingerprint)
 	}

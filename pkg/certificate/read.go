@@ -34,10 +34,8 @@ type parsedCertificate struct {
 	// chainPos is the position in its keystore's or kubeconfig's primary-chain
 	// candidate, -1 outside it (and for PEM and DER).
 	chainPos int
-	// fingerprint is the SHA-256 of cert.Raw when fingerprinted, which
-	// reading PEM computes anyway.
-	fingerprint   [sha256.Size]byte
-	fingerprinted bool
+	// fingerprint is the SHA-256 of cert.Raw, which parsing computes anyway.
+	fingerprint [sha256.Size]byte
 }
 
 // foundKey is the public half of the first private key in the Secret.
@@ -192,7 +190,7 @@ func (c *secretContents) readCertificates(key string, value []byte, strict bool)
 			c.problems.add(key, fmt.Sprintf("Certificate %d is not a valid X.509 certificate%s.", index, safeReason(err)))
 		} else {
 			c.certificatesByKey[key] = append(c.certificatesByKey[key], len(c.certificates))
-			c.certificates = append(c.certificates, parsedCertificate{cert: cert, key: key, index: index, chainPos: -1, fingerprint: fingerprint, fingerprinted: true})
+			c.certificates = append(c.certificates, parsedCertificate{cert: cert, key: key, index: index, chainPos: -1, fingerprint: fingerprint})
 		}
 		index++
 	}

@@ -165,14 +165,14 @@ func (c *secretContents) addParsed(key string, ders [][]byte, aliases []string) 
 		if aliases != nil {
 			alias = aliases[i]
 		}
-		cert, err := parseCertificate(der)
+		cert, fingerprint, err := parseFingerprinted(der)
 		if err != nil {
 			c.problems.add(key, fmt.Sprintf("Certificate %d%s is not a valid X.509 certificate%s.", i, aliasNote(alias), safeReason(err)))
 			continue
 		}
 		positions[i] = len(c.certificates)
 		c.certificatesByKey[key] = append(c.certificatesByKey[key], len(c.certificates))
-		c.certificates = append(c.certificates, parsedCertificate{cert: cert, key: key, index: i, alias: alias, chainPos: -1})
+		c.certificates = append(c.certificates, parsedCertificate{cert: cert, key: key, index: i, alias: alias, chainPos: -1, fingerprint: fingerprint})
 	}
 	return positions
 }
