@@ -47,8 +47,9 @@ func keepServedChain(chain []chainMember) *servedChain {
 // "*.ns.svc".
 func namesServiceHost(dnsNames []string) bool {
 	for _, name := range dnsNames {
-		labels := strings.Split(strings.ToLower(strings.TrimSuffix(name, ".")), ".")
-		if len(labels) == 3 && labels[2] == "svc" && labels[0] != "" && labels[1] != "" && labels[1] != "*" {
+		rest, ok := strings.CutSuffix(strings.ToLower(strings.TrimSuffix(name, ".")), ".svc")
+		service, namespace, _ := strings.Cut(rest, ".")
+		if ok && service != "" && namespace != "" && namespace != "*" && !strings.Contains(namespace, ".") {
 			return true
 		}
 	}
