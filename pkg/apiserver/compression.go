@@ -1,6 +1,25 @@
 package apiserver
 
-import "io"
+import (
+	"io"
+
+	"k8s.io/apimachinery/pkg/runtime"
+
+	"github.com/certstatus/certstatus/pkg/apis/certstatus"
+	"github.com/certstatus/certstatus/pkg/registry/computed"
+)
+
+// listWriter is w for everything but a list, which the encoders stream:
+// its first write is made a single byte (startsSmall). Every streaming
+// encoder (JSON, pretty JSON, protobuf) calls it where it is given the
+// response, once.
+func listWriter(obj runtime.Object, w io.Writer) io.Writer {
+	switch obj.(type) {
+	case computed.StatusList, *certstatus.CertificateStatusList:
+		return &startsSmall{w: w}
+	}
+	return w
+}
 
 // streamingFirstWrite is the longest first write that k8s.io/apiserver's
 // response writer takes for the start of a stream (its

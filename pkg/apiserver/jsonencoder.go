@@ -55,7 +55,7 @@ func (c jsonCodec) Encode(obj runtime.Object, w io.Writer) error {
 		// A watch event built once for every watcher: encoded once.
 		return co.CacheEncode(c.Identifier(), c.encode, w)
 	}
-	return c.encode(obj, w)
+	return c.encode(obj, listWriter(obj, w))
 }
 
 func (c jsonCodec) encode(obj runtime.Object, w io.Writer) error {
@@ -94,7 +94,6 @@ func (c jsonCodec) encodeObject(meta *metav1.ObjectMeta, status *certstatus.Cert
 }
 
 func (c jsonCodec) encodeList(list computed.StatusList, w io.Writer) error {
-	w = &startsSmall{w: w}
 	bp := jsonBuffers.Get().(*[]byte)
 	defer jsonBuffers.Put(bp)
 	buf := append((*bp)[:0], '{')

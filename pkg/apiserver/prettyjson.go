@@ -6,8 +6,6 @@ import (
 
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-
-	"github.com/certstatus/certstatus/pkg/registry/computed"
 )
 
 // prettyJSONCodec is jsonCodec indented as the generic server's pretty JSON
@@ -34,10 +32,7 @@ func (c prettyJSONCodec) Encode(obj runtime.Object, w io.Writer) error {
 	if co, ok := obj.(runtime.CacheableObject); ok {
 		obj = co.GetObject()
 	}
-	iw := &indentWriter{w: w}
-	if _, ok := obj.(computed.StatusList); ok {
-		iw.w = &startsSmall{w: w}
-	}
+	iw := &indentWriter{w: listWriter(obj, w)}
 	if err := c.encode(obj, iw); err != nil {
 		return err
 	}
