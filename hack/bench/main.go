@@ -176,6 +176,7 @@ func main() {
 // bench is one run: the stack, the certstatus server under test and clients.
 type bench struct {
 	o               options
+	profilesMu      sync.Mutex // res.Profiles, appended by concurrent profile savers
 	st              *stack.Stack
 	srv             *stack.Server
 	kube            kubernetes.Interface // admin, protobuf, no client-side rate limit: for writes
@@ -606,7 +607,13 @@ func (b *bench) profileSelf(name string) (stop func(), err error) {
 }
 
 func (b *bench) saveProfile(ctx context.Context, path, name string, params ...string) error {
-	req := b.direct.Get().AbsPath(path)
+	return b.saveProfileFrom(ctx, b.direct, path, name, params...)
+}
+
+// saveProfileFrom keeps a pprof profile served by client's server; safe to
+// call from several goroutines at once.
+func (b *bench) saveProfileFrom(ctx context.Context, client rest.Interface, path, name string, params ...string) error {
+	req := client.Get().AbsPath(path)
 	for i := 0; i+1 < len(params); i += 2 {
 		req = req.Param(params[i], params[i+1])
 	}
@@ -615,7 +622,9 @@ func (b *bench) saveProfile(ctx context.Context, path, name string, params ...st
 		return err
 	}
 	file := filepath.Join(b.o.outDir, name)
+	b.profilesMu.Lock()
 	b.res.Profiles = append(b.res.Profiles, file)
+	b.profilesMu.Unlock()
 	return os.WriteFile(file, data, 0o644)
 }
 

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"k8s.io/client-go/rest"
@@ -137,18 +138,15 @@ func (b *bench) startupFigure(ctx context.Context, s *startupFigure, restarts in
 		if profile.name != "" && i == restarts-1 {
 			// The last start-up is profiled: as soon as the port answers,
 			// /debug/pprof serves (readiness is not required).
-			profiled := make(chan struct{}, 2)
-			go func() {
-				defer func() { profiled <- struct{}{} }()
-				_ = b.profileStartup(ctx, direct, profile.name, profile.seconds)
-			}()
-			go func() {
-				defer func() { profiled <- struct{}{} }()
-				if err := b.saveKubeAPIServerProfile(ctx, profile.peerName(), profile.seconds); err != nil {
+			var profiled sync.WaitGroup
+			profiled.Go(func() { _ = b.profileStartup(ctx, direct, profile.name, profile.seconds) })
+			profiled.Go(func() {
+				err := b.saveProfileFrom(ctx, b.user.CoreV1().RESTClient(), "/debug/pprof/profile", profile.peerName(), "seconds", strconv.Itoa(profile.seconds))
+				if err != nil {
 					logf("kube-apiserver's CPU profile of the start-up: %v", err)
 				}
-			}()
-			defer func() { <-profiled; <-profiled }()
+			})
+			defer profiled.Wait()
 		}
 		readyC := probe(func() bool { return get(runCtx, direct, readyURL) == nil })
 		availableC := probe(func() bool {
@@ -205,17 +203,6 @@ func profileFor(name string, n int) startupProfile {
 // peerName is the file of kube-apiserver's profile.
 func (p startupProfile) peerName() string {
 	return strings.TrimSuffix(p.name, ".pprof") + "-kube-apiserver.pprof"
-}
-
-// saveKubeAPIServerProfile keeps a CPU profile of kube-apiserver.
-func (b *bench) saveKubeAPIServerProfile(ctx context.Context, name string, seconds int) error {
-	data, err := b.user.CoreV1().RESTClient().Get().AbsPath("/debug/pprof/profile").Param("seconds", strconv.Itoa(seconds)).DoRaw(ctx)
-	if err != nil {
-		return err
-	}
-	file := filepath.Join(b.o.outDir, name)
-	b.res.Profiles = append(b.res.Profiles, file)
-	return os.WriteFile(file, data, 0o644)
 }
 
 func copyFile(from, to string) error {
