@@ -3,6 +3,7 @@ module github.com/certstatus/certstatus
 go 1.26.0
 
 require (
+	github.com/klauspost/compress v1.19.0
 	github.com/prometheus/client_model v0.6.2
 	github.com/prometheus/common v0.70.0
 	github.com/prometheus/procfs v0.21.1

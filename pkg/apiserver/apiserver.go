@@ -279,7 +279,7 @@ func New(config *Config) (*Server, error) {
 	config.Generic.BuildHandlerChainFunc = func(handler http.Handler, c *genericapiserver.Config) http.Handler {
 		// Inside authentication and authorization: /metrics stays behind
 		// delegated authorization, as the generic server's own metrics are.
-		return genericapiserver.DefaultBuildHandlerChain(metrics.WithCertificates(readOnly(handler, computedFrom), certificates), c)
+		return genericapiserver.DefaultBuildHandlerChain(metrics.WithCertificates(readOnly(compressReads(handler), computedFrom), certificates), c)
 	}
 	generic, err := config.Generic.Complete().New("certstatus-apiserver", genericapiserver.NewEmptyDelegate())
 	if err != nil {

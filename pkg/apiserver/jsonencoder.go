@@ -55,7 +55,7 @@ func (c jsonCodec) Encode(obj runtime.Object, w io.Writer) error {
 		// A watch event built once for every watcher: encoded once.
 		return co.CacheEncode(c.Identifier(), c.encode, w)
 	}
-	return c.encode(obj, listWriter(obj, w))
+	return c.encode(obj, w)
 }
 
 func (c jsonCodec) encode(obj runtime.Object, w io.Writer) error {

@@ -32,7 +32,7 @@ func (c prettyJSONCodec) Encode(obj runtime.Object, w io.Writer) error {
 	if co, ok := obj.(runtime.CacheableObject); ok {
 		obj = co.GetObject()
 	}
-	iw := &indentWriter{w: listWriter(obj, w)}
+	iw := &indentWriter{w: w}
 	if err := c.encode(obj, iw); err != nil {
 		return err
 	}

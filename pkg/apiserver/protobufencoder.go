@@ -55,7 +55,6 @@ func (c protobufCodec) Encode(obj runtime.Object, w io.Writer) error {
 	if !ok {
 		return c.standard.Encode(obj, w)
 	}
-	w = listWriter(obj, w)
 	// Not pooled: a list of 10 000 is ≈ 20 MB, too much to keep between lists.
 	var raw []byte
 

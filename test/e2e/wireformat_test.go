@@ -154,14 +154,15 @@ func TestCurlGetsTheListIndented(t *testing.T) {
 
 // Lists over 128 KiB come gzipped through the aggregator to a client that
 // accepts gzip (client-go and kubectl do), as kube-apiserver's own lists do,
-// in JSON and protobuf; they inflate to the list an uncompressed client gets.
+// in JSON, protobuf and as kubectl's Table; they inflate to the list an
+// uncompressed client gets.
 func TestLargeListsAreGzipped(t *testing.T) {
 	t.Parallel()
 	namespace := newNamespace(t)
 	issued := newChain(t, "gzip.example.com", time.Now().Add(-time.Hour), time.Now().Add(90*24*time.Hour))
-	const secrets = 100
+	const secrets = 300 // a Table of 300 rows passes 128 KiB
 	for i := range secrets {
-		createSecret(t, issued.tlsSecret(namespace, fmt.Sprintf("tls-%02d", i), nil))
+		createSecret(t, issued.tlsSecret(namespace, fmt.Sprintf("tls-%03d", i), nil))
 	}
 	path := "/apis/certstatus.dev/v1alpha1/namespaces/" + namespace + "/certificatestatuses"
 	client, err := rest.HTTPClientFor(env.stack.RESTConfig())
@@ -190,7 +191,8 @@ func TestLargeListsAreGzipped(t *testing.T) {
 		}
 		return resp.Header.Get("Content-Encoding"), body
 	}
-	for _, mediaType := range []string{runtime.ContentTypeJSON, runtime.ContentTypeProtobuf} {
+	table := "application/json;as=Table;v=v1;g=meta.k8s.io"
+	for _, mediaType := range []string{runtime.ContentTypeJSON, runtime.ContentTypeProtobuf, table} {
 		eventually(t, 30*time.Second, func() error {
 			encoding, plain := get(mediaType, false)
 			if n := bytes.Count(plain, []byte("gzip.example.com")); encoding != "" || n < secrets {
