@@ -25,7 +25,10 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/serializer"
 	"k8s.io/apimachinery/pkg/types"
 	genericapirequest "k8s.io/apiserver/pkg/endpoints/request"
+	"k8s.io/apiserver/pkg/features"
+	utilfeature "k8s.io/apiserver/pkg/util/feature"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	featuregatetesting "k8s.io/component-base/featuregate/testing"
 	"k8s.io/utils/clock"
 
 	versionedscheme "github.com/certstatus/certstatus/generated/clientset/versioned/scheme"
@@ -132,13 +135,20 @@ func storedSecret(g certtest.MixSecret, i int, now time.Time) corev1.Secret {
 // for comparison.
 func certstatusEncoder(b *testing.B, mediaType string) runtime.Encoder {
 	negotiated := apiGroupInfo().NegotiatedSerializer
-	reflective := mediaType == "encoding/json" || mediaType == "generic/protobuf" || mediaType == "generic/pretty"
+	reflective := mediaType == "encoding/json" || mediaType == "generic/protobuf" || mediaType == "generic/pretty" || mediaType == "generic/cbor"
 	pretty := mediaType == "pretty" || mediaType == "generic/pretty"
 	switch mediaType {
 	case "encoding/json", "pretty", "generic/pretty":
 		mediaType = runtime.ContentTypeJSON
 	case "generic/protobuf":
 		mediaType = runtime.ContentTypeProtobuf
+	case "generic/cbor":
+		mediaType = runtime.ContentTypeCBOR
+	}
+	if mediaType == runtime.ContentTypeCBOR {
+		// Alpha in Kubernetes 1.37: served only with its gate on.
+		featuregatetesting.SetFeatureGateDuringTest(b, utilfeature.DefaultFeatureGate, features.CBORServingAndStorage, true)
+		negotiated = apiGroupInfo().NegotiatedSerializer
 	}
 	info, ok := runtime.SerializerInfoForMediaType(negotiated.SupportedMediaTypes(), mediaType)
 	if !ok {
@@ -155,6 +165,9 @@ func certstatusEncoder(b *testing.B, mediaType string) runtime.Encoder {
 		serializer = plain.Serializer
 	}
 	if marked, ok := serializer.(protobufMarked); ok && reflective {
+		serializer = marked.Serializer
+	}
+	if marked, ok := serializer.(cborMarked); ok && reflective {
 		serializer = marked.Serializer
 	}
 	return negotiated.EncoderForVersion(serializer, v1alpha1.SchemeGroupVersion)
@@ -203,7 +216,7 @@ func (w *firstWriteHeap) Write(p []byte) (int, error) {
 func BenchmarkList(b *testing.B) {
 	ctx := genericapirequest.WithNamespace(context.Background(), "")
 	for _, mix := range certtest.Mixes {
-		for _, mediaType := range []string{"build", runtime.ContentTypeJSON, "encoding/json", runtime.ContentTypeProtobuf, "generic/protobuf", "pretty", "generic/pretty"} {
+		for _, mediaType := range []string{"build", runtime.ContentTypeJSON, "encoding/json", runtime.ContentTypeProtobuf, "generic/protobuf", "pretty", "generic/pretty", runtime.ContentTypeCBOR, "generic/cbor"} {
 			b.Run(fmt.Sprintf("mix=%s/%s", mix, mediaType), func(b *testing.B) {
 				f := fixture(b, mix)
 				var encoder runtime.Encoder

@@ -45,8 +45,8 @@ func apiGroupInfo() genericapiserver.APIGroupInfo {
 // listEncoding is the group's codecs (JSON, YAML, protobuf, CBOR when
 // enabled) with every encoder wrapped, the one place a storage list
 // (computed.StatusList, of any kind) is turned into bytes: plain and pretty
-// JSON and protobuf for v1alpha1 are written item by item (jsonCodec,
-// prettyJSONCodec, protobufCodec); every other
+// JSON, protobuf and CBOR for v1alpha1 are written item by item (jsonCodec,
+// prettyJSONCodec, protobufCodec, cborCodec); every other
 // encoder gets the list with its statuses built (fillingCodec).
 type listEncoding struct{ runtime.NegotiatedSerializer }
 
@@ -62,6 +62,9 @@ type prettyJSON struct {
 // protobufMarked marks the protobuf serializer for EncoderForVersion.
 type protobufMarked struct{ runtime.Serializer }
 
+// cborMarked marks the CBOR serializer for EncoderForVersion.
+type cborMarked struct{ runtime.Serializer }
+
 func (l listEncoding) SupportedMediaTypes() []runtime.SerializerInfo {
 	var supported []runtime.SerializerInfo
 	for _, info := range l.NegotiatedSerializer.SupportedMediaTypes() {
@@ -73,6 +76,8 @@ func (l listEncoding) SupportedMediaTypes() []runtime.SerializerInfo {
 			info.Serializer = plainJSON{info.Serializer}
 		case runtime.ContentTypeProtobuf:
 			info.Serializer = protobufMarked{info.Serializer}
+		case runtime.ContentTypeCBOR:
+			info.Serializer = cborMarked{info.Serializer}
 		}
 		supported = append(supported, info)
 	}
@@ -97,6 +102,13 @@ func (l listEncoding) EncoderForVersion(encoder runtime.Encoder, gv runtime.Grou
 		standard := fillingCodec{l.NegotiatedSerializer.EncoderForVersion(marked.Serializer, gv)}
 		if gv, ok := gv.(schema.GroupVersion); ok && gv == v1alpha1.SchemeGroupVersion {
 			return newProtobufCodec(standard, gv)
+		}
+		return standard
+	}
+	if marked, ok := encoder.(cborMarked); ok {
+		standard := fillingCodec{l.NegotiatedSerializer.EncoderForVersion(marked.Serializer, gv)}
+		if gv, ok := gv.(schema.GroupVersion); ok && gv == v1alpha1.SchemeGroupVersion {
+			return newCBORCodec(standard, gv)
 		}
 		return standard
 	}
