@@ -276,8 +276,10 @@ func TestProtobufIsServed(t *testing.T) {
 		if !equality.Semantic.DeepEqual(added["protobuf"], added["json"]) {
 			t.Fatalf("the protobuf watch event differs from the JSON one:\n%s", diff.Diff(added["json"], added["protobuf"]))
 		}
-		if watches := seen.check(t); watches != 1 || len(seen.seen) != 2 {
-			t.Errorf("responses to the protobuf client: %v, want one list and one watch", seen.seen)
+		// A list is repeated while other tests' writes move the
+		// resourceVersion between the two lists above.
+		if watches := seen.check(t); watches != 1 || len(seen.seen) < 2 {
+			t.Errorf("responses to the protobuf client: %v, want lists and one watch", seen.seen)
 		}
 	})
 }
