@@ -259,26 +259,3 @@ func matchesGeneric(t *testing.T, codec, standard runtime.Encoder) {
 	compare("every field", certificatestatus.NewList(&filled))
 	compare("every field of ConfigMaps", configmapcertificatestatus.NewList(&configMaps))
 }
-
-// TestProtobufItemsInParts: items marshalled in parts, on goroutines of
-// their own, are the bytes of the same items marshalled in one part.
-func TestProtobufItemsInParts(t *testing.T) {
-	object, err := storageWith(t, 25).List(genericapirequest.WithNamespace(context.Background(), ""), &metainternalversion.ListOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	list := object.(*certificatestatus.List)
-	whole, err := marshalItems(list, 1)
-	if err != nil || len(whole) != 1 {
-		t.Fatalf("one part: %d parts, %v", len(whole), err)
-	}
-	for _, workers := range []int{2, 3, 7} {
-		parts, err := marshalItems(list, workers)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(parts) != workers || !bytes.Equal(bytes.Join(parts, nil), whole[0]) {
-			t.Errorf("%d parts: %d, and their bytes differ from one part's", workers, len(parts))
-		}
-	}
-}

@@ -2,10 +2,8 @@ package apiserver
 
 import (
 	"encoding/binary"
-	"errors"
 	"io"
-	goruntime "runtime"
-	"sync"
+	"slices"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -57,82 +55,31 @@ func (c protobufCodec) Encode(obj runtime.Object, w io.Writer) error {
 	if !ok {
 		return c.standard.Encode(obj, w)
 	}
+	// Not pooled: a list of 10 000 is ≈ 20 MB, too much to keep between lists.
+	var raw []byte
+
 	meta, err := list.Header().Marshal()
 	if err != nil {
 		return err
 	}
-	metaField := appendField(nil, keyField1, meta)
-	workers := max(1, min(goruntime.GOMAXPROCS(0), list.Len()/itemsPerWorker))
-	parts, err := marshalItems(list, workers)
-	if err != nil {
-		return err
-	}
-	size := len(metaField)
-	for _, part := range parts {
-		size += len(part)
-	}
-
-	typeMeta, err := (&runtime.TypeMeta{APIVersion: c.apiVersion, Kind: list.ListKind()}).Marshal()
-	if err != nil {
-		return err
-	}
-	// "k8s\x00", then the Unknown's TypeMeta and the length of its raw bytes:
-	// the list's metadata, then its items.
-	head := append([]byte("k8s\x00"), keyField1)
-	head = binary.AppendUvarint(head, uint64(len(typeMeta)))
-	head = append(head, typeMeta...)
-	head = binary.AppendUvarint(append(head, keyField2), uint64(size))
-	for _, b := range append([][]byte{head, metaField}, parts...) {
-		if _, err := w.Write(b); err != nil {
-			return err
-		}
-	}
-	// An empty content encoding and content type.
-	_, err = w.Write([]byte{keyField3, 0, keyField4, 0})
-	return err
-}
-
-// itemsPerWorker is the fewest items worth a goroutine of their own.
-const itemsPerWorker = 1000
-
-// marshalItems marshals the list's items (field 2 of the list, each) in
-// contiguous parts, one goroutine each (up to one per CPU): nothing can be
-// written before the whole list's length is known, so the client and the
-// aggregator wait idle while a list is built, and a second core halves
-// that wait. Not pooled: a list of 10 000 is ≈ 20 MB, too much to keep
-// between lists.
-func marshalItems(list computed.StatusList, workers int) ([][]byte, error) {
-	n := list.Len()
-	parts := make([][]byte, workers)
-	errs := make([]error, workers)
-	var wg sync.WaitGroup
-	for p := range workers {
-		from, to := p*n/workers, (p+1)*n/workers
-		wg.Go(func() { parts[p], errs[p] = marshalRange(list, from, to) })
-	}
-	wg.Wait()
-	return parts, errors.Join(errs...)
-}
-
-// marshalRange marshals items [from, to) of list.
-func marshalRange(list computed.StatusList, from, to int) ([]byte, error) {
-	var raw []byte
+	raw = appendField(raw, keyField1, meta)
 	var status v1alpha1.CertificateStatusStatus
-	err := list.EachStatusIn(from, to, func(objectMeta *metav1.ObjectMeta, internal *certstatus.CertificateStatusStatus) error {
+	written := 0
+	err = list.EachStatus(func(objectMeta *metav1.ObjectMeta, internal *certstatus.CertificateStatusStatus) error {
 		status = v1alpha1.CertificateStatusStatus{}
 		if err := v1alpha1.Convert_certstatus_CertificateStatusStatus_To_v1alpha1_CertificateStatusStatus(internal, &status, nil); err != nil {
 			return err
 		}
 		metaSize, statusSize := objectMeta.Size(), status.Size()
 		size := 1 + uvarintLen(metaSize) + metaSize + 1 + uvarintLen(statusSize) + statusSize
-		if raw == nil {
+		if written == 0 {
 			// Objects of a list are about the same size: one allocation
 			// instead of append's growth by a quarter (≈ 5× the list in copies).
-			raw = make([]byte, 0, (size+8)*(to-from)*9/8)
+			raw = slices.Grow(raw, (size+8)*list.Len()*9/8)
 		}
+		written++
 		raw = binary.AppendUvarint(append(raw, keyField2), uint64(size))
 		raw = binary.AppendUvarint(append(raw, keyField1), uint64(metaSize))
-		var err error
 		if raw, err = marshalAppend(raw, metaSize, objectMeta.MarshalToSizedBuffer); err != nil {
 			return err
 		}
@@ -140,7 +87,28 @@ func marshalRange(list computed.StatusList, from, to int) ([]byte, error) {
 		raw, err = marshalAppend(raw, statusSize, status.MarshalToSizedBuffer)
 		return err
 	})
-	return raw, err
+	if err != nil {
+		return err
+	}
+
+	typeMeta, err := (&runtime.TypeMeta{APIVersion: c.apiVersion, Kind: list.ListKind()}).Marshal()
+	if err != nil {
+		return err
+	}
+	// "k8s\x00", then the Unknown's TypeMeta and the length of its raw bytes.
+	head := append([]byte("k8s\x00"), keyField1)
+	head = binary.AppendUvarint(head, uint64(len(typeMeta)))
+	head = append(head, typeMeta...)
+	head = binary.AppendUvarint(append(head, keyField2), uint64(len(raw)))
+	if _, err := w.Write(head); err != nil {
+		return err
+	}
+	if _, err := w.Write(raw); err != nil {
+		return err
+	}
+	// An empty content encoding and content type.
+	_, err = w.Write([]byte{keyField3, 0, keyField4, 0})
+	return err
 }
 
 func appendField(buf []byte, key byte, value []byte) []byte {

@@ -38,9 +38,6 @@ type StatusList interface {
 	// EachStatus calls write for each item with its status built, one at
 	// a time, and returns write's first error. Neither pointer is kept.
 	EachStatus(write func(meta *metav1.ObjectMeta, status *certstatus.CertificateStatusStatus) error) error
-	// EachStatusIn is EachStatus for items [from, to). Calls for ranges
-	// that do not overlap may run at the same time.
-	EachStatusIn(from, to int, write func(meta *metav1.ObjectMeta, status *certstatus.CertificateStatusStatus) error) error
 	// Built is the kind's registered list with every status built, for the
 	// scheme's own encoders.
 	Built() runtime.Object
@@ -126,15 +123,8 @@ func (l *List[T, P]) DeepCopyObject() runtime.Object {
 // without storing it in the list, and returns write's first error. The item
 // passed may be reused for the next one.
 func (l *List[T, P]) Each(write func(P) error) error {
-	return l.eachIn(0, len(l.Items), write)
-}
-
-// eachIn is Each for items [from, to): it writes nothing to the list, so
-// ranges may be walked at the same time (the statuses are built from the
-// cache's snapshot, a pure function of it).
-func (l *List[T, P]) eachIn(from, to int, write func(P) error) error {
 	var scratch T
-	for i := from; i < to; i++ {
+	for i := range l.Items {
 		item := P(&l.Items[i])
 		if l.status != nil {
 			scratch = l.Items[i]
@@ -149,11 +139,7 @@ func (l *List[T, P]) eachIn(from, to int, write func(P) error) error {
 }
 
 func (l *List[T, P]) EachStatus(write func(*metav1.ObjectMeta, *certstatus.CertificateStatusStatus) error) error {
-	return l.EachStatusIn(0, len(l.Items), write)
-}
-
-func (l *List[T, P]) EachStatusIn(from, to int, write func(*metav1.ObjectMeta, *certstatus.CertificateStatusStatus) error) error {
-	return l.eachIn(from, to, func(item P) error { return write(objectMeta(item), l.kind.status(item)) })
+	return l.Each(func(item P) error { return write(objectMeta(item), l.kind.status(item)) })
 }
 
 // BuiltItems are the items with every status built. The list itself is left
