@@ -28,18 +28,11 @@ import (
 // (shorter keys first: kind, items, metadata, apiVersion), each item
 // encoded with the serializer's own mode (direct.Marshal). Every kind's
 // item has the same fields (metadata, status), so one writer serves them all.
-type cborCodec struct {
-	standard   runtime.Encoder
-	apiVersion string
-	id         runtime.Identifier
-}
+type cborCodec struct{ itemCodec }
 
 func newCBORCodec(standard runtime.Encoder, gv schema.GroupVersion) cborCodec {
-	return cborCodec{standard: standard, apiVersion: gv.String(),
-		id: runtime.Identifier("certstatus-cbor:" + gv.String() + ":" + string(standard.Identifier()))}
+	return cborCodec{newItemCodec("cbor", standard, gv)}
 }
-
-func (c cborCodec) Identifier() runtime.Identifier { return c.id }
 
 // selfDescribedCBOR is tag 55799, which the serializer puts before every
 // object it writes.

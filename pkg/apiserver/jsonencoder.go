@@ -30,19 +30,11 @@ import (
 // CertificateInfo has a field v1alpha1 lacks). TestJSONCodecMatchesServedJSON
 // compares the two on objects with every field set: a field added to the
 // types must be added here too.
-type jsonCodec struct {
-	// standard is the generic server's encoder for the same version.
-	standard runtime.Encoder
-	// apiVersion is what objects are written as.
-	apiVersion string
-	id         runtime.Identifier
-}
+type jsonCodec struct{ itemCodec }
 
 func newJSONCodec(standard runtime.Encoder, gv schema.GroupVersion) jsonCodec {
-	return jsonCodec{standard: standard, apiVersion: gv.String(), id: runtime.Identifier("certstatus-json:" + gv.String() + ":" + string(standard.Identifier()))}
+	return jsonCodec{newItemCodec("json", standard, gv)}
 }
-
-func (c jsonCodec) Identifier() runtime.Identifier { return c.id }
 
 // flushAt is how much of a list is buffered before it is written: items go
 // out as they are encoded, so a list never exists twice in full.

@@ -28,19 +28,11 @@ import (
 // CertificateStatusStatus), so one writer serves every kind's list. A
 // length comes before each message, so the items are marshalled into a
 // buffer before anything is written.
-type protobufCodec struct {
-	// standard is the generic server's encoder for the same version.
-	standard   runtime.Encoder
-	apiVersion string
-	id         runtime.Identifier
-}
+type protobufCodec struct{ itemCodec }
 
 func newProtobufCodec(standard runtime.Encoder, gv schema.GroupVersion) protobufCodec {
-	return protobufCodec{standard: standard, apiVersion: gv.String(),
-		id: runtime.Identifier("certstatus-protobuf:" + gv.String() + ":" + string(standard.Identifier()))}
+	return protobufCodec{newItemCodec("protobuf", standard, gv)}
 }
-
-func (c protobufCodec) Identifier() runtime.Identifier { return c.id }
 
 // Protobuf field keys (field number << 3 | wire type 2, length-delimited).
 const (

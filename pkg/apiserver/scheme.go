@@ -50,6 +50,23 @@ func apiGroupInfo() genericapiserver.APIGroupInfo {
 // encoder gets the list with its statuses built (fillingCodec).
 type listEncoding struct{ runtime.NegotiatedSerializer }
 
+// itemCodec is what each encoder that writes a storage list item by item
+// (jsonCodec, protobufCodec, cborCodec) holds: the generic server's encoder
+// of the same format and version, for everything but a storage list; the
+// version it writes; and an identifier naming both.
+type itemCodec struct {
+	standard   runtime.Encoder
+	apiVersion string
+	id         runtime.Identifier
+}
+
+func newItemCodec(format string, standard runtime.Encoder, gv schema.GroupVersion) itemCodec {
+	return itemCodec{standard: standard, apiVersion: gv.String(),
+		id: runtime.Identifier("certstatus-" + format + ":" + gv.String() + ":" + string(standard.Identifier()))}
+}
+
+func (c itemCodec) Identifier() runtime.Identifier { return c.id }
+
 // plainJSON marks the JSON serializer (not the pretty one) for EncoderForVersion.
 type plainJSON struct{ runtime.Serializer }
 
