@@ -155,7 +155,9 @@ func TestCurlGetsTheListIndented(t *testing.T) {
 // Lists over 128 KiB come gzipped through the aggregator to a client that
 // accepts gzip (client-go and kubectl do), as kube-apiserver's own lists do,
 // in JSON, protobuf and as kubectl's Table; they inflate to the list an
-// uncompressed client gets.
+// uncompressed client gets. A small answer goes as it is, and a server
+// started with --feature-gates=kube:APIResponseCompression=false (what
+// docs/operations.md offers) compresses nothing.
 func TestLargeListsAreGzipped(t *testing.T) {
 	t.Parallel()
 	namespace := newNamespace(t)
@@ -165,13 +167,13 @@ func TestLargeListsAreGzipped(t *testing.T) {
 		createSecret(t, issued.tlsSecret(namespace, fmt.Sprintf("tls-%03d", i), nil))
 	}
 	path := "/apis/certstatus.dev/v1alpha1/namespaces/" + namespace + "/certificatestatuses"
-	client, err := rest.HTTPClientFor(env.stack.RESTConfig())
+	aggregator, err := rest.HTTPClientFor(env.stack.RESTConfig())
 	if err != nil {
 		t.Fatal(err)
 	}
-	get := func(mediaType string, gzipped bool) (encoding string, body []byte) {
+	get := func(client *http.Client, url, mediaType string, gzipped bool) (encoding string, body []byte) {
 		t.Helper()
-		req, err := http.NewRequest(http.MethodGet, env.stack.APIServerURL()+path, nil)
+		req, err := http.NewRequest(http.MethodGet, url, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -187,18 +189,19 @@ func TestLargeListsAreGzipped(t *testing.T) {
 		defer resp.Body.Close()
 		body, err = io.ReadAll(resp.Body)
 		if err != nil || resp.StatusCode != http.StatusOK {
-			t.Fatalf("GET %s: %d %v %.200s", mediaType, resp.StatusCode, err, body)
+			t.Fatalf("GET %s as %s: %d %v %.200s", url, mediaType, resp.StatusCode, err, body)
 		}
 		return resp.Header.Get("Content-Encoding"), body
 	}
+	listURL := env.stack.APIServerURL() + path
 	table := "application/json;as=Table;v=v1;g=meta.k8s.io"
 	for _, mediaType := range []string{runtime.ContentTypeJSON, runtime.ContentTypeProtobuf, table} {
 		eventually(t, 30*time.Second, func() error {
-			encoding, plain := get(mediaType, false)
+			encoding, plain := get(aggregator, listURL, mediaType, false)
 			if n := bytes.Count(plain, []byte("gzip.example.com")); encoding != "" || n < secrets {
 				return fmt.Errorf("%s without gzip: Content-Encoding %q, %d bytes, %d mentions of the leaf", mediaType, encoding, len(plain), n)
 			}
-			encoding, body := get(mediaType, true)
+			encoding, body := get(aggregator, listURL, mediaType, true)
 			if encoding != "gzip" {
 				return fmt.Errorf("%s list of %d bytes: Content-Encoding %q, want gzip", mediaType, len(plain), encoding)
 			}
@@ -217,4 +220,25 @@ func TestLargeListsAreGzipped(t *testing.T) {
 			return nil
 		})
 	}
+
+	if encoding, body := get(aggregator, listURL+"/tls-000", runtime.ContentTypeJSON, true); encoding != "" || !bytes.Contains(body, []byte("gzip.example.com")) {
+		t.Errorf("one status of %d bytes, asked with gzip: Content-Encoding %q", len(body), encoding)
+	}
+
+	plainServer, err := env.stack.LaunchServer(context.Background(), env.binary, "--feature-gates=kube:APIResponseCompression=false")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = plainServer.Stop() })
+	direct, err := rest.HTTPClientFor(plainServer.DirectRESTConfig(env.stack.RESTConfig()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 30*time.Second, func() error {
+		encoding, body := get(direct, plainServer.URL()+path, runtime.ContentTypeJSON, true)
+		if n := bytes.Count(body, []byte("gzip.example.com")); encoding != "" || n < secrets {
+			return fmt.Errorf("with APIResponseCompression off, a list asked with gzip: Content-Encoding %q, %d bytes, %d mentions of the leaf", encoding, len(body), n)
+		}
+		return nil
+	})
 }
