@@ -49,7 +49,7 @@ func (c cborCodec) Encode(obj runtime.Object, w io.Writer) error {
 	if !ok {
 		return c.standard.Encode(obj, w)
 	}
-	out := bufio.NewWriterSize(w, 32<<10)
+	out := bufio.NewWriterSize(w, flushAt)
 	write := func(values ...any) error {
 		for _, v := range values {
 			encoded, err := direct.Marshal(v)
