@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -235,7 +236,32 @@ func (b *bench) listFigures(ctx context.Context) ([]comparison, error) {
 			break
 		}
 	}
+	if table.Ratio() > listTargets["table"] {
+		b.profileTables(ctx)
+	}
 	return lists, nil
+}
+
+// profileTables keeps what a missed kubectl table costs: certstatus serving
+// `kubectl get cst -A` in a loop, and kubectl's own CPU profile of one run of
+// each table (`--profile`), the client's share of the time.
+func (b *bench) profileTables(ctx context.Context) {
+	if err := b.profileWhile(ctx, "cpu-table.pprof", func() error {
+		_, err := kubectl(ctx, b.st, "get", "cst", "-A")
+		return err
+	}); err != nil {
+		logf("CPU profile of tables: %v", err)
+	}
+	for name, resource := range map[string]string{"cpu-kubectl-table.pprof": "cst", "cpu-kubectl-table-secrets.pprof": "secrets"} {
+		file := filepath.Join(b.o.outDir, name)
+		if _, err := kubectl(ctx, b.st, "get", resource, "-A", "--profile=cpu", "--profile-output="+file); err != nil {
+			logf("kubectl's CPU profile: %v", err)
+			continue
+		}
+		b.profilesMu.Lock()
+		b.res.Profiles = append(b.res.Profiles, file)
+		b.profilesMu.Unlock()
+	}
 }
 
 // plainConfig is cfg without asking for gzip, as curl without --compressed.

@@ -572,7 +572,6 @@ func (b *bench) secretWatches(ctx context.Context) (int, error) {
 	return int(metrics.Sum("apiserver_longrunning_requests", map[string]string{"resource": "secrets", "verb": "WATCH"})), nil
 }
 
-// saveProfile writes one of certstatus's pprof endpoints to outDir.
 // processPIDs names the processes whose CPU time the fan-out reports.
 func (b *bench) processPIDs() map[string]int {
 	pids := map[string]int{"certstatus": b.srv.PID(), "bench": os.Getpid()}
@@ -606,6 +605,7 @@ func (b *bench) profileSelf(name string) (stop func(), err error) {
 	}, nil
 }
 
+// saveProfile writes one of certstatus's pprof endpoints to outDir.
 func (b *bench) saveProfile(ctx context.Context, path, name string, params ...string) error {
 	return b.saveProfileFrom(ctx, b.direct, path, name, params...)
 }
