@@ -138,7 +138,22 @@ func (b *bench) listFigures(ctx context.Context) ([]comparison, error) {
 		return nil, err
 	}
 	table.Key = "table"
+	// kubectl pages by 500 and sends at most 5 requests a second after a
+	// burst of 10 (client-go's defaults): at N = 10 000 both tables wait
+	// for its rate limiter, whichever server answers.
+	if table.OursThrottled, err = kubectlThrottled(ctx, b.st, "get", "cst", "-A"); err != nil {
+		return nil, err
+	}
+	if table.PeerThrottled, err = kubectlThrottled(ctx, b.st, "get", "secrets", "-A"); err != nil {
+		return nil, err
+	}
 	b.logComparison(table)
+	unpaged, err := b.kubectlPair(ctx, "kubectl table in one request (--chunk-size=0), all namespaces", []string{"get", "cst", "-A", "--chunk-size=0"}, []string{"get", "secrets", "-A", "--chunk-size=0"})
+	if err != nil {
+		return nil, err
+	}
+	unpaged.Key = "table-unpaged"
+	b.logComparison(unpaged)
 	jsonOut, err := b.kubectlPair(ctx, "kubectl -o json, all namespaces", []string{"get", "cst", "-A", "-o", "json"}, []string{"get", "secrets", "-A", "-o", "json"})
 	if err != nil {
 		return nil, err
@@ -220,7 +235,7 @@ func (b *bench) listFigures(ctx context.Context) ([]comparison, error) {
 	if err != nil {
 		return nil, err
 	}
-	lists := append(append(append([]comparison{table, jsonOut}, goLists...), raws...), curls...)
+	lists := append(append(append([]comparison{table, unpaged, jsonOut}, goLists...), raws...), curls...)
 	for i := range lists {
 		lists[i].Target = listTargets[lists[i].Key]
 	}

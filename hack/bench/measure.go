@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -97,6 +99,31 @@ func kubectl(ctx context.Context, st *stack.Stack, args ...string) (kubectlRun, 
 		run.MaxRSS = usage.Maxrss * 1024
 	}
 	return run, nil
+}
+
+// throttledDelay is the wait client-go logs at -v=6 when its rate limiter
+// holds a request back.
+var throttledDelay = regexp.MustCompile(`"Waited before sending request" delay="([^"]+)" reason="client-side throttling`)
+
+// kubectlThrottled runs kubectl once at -v=6 and sums the waits its
+// client-side rate limiter logged.
+func kubectlThrottled(ctx context.Context, st *stack.Stack, args ...string) (time.Duration, error) {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	full := append([]string{"--kubeconfig=" + st.AdminKubeconfig(), "--cache-dir=" + filepath.Join(st.Dir(), "kubectl-cache"), "-v=6"}, args...)
+	cmd := exec.CommandContext(ctx, st.KubectlPath(), full...)
+	var errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = io.Discard, &errOut
+	if err := cmd.Run(); err != nil {
+		return 0, fmt.Errorf("kubectl %s: %w", strings.Join(full, " "), err)
+	}
+	var waited time.Duration
+	for _, m := range throttledDelay.FindAllStringSubmatch(errOut.String(), -1) {
+		if d, err := time.ParseDuration(m[1]); err == nil {
+			waited += d
+		}
+	}
+	return waited, nil
 }
 
 // rawClient is a REST client for absolute paths (metrics, pprof, raw lists).

@@ -48,7 +48,14 @@ func mixSummary(p func(string, ...any), r *results) {
 			}
 		}
 		if c := listRow(fig.Lists, "table"); c.Peer.Runs > 0 {
-			p("| kubectl table ≤ 0.9×%s | %s against %s: **%.2f×** | %s |\n", mix, ms(c.Ours.Median), ms(c.Peer.Median), c.Ratio(), verdict(c.Ratio() <= c.Target))
+			extra := ""
+			if c.OursThrottled > 0 || c.PeerThrottled > 0 {
+				extra = fmt.Sprintf("; of which kubectl's client-side rate limiter (5 requests a second after 10, pages of 500) held its requests %s / %s", ms(c.OursThrottled), ms(c.PeerThrottled))
+			}
+			if u := listRow(fig.Lists, "table-unpaged"); u.Peer.Runs > 0 {
+				extra += fmt.Sprintf("; in one request (`--chunk-size=0`): %s against %s, %.2f×", ms(u.Ours.Median), ms(u.Peer.Median), u.Ratio())
+			}
+			p("| kubectl table ≤ 0.9×%s | %s against %s: **%.2f×**%s | %s |\n", mix, ms(c.Ours.Median), ms(c.Peer.Median), c.Ratio(), extra, verdict(c.Ratio() <= c.Target))
 		}
 		if c := listRow(fig.Lists, "json"); c.Peer.Runs > 0 {
 			p("| `kubectl get -o json` (reported beside the bytes kubectl decodes)%s | %s against %s: %.2f×, for %s against %s of output: %.2f× the bytes | — |\n", mix,

@@ -45,3 +45,25 @@ func TestSettingMemoryGrowth(t *testing.T) {
 		t.Errorf("growth %d MiB, want 40", got>>20)
 	}
 }
+
+// The kubectl table row says how long kubectl's rate limiter held each
+// table, and the same tables in one request, beside the target.
+func TestTableSummary(t *testing.T) {
+	render := func(lists ...comparison) string {
+		var out strings.Builder
+		mixSummary(func(format string, args ...any) { fmt.Fprintf(&out, format, args...) }, &results{Mixes: []mixFigure{{Mix: "ecdsa", Lists: lists}}})
+		return out.String()
+	}
+	table := comparison{Key: "table", Target: 0.9, Ours: stats{Runs: 5, Median: 2310 * time.Millisecond}, Peer: stats{Runs: 5, Median: 2390 * time.Millisecond},
+		OursThrottled: 1830 * time.Millisecond, PeerThrottled: 1840 * time.Millisecond}
+	unpaged := comparison{Key: "table-unpaged", Ours: stats{Runs: 5, Median: 500 * time.Millisecond}, Peer: stats{Runs: 5, Median: 625 * time.Millisecond}}
+	got := render(table, unpaged)
+	for _, want := range []string{"2.31 s against 2.39 s: **0.97×**", "held its requests 1.83 s / 1.84 s", "(`--chunk-size=0`): 500 ms against 625 ms, 0.80×", "**missed**"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("the table row lacks %q: %q", want, got)
+		}
+	}
+	if got := render(comparison{Key: "table", Target: 0.9, Ours: stats{Runs: 5, Median: time.Second}, Peer: stats{Runs: 5, Median: 2 * time.Second}}); strings.Contains(got, "rate limiter") || strings.Contains(got, "chunk-size") || !strings.Contains(got, "| met |") {
+		t.Errorf("a row without those measures: %q", got)
+	}
+}

@@ -93,6 +93,10 @@ type comparison struct {
 	PeerMaxRSS int64 `json:"peerMaxRSS,omitempty"`
 	OursItems  int   `json:"oursItems,omitempty"`
 	PeerItems  int   `json:"peerItems,omitempty"`
+	// OursThrottled and PeerThrottled: how long kubectl's client-side rate
+	// limiter held its requests back in one run (kubectl rows only).
+	OursThrottled time.Duration `json:"oursThrottled,omitempty"`
+	PeerThrottled time.Duration `json:"peerThrottled,omitempty"`
 	// Target is the ratio goal, 0 for none.
 	Target float64 `json:"target,omitempty"`
 	// OursCPU and PeerCPU: both servers' CPU per timed run of each side.
