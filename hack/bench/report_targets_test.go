@@ -67,3 +67,21 @@ func TestTableSummary(t *testing.T) {
 		t.Errorf("a row without those measures: %q", got)
 	}
 }
+
+// A typed list straight to certstatus slower than through the aggregator
+// (the spread between runs) gives the aggregator no negative share.
+func TestTypedSummaryShare(t *testing.T) {
+	typed := comparison{Key: "typed", Target: 1.0, Ours: stats{Runs: 5, Median: 235 * time.Millisecond}, Peer: stats{Runs: 5, Median: 530 * time.Millisecond}}
+	direct := comparison{Key: "typed-direct", Ours: stats{Runs: 5, Median: 259 * time.Millisecond}, Peer: stats{Runs: 5, Median: 530 * time.Millisecond}}
+	var out strings.Builder
+	mixSummary(func(format string, args ...any) { fmt.Fprintf(&out, format, args...) }, &results{Mixes: []mixFigure{{Mix: "rsa-heavy", Lists: []comparison{typed, direct}}}})
+	if got := out.String(); strings.Contains(got, "≈ -") || !strings.Contains(got, "within the spread between runs") {
+		t.Errorf("typed row: %q", got)
+	}
+	direct.Ours.Median = 200 * time.Millisecond
+	out.Reset()
+	mixSummary(func(format string, args ...any) { fmt.Fprintf(&out, format, args...) }, &results{Mixes: []mixFigure{{Mix: "rsa-heavy", Lists: []comparison{typed, direct}}}})
+	if got := out.String(); !strings.Contains(got, "the aggregator's share ≈ 35 ms") {
+		t.Errorf("typed row: %q", got)
+	}
+}
