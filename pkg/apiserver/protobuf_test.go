@@ -259,3 +259,32 @@ func matchesGeneric(t *testing.T, codec, standard runtime.Encoder) {
 	compare("every field", certificatestatus.NewList(&filled))
 	compare("every field of ConfigMaps", configmapcertificatestatus.NewList(&configMaps))
 }
+
+// A list whose first item is much smaller than the rest outgrows the size
+// the encoder reserves from that first item: the buffer grows mid-list, from
+// the heap into mapped memory and from one mapping to a larger one
+// (pkg/offheap), and the bytes are still the generic encoder's.
+func TestProtobufCodecGrowsPastItsEstimate(t *testing.T) {
+	served := servedEncoder(t, runtime.ContentTypeProtobuf)
+	codec := served.(protobufCodec)
+	rng := rand.New(rand.NewPCG(7, 8))
+	list := certstatus.CertificateStatusList{Items: []certstatus.CertificateStatus{{
+		ObjectMeta: metav1.ObjectMeta{Name: "first", Namespace: "ns", ResourceVersion: "1"},
+	}}}
+	for range 800 {
+		list.Items = append(list.Items, (&filler{rng: rng, full: true}).object(true))
+	}
+	var got, want bytes.Buffer
+	if err := codec.Encode(certificatestatus.NewList(&list), &got); err != nil {
+		t.Fatal(err)
+	}
+	if err := codec.standard.Encode(certificatestatus.NewList(&list), &want); err != nil {
+		t.Fatal(err)
+	}
+	if got.Len() < 1<<20 {
+		t.Fatalf("the list is %d bytes: too small to be mapped twice", got.Len())
+	}
+	if !bytes.Equal(got.Bytes(), want.Bytes()) {
+		t.Fatalf("%d bytes, the generic encoder writes %d", got.Len(), want.Len())
+	}
+}

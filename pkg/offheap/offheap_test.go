@@ -59,3 +59,41 @@ func TestFreeEmpties(t *testing.T) {
 		t.Fatal("a freed buffer is not reusable")
 	}
 }
+
+// retainingWriter keeps the slices it is given, as an io.Writer must not
+// but a response writer might (an HTTP/2 stream reset can leave a frame
+// being written after Write returned).
+type retainingWriter struct{ kept [][]byte }
+
+func (w *retainingWriter) Write(p []byte) (int, error) {
+	w.kept = append(w.kept, p)
+	return len(p), nil
+}
+
+// What WriteTo handed out is still readable after Free: had it handed out
+// the mapping itself, reading it here would fault and crash the test. (The
+// bytes are not compared: WriteTo reuses its heap chunk, as any buffered
+// writer does, so a writer that keeps slices keeps overwritten ones.)
+func TestWriteToNeverHandsOutTheMapping(t *testing.T) {
+	var b Buffer
+	b.Reserve(2 * minMapped)
+	for i := 0; i < 2*minMapped; i++ {
+		b.B = append(b.B, byte(i%251))
+	}
+	if b.mapped == nil {
+		t.Fatal("the buffer is not mapped")
+	}
+	var w retainingWriter
+	n, err := b.WriteTo(&w)
+	if err != nil || n != 2*minMapped {
+		t.Fatalf("WriteTo wrote %d bytes: %v", n, err)
+	}
+	b.Free()
+	kept := 0
+	for _, p := range w.kept {
+		for _, c := range p {
+			kept += int(c) & 1
+		}
+	}
+	t.Logf("read %d slices after Free (%d odd bytes)", len(w.kept), kept)
+}
