@@ -60,7 +60,7 @@ func (c protobufCodec) Encode(obj runtime.Object, w io.Writer) error {
 	}
 	raw.B = appendField(raw.B, keyField1, meta)
 	var status v1alpha1.CertificateStatusStatus
-	written := 0
+	reserved := false
 	err = list.EachStatus(func(objectMeta *metav1.ObjectMeta, internal *certstatus.CertificateStatusStatus) error {
 		status = v1alpha1.CertificateStatusStatus{}
 		if err := v1alpha1.Convert_certstatus_CertificateStatusStatus_To_v1alpha1_CertificateStatusStatus(internal, &status, nil); err != nil {
@@ -68,12 +68,12 @@ func (c protobufCodec) Encode(obj runtime.Object, w io.Writer) error {
 		}
 		metaSize, statusSize := objectMeta.Size(), status.Size()
 		size := 1 + uvarintLen(metaSize) + metaSize + 1 + uvarintLen(statusSize) + statusSize
-		if written == 0 {
-			// Objects of a list are about the same size: one allocation
-			// instead of growth by doubling.
+		if !reserved {
+			// Objects of a list are about the same size: room for all at
+			// the first one (one mapping instead of growth by doubling).
 			raw.Reserve((size + 8) * list.Len() * 9 / 8)
+			reserved = true
 		}
-		written++
 		raw.Reserve(1 + binary.MaxVarintLen64 + size)
 		b := binary.AppendUvarint(append(raw.B, keyField2), uint64(size))
 		b = binary.AppendUvarint(append(b, keyField1), uint64(metaSize))
