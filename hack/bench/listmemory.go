@@ -294,7 +294,7 @@ func (b *bench) heapAtPeak(ctx context.Context, name string) (stop func()) {
 				logf("heap profile at the peak: %v", err)
 				return
 			}
-			b.res.Profiles = append(b.res.Profiles, file)
+			b.keepProfile(file)
 		}()
 		for ctx.Err() == nil {
 			data, err := b.direct.Get().AbsPath("/debug/pprof/heap").DoRaw(ctx)

@@ -273,9 +273,7 @@ func (b *bench) profileTables(ctx context.Context) {
 			logf("kubectl's CPU profile: %v", err)
 			continue
 		}
-		b.profilesMu.Lock()
-		b.res.Profiles = append(b.res.Profiles, file)
-		b.profilesMu.Unlock()
+		b.keepProfile(file)
 	}
 }
 

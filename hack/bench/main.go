@@ -595,7 +595,7 @@ func (b *bench) profileSelf(name string) (stop func(), err error) {
 		out.Close()
 		return nil, err
 	}
-	b.res.Profiles = append(b.res.Profiles, file)
+	b.keepProfile(file)
 	var once sync.Once
 	return func() {
 		once.Do(func() {
@@ -603,6 +603,14 @@ func (b *bench) profileSelf(name string) (stop func(), err error) {
 			out.Close()
 		})
 	}, nil
+}
+
+// keepProfile lists file among the run's profiles; safe to call from
+// several goroutines at once.
+func (b *bench) keepProfile(file string) {
+	b.profilesMu.Lock()
+	defer b.profilesMu.Unlock()
+	b.res.Profiles = append(b.res.Profiles, file)
 }
 
 // saveProfile writes one of certstatus's pprof endpoints to outDir.
@@ -622,9 +630,7 @@ func (b *bench) saveProfileFrom(ctx context.Context, client rest.Interface, path
 		return err
 	}
 	file := filepath.Join(b.o.outDir, name)
-	b.profilesMu.Lock()
-	b.res.Profiles = append(b.res.Profiles, file)
-	b.profilesMu.Unlock()
+	b.keepProfile(file)
 	return os.WriteFile(file, data, 0o644)
 }
 

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -66,6 +65,8 @@ type kubectlRun struct {
 	Lines  int
 	Bytes  int64
 	MaxRSS int64 // bytes, kubectl's peak resident memory
+	// Stderr is what kubectl logged (its -v output).
+	Stderr string
 }
 
 // countingWriter counts bytes and lines without keeping the output.
@@ -94,7 +95,7 @@ func kubectl(ctx context.Context, st *stack.Stack, args ...string) (kubectlRun, 
 	if err := cmd.Run(); err != nil {
 		return kubectlRun{}, fmt.Errorf("kubectl %s: %w: %s", strings.Join(args, " "), err, strings.TrimSpace(errOut.String()))
 	}
-	run := kubectlRun{Lines: int(out.lines), Bytes: out.bytes}
+	run := kubectlRun{Lines: int(out.lines), Bytes: out.bytes, Stderr: errOut.String()}
 	if usage, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok && usage.Maxrss*1024 > parentRSS*11/10 {
 		run.MaxRSS = usage.Maxrss * 1024
 	}
@@ -108,22 +109,22 @@ var throttledDelay = regexp.MustCompile(`"Waited before sending request" delay="
 // kubectlThrottled runs kubectl once at -v=6 and sums the waits its
 // client-side rate limiter logged.
 func kubectlThrottled(ctx context.Context, st *stack.Stack, args ...string) (time.Duration, error) {
-	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
-	defer cancel()
-	full := append([]string{"--kubeconfig=" + st.AdminKubeconfig(), "--cache-dir=" + filepath.Join(st.Dir(), "kubectl-cache"), "-v=6"}, args...)
-	cmd := exec.CommandContext(ctx, st.KubectlPath(), full...)
-	var errOut bytes.Buffer
-	cmd.Stdout, cmd.Stderr = io.Discard, &errOut
-	if err := cmd.Run(); err != nil {
-		return 0, fmt.Errorf("kubectl %s: %w", strings.Join(full, " "), err)
+	run, err := kubectl(ctx, st, append([]string{"-v=6"}, args...)...)
+	if err != nil {
+		return 0, err
 	}
+	return throttledWait(run.Stderr), nil
+}
+
+// throttledWait sums the rate limiter's waits in a -v=6 log.
+func throttledWait(log string) time.Duration {
 	var waited time.Duration
-	for _, m := range throttledDelay.FindAllStringSubmatch(errOut.String(), -1) {
+	for _, m := range throttledDelay.FindAllStringSubmatch(log, -1) {
 		if d, err := time.ParseDuration(m[1]); err == nil {
 			waited += d
 		}
 	}
-	return waited, nil
+	return waited
 }
 
 // rawClient is a REST client for absolute paths (metrics, pprof, raw lists).
